@@ -1,0 +1,11 @@
+"""The project's Celery application, configured from Django's settings."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minestrone.settings")
+
+app = Celery("minestrone")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

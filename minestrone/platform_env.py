@@ -1,0 +1,263 @@
+"""Turn the platform's environment file (``~/environment.json``) into Django and Celery settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from django.core.exceptions import ImproperlyConfigured
+
+ENV_FILE_VARIABLE = "MINESTRONE_ENV_FILE"
+DEFAULT_DATABASE_NAME = "minestrone"
+DEV_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
+
+CLOUDAMQP_PREFIX = "CLOUDAMQP_RABBITMQ_AMQP_"
+DB_PREFIX = "DOTCLOUD_DB_SQL_"
+_RABBITMQ_SERVICE_HOST = re.compile(r"^DOTCLOUD_([A-Z0-9_]+)_AMQP_HOST$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """The settings the app takes from its environment, frozen once read."""
+
+    source: str
+    database: dict
+    broker_url: str
+    secret_key: str
+    debug: bool
+    allowed_hosts: list[str]
+    development: bool = False
+
+    def describe(self) -> str:
+        """Say in one line which database and broker these settings use."""
+        if self.database["ENGINE"].endswith("sqlite3"):
+            database = f"SQLite at {self.database['NAME']}"
+        else:
+            database = (
+                f"PostgreSQL database {self.database['NAME']!r} on "
+                f"{self.database['HOST']}:{self.database['PORT']}"
+            )
+        return f"{self.source}: database {database}, broker {redact_url(self.broker_url)}"
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a URL such as ``amqp://user:secret@host//``."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def environment_file_path(environ: os._Environ | dict) -> Path | None:
+    """Return the environment file to read, or None for development mode.
+
+    ``MINESTRONE_ENV_FILE`` names the file (it must then exist); set to an empty string it asks
+    for development mode explicitly. Unset, ``$HOME/environment.json`` is used when present, as
+    on the platform, and development mode otherwise.
+    """
+    if ENV_FILE_VARIABLE in environ:
+        value = environ[ENV_FILE_VARIABLE].strip()
+        return Path(value).expanduser() if value else None
+    default = Path(environ.get("HOME") or Path.home()) / "environment.json"
+    return default if default.exists() else None
+
+
+def read_environment_file(path: Path) -> dict[str, str]:
+    """Read a flat JSON object of strings; any problem is an ImproperlyConfigured naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ImproperlyConfigured(
+            f"The environment file {path} does not exist. Point {ENV_FILE_VARIABLE} at the "
+            f"platform's environment.json, or set {ENV_FILE_VARIABLE}= (empty) for development "
+            "mode."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImproperlyConfigured(
+            f"The environment file {path} cannot be read ({exc}). Check its permissions."
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(
+            f"The environment file {path} is not valid JSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}."
+        ) from None
+    if not isinstance(data, dict):
+        raise ImproperlyConfigured(
+            f"The environment file {path} must hold a JSON object of KEY: value pairs, "
+            f"not a {type(data).__name__}."
+        )
+    return {str(key): "" if value is None else str(value) for key, value in data.items()}
+
+
+class _Lookup:
+    """Look keys up in the environment file, then in the process environment."""
+
+    def __init__(self, path: Path, data: dict[str, str], environ):
+        self.path = path
+        self.data = data
+        self.environ = environ
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """Return a key's value from the file, else the process environment, else default."""
+        if key in self.data:
+            return self.data[key]
+        return self.environ.get(key, default)
+
+    def require(self, key: str, hint: str = "") -> str:
+        """Return a key's value, or raise ImproperlyConfigured naming the file and the key."""
+        value = self.get(key)
+        if value is None or value == "":
+            message = f"The environment file {self.path} has no {key}."
+            raise ImproperlyConfigured(f"{message} {hint}".strip())
+        return value
+
+    def port(self, key: str) -> int:
+        """Return a required key as a TCP port number."""
+        value = self.require(key)
+        try:
+            port = int(value)
+        except ValueError:
+            port = 0
+        if not 0 < port < 65536:
+            raise ImproperlyConfigured(
+                f"The environment file {self.path} has {key}={value!r}, which is not a port number."
+            )
+        return port
+
+
+def parse_bool(name: str, value: str | None, default: bool) -> bool:
+    """Read a yes/no setting such as DJANGO_DEBUG."""
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use 1/0, true/false or yes/no.")
+
+
+def _database(lookup: _Lookup) -> dict:
+    name = lookup.get("DJANGO_DB_NAME") or DEFAULT_DATABASE_NAME
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": lookup.require(DB_PREFIX + "LOGIN", "Does dotcloud.yml declare a `db` service?"),
+        "PASSWORD": lookup.require(DB_PREFIX + "PASSWORD"),
+        "HOST": lookup.require(DB_PREFIX + "HOST"),
+        "PORT": lookup.port(DB_PREFIX + "PORT"),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+def amqp_url(host: str, port: int, login: str, password: str, vhost: str) -> str:
+    """Build an ``amqp://`` URL; the virtual host is quoted, so ``/`` becomes ``%2F``."""
+    return f"amqp://{quote(login, safe='')}:{quote(password, safe='')}@{host}:{port}/{quote(vhost, safe='')}"
+
+
+def _broker_url(lookup: _Lookup) -> str:
+    if lookup.get(CLOUDAMQP_PREFIX + "HOST") is not None:
+        prefix, default_vhost = CLOUDAMQP_PREFIX, None
+    else:
+        services = sorted(
+            match.group(1)
+            for key in lookup.data
+            if (match := _RABBITMQ_SERVICE_HOST.match(key))
+        )
+        if not services:
+            raise ImproperlyConfigured(
+                f"The environment file {lookup.path} has no {CLOUDAMQP_PREFIX}HOST and no "
+                "DOTCLOUD_<SERVICE>_AMQP_HOST: add the CloudAMQP add-on or a `rabbitmq` service "
+                "to the application."
+            )
+        prefix, default_vhost = f"DOTCLOUD_{services[0]}_AMQP_", "/"
+    vhost = lookup.get(prefix + "VIRTUALHOST") or default_vhost
+    if vhost is None:
+        vhost = lookup.require(prefix + "VIRTUALHOST")
+    return amqp_url(
+        lookup.require(prefix + "HOST"),
+        lookup.port(prefix + "PORT"),
+        lookup.require(prefix + "LOGIN"),
+        lookup.require(prefix + "PASSWORD"),
+        vhost,
+    )
+
+
+def _allowed_hosts(lookup: _Lookup) -> list[str]:
+    hosts = {"localhost", "127.0.0.1", "[::1]"}
+    for key, value in lookup.data.items():
+        if key.startswith("DOTCLOUD_") and key.endswith("_HTTP_HOST") and value:
+            hosts.add(value.split(":")[0])
+    extra = lookup.get("DJANGO_ALLOWED_HOSTS") or ""
+    hosts.update(host.strip() for host in extra.split(",") if host.strip())
+    return sorted(hosts)
+
+
+def platform_settings(path: Path, environ) -> PlatformSettings:
+    """Read the settings of a platform instance from its environment file."""
+    lookup = _Lookup(path, read_environment_file(path), environ)
+    return PlatformSettings(
+        source=f"environment file {path}",
+        database=_database(lookup),
+        broker_url=_broker_url(lookup),
+        secret_key=lookup.require(
+            "DJANGO_SECRET_KEY",
+            "Set it as an application variable (platform_sim env set DJANGO_SECRET_KEY=...), "
+            "the same on every service; never commit it.",
+        ),
+        debug=parse_bool("DJANGO_DEBUG", lookup.get("DJANGO_DEBUG"), default=False),
+        allowed_hosts=_allowed_hosts(lookup),
+    )
+
+
+def development_settings(base_dir: Path, environ) -> PlatformSettings:
+    """Settings for working on a laptop: SQLite next to manage.py and a local RabbitMQ."""
+    return PlatformSettings(
+        source="development mode (no environment file)",
+        database={"ENGINE": "django.db.backends.sqlite3", "NAME": str(base_dir / "dev.sqlite3")},
+        broker_url=environ.get("MINESTRONE_BROKER_URL") or DEV_BROKER_URL,
+        secret_key=environ.get("DJANGO_SECRET_KEY") or development_secret_key(base_dir),
+        debug=parse_bool("DJANGO_DEBUG", environ.get("DJANGO_DEBUG"), default=True),
+        allowed_hosts=["localhost", "127.0.0.1", "[::1]"],
+        development=True,
+    )
+
+
+def development_secret_key(base_dir: Path) -> str:
+    """Return this checkout's own random development key, created owner-only on first use."""
+    path = base_dir / ".dev-secret-key"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(50)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it first: use theirs
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def load(base_dir: Path, environ=None, announce=None) -> PlatformSettings:
+    """Find the environment file and read the settings; in development mode, say so on stderr."""
+    environ = os.environ if environ is None else environ
+    path = environment_file_path(environ)
+    if path is None:
+        settings = development_settings(base_dir, environ)
+        (announce or _announce)(f"minestrone: {settings.describe()}")
+        return settings
+    return platform_settings(path, environ)
+
+
+def _announce(line: str) -> None:
+    print(line, file=sys.stderr)

@@ -1,0 +1,140 @@
+"""Django and Celery settings of minestrone, read from the platform's environment file."""
+
+from pathlib import Path
+
+from kombu import Exchange, Queue
+
+from minestrone import platform_env
+
+BASE_DIR = Path(__file__).resolve().parent
+REPOSITORY_ROOT = BASE_DIR.parent
+
+PLATFORM = platform_env.load(BASE_DIR)
+
+SECRET_KEY = PLATFORM.secret_key
+DEBUG = PLATFORM.debug
+ALLOWED_HOSTS = PLATFORM.allowed_hosts
+DATABASES = {"default": PLATFORM.database}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "minestrone.soup",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "minestrone.urls"
+WSGI_APPLICATION = "minestrone.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# nginx serves these two folders (see nginx.conf); postinstall runs collectstatic into the first.
+STATIC_URL = "/static/"
+STATIC_ROOT = REPOSITORY_ROOT / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = REPOSITORY_ROOT / "media"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
+
+# --- Celery (read by minestrone/celery_app.py under the CELERY_ namespace) -----------------------
+
+CELERY_BROKER_URL = PLATFORM.broker_url
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Publisher confirms: apply_async returns only once RabbitMQ has taken the message.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+
+# The tutorial's routing: one durable queue `default`, bound to the topic exchange `default`
+# with `tasks.#`, so any routing key `tasks.<anything>` lands in it.
+DEFAULT_EXCHANGE = Exchange("default", type="topic", durable=True)
+CELERY_TASK_QUEUES = (Queue("default", DEFAULT_EXCHANGE, routing_key="tasks.#", durable=True),)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_DEFAULT_EXCHANGE = "default"
+CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+CELERY_TASK_DEFAULT_ROUTING_KEY = "tasks.default"
+CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
+
+# Results are ignored, as in the tutorial; the monitor records outcomes from events instead.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+
+# Events for the monitor: workers send them (the `-E` switch, on by default here too) and
+# clients send task-sent events, which carry name, arguments, exchange and routing key.
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
+
+# Lose no task when a worker dies mid-job: acknowledge after the task ran, give the message back
+# when the pool process running it is killed, and fetch one message at a time per process.
+# Tasks must therefore be idempotent (lazy_job is).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_ENABLE_UTC = True
+
+# --- minestrone --------------------------------------------------------------------------------
+
+# How long soup.tasks.lazy_job sleeps, in seconds (the tutorial's 5 s).
+SOUP_LAZY_JOB_SECONDS = 5.0
+# The longest the active-tasks page waits for the workers' replies, in seconds.
+SOUP_INSPECT_TIMEOUT = 1.0

@@ -1,0 +1,1 @@
+"""The tutorial's app: a slow job queued from a web form and the list of running jobs."""
