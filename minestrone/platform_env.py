@@ -34,6 +34,8 @@ class PlatformSettings:
     secret_key: str
     debug: bool
     allowed_hosts: list[str]
+    media_root: Path
+    lazy_job_seconds: float = 5.0
     development: bool = False
 
     def describe(self) -> str:
@@ -68,7 +70,7 @@ def environment_file_path(environ: os._Environ | dict) -> Path | None:
 
 
 def read_environment_file(path: Path) -> dict[str, str]:
-    """Read a flat JSON object of strings; any problem is an ImproperlyConfigured naming the file."""
+    """Read a flat JSON object of strings; any problem raises ImproperlyConfigured naming it."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -144,6 +146,19 @@ def parse_bool(name: str, value: str | None, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use 1/0, true/false or yes/no.")
 
 
+def parse_seconds(name: str, value: str | None, default: float) -> float:
+    """Read a non-negative number of seconds such as SOUP_LAZY_JOB_SECONDS."""
+    if value is None or value.strip() == "":
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number of seconds (e.g. 0.5).")
+    return seconds
+
+
 def _database(lookup: _Lookup) -> dict:
     name = lookup.get("DJANGO_DB_NAME") or DEFAULT_DATABASE_NAME
     return {
@@ -160,7 +175,8 @@ def _database(lookup: _Lookup) -> dict:
 
 def amqp_url(host: str, port: int, login: str, password: str, vhost: str) -> str:
     """Build an ``amqp://`` URL; the virtual host is quoted, so ``/`` becomes ``%2F``."""
-    return f"amqp://{quote(login, safe='')}:{quote(password, safe='')}@{host}:{port}/{quote(vhost, safe='')}"
+    credentials = f"{quote(login, safe='')}:{quote(password, safe='')}"
+    return f"amqp://{credentials}@{host}:{port}/{quote(vhost, safe='')}"
 
 
 def _broker_url(lookup: _Lookup) -> str:
@@ -215,6 +231,10 @@ def platform_settings(path: Path, environ) -> PlatformSettings:
         ),
         debug=parse_bool("DJANGO_DEBUG", lookup.get("DJANGO_DEBUG"), default=False),
         allowed_hosts=_allowed_hosts(lookup),
+        media_root=Path(environ.get("HOME") or Path.home()) / "data" / "media",
+        lazy_job_seconds=parse_seconds(
+            "SOUP_LAZY_JOB_SECONDS", lookup.get("SOUP_LAZY_JOB_SECONDS"), 5.0
+        ),
     )
 
 
@@ -227,6 +247,10 @@ def development_settings(base_dir: Path, environ) -> PlatformSettings:
         secret_key=environ.get("DJANGO_SECRET_KEY") or development_secret_key(base_dir),
         debug=parse_bool("DJANGO_DEBUG", environ.get("DJANGO_DEBUG"), default=True),
         allowed_hosts=["localhost", "127.0.0.1", "[::1]"],
+        media_root=base_dir.parent / "media",
+        lazy_job_seconds=parse_seconds(
+            "SOUP_LAZY_JOB_SECONDS", environ.get("SOUP_LAZY_JOB_SECONDS"), 5.0
+        ),
         development=True,
     )
 

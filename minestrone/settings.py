@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "minestrone.deployment",
     "minestrone.soup",
 ]
 
@@ -71,7 +72,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = REPOSITORY_ROOT / "static"
 MEDIA_URL = "/media/"
-MEDIA_ROOT = REPOSITORY_ROOT / "media"
+MEDIA_ROOT = PLATFORM.media_root
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -134,7 +135,8 @@ CELERY_ENABLE_UTC = True
 
 # --- minestrone --------------------------------------------------------------------------------
 
-# How long soup.tasks.lazy_job sleeps, in seconds (the tutorial's 5 s).
-SOUP_LAZY_JOB_SECONDS = 5.0
+# How long soup.tasks.lazy_job sleeps, in seconds: the tutorial's 5 s unless the environment
+# sets SOUP_LAZY_JOB_SECONDS (tests shorten it).
+SOUP_LAZY_JOB_SECONDS = PLATFORM.lazy_job_seconds
 # The longest the active-tasks page waits for the workers' replies, in seconds.
 SOUP_INSPECT_TIMEOUT = 1.0

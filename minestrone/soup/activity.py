@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kombu.exceptions import OperationalError
 
@@ -63,7 +63,7 @@ def _started(info: dict) -> datetime | None:
     time_start = info.get("time_start")
     if not time_start:
         return None
-    return datetime.fromtimestamp(float(time_start), tz=timezone.utc)
+    return datetime.fromtimestamp(float(time_start), tz=UTC)
 
 
 def _task(worker: str, info: dict) -> ActiveTask:

@@ -5,8 +5,12 @@ import unicodedata
 from django import forms
 from django.core.exceptions import ValidationError
 
-from minestrone.soup.routing import MAX_ROUTING_KEY_BYTES, ROUTING_KEY_PREFIX, RoutingKeyError
-from minestrone.soup.routing import routing_key_for
+from minestrone.soup.routing import (
+    MAX_ROUTING_KEY_BYTES,
+    ROUTING_KEY_PREFIX,
+    RoutingKeyError,
+    routing_key_for,
+)
 
 MAX_JOB_NAME_LENGTH = 100
 # Control characters, surrogates, private-use and unassigned code points, line and paragraph

@@ -11,7 +11,7 @@ logger = get_task_logger(__name__)
 
 @shared_task(ignore_result=True)
 def lazy_job(name: str) -> None:
-    """Pretend to work for SOUP_LAZY_JOB_SECONDS (5 s, as in the tutorial), logging start and end."""
+    """Pretend to work for SOUP_LAZY_JOB_SECONDS (5 s in the tutorial), logging start and end."""
     logger.info("Starting the lazy job: %s", name)
     time.sleep(settings.SOUP_LAZY_JOB_SECONDS)
     logger.info("Lazy job %s completed", name)

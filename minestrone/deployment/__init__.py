@@ -1,0 +1,1 @@
+"""Deployment chores run by the postinstall hook: the database, migrations, the admin account."""

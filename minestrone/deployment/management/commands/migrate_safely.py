@@ -1,0 +1,39 @@
+"""`manage.py migrate_safely`: create the database if needed, then migrate under a lock."""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+
+from minestrone.deployment.database import DatabaseSetupError, ensure_database, migration_lock
+
+
+class Command(BaseCommand):
+    """Create the database when missing and run migrate, one instance at a time."""
+
+    help = (
+        "Create the PostgreSQL database when it is missing, then apply migrations while "
+        "holding an advisory lock, so that several instances deploying at once migrate once."
+    )
+
+    def add_arguments(self, parser):
+        """Accept the database alias."""
+        parser.add_argument("--database", default="default", help="Database alias to migrate.")
+
+    def handle(self, *args, **options):
+        """Do the work; database problems become a one-line CommandError."""
+        alias = options["database"]
+        connection = connections[alias]
+        if connection.vendor == "postgresql":
+            try:
+                if ensure_database(connection.settings_dict):
+                    self.stdout.write(f"Created database {connection.settings_dict['NAME']!r}.")
+            except DatabaseSetupError as exc:
+                raise CommandError(str(exc)) from exc
+        with migration_lock(connection):
+            call_command(
+                "migrate",
+                database=alias,
+                interactive=False,
+                verbosity=options["verbosity"],
+                stdout=self.stdout,
+            )

@@ -1,0 +1,71 @@
+#!/usr/bin/env python
+"""Create the Django admin superuser `admin` after a push, idempotently.
+
+The password comes from MINESTRONE_ADMIN_PASSWORD when set (the account is then kept in step
+with it). Otherwise a new account gets a generated password, printed once and written to an
+owner-only file (default: ~/data/admin-password on a platform instance); an existing account
+keeps its password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def default_password_file() -> Path | None:
+    """Where the generated password goes: ~/data/admin-password when ~/data exists."""
+    data = Path(os.environ.get("HOME") or Path.home()) / "data"
+    return data / "admin-password" if data.is_dir() else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, set up Django, ensure the admin account; return an exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--password-file",
+        type=Path,
+        default=default_password_file(),
+        help="owner-only file that receives a generated password (default: ~/data/admin-password)",
+    )
+    options = parser.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minestrone.settings")
+    import django
+
+    django.setup()
+    from minestrone.deployment.admin_account import (
+        PASSWORD_VARIABLE,
+        AdminAccountError,
+        ensure_admin,
+        write_secret,
+    )
+
+    try:
+        account = ensure_admin(os.environ.get(PASSWORD_VARIABLE) or None)
+    except AdminAccountError as exc:
+        print(f"mkadmin: {exc}", file=sys.stderr)
+        return 2
+    if account.generated_password:
+        print(f"mkadmin: created superuser {account.username!r} with password "
+              f"{account.generated_password} (shown once)")
+        if options.password_file:
+            write_secret(options.password_file, account.generated_password + "\n")
+            print(f"mkadmin: the password is also in {options.password_file} (mode 600)")
+    elif account.created:
+        print(f"mkadmin: created superuser {account.username!r} with the password "
+              f"from {PASSWORD_VARIABLE}")
+    elif account.password_changed:
+        print(f"mkadmin: set the password of {account.username!r} from {PASSWORD_VARIABLE}")
+    else:
+        print(f"mkadmin: superuser {account.username!r} already exists; password unchanged")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""The tutorial's routing on a real RabbitMQ: topic exchange `default`, queue `default`."""
+
+import pytest
+from kombu import Exchange, Queue
+
+from minestrone.celery_app import app as celery_app
+from minestrone.soup.tasks import lazy_job
+
+
+@pytest.fixture
+def channel(broker_url):
+    with celery_app.connection_for_write() as connection:
+        channel = connection.channel()
+        for queue in celery_app.conf.task_queues:
+            queue(channel).declare()
+            channel.queue_purge(queue.name)
+        yield channel
+        channel.close()
+
+
+def drain(channel, queue_name):
+    messages = []
+    while (message := channel.basic_get(queue_name, no_ack=True)) is not None:
+        messages.append(message)
+    return messages
+
+
+def test_the_default_queue_is_bound_to_a_topic_exchange_with_tasks_hash(channel):
+    exchange = Exchange("default", type="topic")(channel)
+    exchange.declare(passive=True)  # exists, with the declared type
+    [queue] = celery_app.conf.task_queues
+    assert (queue.name, queue.exchange.name, queue.exchange.type, queue.routing_key) == (
+        "default", "default", "topic", "tasks.#",
+    )
+    assert queue.durable and queue.exchange.durable
+
+
+def test_a_task_sent_with_tasks_x_reaches_queue_default_through_exchange_default(channel):
+    lazy_job.apply_async(args=["soup"], routing_key="tasks.x")
+    [message] = drain(channel, "default")
+    assert message.delivery_info["exchange"] == "default"
+    assert message.delivery_info["routing_key"] == "tasks.x"
+    assert message.headers["task"] == "minestrone.soup.tasks.lazy_job"
+    assert message.properties["delivery_mode"] == 2  # persistent
+
+
+def test_a_narrower_binding_receives_only_matching_keys(channel):
+    urgent = Queue(
+        "urgent-only", Exchange("default", type="topic"), routing_key="tasks.urgent.#",
+        auto_delete=True,
+    )(channel)
+    urgent.declare()
+    try:
+        for key in ("tasks.urgent.soup", "tasks.urgent", "tasks.other", "tasks.urgentish.a"):
+            lazy_job.apply_async(args=[key], routing_key=key)
+        assert sorted(m.delivery_info["routing_key"] for m in drain(channel, "urgent-only")) == [
+            "tasks.urgent", "tasks.urgent.soup",
+        ]
+        assert len(drain(channel, "default")) == 4
+    finally:
+        urgent.delete()
+
+
+def test_a_key_outside_tasks_dot_reaches_no_queue(channel):
+    lazy_job.apply_async(args=["lost"], routing_key="jobs.x")
+    assert drain(channel, "default") == []

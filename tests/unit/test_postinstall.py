@@ -1,0 +1,95 @@
+import configparser
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_PYTHON = """#!/bin/sh
+echo "$*" >> "$HOME/python-calls"
+exit "${FAKE_PYTHON_STATUS:-0}"
+"""
+
+
+def run_postinstall(tmp_path: Path, service: str, status: int = 0, environment=None):
+    home = tmp_path / "home"
+    current = home / "current"
+    current.mkdir(parents=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "python"
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(0o755)
+    if environment is None:
+        environment = {"DOTCLOUD_PROJECT": "minestrone", "DOTCLOUD_SERVICE_NAME": service,
+                       "DOTCLOUD_SERVICE_ID": "0"}
+    (home / "environment.json").write_text(json.dumps(environment, indent=4))
+    result = subprocess.run(
+        [str(ROOT / "postinstall")],
+        cwd=current,
+        env={"HOME": str(home), "PATH": f"{bin_dir}:{os.environ['PATH']}",
+             "FAKE_PYTHON_STATUS": str(status)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    calls_file = home / "python-calls"
+    calls = calls_file.read_text().splitlines() if calls_file.exists() else []
+    return result, calls, current / "supervisord.conf", home
+
+
+def test_postinstall_is_executable():
+    assert os.access(ROOT / "postinstall", os.X_OK)
+
+
+def test_workers_get_the_tutorial_supervisor_programs(tmp_path):
+    result, calls, conf, home = run_postinstall(tmp_path, "workers")
+    assert result.returncode == 0, result.stderr
+    assert calls == ["minestrone/manage.py migrate_safely --no-color"]
+    parser = configparser.RawConfigParser()
+    parser.read(conf)
+    assert parser.sections() == ["program:djcelery", "program:celerycam"]
+    djcelery, celerycam = parser["program:djcelery"], parser["program:celerycam"]
+    assert djcelery["command"] == "python minestrone/manage.py celeryd -E -l info -c 2"
+    assert celerycam["command"] == "python minestrone/manage.py celerycam"
+    for program in (djcelery, celerycam):
+        assert program["directory"] == f"{home}/current/"
+        assert program["stdout_logfile"] == "/var/log/supervisor/%(program_name)s.log"
+        assert program["stderr_logfile"] == "/var/log/supervisor/%(program_name)s_error.log"
+        assert program["autorestart"] == "true"
+        assert program["stopasgroup"] == "true"
+
+
+def test_www_collects_static_and_makes_the_admin_but_runs_no_daemon(tmp_path):
+    result, calls, conf, _ = run_postinstall(tmp_path, "www")
+    assert result.returncode == 0, result.stderr
+    assert calls == [
+        "minestrone/manage.py migrate_safely --no-color",
+        "minestrone/manage.py collectstatic --noinput --clear --verbosity 0",
+        "mkadmin.py",
+    ]
+    assert not conf.exists()
+
+
+@pytest.mark.parametrize("service", ["db", "other"])
+def test_other_services_only_migrate(tmp_path, service):
+    result, calls, conf, _ = run_postinstall(tmp_path, service)
+    assert result.returncode == 0
+    assert calls == ["minestrone/manage.py migrate_safely --no-color"]
+    assert not conf.exists()
+
+
+def test_a_failing_step_fails_the_hook(tmp_path):
+    result, calls, conf, _ = run_postinstall(tmp_path, "workers", status=3)
+    assert result.returncode == 3
+    assert len(calls) == 1
+    assert not conf.exists()
+
+
+def test_missing_service_name_fails_with_a_message(tmp_path):
+    result, calls, _, _ = run_postinstall(tmp_path, "", environment={"DOTCLOUD_PROJECT": "x"})
+    assert result.returncode == 1
+    assert "DOTCLOUD_SERVICE_NAME is missing" in result.stderr
+    assert calls == []

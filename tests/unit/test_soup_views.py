@@ -1,0 +1,133 @@
+from datetime import UTC, datetime
+
+import pytest
+from django.test import RequestFactory
+from kombu.exceptions import OperationalError
+
+from minestrone.celery_app import app as celery_app
+from minestrone.soup import jobs, views
+from minestrone.soup.activity import ActiveTask, Activity
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def memory_broker():
+    """The project's Celery app on kombu's in-memory transport, with its queues declared."""
+    with celery_app.connection_for_write() as connection:
+        assert connection.transport_cls == "memory"
+        channel = connection.default_channel
+        for queue in celery_app.conf.task_queues:
+            queue(channel).declare()
+            channel.queue_purge(queue.name)
+        yield channel
+
+
+def test_editor_page_has_the_two_fields_and_csrf(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="job_name"' in html
+    assert 'name="routing_key_name"' in html
+    assert "csrfmiddlewaretoken" in html
+
+
+def test_submitting_queues_lazy_job_on_the_default_queue_with_its_routing_key(
+    client, memory_broker
+):
+    response = client.post("/", {"job_name": "soup", "routing_key_name": "kitchen.urgent"})
+    assert response.status_code == 302
+    assert response["Location"] == "/active/"
+    message = memory_broker.basic_get("default")
+    assert message is not None, "nothing reached the default queue"
+    assert message.headers["task"] == "minestrone.soup.tasks.lazy_job"
+    assert message.delivery_info["routing_key"] == "tasks.kitchen.urgent"
+    assert message.delivery_info["exchange"] == "default"
+    assert message.decode()[0] == ["soup"]
+    assert memory_broker.basic_get("default") is None
+
+
+def test_the_redirect_shows_a_message_naming_the_job_and_key(client, memory_broker):
+    response = client.post(
+        "/",
+        {"job_name": "soup", "routing_key_name": "urgent"},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Queued the job “soup” with routing key tasks.urgent" in text
+
+
+def test_bad_input_is_shown_on_the_page_and_nothing_is_queued(client, memory_broker):
+    response = client.post("/", {"job_name": "soup", "routing_key_name": "a.#"})
+    assert response.status_code == 200
+    assert "no `*` or `#`" in response.content.decode()
+    assert memory_broker.basic_get("default") is None
+
+
+def test_csrf_is_enforced():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(
+        "/", {"job_name": "soup", "routing_key_name": "urgent"}
+    )
+    assert response.status_code == 403
+
+
+def test_broker_unreachable_is_a_503_and_no_job_is_claimed(client):
+    def refuse(name, routing_key):
+        raise jobs.BrokerUnavailable("[Errno 111] Connection refused")
+
+    view = views.EditorView.as_view(queue_job=staticmethod(refuse))
+    request = RequestFactory().post("/", {"job_name": "soup", "routing_key_name": "urgent"})
+    request._dont_enforce_csrf_checks = True
+    response = view(request)
+    response.render()
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert "cannot be reached" in html
+    assert "was <strong>not</strong> queued" in html
+    assert "Queued the job" not in html
+
+
+def test_queue_lazy_job_turns_broker_errors_into_broker_unavailable(monkeypatch):
+    def fail(*args, **kwargs):
+        raise OperationalError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(jobs.lazy_job, "apply_async", fail)
+    with pytest.raises(jobs.BrokerUnavailable, match="Connection refused"):
+        jobs.queue_lazy_job("soup", "tasks.urgent")
+
+
+def render_active(activity):
+    view = views.ActiveTasksView.as_view(inspector=lambda: activity)
+    response = view(RequestFactory().get("/active/"))
+    response.render()
+    return response, response.content.decode()
+
+
+def test_active_page_lists_worker_task_argument_routing_key_and_since():
+    started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    task = ActiveTask("celery@w1", "id-1", "minestrone.soup.tasks.lazy_job", ["soup"],
+                      "tasks.urgent", started)
+    response, html = render_active(Activity(tasks=[task], workers=["celery@w1"]))
+    assert response.status_code == 200
+    for text in ("celery@w1", "minestrone.soup.tasks.lazy_job", "soup", "tasks.urgent",
+                 'datetime="2026-01-02T03:04:05+00:00"'):
+        assert text in html
+
+
+def test_active_page_says_when_no_worker_answered():
+    response, html = render_active(Activity())
+    assert response.status_code == 200
+    assert "No worker answered" in html
+
+
+def test_active_page_says_when_workers_are_idle():
+    response, html = render_active(Activity(workers=["celery@w1"]))
+    assert "No task is running right now" in html
+
+
+def test_active_page_says_when_the_broker_is_down():
+    response, html = render_active(Activity(broker_error="[Errno 111] Connection refused"))
+    assert response.status_code == 503
+    assert "message broker (RabbitMQ) cannot be reached" in html
