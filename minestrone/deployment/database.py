@@ -42,6 +42,8 @@ def ensure_database(settings: dict) -> bool:
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:
+            # serialise concurrent creators; released when the connection closes
+            cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]])
             if cursor.fetchone():
                 return False
@@ -50,7 +52,7 @@ def ensure_database(settings: dict) -> bool:
                     sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings["NAME"]))
                 )
             except psycopg2.Error as exc:
-                if exc.pgcode == errorcodes.DUPLICATE_DATABASE:
+                if exc.pgcode in (errorcodes.DUPLICATE_DATABASE, errorcodes.UNIQUE_VIOLATION):
                     return False  # another instance created it a moment ago
                 raise DatabaseSetupError(
                     f"Cannot create database {settings['NAME']!r}: {str(exc).strip()}"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -34,16 +35,17 @@ def django_db_modify_db_settings(postgres_server) -> None:
     """Point Django at the session's PostgreSQL; pytest-django creates `test_minestrone`."""
     from django.conf import settings
 
-    settings.DATABASES["default"] = {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": "minestrone",
-        "USER": postgres_server.user,
-        "PASSWORD": postgres_server.password,
-        "HOST": postgres_server.host,
-        "PORT": postgres_server.port,
-        "CONN_MAX_AGE": 0,
-        "TEST": {"NAME": TEST_DATABASE},
-    }
+    database = settings.DATABASES["default"]
+    database.update(
+        ENGINE="django.db.backends.postgresql",
+        NAME="minestrone",
+        USER=postgres_server.user,
+        PASSWORD=postgres_server.password,
+        HOST=postgres_server.host,
+        PORT=postgres_server.port,
+        CONN_MAX_AGE=0,
+    )
+    database.setdefault("TEST", {})["NAME"] = TEST_DATABASE
 
 
 def broker_parts(url: str) -> dict[str, str]:
@@ -133,20 +135,16 @@ class ManagedProcess:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         """Signal the process group, wait, and kill it if it outlives the timeout."""
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                pass
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
         # the group may still hold children (pool processes): leave none behind
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         return self.process.returncode
 
 

@@ -73,7 +73,7 @@ def test_two_instances_deploying_at_once_create_and_migrate_the_database_once(
     outputs = [run.communicate(timeout=120)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     assert sum("Created database 'migrate_test_db'" in out for out in outputs) == 1, outputs
-    assert sum("Applying auth.0001_initial... OK" in out for out in outputs) == 1, outputs
+    assert sum("Applying auth.0001_initial..." in out for out in outputs) == 1, outputs
     assert {"auth_user", "django_migrations", "django_session"} <= tables(
         postgres_server, db_name
     )

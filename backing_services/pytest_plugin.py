@@ -1,0 +1,76 @@
+"""pytest fixtures for real PostgreSQL and RabbitMQ servers; logs are shown when a run fails."""
+
+import re
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+from . import choice
+from .base import Service
+from .postgres import PostgresService
+from .rabbitmq import RabbitMQService
+
+SERVERS = pytest.StashKey[list[Service]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep a list of the servers the session started, for the failure report."""
+    config.stash[SERVERS] = []
+
+
+def _serve(request: pytest.FixtureRequest, server: Service) -> Iterator[Service]:
+    request.config.stash.setdefault(SERVERS, []).append(server)
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_server(request: pytest.FixtureRequest) -> Iterator[PostgresService]:
+    """A running PostgreSQL server for the whole session (errors, never skips, if none)."""
+    yield from _serve(request, choice.postgres_server())
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_server(request: pytest.FixtureRequest) -> Iterator[RabbitMQService]:
+    """A running RabbitMQ server for the whole session (errors, never skips, if none)."""
+    yield from _serve(request, choice.rabbitmq_server())
+
+
+def unique_name(request: pytest.FixtureRequest) -> str:
+    """A fresh database/vhost name derived from the requesting test module."""
+    module = request.module.__name__.rsplit(".", 1)[-1] if request.module else "session"
+    return f"t_{re.sub(r'[^a-z0-9]+', '_', module.lower())[:40]}_{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="module")
+def postgres_database_url(
+    request: pytest.FixtureRequest, postgres_server: PostgresService
+) -> Iterator[str]:
+    """The URL of a fresh database for this test module, dropped afterwards."""
+    name = unique_name(request)
+    yield postgres_server.create_database(name)
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def rabbitmq_vhost_url(
+    request: pytest.FixtureRequest, rabbitmq_server: RabbitMQService
+) -> Iterator[str]:
+    """The URL of a fresh virtual host for this test module, deleted afterwards."""
+    name = unique_name(request)
+    yield rabbitmq_server.add_vhost(name)
+    rabbitmq_server.delete_vhost(name)
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
+    """When the run failed, print the last lines of every server's log."""
+    if exitstatus == 0:
+        return
+    for server in config.stash.get(SERVERS, []):
+        terminalreporter.write_sep(
+            "-", f"last lines of the {server.kind} server's log ({server!r})"
+        )
+        terminalreporter.write_line(server.log_tail() or "(empty)")

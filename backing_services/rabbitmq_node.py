@@ -1,0 +1,98 @@
+"""The files and environment of a RabbitMQ node living in a directory we own."""
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .ports import LOOPBACK
+
+NODE_HOST = "localhost"
+_PLAIN = re.compile(r"[A-Za-z0-9._~@+-]+")
+# Variables of the caller that would make the node read or join something other than its own.
+_INHERITED_PREFIXES = ("RABBITMQ_", "ERL_EPMD_", "ERL_FLAGS", "ERL_AFLAGS", "ERL_ZFLAGS")
+
+
+def node_name(prefix: str, port: int) -> str:
+    """The Erlang node name ``<prefix>-<port>@localhost``."""
+    return f"{prefix}-{port}@{NODE_HOST}"
+
+
+@dataclass(frozen=True)
+class NodeLayout:
+    """Where a node keeps its files, all inside ``root``."""
+
+    root: Path
+
+    home = property(lambda self: self.root / "home")
+    mnesia = property(lambda self: self.root / "mnesia")
+    logs = property(lambda self: self.root / "log")
+    pid_file = property(lambda self: self.root / "rabbitmq.pid")
+    plugins_file = property(lambda self: self.root / "enabled_plugins")
+    config_file = property(lambda self: self.root / "rabbitmq.conf")
+    advanced_config_file = property(lambda self: self.root / "advanced.config")
+    env_file = property(lambda self: self.root / "rabbitmq-env.conf")
+    feature_flags_file = property(lambda self: self.root / "feature_flags")
+    server_log = property(lambda self: self.root / "rabbitmq-server.log")
+    epmd_log = property(lambda self: self.root / "epmd.log")
+
+    def node_log(self, node: str) -> Path:
+        """The node's own log file."""
+        return self.logs / f"{node}.log"
+
+
+def render_config(user: str, password: str) -> str:
+    """The text of ``rabbitmq.conf``: the generated default user, nothing else listening."""
+    for label, value in (("user", user), ("password", password)):
+        if not _PLAIN.fullmatch(value):
+            raise ValueError(f"RabbitMQ {label} must match {_PLAIN.pattern}, got {value!r}")
+    return (
+        "# Written by backing_services at every start.\n"
+        f"default_user = {user}\n"
+        f"default_pass = {password}\n"
+        "default_user_tags.administrator = true\n"
+        "default_vhost = /\n"
+        "log.console = false\n"
+        "log.file.level = info\n"
+    )
+
+
+def node_env(
+    layout: NodeLayout,
+    node: str,
+    port: int,
+    dist_port: int,
+    epmd_port: int,
+    base: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment for rabbitmq-server and rabbitmqctl: the caller's, pointed at ``layout``."""
+    base = dict(os.environ if base is None else base)
+    env = {key: value for key, value in base.items() if not key.startswith(_INHERITED_PREFIXES)}
+    env.update(
+        HOME=str(layout.home),
+        ERL_EPMD_PORT=str(epmd_port),
+        RABBITMQ_NODENAME=node,
+        RABBITMQ_NODE_IP_ADDRESS=LOOPBACK,
+        RABBITMQ_NODE_PORT=str(port),
+        RABBITMQ_DIST_PORT=str(dist_port),
+        RABBITMQ_MNESIA_BASE=str(layout.mnesia),
+        RABBITMQ_LOG_BASE=str(layout.logs),
+        RABBITMQ_PID_FILE=str(layout.pid_file),
+        RABBITMQ_ENABLED_PLUGINS_FILE=str(layout.plugins_file),
+        RABBITMQ_CONFIG_FILE=str(layout.config_file),
+        RABBITMQ_ADVANCED_CONFIG_FILE=str(layout.advanced_config_file),
+        RABBITMQ_CONF_ENV_FILE=str(layout.env_file),
+        RABBITMQ_FEATURE_FLAGS_FILE=str(layout.feature_flags_file),
+    )
+    return env
+
+
+def write_files(layout: NodeLayout, user: str, password: str) -> None:
+    """Create the node's directories and its plugin, config and env files."""
+    for directory in (layout.home, layout.mnesia, layout.logs):
+        directory.mkdir(parents=True, exist_ok=True)
+    layout.plugins_file.write_text("[].\n")
+    layout.env_file.write_text("# Empty on purpose: the settings come from the environment.\n")
+    fd = os.open(layout.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(render_config(user, password))
