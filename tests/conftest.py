@@ -1,3 +1,15 @@
 """Test-suite plugins: real backing services (PostgreSQL, RabbitMQ) as fixtures."""
 
+import pytest
+
 pytest_plugins = ["backing_services.pytest_plugin"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse one run mixing unit and integration tests: they set Django's database up apart."""
+    kinds = {part for item in items for part in item.path.parts if part in ("unit", "integration")}
+    if len(kinds) > 1:
+        raise pytest.UsageError(
+            "Run tests/unit and tests/integration in separate pytest runs (each sets up its own "
+            "database: SQLite in memory or the real PostgreSQL); `bin/test` does both."
+        )

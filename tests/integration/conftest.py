@@ -199,9 +199,7 @@ def start_worker(manage) -> Callable[..., ManagedProcess]:
 
     def start(name: str = "w1", *extra: str, env: dict | None = None) -> ManagedProcess:
         hostname = f"{name}@integration"
-        worker = manage(
-            "celeryd", "-E", "-l", "info", "-c", "2", "-n", hostname, *extra, env=env
-        )
+        worker = manage("celeryd", "-E", "-l", "info", "-c", "2", "-n", hostname, *extra, env=env)
         wait_for_workers([hostname])
         return worker
 

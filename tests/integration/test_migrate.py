@@ -33,18 +33,27 @@ def environment(tmp_path, postgres_server, db_name):
 
 
 def tables(postgres_server, db_name):
-    with psycopg2.connect(
-        dbname=db_name, user=postgres_server.user, password=postgres_server.password,
-        host=postgres_server.host, port=postgres_server.port,
-    ) as connection, connection.cursor() as cursor:
+    with (
+        psycopg2.connect(
+            dbname=db_name,
+            user=postgres_server.user,
+            password=postgres_server.password,
+            host=postgres_server.host,
+            port=postgres_server.port,
+        ) as connection,
+        connection.cursor() as cursor,
+    ):
         cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         return {row[0] for row in cursor.fetchall()}
 
 
 def drop(postgres_server, db_name):
     connection = psycopg2.connect(
-        dbname="postgres", user=postgres_server.user, password=postgres_server.password,
-        host=postgres_server.host, port=postgres_server.port,
+        dbname="postgres",
+        user=postgres_server.user,
+        password=postgres_server.password,
+        host=postgres_server.host,
+        port=postgres_server.port,
     )
     connection.autocommit = True
     with connection.cursor() as cursor:
@@ -66,17 +75,16 @@ def test_two_instances_deploying_at_once_create_and_migrate_the_database_once(
     env = environment(tmp_path, postgres_server, db_name)
     command = [sys.executable, "minestrone/manage.py", "migrate_safely", "--no-color"]
     runs = [
-        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+        subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         for _ in range(2)
     ]
     outputs = [run.communicate(timeout=120)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     assert sum("Created database 'migrate_test_db'" in out for out in outputs) == 1, outputs
     assert sum("Applying auth.0001_initial..." in out for out in outputs) == 1, outputs
-    assert {"auth_user", "django_migrations", "django_session"} <= tables(
-        postgres_server, db_name
-    )
+    assert {"auth_user", "django_migrations", "django_session"} <= tables(postgres_server, db_name)
 
 
 def test_unreachable_database_is_one_clear_line_not_a_traceback(tmp_path, postgres_server):
@@ -86,7 +94,11 @@ def test_unreachable_database_is_one_clear_line_not_a_traceback(tmp_path, postgr
     (tmp_path / "environment.json").write_text(json.dumps(data))
     result = subprocess.run(
         [sys.executable, "minestrone/manage.py", "migrate_safely"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert f"Cannot connect to PostgreSQL on {postgres_server.host}:1 " in result.stderr

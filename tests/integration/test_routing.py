@@ -30,7 +30,10 @@ def test_the_default_queue_is_bound_to_a_topic_exchange_with_tasks_hash(channel)
     exchange.declare(passive=True)  # exists, with the declared type
     [queue] = celery_app.conf.task_queues
     assert (queue.name, queue.exchange.name, queue.exchange.type, queue.routing_key) == (
-        "default", "default", "topic", "tasks.#",
+        "default",
+        "default",
+        "topic",
+        "tasks.#",
     )
     assert queue.durable and queue.exchange.durable
 
@@ -46,7 +49,9 @@ def test_a_task_sent_with_tasks_x_reaches_queue_default_through_exchange_default
 
 def test_a_narrower_binding_receives_only_matching_keys(channel):
     urgent = Queue(
-        "urgent-only", Exchange("default", type="topic"), routing_key="tasks.urgent.#",
+        "urgent-only",
+        Exchange("default", type="topic"),
+        routing_key="tasks.urgent.#",
         auto_delete=True,
     )(channel)
     urgent.declare()
@@ -54,7 +59,8 @@ def test_a_narrower_binding_receives_only_matching_keys(channel):
         for key in ("tasks.urgent.soup", "tasks.urgent", "tasks.other", "tasks.urgentish.a"):
             lazy_job.apply_async(args=[key], routing_key=key)
         assert sorted(m.delivery_info["routing_key"] for m in drain(channel, "urgent-only")) == [
-            "tasks.urgent", "tasks.urgent.soup",
+            "tasks.urgent",
+            "tasks.urgent.soup",
         ]
         assert len(drain(channel, "default")) == 4
     finally:

@@ -55,9 +55,7 @@ def test_password_from_the_environment_is_used_and_kept_in_step(mkadmin, monkeyp
     assert admin().check_password("another-long-passphrase-2")
 
 
-def test_weak_password_is_refused_with_a_message_and_nothing_created(
-    mkadmin, monkeypatch, capsys
-):
+def test_weak_password_is_refused_with_a_message_and_nothing_created(mkadmin, monkeypatch, capsys):
     monkeypatch.setenv("MINESTRONE_ADMIN_PASSWORD", "password")
     assert mkadmin.main([]) == 2
     err = capsys.readouterr().err

@@ -23,14 +23,20 @@ def run_postinstall(tmp_path: Path, service: str, status: int = 0, environment=N
     fake.write_text(FAKE_PYTHON)
     fake.chmod(0o755)
     if environment is None:
-        environment = {"DOTCLOUD_PROJECT": "minestrone", "DOTCLOUD_SERVICE_NAME": service,
-                       "DOTCLOUD_SERVICE_ID": "0"}
+        environment = {
+            "DOTCLOUD_PROJECT": "minestrone",
+            "DOTCLOUD_SERVICE_NAME": service,
+            "DOTCLOUD_SERVICE_ID": "0",
+        }
     (home / "environment.json").write_text(json.dumps(environment, indent=4))
     result = subprocess.run(
         [str(ROOT / "postinstall")],
         cwd=current,
-        env={"HOME": str(home), "PATH": f"{bin_dir}:{os.environ['PATH']}",
-             "FAKE_PYTHON_STATUS": str(status)},
+        env={
+            "HOME": str(home),
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "FAKE_PYTHON_STATUS": str(status),
+        },
         capture_output=True,
         text=True,
         timeout=30,

@@ -107,12 +107,18 @@ def render_active(activity):
 
 def test_active_page_lists_worker_task_argument_routing_key_and_since():
     started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    task = ActiveTask("celery@w1", "id-1", "minestrone.soup.tasks.lazy_job", ["soup"],
-                      "tasks.urgent", started)
+    task = ActiveTask(
+        "celery@w1", "id-1", "minestrone.soup.tasks.lazy_job", ["soup"], "tasks.urgent", started
+    )
     response, html = render_active(Activity(tasks=[task], workers=["celery@w1"]))
     assert response.status_code == 200
-    for text in ("celery@w1", "minestrone.soup.tasks.lazy_job", "soup", "tasks.urgent",
-                 'datetime="2026-01-02T03:04:05+00:00"'):
+    for text in (
+        "celery@w1",
+        "minestrone.soup.tasks.lazy_job",
+        "soup",
+        "tasks.urgent",
+        'datetime="2026-01-02T03:04:05+00:00"',
+    ):
         assert text in html
 
 

@@ -1,0 +1,111 @@
+"""Benchmark platform_sim's push of this repository: cold, then warm after a one-line change.
+
+Cold: no platform_sim state (package caches warm) until the site answers and the workers run.
+Warm: the same app re-pushed after a one-line code change, until the new code serves.
+Prints JSON with both times and the per-step breakdown; leaves nothing behind.
+
+    .venv/bin/python bench/push.py [--keep-output] [--no-warmup]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from platform_sim import upload  # noqa: E402
+from platform_sim.context import make_context  # noqa: E402
+from platform_sim.destroy import destroy  # noqa: E402
+from platform_sim.errors import PlatformError  # noqa: E402
+from platform_sim.output import Printer, QuietPrinter  # noqa: E402
+from platform_sim.push import push  # noqa: E402
+from platform_sim.state import AppPaths  # noqa: E402
+from platform_sim.variables import set_variables  # noqa: E402
+
+APP = "bench"
+GOALS = {"cold": 30.0, "warm": 10.0}
+# The benchmark pushes a copy of the repository without the developer's local environments.
+COPY_SKIPS = [".venv", ".tox", ".ruff_cache", ".pytest_cache", "node_modules"]
+CHANGED_FILE = "minestrone/soup/views.py"
+
+
+def warm_package_caches(requirements: Path) -> None:
+    """Fill pip's cache with what the build installs (the goal assumes warm caches)."""
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "-d", folder,
+             "-r", str(requirements), "gunicorn>=22"],
+            check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+
+def site_answers(url: str) -> int:
+    """The status of the site's front page."""
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback only
+        return response.status
+
+
+def measure(ctx, folder: Path) -> dict:  # noqa: ANN001 - a platform_sim Context
+    """Push ``folder``; return the times (ready = before the old deploy is stopped)."""
+    started = time.monotonic()
+    report = push(ctx, folder)
+    total = time.monotonic() - started
+    after_ready = report.timings.get("stop_previous", 0.0) + report.timings.get("prune", 0.0)
+    return {
+        "seconds": round(total, 2),
+        "ready_seconds": round(total - after_ready, 2),
+        "status": site_answers(report.url),
+        "steps": report.timings,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep-output", action="store_true", help="show push output on stderr")
+    parser.add_argument("--no-warmup", action="store_true", help="skip filling pip's cache")
+    options = parser.parse_args(argv)
+    if not options.no_warmup:
+        warm_package_caches(ROOT / "requirements.txt")
+    scratch = Path(tempfile.mkdtemp(prefix="platform_sim-bench-"))
+    folder = scratch / "src" / "minestrone"
+    patterns = upload.ignore_patterns(ROOT) + COPY_SKIPS
+    upload.copy_tree(ROOT, folder, patterns)
+    os.environ["PLATFORM_SIM_HOME"] = str(scratch / "home")
+    printer = Printer(sys.stderr) if options.keep_output else QuietPrinter()
+    ctx = make_context(AppPaths(scratch / "home" / APP), printer)
+    result = {"app": APP, "cpus": os.cpu_count(), "goals_seconds": GOALS}
+    try:
+        set_variables(ctx, {"DJANGO_SECRET_KEY": secrets.token_urlsafe(40)})
+        result["cold"] = measure(ctx, folder)
+        changed = folder / CHANGED_FILE
+        changed.write_text(changed.read_text() + "# benchmark: a one-line change\n")
+        result["warm"] = measure(ctx, folder)
+    except PlatformError as exc:
+        print(f"bench: push failed: {exc}\n{exc.details}", file=sys.stderr)
+        return 1
+    finally:
+        if ctx.paths.root.exists():
+            destroy(ctx)
+        shutil.rmtree(scratch, ignore_errors=True)
+    result["met"] = {
+        "cold": result["cold"]["seconds"] <= GOALS["cold"],
+        "warm": result["warm"]["seconds"] <= GOALS["warm"],
+    }
+    print(json.dumps(result, indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

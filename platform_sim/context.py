@@ -1,0 +1,51 @@
+"""The collaborators a command works with, built in one place (and replaceable in tests)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import namespace
+from .build import Builder
+from .dataservices import DataServices
+from .instance import InstanceRunner
+from .output import Printer
+from .procs import ProcessTable
+from .router import Router
+from .state import AppPaths
+
+
+@dataclass
+class Context:
+    """One application's state folders and the objects that act on it."""
+
+    paths: AppPaths
+    printer: Printer
+    table: ProcessTable
+    builder: Builder
+    data: DataServices
+    runner: InstanceRunner
+    router: Router
+
+
+def make_context(
+    paths: AppPaths,
+    printer: Printer,
+    environ: Mapping[str, str] | None = None,
+    python: str = sys.executable,
+) -> Context:
+    """The real collaborators: processes, builds, data services, instances, router."""
+    environ = dict(os.environ if environ is None else environ)
+    table = ProcessTable()
+    unshare = namespace.unshare_binary()
+    return Context(
+        paths=paths,
+        printer=printer,
+        table=table,
+        builder=Builder(paths.builds, printer, base_env=environ),
+        data=DataServices(table, python=python, unshare=unshare, base_env=environ),
+        runner=InstanceRunner(table, printer, python=python, unshare=unshare),
+        router=Router(paths.router, paths.name, table, unshare=unshare),
+    )

@@ -1,0 +1,164 @@
+"""``info``: services, instances, URLs, ports and credentials, as JSON or text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import addons, buildfile, supervisor
+from .context import Context
+from .dataservices import DataService
+from .environment import DATA_TAGS, Endpoint, data_service_variables
+from .errors import UsageError
+from .instance import Instance
+from .push import ADMIN_PASSWORD_FILE
+from .state import AppRecord, existing
+
+
+def _programs(ctx: Context, instance: Instance) -> dict[str, str]:
+    if ctx.runner.handle(instance) is None:
+        return {}
+    try:
+        states = supervisor.Control(instance.control_port, instance.control_password, 2).states()
+    except Exception:  # noqa: BLE001 - a stopped or busy supervisord: no program list
+        return {}
+    return {name: state["statename"] for name, state in sorted(states.items())}
+
+
+def _code_instance(ctx: Context, instance: Instance) -> dict:
+    data = {
+        "id": instance.number,
+        "home": str(instance.home),
+        "data": str(instance.data),
+        "environment": str(instance.home / "environment.json"),
+        "logs": str(instance.log_dir),
+        "status": "running" if ctx.runner.handle(instance) is not None else "stopped",
+        "programs": _programs(ctx, instance),
+        "ports": dict(instance.ports),
+        "supervisor": f"http://127.0.0.1:{instance.control_port}/",
+    }
+    if instance.http_port is not None:
+        data["port"] = instance.http_port
+        data["url"] = f"http://127.0.0.1:{instance.http_port}/"
+    admin = instance.data / ADMIN_PASSWORD_FILE
+    if admin.is_file():
+        data["admin_password_file"] = str(admin)
+    return data
+
+
+def _data_instance(ctx: Context, service: DataService, service_type: str) -> dict:
+    status = ctx.data.status(service)
+    data = {
+        "id": 0,
+        "home": str(service.folder),
+        "data": str(service.data),
+        "status": "running" if status.get("state") == "ready" else "stopped",
+        "logs": str(service.log),
+    }
+    if "port" in status:
+        endpoint = Endpoint(
+            status["host"], int(status["port"]), status["login"], status["password"]
+        )
+        data.update(
+            host=endpoint.host, port=endpoint.port, login=endpoint.login, password=endpoint.password
+        )
+        if service_type in DATA_TAGS:
+            fake = buildfile.Service(name=service.name, type=service_type)
+            variables = data_service_variables(fake, endpoint)
+            data["url"] = next(value for key, value in variables.items() if key.endswith("_URL"))
+        if status.get("vhost"):
+            data["vhost"] = status["vhost"]
+    return data
+
+
+def describe(ctx: Context, service_name: str | None = None) -> dict:
+    """Everything known about the application (or one of its services) as a JSON-able dict."""
+    record = existing(ctx.paths)
+    current = record.current or {}
+    instances = [Instance.from_json(data) for data in current.get("instances", [])]
+    parsed = _current_buildfile(ctx, record)
+    services: dict[str, dict] = {}
+    for name, service in parsed.services.items() if parsed else []:
+        entry: dict = {"type": service.type, "instances": []}
+        if service.is_code:
+            entry["instances"] = [_code_instance(ctx, i) for i in instances if i.service == name]
+            if name in record.router_ports:
+                entry["url"] = f"http://127.0.0.1:{record.router_ports[name]}/"
+        else:
+            folder = DataService(name, service.type, ctx.paths.service(name))
+            entry["instances"] = [_data_instance(ctx, folder, service.type)]
+        services[name] = entry
+    if service_name is not None:
+        if service_name not in services:
+            raise UsageError(
+                f"no service {service_name!r} in {ctx.paths.name!r}: "
+                f"it has {', '.join(services) or 'none yet'}"
+            )
+        services = {service_name: services[service_name]}
+    urls = {name: entry["url"] for name, entry in services.items() if "url" in entry}
+    return {
+        "app": ctx.paths.name,
+        "state": str(ctx.paths.root),
+        "url": urls.get("www") or next(iter(urls.values()), None),
+        "revision": current.get("revision"),
+        "deploy": current.get("generation"),
+        "router": {
+            "port": record.router_ports,
+            "running": ctx.router.handle() is not None,
+        },
+        "variables": dict(record.variables),
+        "addons": _addons(ctx, record),
+        "services": services,
+    }
+
+
+def _addons(ctx: Context, record: AppRecord) -> dict:
+    result = {}
+    for name, settings in record.addons.items():
+        service = addons.data_service(ctx.paths, name, settings["login"])
+        result[name] = _data_instance(ctx, service, addons.addon_kind(name).kind)
+    return result
+
+
+def _current_buildfile(ctx: Context, record: AppRecord) -> buildfile.BuildFile | None:
+    current = record.current or {}
+    revision = current.get("revision") or record.last_revision
+    if not revision:
+        return None
+    try:
+        return buildfile.load(Path(ctx.paths.revision(revision)) / "code")
+    except Exception:  # noqa: BLE001 - a revision whose upload failed has no usable build file
+        return None
+
+
+def as_text(info: dict) -> str:
+    """``info`` for people."""
+    lines = [f"application: {info['app']}   (state: {info['state']})"]
+    lines.append(f"url: {info['url'] or '(no web service deployed)'}")
+    lines.append(f"revision: {info['revision']}   deploy: {info['deploy']}")
+    for name, service in info["services"].items():
+        lines.append(
+            f"\n{name} ({service['type']})" + (f"  {service['url']}" if "url" in service else "")
+        )
+        for instance in service["instances"]:
+            lines.append(
+                f"  {name}.{instance['id']}: {instance['status']}  home {instance['home']}"
+            )
+            for key in ("url", "host", "port", "login", "password", "vhost", "admin_password_file"):
+                if key in instance:
+                    lines.append(f"    {key}: {instance[key]}")
+            for program, state in instance.get("programs", {}).items():
+                lines.append(f"    program {program}: {state}")
+    for name, addon in info["addons"].items():
+        lines.append(f"\nadd-on {name}: {addon['status']}")
+        for key in ("url", "host", "port", "login", "password", "vhost"):
+            if key in addon:
+                lines.append(f"    {key}: {addon[key]}")
+    if info["variables"]:
+        lines.append("\nvariables: " + ", ".join(sorted(info["variables"])))
+    return "\n".join(lines)
+
+
+def as_json(info: dict) -> str:
+    """``info --json`` for scripts."""
+    return json.dumps(info, indent=2, sort_keys=True)

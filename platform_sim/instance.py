@@ -1,0 +1,326 @@
+"""One instance of a code service: its home, its postinstall, its supervisord, its readiness."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import namespace, nginx, supervisor
+from .build import BuildResult
+from .buildfile import Service
+from .environment import HOME_INSIDE, render_json, render_yaml
+from .errors import StepFailed
+from .files import read_json, tail, write_json, write_text
+from .output import Printer
+from .procs import Handle, ProcessTable
+from .runner import run_step
+from .upload import clone_tree
+
+LOG_INSIDE = "/var/log/supervisor"
+NGINX_LOG_INSIDE = "/var/log/nginx"
+POSTINSTALL_TIMEOUT = 10 * 60
+READY_TIMEOUT = 120.0
+STOP_GRACE = 75.0
+PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+NOT_ANSWERING = (502, 504)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An instance of one deploy (generation): where it lives and the ports it was given."""
+
+    app: str
+    service: str
+    type: str
+    number: int
+    generation: int
+    home: Path
+    data: Path
+    control_port: int
+    control_password: str
+    http_port: int | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """``svc.N``, as the platform names instances."""
+        return f"{self.service}.{self.number}"
+
+    @property
+    def hostname(self) -> str:
+        """The instance's own host name; the deploy is part of it, so old and new never clash."""
+        return namespace.host_name(self.app, self.service, self.number, f"d{self.generation}")
+
+    log_dir = property(lambda self: self.home / "log")
+    platform_dir = property(lambda self: self.home / "platform")
+    pid_file = property(lambda self: self.home / "platform" / "pid.json")
+
+    def binds(self) -> list[tuple[str, str]]:
+        """What the instance's mount namespace maps: home, supervisor logs, nginx logs."""
+        return [
+            (str(self.home), HOME_INSIDE),
+            (str(self.log_dir), LOG_INSIDE),
+            (str(self.log_dir / "nginx"), NGINX_LOG_INSIDE),
+        ]
+
+    def host_path(self, inside: str) -> Path:
+        """The host path of a path as the instance sees it."""
+        for source, target in sorted(self.binds(), key=lambda pair: -len(pair[1])):
+            if inside == target or inside.startswith(target + "/"):
+                return Path(source + inside[len(target) :])
+        return Path(inside)
+
+    def to_json(self) -> dict:
+        """The instance as app.json stores it."""
+        data = asdict(self)
+        data["home"], data["data"] = str(self.home), str(self.data)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Instance:
+        """The instance app.json describes."""
+        return cls(**{**data, "home": Path(data["home"]), "data": Path(data["data"])})
+
+
+def lay_out(
+    instance: Instance, service: Service, build: BuildResult, environment: Mapping[str, str]
+) -> None:
+    """Create the home: ~/code, ~/current, ~/env, ~/data, the environment files, the configs."""
+    home = instance.home
+    home.mkdir(parents=True, mode=0o700)
+    clone_tree(build.code, home / "code")
+    current = os.path.normpath(os.path.join("code", service.approot))
+    (home / "current").symlink_to(current)
+    (home / "env").symlink_to(build.env)
+    instance.data.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (home / "data").symlink_to(instance.data)
+    write_text(home / "environment.json", render_json(environment))
+    write_text(home / "environment.yml", render_yaml(environment))
+    (home / "environment.yaml").symlink_to("environment.yml")
+    for folder in (instance.platform_dir, instance.log_dir, instance.log_dir / "nginx"):
+        folder.mkdir(mode=0o700)
+    for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (instance.platform_dir / "nginx" / temp).mkdir(parents=True)
+    write_text(instance.platform_dir / "supervisord.conf", render_supervisord(instance, service))
+    if instance.http_port is not None:
+        text = nginx.render_instance(
+            app=instance.app,
+            instance=instance.label,
+            generation=instance.generation,
+            home=HOME_INSIDE,
+            port=instance.http_port,
+        )
+        write_text(instance.platform_dir / "nginx.conf", text)
+
+
+def render_supervisord(instance: Instance, service: Service, nginx_binary: str = "") -> str:
+    """The instance's main supervisord.conf."""
+    programs = supervisor.platform_programs(
+        service.type,
+        service.processes,
+        home=HOME_INSIDE,
+        nginx=nginx_binary or nginx_path(),
+        wsgi_processes=service.wsgi_processes,
+    )
+    return supervisor.render_main(
+        app=instance.app,
+        instance=instance.label,
+        generation=instance.generation,
+        home=HOME_INSIDE,
+        control_port=instance.control_port,
+        control_password=instance.control_password,
+        programs=programs,
+    )
+
+
+def nginx_path() -> str:
+    """Where nginx is (Debian puts it in /usr/sbin)."""
+    for folder in os.environ.get("PATH", "").split(":") + ["/usr/sbin", "/usr/local/sbin"]:
+        candidate = os.path.join(folder or ".", "nginx")
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return "nginx"
+
+
+def supervisord_command(python: str = sys.executable) -> list[str]:
+    """supervisord from our own environment (requirements-dev), else the system's."""
+    try:
+        import supervisor as _supervisor  # noqa: F401
+    except ImportError:
+        return ["supervisord"]
+    return [python, "-m", "supervisor.supervisord"]
+
+
+def postinstall_command(service: Service, current: Path) -> list[str] | None:
+    """The hook to run: ``postinstall:`` from the build file, else an executable ./postinstall."""
+    if service.postinstall:
+        return ["/bin/sh", "-c", service.postinstall]
+    hook = current / "postinstall"
+    if hook.is_file() and os.access(hook, os.X_OK):
+        return ["./postinstall"]
+    return None
+
+
+class InstanceRunner:
+    """Runs an instance's steps in its namespaces, and starts, watches and stops it."""
+
+    def __init__(
+        self,
+        table: ProcessTable,
+        printer: Printer,
+        *,
+        python: str = sys.executable,
+        unshare: str = "unshare",
+        run: Callable[..., float] = run_step,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.table = table
+        self.printer = printer
+        self.python = python
+        self.unshare = unshare
+        self.run = run
+        self.clock = clock
+
+    def _wrap(self, instance: Instance, argv: list[str]) -> list[str]:
+        return namespace.wrap(
+            argv,
+            binds=instance.binds(),
+            cwd=f"{HOME_INSIDE}/current",
+            hostname=instance.hostname,
+            unshare=self.unshare,
+        )
+
+    def postinstall(self, instance: Instance, service: Service, env: Mapping[str, str]) -> float:
+        """Run the postinstall hook in ~/current with the full environment (10-minute limit)."""
+        hook = postinstall_command(service, instance.home / "current")
+        current = instance.home / "current"
+        if hook is None:
+            if (current / "postinstall").is_file():
+                self.printer.line(
+                    instance.label,
+                    "WARNING: ./postinstall is not executable "
+                    "(chmod +x postinstall): skipped, as on the platform",
+                )
+            return 0.0
+        self.printer.step(f"Running postinstall ({' '.join(hook[-1:])})", instance.label)
+        return self.run(
+            self._wrap(instance, hook),
+            prefix=instance.label,
+            step="postinstall",
+            printer=self.printer,
+            env=env,
+            cwd=instance.home,
+            timeout=POSTINSTALL_TIMEOUT,
+            log=instance.platform_dir / "postinstall.log",
+        )
+
+    def check(self, instance: Instance, env: Mapping[str, str]) -> float:
+        """Parse the supervisor configuration as supervisord will, check every command resolves."""
+        argv = [
+            self.python,
+            "-m",
+            "platform_sim.confcheck",
+            f"{HOME_INSIDE}/platform/supervisord.conf",
+        ]
+        checker_env = {**env, "PYTHONPATH": PACKAGE_ROOT}
+        return self.run(
+            self._wrap(instance, argv),
+            prefix=instance.label,
+            step="supervisor configuration check",
+            printer=self.printer,
+            env=checker_env,
+            cwd=instance.home,
+            timeout=60,
+        )
+
+    def start(self, instance: Instance, env: Mapping[str, str]) -> Handle:
+        """Start the instance's supervisord (its programs follow) in its namespaces."""
+        argv = [*supervisord_command(self.python), "-c", f"{HOME_INSIDE}/platform/supervisord.conf"]
+        handle = self.table.spawn(
+            self._wrap(instance, argv),
+            log=instance.platform_dir / "supervisord.out",
+            env=env,
+            cwd=instance.home,
+        )
+        write_json(instance.pid_file, handle.to_json())
+        return handle
+
+    def handle(self, instance: Instance) -> Handle | None:
+        """The instance's supervisord if it still runs."""
+        handle = Handle.from_json(read_json(instance.pid_file))
+        return handle if handle is not None and self.table.alive(handle) else None
+
+    def wait_ready(
+        self, instance: Instance, handle: Handle, timeout: float = READY_TIMEOUT
+    ) -> float:
+        """Wait until every program runs and, for a web instance, nginx answers from the app."""
+        started = self.clock()
+        control = supervisor.Control(instance.control_port, instance.control_password)
+        while True:
+            if not self.table.alive(handle):
+                raise StepFailed(
+                    instance.label, "start (supervisord exited)", None, self._tails(instance, [])
+                )
+            problem, ready = self._programs(control)
+            if problem:
+                raise StepFailed(
+                    instance.label,
+                    f"start (program {problem} failed)",
+                    None,
+                    self._tails(instance, [problem]),
+                )
+            if ready and (instance.http_port is None or _answers_http(instance.http_port)):
+                return self.clock() - started
+            if self.clock() - started > timeout:
+                raise StepFailed(
+                    instance.label,
+                    f"start (not ready after {timeout:g} s)",
+                    None,
+                    self._tails(instance, []),
+                )
+            time.sleep(0.1)
+
+    @staticmethod
+    def _programs(control: supervisor.Control) -> tuple[str | None, bool]:
+        """(a program that failed, whether all run) from supervisord's process table."""
+        try:
+            states = control.states()
+        except (OSError, http.client.HTTPException, ConnectionError, Exception):  # noqa: BLE001
+            return None, False
+        for name, info in states.items():
+            if info["statename"] in ("FATAL", "BACKOFF"):
+                return name, False
+        return None, all(info["statename"] in ("RUNNING", "EXITED") for info in states.values())
+
+    def _tails(self, instance: Instance, programs: list[str]) -> str:
+        parts = []
+        for program in programs:
+            for suffix in ("_error.log", ".log"):
+                text = tail(instance.log_dir / f"{program}{suffix}", 15)
+                if text:
+                    parts.append(f"--- {program}{suffix} ---\n{text}")
+        parts.append(f"--- supervisord.log ---\n{tail(instance.log_dir / 'supervisord.log', 15)}")
+        return "\n".join(parts)
+
+    def stop(self, instance: Instance, grace: float = STOP_GRACE) -> None:
+        """SIGTERM to supervisord (it stops its programs); at the deadline, kill the namespace."""
+        handle = Handle.from_json(read_json(instance.pid_file))
+        if handle is not None:
+            self.table.stop_namespace(handle, grace)
+        instance.pid_file.unlink(missing_ok=True)
+
+
+def _answers_http(port: int, timeout: float = 2.0) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", "/", headers={"Host": f"127.0.0.1:{port}"})
+        return connection.getresponse().status not in NOT_ANSWERING
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()

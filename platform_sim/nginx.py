@@ -1,0 +1,63 @@
+"""nginx configurations: an instance's (in front of its WSGI server) and the app's router."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+from .templates import INSTANCE_NGINX, ROUTER_NGINX, ROUTER_SERVER, render
+
+MIME_TYPES = "/etc/nginx/mime.types"
+
+
+def render_instance(
+    *,
+    app: str,
+    instance: str,
+    generation: int,
+    home: str,
+    port: int,
+    mime_types: str | None = MIME_TYPES,
+) -> str:
+    """The nginx.conf of a ``python`` instance: app's ``*nginx.conf``, maintenance → 503."""
+    include = ""
+    if mime_types and os.path.exists(mime_types):
+        include = f"    include {mime_types};\n"
+    return render(
+        INSTANCE_NGINX,
+        {
+            "app": app,
+            "instance": instance,
+            "generation": generation,
+            "home": home,
+            "port": port,
+            "mime_types": include,
+        },
+    )
+
+
+def render_router(
+    *,
+    app: str,
+    generation: int,
+    directory: str,
+    services: Mapping[str, tuple[int, Sequence[int]]],
+) -> str:
+    """The router's nginx.conf: per web service, its public port → its instances' ports."""
+    servers = "".join(
+        render(
+            ROUTER_SERVER,
+            {
+                "service": name,
+                "port": port,
+                "upstreams": "".join(
+                    f"        server 127.0.0.1:{upstream} max_fails=0;\n" for upstream in upstreams
+                ),
+            },
+        )
+        for name, (port, upstreams) in services.items()
+    )
+    return render(
+        ROUTER_NGINX,
+        {"app": app, "generation": generation, "directory": directory, "servers": servers},
+    )

@@ -1,0 +1,145 @@
+"""Before deploying: upload the tree as a revision, then start data services and add-ons while
+building every code service, all in parallel."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import addons
+from .build import BuildResult
+from .buildfile import BuildFile, Service
+from .context import Context
+from .dataservices import DataService, Running
+from .state import AppRecord
+from .upload import copy_tree
+
+LARGE_UPLOAD = 50_000_000
+
+
+@dataclass
+class Prepared:
+    """Data services ready, add-on variables known, every code service built."""
+
+    endpoints: dict[str, Running]
+    addon_variables: dict[str, dict[str, str]]
+    builds: dict[str, BuildResult]
+
+
+def timed(timings: dict[str, float], name: str, action: Callable[[], object]) -> object:
+    """Run ``action``, recording its duration under ``name``."""
+    started = time.monotonic()
+    try:
+        return action()
+    finally:
+        timings[name] = round(time.monotonic() - started, 3)
+
+
+def upload(ctx: Context, record: AppRecord, source: Path) -> int:
+    """Copy the tree into a new revision; return its number."""
+    record.last_revision += 1
+    revision = record.last_revision
+    record.save(ctx.paths)
+    ctx.printer.step(f"Uploading {source} as revision {revision}")
+    report = copy_tree(source, ctx.paths.revision(revision) / "code")
+    record.revisions[str(revision)] = {
+        "source": str(source),
+        "time": time.time(),
+        "files": report.files,
+        "bytes": report.size,
+    }
+    ctx.printer.say(f"       {report.files} files, {report.size / 1e6:.1f} MB")
+    if report.size > LARGE_UPLOAD:
+        ctx.printer.say(
+            "       Hint: a large upload slows every push and deploy; list what the "
+            "app does not need (.venv/, .tox/, caches) in .dotcloudignore"
+        )
+    return revision
+
+
+def data_service_for(ctx: Context, service: Service) -> DataService:
+    """The data service behind a ``postgresql`` or ``rabbitmq`` entry of the build file."""
+    return DataService(service.name, service.type, ctx.paths.service(service.name))
+
+
+def prepare(
+    ctx: Context,
+    record: AppRecord,
+    parsed: BuildFile,
+    revision: int,
+    *,
+    clean: bool,
+    timings: dict[str, float],
+) -> Prepared:
+    """Start data services and add-ons while building every code service; all in parallel."""
+    code = ctx.paths.revision(revision) / "code"
+    jobs: dict[str, Callable[[], object]] = {}
+    for service in parsed.data_services():
+        jobs[f"data:{service.name}"] = starter(ctx, data_service_for(ctx, service), service.type)
+    for name, settings in record.addons.items():
+        jobs[f"addon:{name}"] = starter(
+            ctx, addons.data_service(ctx.paths, name, settings["login"]), f"add-on {name}"
+        )
+    variables = dict(record.variables)
+    for service in parsed.code_services():
+        jobs[f"build:{service.name}"] = builder_job(ctx, service, code, revision, clean, variables)
+    results = run_parallel(jobs, timings)
+    builds = {
+        key.split(":", 1)[1]: value for key, value in results.items() if key.startswith("build:")
+    }
+    for build in builds.values():
+        for step, seconds in build.timings.items():
+            timings[f"build:{build.service}:{step}"] = round(seconds, 3)
+    endpoints = {
+        key.split(":", 1)[1]: value for key, value in results.items() if key.startswith("data:")
+    }
+    addon_values = {
+        key.split(":", 1)[1]: addons.variables(key.split(":", 1)[1], value)
+        for key, value in results.items()
+        if key.startswith("addon:")
+    }
+    return Prepared(endpoints, addon_values, builds)
+
+
+def starter(ctx: Context, service: DataService, what: str) -> Callable[[], Running]:
+    """A job that starts (or finds running) a data service, announcing it."""
+
+    def start() -> Running:
+        ctx.printer.step(f"Starting {what}", service.name)
+        running = ctx.data.ensure(service)
+        verb = "created" if running.created else "running"
+        ctx.printer.line(
+            service.name,
+            f"{what} {verb} on {running.endpoint.host}:"
+            f"{running.endpoint.port} ({running.provider})",
+        )
+        return running
+
+    return start
+
+
+def builder_job(
+    ctx: Context, service: Service, code: Path, revision: int, clean: bool, variables: dict
+) -> Callable[[], BuildResult]:
+    """A job that builds one code service."""
+
+    def build() -> BuildResult:
+        ctx.printer.step(f"Building {service.type} service", service.name)
+        return ctx.builder.build(service, code, revision, clean=clean, variables=variables)
+
+    return build
+
+
+def run_parallel(jobs: Mapping[str, Callable[[], object]], timings: dict[str, float]) -> dict:
+    """Run every job (one thread each), wait for all, then raise the first failure if any."""
+    if not jobs:
+        return {}
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {name: pool.submit(timed, timings, name, job) for name, job in jobs.items()}
+    errors = [future.exception() for future in futures.values() if future.exception()]
+    if errors:
+        raise errors[0]
+    return {name: future.result() for name, future in futures.items()}

@@ -1,0 +1,119 @@
+"""The front HTTP router: one nginx per app, one URL per web service, switched atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from . import namespace, nginx
+from .errors import HostError
+from .files import read_json, tail, write_json, write_text
+from .instance import nginx_path
+from .procs import Handle, ProcessTable, children
+
+STOP_GRACE = 10.0
+
+
+class Router:
+    """The router of one application, living in its ``router/`` folder."""
+
+    def __init__(
+        self,
+        folder: Path,
+        app: str,
+        table: ProcessTable,
+        *,
+        nginx_binary: str | None = None,
+        unshare: str = "unshare",
+    ) -> None:
+        self.folder = folder
+        self.app = app
+        self.table = table
+        self.nginx = nginx_binary or nginx_path()
+        self.unshare = unshare
+
+    config = property(lambda self: self.folder / "nginx.conf")
+    pid_file = property(lambda self: self.folder / "pid.json")
+
+    def handle(self) -> Handle | None:
+        """The router's process if it runs."""
+        handle = Handle.from_json(read_json(self.pid_file))
+        return handle if handle is not None and self.table.alive(handle) else None
+
+    def switch(self, generation: int, services: Mapping[str, tuple[int, Sequence[int]]]) -> float:
+        """Send each web service's traffic to these instance ports: new config, then reload."""
+        started = time.monotonic()
+        (self.folder / "tmp").mkdir(parents=True, exist_ok=True, mode=0o700)
+        text = nginx.render_router(
+            app=self.app, generation=generation, directory=str(self.folder), services=services
+        )
+        candidate = self.folder / "nginx.conf.new"
+        write_text(candidate, text)
+        self._test(candidate)
+        os.replace(candidate, self.config)
+        handle = self.handle()
+        if handle is None:
+            handle = self._start()
+        else:
+            self._reload(handle)
+        for port, _ in services.values():
+            self._wait_listening(port, handle)
+        return time.monotonic() - started
+
+    def _reload(self, handle: Handle, timeout: float = 10.0) -> None:
+        """SIGHUP to nginx's master; wait until the workers of the old configuration are gone."""
+        for master in children(handle.pid):
+            old_workers = set(children(master))
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(master, signal.SIGHUP)
+            deadline = time.monotonic() + timeout
+            while old_workers & set(children(master)) and time.monotonic() < deadline:
+                time.sleep(0.02)
+
+    def _test(self, config: Path) -> None:
+        result = subprocess.run(
+            [self.nginx, "-t", "-q", "-c", str(config), "-e", str(self.folder / "error.log")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise HostError(f"the router's nginx configuration is invalid: {result.stderr.strip()}")
+
+    def _start(self) -> Handle:
+        argv = [self.nginx, "-c", str(self.config), "-e", str(self.folder / "error.log")]
+        handle = self.table.spawn(
+            namespace.wrap(argv, cwd=str(self.folder), unshare=self.unshare),
+            log=self.folder / "nginx.out",
+            env={"PATH": "/usr/sbin:/usr/bin:/bin"},
+            cwd=self.folder,
+        )
+        write_json(self.pid_file, handle.to_json())
+        return handle
+
+    def _wait_listening(self, port: int, handle: Handle, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return
+            except OSError:
+                if not self.table.alive(handle) or time.monotonic() > deadline:
+                    raise HostError(
+                        f"the router did not listen on 127.0.0.1:{port}",
+                        tail(self.folder / "error.log", 10) + tail(self.folder / "nginx.out", 10),
+                    ) from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the router (graceful SIGQUIT, then kill)."""
+        handle = Handle.from_json(read_json(self.pid_file))
+        if handle is not None:
+            self.table.stop_namespace(handle, STOP_GRACE, sig=signal.SIGQUIT)
+        self.pid_file.unlink(missing_ok=True)

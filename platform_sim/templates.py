@@ -1,0 +1,158 @@
+"""Configuration templates (supervisord, instance nginx, router nginx) and their renderer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+
+
+def render(template: str, values: Mapping[str, object]) -> str:
+    """Replace every ``{{ name }}`` of ``template``; a name without a value is a KeyError."""
+    return _PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), template)
+
+
+SUPERVISORD_MAIN = """\
+; Written by platform_sim for {{ instance }} of application {{ app }} (deploy {{ generation }}).
+; supervisord runs in the instance's own namespaces, where ~ is {{ home }} and
+; /var/log/supervisor is the instance's log folder. Regenerated at every deploy: do not edit.
+
+[supervisord]
+nodaemon = true
+logfile = /var/log/supervisor/supervisord.log
+logfile_maxbytes = 10MB
+logfile_backups = 2
+pidfile = {{ home }}/platform/supervisord.pid
+childlogdir = /var/log/supervisor
+directory = {{ home }}
+identifier = {{ identifier }}
+
+[inet_http_server]
+port = 127.0.0.1:{{ control_port }}
+username = platform
+password = {{ control_password }}
+
+[supervisorctl]
+serverurl = http://127.0.0.1:{{ control_port }}
+username = platform
+password = {{ control_password }}
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+{{ programs }}
+[include]
+files = {{ home }}/current/supervisord.conf
+"""
+
+PROGRAM = """
+[program:{{ name }}]
+command = {{ command }}
+directory = {{ directory }}
+autostart = true
+autorestart = true
+startsecs = {{ startsecs }}
+stopsignal = {{ stopsignal }}
+stopwaitsecs = 10
+stopasgroup = true
+killasgroup = true
+stdout_logfile = /var/log/supervisor/%(program_name)s.log
+stderr_logfile = /var/log/supervisor/%(program_name)s_error.log
+"""
+
+INSTANCE_NGINX = """\
+# Written by platform_sim for {{ instance }} of application {{ app }} (deploy {{ generation }}).
+# nginx runs under the instance's supervisord, in its namespaces (~ is {{ home }}).
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid {{ home }}/platform/nginx.pid;
+error_log /var/log/nginx/error.log;
+
+events {
+    worker_connections 512;
+}
+
+http {
+{{ mime_types }}    default_type application/octet-stream;
+    access_log /var/log/nginx/access.log;
+    sendfile on;
+    client_max_body_size 32m;
+    client_body_temp_path {{ home }}/platform/nginx/client_body;
+    proxy_temp_path {{ home }}/platform/nginx/proxy;
+    fastcgi_temp_path {{ home }}/platform/nginx/fastcgi;
+    uwsgi_temp_path {{ home }}/platform/nginx/uwsgi;
+    scgi_temp_path {{ home }}/platform/nginx/scgi;
+
+    upstream wsgi_server {
+        server unix:{{ home }}/platform/wsgi.sock fail_timeout=0;
+    }
+
+    server {
+        listen 127.0.0.1:{{ port }};
+        server_name _;
+
+        if (-f {{ home }}/current/maintenance) {
+            return 503;
+        }
+
+        # The application's own rules (static files...), as on the platform.
+        include {{ home }}/current/*nginx.conf;
+
+        location / {
+            include {{ home }}/current/*uwsgi.conf;
+            proxy_pass http://wsgi_server;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_redirect off;
+        }
+    }
+}
+"""
+
+ROUTER_NGINX = """\
+# Written by platform_sim: the front router of application {{ app }} (deploy {{ generation }}).
+# Replaced atomically and reloaded (SIGHUP) when a deploy switches traffic.
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid {{ directory }}/nginx.pid;
+error_log {{ directory }}/error.log;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    access_log {{ directory }}/access.log;
+    client_max_body_size 32m;
+    client_body_temp_path {{ directory }}/tmp/client_body;
+    proxy_temp_path {{ directory }}/tmp/proxy;
+    fastcgi_temp_path {{ directory }}/tmp/fastcgi;
+    uwsgi_temp_path {{ directory }}/tmp/uwsgi;
+    scgi_temp_path {{ directory }}/tmp/scgi;
+{{ servers }}}
+"""
+
+ROUTER_SERVER = """
+    # {{ service }}: round-robin over its instances.
+    upstream app_{{ service }} {
+{{ upstreams }}    }
+
+    server {
+        listen 127.0.0.1:{{ port }};
+        server_name _;
+
+        location / {
+            proxy_pass http://app_{{ service }};
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_redirect off;
+            proxy_next_upstream error timeout http_502;
+        }
+    }
+"""

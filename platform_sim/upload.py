@@ -1,0 +1,89 @@
+"""Upload: copy the pushed tree into a new revision, skipping what the platform skipped."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+IGNORE_FILE = ".dotcloudignore"
+ALWAYS_IGNORED = (".git", ".hg", "*.pyc", "__pycache__")
+
+
+def ignore_patterns(folder: Path) -> list[str]:
+    """The patterns skipped on upload: the platform's own, then ``.dotcloudignore``'s lines."""
+    patterns = list(ALWAYS_IGNORED)
+    try:
+        lines = (folder / IGNORE_FILE).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return patterns
+    for line in lines:
+        line = line.strip()
+        if line and not line.startswith("#"):
+            patterns.append(line.rstrip("/") if line != "/" else line)
+    return patterns
+
+
+def is_ignored(relative: str, patterns: list[str]) -> bool:
+    """Whether a path (relative to the pushed folder, with ``/``) matches a pattern.
+
+    A pattern with a ``/`` matches the whole relative path (a leading ``/`` anchors it at the
+    root); one without matches any single path component.
+    """
+    name = relative.rsplit("/", 1)[-1]
+    for pattern in patterns:
+        if "/" in pattern:
+            if fnmatch.fnmatchcase(relative, pattern.lstrip("/")):
+                return True
+        elif fnmatch.fnmatchcase(name, pattern):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """What an upload copied."""
+
+    files: int
+    size: int
+
+
+def copy_tree(source: Path, target: Path, patterns: list[str] | None = None) -> UploadReport:
+    """Copy ``source`` into the new folder ``target``, skipping ignored paths; keep symlinks."""
+    source = Path(source)
+    patterns = ignore_patterns(source) if patterns is None else patterns
+    files = size = 0
+    target.mkdir(parents=True)
+    for folder, dirnames, filenames in os.walk(source):
+        relative_folder = os.path.relpath(folder, source)
+        prefix = "" if relative_folder == "." else relative_folder + "/"
+        kept = []
+        for dirname in sorted(dirnames):
+            path = Path(folder) / dirname
+            if is_ignored(prefix + dirname, patterns):
+                continue
+            if path.is_symlink():
+                os.symlink(os.readlink(path), target / (prefix + dirname))
+                continue
+            (target / (prefix + dirname)).mkdir()
+            kept.append(dirname)
+        dirnames[:] = kept
+        for filename in filenames:
+            if is_ignored(prefix + filename, patterns):
+                continue
+            path = Path(folder) / filename
+            destination = target / (prefix + filename)
+            if path.is_symlink():
+                os.symlink(os.readlink(path), destination)
+                continue
+            shutil.copy2(path, destination)
+            files += 1
+            size += destination.stat().st_size
+    return UploadReport(files, size)
+
+
+def clone_tree(source: Path, target: Path) -> None:
+    """Copy an uploaded revision (nothing to skip any more) into an instance's ``~/code``."""
+    shutil.copytree(source, target, symlinks=True)

@@ -1,0 +1,96 @@
+"""Application variables (``env``) and add-ons (``addon``): stored in app.json."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+
+from . import addons
+from .context import Context
+from .environment import check_variable_name
+from .errors import UsageError
+from .state import create, existing, locked
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, str]:
+    """``K=V`` words into a mapping (UsageError for a word without ``=`` or a bad name)."""
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(f"{pair!r} is not NAME=value")
+        check_variable_name(name)
+        values[name] = value
+    return values
+
+
+def set_variables(ctx: Context, values: Mapping[str, str]) -> dict[str, str]:
+    """Store application variables (the app is created if new); return all of them."""
+    for name in values:
+        check_variable_name(name)
+    with locked(ctx.paths):
+        record = create(ctx.paths)
+        record.variables.update(values)
+        record.save(ctx.paths)
+        return dict(record.variables)
+
+
+def unset_variables(ctx: Context, names: list[str]) -> dict[str, str]:
+    """Remove application variables; return those left."""
+    with locked(ctx.paths):
+        record = existing(ctx.paths)
+        missing = [name for name in names if name not in record.variables]
+        if missing:
+            raise UsageError(f"no variable {', '.join(missing)} in {ctx.paths.name!r}")
+        for name in names:
+            del record.variables[name]
+        record.save(ctx.paths)
+        return dict(record.variables)
+
+
+def list_variables(ctx: Context) -> dict[str, str]:
+    """The application variables."""
+    return dict(existing(ctx.paths).variables)
+
+
+def add_addon(ctx: Context, name: str) -> dict[str, str]:
+    """Provision an add-on now (its server starts); return the variables it sets."""
+    addons.addon_kind(name)
+    with locked(ctx.paths):
+        record = create(ctx.paths)
+        if name in record.addons:
+            raise UsageError(f"{ctx.paths.name!r} already has the {name} add-on")
+        settings = {"login": addons.new_login()}
+        service = addons.data_service(ctx.paths, name, settings["login"])
+        ctx.printer.step(f"Provisioning the {name} add-on")
+        running = ctx.data.ensure(service)
+        record.addons[name] = settings
+        record.save(ctx.paths)
+    return addons.variables(name, running)
+
+
+def remove_addon(ctx: Context, name: str) -> None:
+    """Stop an add-on's server and delete it with its data."""
+    with locked(ctx.paths):
+        record = existing(ctx.paths)
+        if name not in record.addons:
+            raise UsageError(f"{ctx.paths.name!r} has no {name} add-on")
+        service = addons.data_service(ctx.paths, name, record.addons[name]["login"])
+        ctx.data.stop(service)
+        shutil.rmtree(service.folder, ignore_errors=True)
+        del record.addons[name]
+        record.save(ctx.paths)
+
+
+def list_addons(ctx: Context) -> dict[str, dict]:
+    """Each add-on with its status and the variables it sets (when running)."""
+    record = existing(ctx.paths)
+    result = {}
+    for name, settings in record.addons.items():
+        service = addons.data_service(ctx.paths, name, settings["login"])
+        status = ctx.data.status(service)
+        result[name] = {
+            "status": "running" if status.get("state") == "ready" else "stopped",
+            "login": settings["login"],
+        }
+    return result

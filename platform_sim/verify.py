@@ -1,0 +1,124 @@
+"""``verify``: rehearse a deploy in a throw-away copy (real data services, every service's
+postinstall, the supervisor configuration checked), report per service, leave nothing behind."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import addons, namespace
+from .context import Context
+from .deploy import install_instance, new_instances, topology
+from .destroy import stop_everything
+from .errors import PlatformError
+from .output import Printer
+from .prepare import Prepared, builder_job, data_service_for, run_parallel, starter, upload
+from .push import load_buildfile
+from .state import AppPaths, create
+
+
+@dataclass(frozen=True)
+class ServiceResult:
+    """The outcome of one service: passed, or the step that failed and why."""
+
+    service: str
+    ok: bool
+    message: str = ""
+    details: str = ""
+
+
+def verify(
+    source: Path,
+    app: str,
+    printer: Printer,
+    make_context: Callable[[AppPaths, Printer], Context],
+    *,
+    variables: Mapping[str, str] | None = None,
+    addon_names: list[str] | None = None,
+) -> list[ServiceResult]:
+    """Rehearse the deploy of ``source``; return one result per code service."""
+    source = Path(source).resolve()
+    parsed = load_buildfile(source)
+    namespace.check_privileges()
+    scratch = Path(tempfile.mkdtemp(prefix="platform_sim-verify-"))
+    ctx = make_context(AppPaths(scratch / app), printer)
+    try:
+        record = create(ctx.paths)
+        record.variables = dict(variables or {})
+        record.addons = {name: {"login": addons.new_login()} for name in addon_names or []}
+        record.save(ctx.paths)
+        revision = upload(ctx, record, source)
+        return _rehearse(ctx, record, parsed, revision)
+    finally:
+        printer.step("Removing the throw-away copy")
+        stop_everything(ctx)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _rehearse(ctx: Context, record, parsed, revision: int) -> list[ServiceResult]:  # noqa: ANN001
+    code_services = parsed.code_services()
+    jobs = {
+        f"data:{s.name}": starter(ctx, data_service_for(ctx, s), s.type)
+        for s in parsed.data_services()
+    }
+    for name, settings in record.addons.items():
+        jobs[f"addon:{name}"] = starter(
+            ctx, addons.data_service(ctx.paths, name, settings["login"]), f"add-on {name}"
+        )
+    try:
+        started = run_parallel(jobs, {})
+    except PlatformError as exc:
+        return [ServiceResult(s.name, False, exc.message, exc.details) for s in code_services]
+    code = ctx.paths.revision(revision) / "code"
+    builds, results = {}, {}
+    with ThreadPoolExecutor(max_workers=max(1, len(code_services))) as pool:
+        futures = {
+            s.name: pool.submit(builder_job(ctx, s, code, revision, False, record.variables))
+            for s in code_services
+        }
+    for name, future in futures.items():
+        error = future.exception()
+        if isinstance(error, PlatformError):
+            results[name] = ServiceResult(name, False, error.message, error.details)
+        elif error is not None:
+            raise error
+        else:
+            builds[name] = future.result()
+    prepared = Prepared(
+        endpoints={k.split(":", 1)[1]: v for k, v in started.items() if k.startswith("data:")},
+        addon_variables={
+            k.split(":", 1)[1]: addons.variables(k.split(":", 1)[1], v)
+            for k, v in started.items()
+            if k.startswith("addon:")
+        },
+        builds=builds,
+    )
+    instances = new_instances(ctx, parsed, 1, scale={s.name: 1 for s in code_services})
+    urls = {
+        s.name: f"http://127.0.0.1:{i.http_port}/"
+        for s in code_services
+        for i in instances
+        if i.service == s.name and i.http_port
+    }
+    topo = topology(ctx, record, parsed, prepared, instances, urls)
+    for instance in instances:
+        if instance.service in results:
+            continue
+        service = parsed.services[instance.service]
+        try:
+            install_instance(
+                ctx, instance, service, builds[instance.service], topo, {}, start=False
+            )
+        except PlatformError as exc:
+            results[instance.service] = ServiceResult(
+                instance.service, False, exc.message, exc.details
+            )
+        else:
+            results[instance.service] = ServiceResult(
+                instance.service, True, "postinstall and supervisor configuration OK"
+            )
+    return [results[s.name] for s in code_services]

@@ -1,0 +1,111 @@
+"""Fixtures for platform_sim's integration tests: a private PLATFORM_SIM_HOME, the CLI run as a
+subprocess, the tiny fixture app, and a check that nothing outlives the tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SED_HELPER = 'sed -n "/$1/ s/.*: \\"\\(.*\\)\\".*/\\1/p" < "$HOME/environment.json"'
+
+
+def _missing_requirement() -> str | None:
+    if os.geteuid() != 0:
+        return "platform_sim needs root (mount and PID namespaces)"
+    for program in ("nginx", "unshare"):
+        if shutil.which(program, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") is None:
+            return f"{program} is not installed"
+    return None
+
+
+@pytest.fixture(scope="module")
+def sim_home(tmp_path_factory):
+    """A PLATFORM_SIM_HOME of the module's own; every app in it is destroyed at the end."""
+    reason = _missing_requirement()
+    if reason:
+        pytest.skip(reason)
+    home = tmp_path_factory.mktemp("platform_sim_home")
+    yield home
+    for app in list(home.iterdir()) if home.exists() else []:
+        if (app / "app.json").exists():
+            run_cli(home, "-A", app.name, "destroy", "-y")
+    assert leftover_processes(home) == []
+
+
+def run_cli(home: Path, *args: str, check: bool = False, timeout: float = 600):
+    """Run ``python -m platform_sim ARGS`` with this PLATFORM_SIM_HOME."""
+    env = {**os.environ, "PLATFORM_SIM_HOME": str(home)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "platform_sim", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"platform_sim {' '.join(args)} exited {result.returncode}\n"
+            f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-4000:]}"
+        )
+    return result
+
+
+def leftover_processes(home: Path) -> list[str]:
+    """Processes whose command line mentions ``home`` (the namespaces' unshare, servers...)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(home) in command:
+            found.append(f"{entry.name}: {command}")
+    return found
+
+
+def info(home: Path, app: str) -> dict:
+    """``info --json`` of an app."""
+    return json.loads(run_cli(home, "-A", app, "info", "--json", check=True).stdout)
+
+
+def get(url: str, timeout: float = 10.0) -> tuple[int, str]:
+    """GET a URL: (status, body)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def sed_get(environment_file: Path, key: str) -> str:
+    """Read one variable the way the tutorial's postinstall does."""
+    result = subprocess.run(
+        ["sh", "-c", SED_HELPER, "sh", key],
+        env={"HOME": str(environment_file.parent), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def tinyapp(tmp_path):
+    """A fresh copy of the tiny fixture app (its folder name is the default app name)."""
+    target = tmp_path / "tinyapp"
+    shutil.copytree(FIXTURES / "tinyapp", target)
+    (target / "postinstall").chmod(0o755)
+    return target

@@ -1,0 +1,124 @@
+"""End to end: push THIS repository with platform_sim and use the tutorial's app through it."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import secrets
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, info, run_cli, sed_get
+
+pytestmark = pytest.mark.integration
+APP = "minestrone-e2e"
+
+
+@pytest.fixture(scope="module")
+def deployed(sim_home):
+    key = secrets.token_urlsafe(40)
+    run_cli(sim_home, "-A", APP, "env", "set", f"DJANGO_SECRET_KEY={key}", check=True)
+    result = run_cli(sim_home, "-A", APP, "push", str(REPO), check=True, timeout=900)
+    return result, info(sim_home, APP)
+
+
+def first(described, service):
+    return described["services"][service]["instances"][0]
+
+
+class Browser:
+    """A cookie-keeping client that sends Django's CSRF token back."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path.lstrip("/"), timeout=20) as response:
+            return response.read().decode()
+
+    def post_form(self, path: str, fields: dict[str, str]) -> str:
+        page = self.get(path)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
+        request = urllib.request.Request(
+            self.base + path.lstrip("/"),
+            data=data,
+            headers={"Referer": self.base + path.lstrip("/")},
+        )
+        with self.opener.open(request, timeout=20) as response:
+            return response.read().decode()
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+
+
+def test_push_ends_with_url_and_admin_credentials(deployed):
+    result, described = deployed
+    assert f"Your application is available at: {described['url']}" in result.stdout
+    password_file = Path(first(described, "www")["admin_password_file"])
+    assert f"Admin credentials: user admin, password in {password_file}" in result.stdout
+    assert oct(password_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_environment_file_parses_with_the_tutorial_sed_helper(deployed):
+    _, described = deployed
+    path = Path(first(described, "workers")["home"]) / "environment.json"
+    assert sed_get(path, "DOTCLOUD_SERVICE_NAME") == "workers"
+    assert sed_get(path, "DOTCLOUD_PROJECT") == APP
+    assert sed_get(path, "DOTCLOUD_DB_SQL_PORT") == str(first(described, "db")["port"])
+    assert sed_get(path, "DOTCLOUD_BROKER_AMQP_LOGIN") == first(described, "broker")["login"]
+
+
+def test_workers_run_djcelery_and_celerycam_and_www_does_not(deployed):
+    _, described = deployed
+    workers = first(described, "workers")["programs"]
+    assert workers == {"celerycam": "RUNNING", "djcelery": "RUNNING"}
+    www = first(described, "www")["programs"]
+    assert set(www) == {"gunicorn", "nginx"}
+    logs = Path(first(described, "workers")["logs"])
+    assert (logs / "djcelery.log").exists() and (logs / "celerycam.log").exists()
+
+
+def test_editor_queues_a_job_a_worker_runs_and_the_admin_shows_it(deployed):
+    _, described = deployed
+    browser = Browser(described["url"])
+    job = f"e2e-{secrets.token_hex(4)}"
+    browser.post_form("/", {"job_name": job, "routing_key_name": "soup"})
+    logs = Path(first(described, "workers")["logs"])
+
+    def worker_ran_it():
+        text = "".join(path.read_text(errors="replace") for path in logs.glob("djcelery*.log"))
+        return f"Lazy job {job} completed" in text
+
+    wait_for(worker_ran_it, 60, f"the worker to run {job}")
+    admin = Browser(described["url"])
+    password = Path(first(described, "www")["admin_password_file"]).read_text().strip()
+    admin.post_form("/admin/login/?next=/admin/", {"username": "admin", "password": password})
+    wait_for(
+        lambda: job in admin.get(f"/admin/monitor/taskstate/?q={job}"),
+        60,
+        "the admin to list the job",
+    )
+
+
+def test_a_second_push_replaces_the_workers_beside_the_old_ones(sim_home, deployed):
+    _, before = deployed
+    run_cli(sim_home, "-A", APP, "push", str(REPO), check=True, timeout=900)
+    after = info(sim_home, APP)
+    assert after["deploy"] == before["deploy"] + 1
+    assert first(after, "workers")["programs"] == {"celerycam": "RUNNING", "djcelery": "RUNNING"}
+    assert first(after, "workers")["home"] != first(before, "workers")["home"]

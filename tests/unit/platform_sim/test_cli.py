@@ -1,0 +1,109 @@
+"""The command line: --help on every command; errors become a message and an exit status."""
+
+import io
+
+import pytest
+
+from platform_sim import cli
+from platform_sim.errors import BuildFileError, StepFailed
+
+COMMANDS = [
+    [],
+    ["push"],
+    ["info"],
+    ["destroy"],
+    ["verify"],
+    ["addon"],
+    ["addon", "add"],
+    ["addon", "list"],
+    ["addon", "remove"],
+    ["env"],
+    ["env", "list"],
+    ["env", "set"],
+    ["env", "unset"],
+]
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=lambda words: " ".join(words) or "main")
+def test_every_command_has_help(words, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*words, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: platform_sim")
+    assert len(text.splitlines()) > 3
+
+
+def test_every_sub_command_is_listed_with_a_help_line():
+    parser = cli.build_parser()
+    text = parser.format_help()
+    for command in ("push", "info", "destroy", "verify", "addon", "env"):
+        assert command in text
+
+
+def test_global_app_option_goes_before_the_command():
+    args = cli.build_parser().parse_args(["-A", "soup", "push", "somewhere", "--clean"])
+    assert (args.app, args.command, args.path, args.clean) == ("soup", "push", "somewhere", True)
+
+
+def test_app_name_defaults_to_the_folder(tmp_path):
+    folder = tmp_path / "my-app"
+    folder.mkdir()
+    args = cli.build_parser().parse_args(["push", str(folder)])
+    assert cli.app_name(args, folder) == "my-app"
+
+
+def failing_factory(error):
+    def make(paths, printer):
+        raise error
+
+    return make
+
+
+def run(argv, make):
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.main(argv, out=out, err=err, make=make)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_build_file_error_is_one_line_and_exit_3(tmp_path):
+    error = BuildFileError('Unrecognized service "lolita"', 2, 9)
+    status, _, err = run(["-A", "x", "push", str(tmp_path)], failing_factory(error))
+    assert status == 3
+    assert err == (
+        'platform_sim: error: Unrecognized service "lolita" in "dotcloud.yml", line 2, column 9\n'
+    )
+
+
+def test_failed_step_shows_service_step_status_and_tail(tmp_path):
+    error = StepFailed("www.0", "postinstall", 3, "line one\nline two")
+    status, _, err = run(["-A", "x", "push", str(tmp_path)], failing_factory(error))
+    assert status == 5
+    assert err.splitlines() == [
+        "platform_sim: error: [www.0] postinstall exited with status 3",
+        "    line one",
+        "    line two",
+    ]
+
+
+def test_timed_out_step_says_so():
+    assert str(StepFailed("www.0", "postinstall", None, "")) == "[www.0] postinstall timed out"
+
+
+def test_unknown_app_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLATFORM_SIM_HOME", str(tmp_path))
+    from platform_sim.context import Context
+    from platform_sim.output import Printer
+
+    def make(paths, printer):
+        return Context(paths, Printer(io.StringIO()), None, None, None, None, None)
+
+    status, _, err = run(["-A", "ghost", "info"], make)
+    assert status == 4
+    assert err.startswith("platform_sim: error: no application 'ghost'")
+
+
+def test_invalid_app_name_is_a_usage_error(tmp_path):
+    status, _, err = run(["-A", "no/slash", "info"], failing_factory(AssertionError()))
+    assert status == 2
+    assert "cannot name an application" in err
