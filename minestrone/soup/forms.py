@@ -41,7 +41,10 @@ class EditorForm(forms.Form):
     routing_key_name = forms.CharField(
         label="Routing key name",
         max_length=MAX_ROUTING_KEY_BYTES - len(ROUTING_KEY_PREFIX),
-        help_text="Sent as tasks.<name>; words of letters, digits, _ and -, separated by dots.",
+        help_text=(
+            "The job is sent with the routing key tasks.NAME: words of letters, digits, "
+            "_ and -, separated by dots, such as kitchen.urgent."
+        ),
     )
 
     def clean_routing_key_name(self) -> str:

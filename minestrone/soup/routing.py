@@ -15,11 +15,11 @@ class RoutingKeyError(ValueError):
 def routing_key_for(name: str) -> str:
     """Return `tasks.<name>`, or raise RoutingKeyError saying what is wrong with the name."""
     if not name:
-        raise RoutingKeyError("Give a routing key name, such as `urgent` or `reports.daily`.")
+        raise RoutingKeyError('Give a routing key name, such as "urgent" or "reports.daily".')
     if not _WORDS.fullmatch(name):
         raise RoutingKeyError(
-            "A routing key name is words of letters, digits, `_` and `-`, separated by single "
-            "dots (no spaces, no `*` or `#`, no empty words), such as `reports.daily`."
+            'A routing key name is words of letters, digits, "_" and "-", separated by single '
+            'dots (no spaces, no "*" or "#", no empty words), such as "reports.daily".'
         )
     key = ROUTING_KEY_PREFIX + name
     size = len(key.encode("utf-8"))

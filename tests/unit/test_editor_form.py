@@ -57,8 +57,8 @@ def test_valid_form_gives_the_routing_key():
         ("soup", "", "routing_key_name", "This field is required."),
         ("soup", "a..b", "routing_key_name", "separated by single dots"),
         ("soup", "a b", "routing_key_name", "no spaces"),
-        ("soup", "a.*", "routing_key_name", "no `*` or `#`"),
-        ("soup", "#", "routing_key_name", "no `*` or `#`"),
+        ("soup", "a.*", "routing_key_name", 'no "*" or "#"'),
+        ("soup", "#", "routing_key_name", 'no "*" or "#"'),
         ("soup", "x" * 250, "routing_key_name", "at most 249 characters"),
     ],
 )
