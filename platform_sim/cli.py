@@ -9,110 +9,29 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from backing_services.errors import ServiceError
 
-from . import __version__, info, variables
+from . import info, infotext, logs, revisions, status, variables
 from .context import Context, make_context
-from .destroy import destroy
+from .destroy import destroy, destroy_service
 from .errors import PlatformError, UsageError
 from .output import Printer
+from .parser import ALIASES, PROG, build_parser
 from .push import push
+from .redeploy import RedeployReport
+from .restart import restart
+from .run import run
+from .scale import scale
 from .state import app_paths, check_app_name, existing
+from .targets import current
 from .verify import verify
 
-PROG = "platform_sim"
-EPILOG = (
-    "State lives under $PLATFORM_SIM_HOME (default ~/.platform_sim), one folder per "
-    "application. Run as root: instances get private mount and PID namespaces."
-)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser: global -A/--app, then one sub-command each with its own --help."""
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="The dotCloud platform on one machine: push, inspect and destroy apps.",
-        epilog=EPILOG,
-    )
-    parser.add_argument("-A", "--app", help="application name (default: the folder's name)")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    cmd = commands.add_parser(
-        "push",
-        help="upload, build and deploy a folder",
-        description="Upload PATH, build its code services, deploy them "
-        "beside the running version, then switch traffic to them.",
-    )
-    cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
-    cmd.add_argument("--clean", action="store_true", help="rebuild virtualenvs from scratch")
-
-    cmd = commands.add_parser(
-        "info",
-        help="services, instances, URLs, ports, credentials",
-        description="Describe the application or one of its services.",
-    )
-    cmd.add_argument("service", nargs="?", metavar="SVC", help="only this service")
-    cmd.add_argument("--json", action="store_true", help="print JSON, for scripts")
-
-    cmd = commands.add_parser(
-        "destroy",
-        help="stop every process and delete the application",
-        description="Stop all processes of the application (instances, "
-        "router, data services) and delete its state and data.",
-    )
-    cmd.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
-
-    cmd = commands.add_parser(
-        "verify",
-        help="rehearse a deploy's hooks in a throw-away copy (CI)",
-        description="Parse, build, run every service's postinstall against "
-        "fresh data services, check the supervisor configuration; remove "
-        "everything afterwards. Exit status 1 if a service fails.",
-    )
-    cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
-    cmd.add_argument(
-        "-e",
-        "--env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="an application variable for the rehearsal (repeatable)",
-    )
-
-    addon = commands.add_parser(
-        "addon",
-        help="manage add-ons (cloudamqp)",
-        description="Add, list or remove add-ons; their credentials "
-        "become application variables at the next push.",
-    )
-    actions = addon.add_subparsers(dest="action", metavar="ACTION", required=True)
-    cmd = actions.add_parser("add", help="provision an add-on", description="Provision an add-on.")
-    cmd.add_argument("name", metavar="NAME", help="cloudamqp")
-    actions.add_parser("list", help="list add-ons", description="List the add-ons.")
-    cmd = actions.add_parser(
-        "remove",
-        help="remove an add-on and its data",
-        description="Stop an add-on and delete its data.",
-    )
-    cmd.add_argument("name", metavar="NAME", help="cloudamqp")
-
-    env = commands.add_parser(
-        "env",
-        help="application variables",
-        description="List, set or unset application variables; they apply at the next push.",
-    )
-    actions = env.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("list", help="list the variables", description="List the variables.")
-    cmd = actions.add_parser("set", help="set variables", description="Set NAME=value pairs.")
-    cmd.add_argument("pairs", nargs="+", metavar="NAME=VALUE")
-    cmd = actions.add_parser("unset", help="remove variables", description="Remove variables.")
-    cmd.add_argument("names", nargs="+", metavar="NAME")
-    return parser
+__all__ = ["Commands", "app_name", "build_parser", "main"]
 
 
 def app_name(args: argparse.Namespace, folder: Path | None = None) -> str:
@@ -149,15 +68,83 @@ class Commands:
     def info(self, args: argparse.Namespace) -> int:
         """``info [SVC] [--json]``."""
         described = info.describe(self.context(app_name(args)), args.service)
-        self.out.write((info.as_json if args.json else info.as_text)(described) + "\n")
+        self.out.write((info.as_json if args.json else infotext.as_text)(described) + "\n")
+        return 0
+
+    def url(self, args: argparse.Namespace) -> int:
+        """``url [SVC]``."""
+        found = status.urls(self.context(app_name(args)), args.service)
+        self.out.write("".join(f"{name}: {url}\n" for name, url in found.items()))
+        if not found:
+            self.out.write("(no web service)\n")
+        return 0
+
+    def status(self, args: argparse.Namespace) -> int:
+        """``status [SVC[.N]]``."""
+        for line in status.status(self.context(app_name(args)), args.target):
+            self.out.write(f"{line}\n")
+        return 0
+
+    def scale(self, args: argparse.Namespace) -> int:
+        """``scale SVC=N…``."""
+        self._redeployed(scale(self.context(app_name(args)), args.assignments))
+        return 0
+
+    def restart(self, args: argparse.Namespace) -> int:
+        """``restart SVC.N``."""
+        seconds = restart(self.context(app_name(args)), args.target)
+        self.out.write(f"{args.target} restarted and ready in {seconds:.1f} s\n")
+        return 0
+
+    def logs(self, args: argparse.Namespace) -> int:
+        """``logs [SVC[.N]…] [-n N] [--no-follow]``."""
+        if args.lines < 0:
+            raise UsageError(f"-n {args.lines}: the number of lines cannot be negative")
+        logs.logs(
+            self.context(app_name(args)),
+            args.targets,
+            self.printer.say,
+            lines=args.lines,
+            follow_files=not args.no_follow,
+        )
+        return 0
+
+    def run(self, args: argparse.Namespace) -> int:
+        """``run SVC[.N] [CMD…]``: the command's exit status."""
+        command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+        return run(self.context(app_name(args)), args.target, command)
+
+    def revisions(self, args: argparse.Namespace) -> int:
+        """``revisions``."""
+        ctx = self.context(app_name(args))
+        for revision in revisions.stored(current(ctx.paths).record):
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(revision.time))
+            mark = "*" if revision.current else " "
+            self.out.write(
+                f"{mark} {revision.number:>4}  {when}  {revision.files:>5} files  "
+                f"{revision.source}\n"
+            )
+        return 0
+
+    def deploy(self, args: argparse.Namespace) -> int:
+        """``deploy REV|latest|previous``."""
+        self._redeployed(revisions.deploy(self.context(app_name(args)), args.revision))
         return 0
 
     def destroy(self, args: argparse.Namespace) -> int:
-        """``destroy [-y]``."""
+        """``destroy [SVC] [-y]``."""
         ctx = self.context(app_name(args))
-        existing(ctx.paths)
-        if not args.yes and not _confirm(f"Destroy application {ctx.paths.name!r} and its data?"):
+        current(ctx.paths) if args.service else existing(ctx.paths)
+        what = f"service {args.service} of" if args.service else "application"
+        if not args.yes and not _confirm(f"Destroy {what} {ctx.paths.name!r} and its data?"):
             raise UsageError("not destroyed (pass -y to skip the question)")
+        if args.service:
+            removed = destroy_service(ctx, args.service)
+            self.out.write(
+                f"Destroyed {removed}; the next push creates {args.service} again "
+                "if dotcloud.yml still names it\n"
+            )
+            return 0
         stopped = destroy(ctx)
         self.out.write(
             f"Destroyed {ctx.paths.name!r}: {stopped} process tree(s) stopped, "
@@ -207,18 +194,22 @@ class Commands:
         return 0
 
     def env(self, args: argparse.Namespace) -> int:
-        """``env list|set|unset``."""
+        """``env list|set|unset`` (also spelt ``var``)."""
         ctx = self.context(app_name(args))
         if args.action == "set":
-            variables.set_variables(ctx, variables.parse_assignments(args.pairs))
-            self.out.write("Variables set; they apply at the next push\n")
+            values = variables.parse_assignments(args.pairs)
+            self._redeployed(variables.set_variables(ctx, values), "Variables set")
         elif args.action == "unset":
-            variables.unset_variables(ctx, args.names)
-            self.out.write("Variables removed; they go at the next push\n")
+            self._redeployed(variables.unset_variables(ctx, args.names), "Variables removed")
         else:
             for key, value in sorted(variables.list_variables(ctx).items()):
                 self.out.write(f"{key}={value}\n")
         return 0
+
+    def _redeployed(self, report: RedeployReport | None, stored: str = "") -> None:
+        """After a change: the redeploy printed its steps; a change only stored says so."""
+        if report is None and stored:
+            self.out.write(f"{stored}; the app was never pushed: they apply at its first push\n")
 
 
 def _confirm(question: str) -> bool:
@@ -239,7 +230,7 @@ def main(
     args = build_parser().parse_args(argv)
     commands = Commands(out, make)
     try:
-        return getattr(commands, args.command)(args)
+        return getattr(commands, ALIASES.get(args.command, args.command))(args)
     except PlatformError as exc:
         err.write(f"{PROG}: error: {exc}\n")
         if exc.details:
@@ -251,3 +242,7 @@ def main(
     except KeyboardInterrupt:
         err.write(f"{PROG}: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (``logs | head``): stop quietly, as other commands do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

@@ -110,7 +110,7 @@ class DataServices:
         started = self.clock()
         status = read_json(service.status_file, {})
         if self.handle(service) is not None and status.get("state") == "ready":
-            if _answers(status["host"], status["port"]):
+            if answers(status["host"], status["port"]):
                 return self._running(status, created=False, started=started)
             self.stop(service)
         created = not service.data.exists()
@@ -179,7 +179,8 @@ class DataServices:
         return status
 
 
-def _answers(host: str, port: int, timeout: float = 2.0) -> bool:
+def answers(host: str, port: int, timeout: float = 2.0) -> bool:
+    """Whether something accepts TCP connections on ``host:port``."""
     try:
         with socket.create_connection((host, int(port)), timeout=timeout):
             return True

@@ -172,7 +172,7 @@ def deploy_generation(
     ports = router_ports(ctx, record, parsed)
     record.save(ctx.paths)
     urls = {name: f"http://127.0.0.1:{port}/" for name, port in ports.items()}
-    instances = new_instances(ctx, parsed, generation)
+    instances = new_instances(ctx, parsed, generation, record.scale)
     topo = topology(ctx, record, parsed, prepared, instances, urls)
     try:
         jobs = {

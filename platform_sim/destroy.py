@@ -1,4 +1,5 @@
-"""``destroy``: stop every process of an app (found by its pid files), then remove its state."""
+"""``destroy``: stop every process of an app (found by its pid files), then remove its state;
+``destroy SVC``: stop one service and remove it with its data."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ import shutil
 from pathlib import Path
 
 from .context import Context
+from .dataservices import DataService
+from .deploy import stop_instances
 from .files import read_json
+from .instance import Instance
 from .procs import Handle
-from .state import locked
+from .state import AppRecord, existing, locked
+from .targets import current, labels
 
 STOP_GRACE = 75.0
 
@@ -50,3 +55,48 @@ def destroy(ctx: Context) -> int:
         stopped = stop_everything(ctx)
         shutil.rmtree(ctx.paths.root)
     return stopped
+
+
+def destroy_service(ctx: Context, name: str) -> str:
+    """Stop one service and delete it with its data; return what was removed.
+
+    The build file keeps naming it: the next push (or redeploy) creates it again, empty.
+    """
+    deployed = current(ctx.paths)
+    service = deployed.service(name)
+    with locked(ctx.paths):
+        record = existing(ctx.paths)
+        if not service.is_code:
+            folder = DataService(name, service.type, ctx.paths.service(name))
+            ctx.printer.step(f"Stopping {service.type} and deleting its data", name)
+            ctx.data.stop(folder)
+            shutil.rmtree(folder.folder, ignore_errors=True)
+            return f"{name} ({service.type}) and its data"
+        instances = [Instance.from_json(data) for data in record.current["instances"]]
+        gone = [i for i in instances if i.service == name]
+        kept = [i for i in instances if i.service != name]
+        if service.is_web and name in record.router_ports:
+            _route_without(ctx, record, kept, name)
+        ctx.printer.step(f"Stopping {labels(gone)}", name)
+        stop_instances(ctx, gone)
+        for instance in gone:
+            shutil.rmtree(instance.home, ignore_errors=True)
+            shutil.rmtree(instance.data, ignore_errors=True)
+        record.current["instances"] = [i.to_json() for i in kept]
+        record.scale.pop(name, None)
+        record.save(ctx.paths)
+        return f"{name} ({service.type}): {labels(gone)} and their data"
+
+
+def _route_without(ctx: Context, record: AppRecord, kept: list[Instance], name: str) -> None:
+    """Take a web service out of the router (stopped when no web service is left)."""
+    del record.router_ports[name]
+    upstreams = {
+        web: (port, [i.http_port for i in kept if i.service == web])
+        for web, port in record.router_ports.items()
+    }
+    upstreams = {web: entry for web, entry in upstreams.items() if entry[1]}
+    if upstreams:
+        ctx.router.switch(int(record.current["generation"]), upstreams)
+    else:
+        ctx.router.stop()

@@ -59,9 +59,15 @@ class Topology:
 def check_variable_name(name: str) -> None:
     """Refuse an application variable the platform would refuse."""
     if not VARIABLE_NAME.match(name):
-        raise UsageError(f"{name!r} is not a valid variable name (letters, digits and _)")
+        raise UsageError(
+            f"{name!r} is not a valid variable name: use letters, digits and _, "
+            "not starting with a digit"
+        )
     if name.upper().startswith(RESERVED_PREFIX):
-        raise UsageError(f"{name}: names starting with {RESERVED_PREFIX} belong to the platform")
+        raise UsageError(
+            f"{name}: names starting with {RESERVED_PREFIX} are reserved for the platform's "
+            "own variables; choose another name"
+        )
 
 
 def _prefix(service_name: str) -> str:
@@ -167,9 +173,16 @@ def render_yaml(environment: Mapping[str, str]) -> str:
 def process_environment(
     environment: Mapping[str, str], home: str = HOME_INSIDE, extra_path: str = ""
 ) -> dict[str, str]:
-    """Every process's environment: the variables, HOME, and ``~/env/bin`` first on PATH."""
+    """Every process's environment: the variables, HOME, and ``~/env/bin`` first on PATH.
+
+    The platform's own programs (``supervisorctl`` talking to the instance's supervisord) come
+    next, before the host's, which know nothing of the instance.
+    """
     user = pwd.getpwuid(os.geteuid()).pw_name
-    path = f"{home}/env/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    path = (
+        f"{home}/env/bin:{home}/platform/bin:"
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    )
     if extra_path:
         path = f"{path}:{extra_path}"
     return {

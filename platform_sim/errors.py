@@ -20,6 +20,16 @@ class UsageError(PlatformError):
     exit_code = 2
 
 
+class NotDeployed(UsageError):
+    """A command needs a deployed application, and this one was never pushed (or is gone)."""
+
+    def __init__(self, app: str) -> None:
+        super().__init__(
+            f"application {app!r} has never been pushed, so there is nothing to act on: "
+            f"push it first (platform_sim -A {app} push PATH)"
+        )
+
+
 class BuildFileError(PlatformError):
     """``dotcloud.yml`` is missing, unreadable or invalid; carries the platform's position."""
 

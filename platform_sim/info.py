@@ -1,8 +1,10 @@
-"""``info``: services, instances, URLs, ports and credentials, as JSON or text."""
+"""``info``: services, instances, URLs, ports, credentials, variables, revisions, as a dict
+(JSON for scripts; ``infotext`` renders it for people)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 from . import addons, buildfile, supervisor
@@ -12,6 +14,7 @@ from .environment import DATA_TAGS, Endpoint, data_service_variables
 from .errors import UsageError
 from .instance import Instance
 from .push import ADMIN_PASSWORD_FILE
+from .revisions import Revision, stored
 from .state import AppRecord, existing
 
 
@@ -107,9 +110,16 @@ def describe(ctx: Context, service_name: str | None = None) -> dict:
             "running": ctx.router.handle() is not None,
         },
         "variables": dict(record.variables),
+        "scale": dict(record.scale),
+        "revisions": [_revision(revision) for revision in stored(record)],
         "addons": _addons(ctx, record),
         "services": services,
     }
+
+
+def _revision(revision: Revision) -> dict:
+    data = asdict(revision)
+    return {"revision": data.pop("number"), **data}
 
 
 def _addons(ctx: Context, record: AppRecord) -> dict:
@@ -129,34 +139,6 @@ def _current_buildfile(ctx: Context, record: AppRecord) -> buildfile.BuildFile |
         return buildfile.load(Path(ctx.paths.revision(revision)) / "code")
     except Exception:  # noqa: BLE001 - a revision whose upload failed has no usable build file
         return None
-
-
-def as_text(info: dict) -> str:
-    """``info`` for people."""
-    lines = [f"application: {info['app']}   (state: {info['state']})"]
-    lines.append(f"url: {info['url'] or '(no web service deployed)'}")
-    lines.append(f"revision: {info['revision']}   deploy: {info['deploy']}")
-    for name, service in info["services"].items():
-        lines.append(
-            f"\n{name} ({service['type']})" + (f"  {service['url']}" if "url" in service else "")
-        )
-        for instance in service["instances"]:
-            lines.append(
-                f"  {name}.{instance['id']}: {instance['status']}  home {instance['home']}"
-            )
-            for key in ("url", "host", "port", "login", "password", "vhost", "admin_password_file"):
-                if key in instance:
-                    lines.append(f"    {key}: {instance[key]}")
-            for program, state in instance.get("programs", {}).items():
-                lines.append(f"    program {program}: {state}")
-    for name, addon in info["addons"].items():
-        lines.append(f"\nadd-on {name}: {addon['status']}")
-        for key in ("url", "host", "port", "login", "password", "vhost"):
-            if key in addon:
-                lines.append(f"    {key}: {addon[key]}")
-    if info["variables"]:
-        lines.append("\nvariables: " + ", ".join(sorted(info["variables"])))
-    return "\n".join(lines)
 
 
 def as_json(info: dict) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -13,7 +14,7 @@ from pathlib import Path
 from . import namespace, nginx, supervisor
 from .build import BuildResult
 from .buildfile import Service
-from .environment import HOME_INSIDE, render_json, render_yaml
+from .environment import HOME_INSIDE, process_environment, render_json, render_yaml
 from .errors import StepFailed
 from .files import read_json, tail, write_json, write_text
 from .output import Printer
@@ -22,6 +23,7 @@ from .runner import run_step
 from .upload import clone_tree
 
 LOG_INSIDE = "/var/log/supervisor"
+CWD_INSIDE = f"{HOME_INSIDE}/current"
 NGINX_LOG_INSIDE = "/var/log/nginx"
 POSTINSTALL_TIMEOUT = 10 * 60
 READY_TIMEOUT = 120.0
@@ -107,6 +109,8 @@ def lay_out(
     for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (instance.platform_dir / "nginx" / temp).mkdir(parents=True)
     write_text(instance.platform_dir / "supervisord.conf", render_supervisord(instance, service))
+    (instance.platform_dir / "bin").mkdir(mode=0o700)
+    write_text(instance.platform_dir / "bin" / "supervisorctl", supervisorctl_script(), 0o700)
     if instance.http_port is not None:
         text = nginx.render_instance(
             app=instance.app,
@@ -135,6 +139,21 @@ def render_supervisord(instance: Instance, service: Service, nginx_binary: str =
         control_port=instance.control_port,
         control_password=instance.control_password,
         programs=programs,
+    )
+
+
+def stored_environment(instance: Instance) -> dict[str, str]:
+    """The environment of a deployed instance's processes, from its ``environment.json``."""
+    return process_environment(read_json(instance.home / "environment.json", {}))
+
+
+def supervisorctl_script(python: str = sys.executable) -> str:
+    """``~/platform/bin/supervisorctl``: supervisorctl talking to this instance's supervisord."""
+    return (
+        "#!/bin/sh\n"
+        "# Written by platform_sim: the instance's supervisorctl (its own supervisord).\n"
+        f"exec {shlex.quote(python)} -I -m supervisor.supervisorctl "
+        f'-c {HOME_INSIDE}/platform/supervisord.conf "$@"\n'
     )
 
 
@@ -186,11 +205,12 @@ class InstanceRunner:
         self.run = run
         self.clock = clock
 
-    def _wrap(self, instance: Instance, argv: list[str]) -> list[str]:
+    def wrap(self, instance: Instance, argv: list[str], cwd: str = CWD_INSIDE) -> list[str]:
+        """``argv`` run as the instance's processes run: its namespaces, mounts and host name."""
         return namespace.wrap(
             argv,
             binds=instance.binds(),
-            cwd=f"{HOME_INSIDE}/current",
+            cwd=cwd,
             hostname=instance.hostname,
             unshare=self.unshare,
         )
@@ -209,7 +229,7 @@ class InstanceRunner:
             return 0.0
         self.printer.step(f"Running postinstall ({' '.join(hook[-1:])})", instance.label)
         return self.run(
-            self._wrap(instance, hook),
+            self.wrap(instance, hook),
             prefix=instance.label,
             step="postinstall",
             printer=self.printer,
@@ -229,7 +249,7 @@ class InstanceRunner:
         ]
         checker_env = {**env, "PYTHONPATH": PACKAGE_ROOT}
         return self.run(
-            self._wrap(instance, argv),
+            self.wrap(instance, argv),
             prefix=instance.label,
             step="supervisor configuration check",
             printer=self.printer,
@@ -242,7 +262,7 @@ class InstanceRunner:
         """Start the instance's supervisord (its programs follow) in its namespaces."""
         argv = [*supervisord_command(self.python), "-c", f"{HOME_INSIDE}/platform/supervisord.conf"]
         handle = self.table.spawn(
-            self._wrap(instance, argv),
+            self.wrap(instance, argv),
             log=instance.platform_dir / "supervisord.out",
             env=env,
             cwd=instance.home,
@@ -274,7 +294,7 @@ class InstanceRunner:
                     None,
                     self._tails(instance, [problem]),
                 )
-            if ready and (instance.http_port is None or _answers_http(instance.http_port)):
+            if ready and (instance.http_port is None or answers_http(instance.http_port)):
                 return self.clock() - started
             if self.clock() - started > timeout:
                 raise StepFailed(
@@ -315,7 +335,8 @@ class InstanceRunner:
         instance.pid_file.unlink(missing_ok=True)
 
 
-def _answers_http(port: int, timeout: float = 2.0) -> bool:
+def answers_http(port: int, timeout: float = 2.0) -> bool:
+    """Whether the nginx on ``port`` answers from the app (not a 502/504 of its own)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request("GET", "/", headers={"Host": f"127.0.0.1:{port}"})

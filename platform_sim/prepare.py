@@ -73,8 +73,12 @@ def prepare(
     *,
     clean: bool,
     timings: dict[str, float],
+    build_job: Callable[[Service], Callable[[], BuildResult]] | None = None,
 ) -> Prepared:
-    """Start data services and add-ons while building every code service; all in parallel."""
+    """Start data services and add-ons while building every code service; all in parallel.
+
+    ``build_job`` gives the job that provides a service's build (default: build it now).
+    """
     code = ctx.paths.revision(revision) / "code"
     jobs: dict[str, Callable[[], object]] = {}
     for service in parsed.data_services():
@@ -85,7 +89,11 @@ def prepare(
         )
     variables = dict(record.variables)
     for service in parsed.code_services():
-        jobs[f"build:{service.name}"] = builder_job(ctx, service, code, revision, clean, variables)
+        jobs[f"build:{service.name}"] = (
+            build_job(service)
+            if build_job
+            else builder_job(ctx, service, code, revision, clean, variables)
+        )
     results = run_parallel(jobs, timings)
     builds = {
         key.split(":", 1)[1]: value for key, value in results.items() if key.startswith("build:")

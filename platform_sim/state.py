@@ -84,13 +84,14 @@ class AppPaths:
 
 @dataclass
 class AppRecord:
-    """What app.json stores: variables, add-ons, ports, revisions and the deploy that serves."""
+    """What app.json stores: variables, add-ons, ports, scale, revisions, the serving deploy."""
 
     name: str
     created: float = field(default_factory=time.time)
     variables: dict[str, str] = field(default_factory=dict)
     addons: dict[str, dict] = field(default_factory=dict)
     router_ports: dict[str, int] = field(default_factory=dict)
+    scale: dict[str, int] = field(default_factory=dict)
     last_revision: int = 0
     last_generation: int = 0
     current: dict | None = None

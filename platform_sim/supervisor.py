@@ -131,6 +131,12 @@ class Control:
         proxy.supervisor.stopProcess(name, True)
         proxy.supervisor.startProcess(name, True)
 
+    def restart_all(self) -> None:
+        """Stop every program (each with its stop signal and deadline), then start them all."""
+        proxy = self._proxy()
+        proxy.supervisor.stopAllProcesses(True)
+        proxy.supervisor.startAllProcesses(True)
+
     def shutdown(self) -> None:
         """Ask supervisord to stop every program and exit."""
         self._proxy().supervisor.shutdown()

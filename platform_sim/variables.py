@@ -9,7 +9,8 @@ from . import addons
 from .context import Context
 from .environment import check_variable_name
 from .errors import UsageError
-from .state import create, existing, locked
+from .redeploy import RedeployReport, apply
+from .state import AppRecord, create, existing, locked
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, str]:
@@ -18,34 +19,47 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep:
-            raise UsageError(f"{pair!r} is not NAME=value")
+            raise UsageError(
+                f"{pair!r} is not NAME=VALUE: write {pair or 'NAME'}=value "
+                "(quote the whole word when the value has spaces)"
+            )
         check_variable_name(name)
         values[name] = value
     return values
 
 
-def set_variables(ctx: Context, values: Mapping[str, str]) -> dict[str, str]:
-    """Store application variables (the app is created if new); return all of them."""
+def set_variables(ctx: Context, values: Mapping[str, str]) -> RedeployReport | None:
+    """Store application variables and redeploy so every instance has them.
+
+    For an app never pushed they are only stored: they apply at the first push.
+    """
     for name in values:
         check_variable_name(name)
-    with locked(ctx.paths):
-        record = create(ctx.paths)
-        record.variables.update(values)
-        record.save(ctx.paths)
-        return dict(record.variables)
+    names = ", ".join(values)
+    return apply(
+        ctx,
+        lambda record: record.variables.update(values),
+        reason=f"Setting {names}",
+        store_if_new=True,
+    )
 
 
-def unset_variables(ctx: Context, names: list[str]) -> dict[str, str]:
-    """Remove application variables; return those left."""
-    with locked(ctx.paths):
-        record = existing(ctx.paths)
-        missing = [name for name in names if name not in record.variables]
-        if missing:
-            raise UsageError(f"no variable {', '.join(missing)} in {ctx.paths.name!r}")
+def unset_variables(ctx: Context, names: list[str]) -> RedeployReport | None:
+    """Remove application variables and redeploy (nothing changes if one is unknown)."""
+    record = existing(ctx.paths)
+    missing = [name for name in names if name not in record.variables]
+    if missing:
+        known = ", ".join(sorted(record.variables)) or "none"
+        raise UsageError(
+            f"no variable {', '.join(missing)} in {ctx.paths.name!r} (it has {known}): "
+            "nothing was changed"
+        )
+
+    def remove(record: AppRecord) -> None:
         for name in names:
-            del record.variables[name]
-        record.save(ctx.paths)
-        return dict(record.variables)
+            record.variables.pop(name, None)
+
+    return apply(ctx, remove, reason=f"Removing {', '.join(names)}", store_if_new=True)
 
 
 def list_variables(ctx: Context) -> dict[str, str]:

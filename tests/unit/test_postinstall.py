@@ -65,7 +65,10 @@ def test_workers_get_the_tutorial_supervisor_programs(tmp_path):
         assert program["stdout_logfile"] == "/var/log/supervisor/%(program_name)s.log"
         assert program["stderr_logfile"] == "/var/log/supervisor/%(program_name)s_error.log"
         assert program["autorestart"] == "true"
-        assert program["stopasgroup"] == "true"
+        assert program["killasgroup"] == "true"
+    # warm shutdown: SIGTERM to the worker's main process only, so running jobs finish
+    assert djcelery["stopasgroup"] == "false"
+    assert int(djcelery["stopwaitsecs"]) >= 30
 
 
 def test_www_collects_static_and_makes_the_admin_but_runs_no_daemon(tmp_path):

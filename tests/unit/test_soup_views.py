@@ -1,5 +1,5 @@
-from html import unescape
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 from django.test import RequestFactory

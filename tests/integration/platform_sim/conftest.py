@@ -3,11 +3,16 @@ subprocess, the tiny fixture app, and a check that nothing outlives the tests.""
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -41,10 +46,29 @@ def sim_home(tmp_path_factory):
     assert leftover_processes(home) == []
 
 
-def run_cli(home: Path, *args: str, check: bool = False, timeout: float = 600):
-    """Run ``python -m platform_sim ARGS`` with this PLATFORM_SIM_HOME."""
+def cli_env(home: Path) -> dict[str, str]:
+    """The environment the CLI runs with: this PLATFORM_SIM_HOME, no Django settings of ours."""
     env = {**os.environ, "PLATFORM_SIM_HOME": str(home)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+def start_cli(home: Path, *args: str) -> subprocess.Popen:
+    """Start ``python -m platform_sim ARGS`` in the background (line-buffered text output)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "platform_sim", *args],
+        cwd=REPO,
+        env=cli_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
+
+
+def run_cli(home: Path, *args: str, check: bool = False, timeout: float = 600):
+    """Run ``python -m platform_sim ARGS`` with this PLATFORM_SIM_HOME."""
+    env = cli_env(home)
     result = subprocess.run(
         [sys.executable, "-m", "platform_sim", *args],
         cwd=REPO,
@@ -109,3 +133,74 @@ def tinyapp(tmp_path):
     shutil.copytree(FIXTURES / "tinyapp", target)
     (target / "postinstall").chmod(0o755)
     return target
+
+
+class Hammer:
+    """A client sending requests one after the other until stopped, recording every outcome."""
+
+    def __init__(self, url: str, pause: float = 0.01) -> None:
+        self.url = url
+        self.pause = pause
+        self.outcomes: list[int | str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.outcomes.append(get(self.url, timeout=15)[0])
+            except OSError as exc:  # refused, reset, timed out: a failed request
+                self.outcomes.append(repr(exc))
+            time.sleep(self.pause)
+
+    def __enter__(self) -> Hammer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def failures(self) -> list[int | str]:
+        """Every outcome that was not a 200."""
+        return [outcome for outcome in self.outcomes if outcome != 200]
+
+
+class Browser:
+    """A cookie-keeping client that sends Django's CSRF token back."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, path: str) -> str:
+        """GET a page of the site."""
+        with self.opener.open(self.base + path.lstrip("/"), timeout=20) as response:
+            return response.read().decode()
+
+    def post_form(self, path: str, fields: dict[str, str]) -> str:
+        """GET the form at ``path``, then POST ``fields`` with its CSRF token."""
+        page = self.get(path)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
+        request = urllib.request.Request(
+            self.base + path.lstrip("/"),
+            data=data,
+            headers={"Referer": self.base + path.lstrip("/")},
+        )
+        with self.opener.open(request, timeout=20) as response:
+            return response.read().decode()
+
+
+def wait_for(predicate, timeout: float, what: str):
+    """Poll ``predicate`` until it returns something true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.25)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import http.cookiejar
-import re
 import secrets
-import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, info, run_cli, sed_get
+from .conftest import REPO, Browser, info, run_cli, sed_get, wait_for
 
 pytestmark = pytest.mark.integration
 APP = "minestrone-e2e"
@@ -28,42 +23,6 @@ def deployed(sim_home):
 
 def first(described, service):
     return described["services"][service]["instances"][0]
-
-
-class Browser:
-    """A cookie-keeping client that sends Django's CSRF token back."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-
-    def get(self, path: str) -> str:
-        with self.opener.open(self.base + path.lstrip("/"), timeout=20) as response:
-            return response.read().decode()
-
-    def post_form(self, path: str, fields: dict[str, str]) -> str:
-        page = self.get(path)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
-        request = urllib.request.Request(
-            self.base + path.lstrip("/"),
-            data=data,
-            headers={"Referer": self.base + path.lstrip("/")},
-        )
-        with self.opener.open(request, timeout=20) as response:
-            return response.read().decode()
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
 
 
 def test_push_ends_with_url_and_admin_credentials(deployed):

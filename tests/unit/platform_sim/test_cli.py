@@ -5,6 +5,7 @@ import io
 import pytest
 
 from platform_sim import cli
+from platform_sim.context import Context
 from platform_sim.errors import BuildFileError, StepFailed
 
 COMMANDS = [
@@ -21,6 +22,16 @@ COMMANDS = [
     ["env", "list"],
     ["env", "set"],
     ["env", "unset"],
+    ["var"],
+    ["var", "set"],
+    ["logs"],
+    ["run"],
+    ["scale"],
+    ["restart"],
+    ["status"],
+    ["url"],
+    ["revisions"],
+    ["deploy"],
 ]
 
 
@@ -35,10 +46,14 @@ def test_every_command_has_help(words, capsys):
 
 
 def test_every_sub_command_is_listed_with_a_help_line():
-    parser = cli.build_parser()
-    text = parser.format_help()
-    for command in ("push", "info", "destroy", "verify", "addon", "env"):
-        assert command in text
+    text = cli.build_parser().format_help()
+    listed = {
+        line.split()[0]
+        for line in text.splitlines()
+        if line.startswith("    ") and len(line.split()) > 1
+    }
+    assert {words[0] for words in COMMANDS if words} - {"var"} <= listed
+    assert "    env (var) " in text  # the older CLI's spelling
 
 
 def test_global_app_option_goes_before_the_command():
@@ -107,3 +122,45 @@ def test_invalid_app_name_is_a_usage_error(tmp_path):
     status, _, err = run(["-A", "no/slash", "info"], failing_factory(AssertionError()))
     assert status == 2
     assert "cannot name an application" in err
+
+
+def fake_context(paths, printer):
+    return Context(paths, printer, None, None, None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["scale", "www=two"], "'two' is not a number of instances: write e.g. www=2"),
+        (["scale", "www=2"], "application 'x' has never been pushed"),
+        (["logs", "-n", "-1"], "-n -1: the number of lines cannot be negative"),
+        (["logs", "www.x"], "'www.x' is neither SVC nor SVC.N"),
+        (["run", "www", "--", "true"], "application 'x' has never been pushed"),
+        (["restart", "www.0"], "application 'x' has never been pushed"),
+        (["deploy", "previous"], "application 'x' has never been pushed"),
+        (["env", "set", "DOTCLOUD_X=1"], "DOTCLOUD_X: names starting with DOTCLOUD_ are reserved"),
+        (["var", "set", "NOEQUALS"], "'NOEQUALS' is not NAME=VALUE"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, argv, message):
+    monkeypatch.setenv("PLATFORM_SIM_HOME", str(tmp_path))
+    status, out, err = run(["-A", "x", *argv], fake_context)
+    assert status == 2
+    assert err.startswith(f"platform_sim: error: {message}")
+    assert len(err.splitlines()) == 1 and out == ""
+    assert list(tmp_path.iterdir()) == []  # nothing was created
+
+
+def test_env_set_before_the_first_push_only_stores(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLATFORM_SIM_HOME", str(tmp_path))
+    status, out, _ = run(["-A", "x", "var", "set", "K=v"], fake_context)
+    assert status == 0
+    assert out == "Variables set; the app was never pushed: they apply at its first push\n"
+    assert run(["-A", "x", "env", "list"], fake_context)[1] == "K=v\n"
+
+
+def test_run_passes_the_command_after_the_double_dash():
+    args = cli.build_parser().parse_args(["run", "www.0", "--", "ls", "-l"])
+    assert args.target == "www.0" and args.cmd[-2:] == ["ls", "-l"]
+    args = cli.build_parser().parse_args(["run", "www.0", "python", "-c", "print(1)"])
+    assert args.cmd == ["python", "-c", "print(1)"]

@@ -1,0 +1,200 @@
+"""The command line's grammar: the global ``-A/--app``, then one sub-command each with --help."""
+
+from __future__ import annotations
+
+import argparse
+
+from . import __version__
+from .logs import DEFAULT_LINES
+
+PROG = "platform_sim"
+EPILOG = (
+    "State lives under $PLATFORM_SIM_HOME (default ~/.platform_sim), one folder per "
+    "application. Run as root: instances get private mount and PID namespaces."
+)
+ALIASES = {"var": "env"}  # the older CLI's spelling
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: global -A/--app, then one sub-command each with its own --help."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="The dotCloud platform on one machine: push, inspect, operate, destroy apps.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("-A", "--app", help="application name (default: the folder's name)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in (
+        _push,
+        _info,
+        _operations,
+        _logs_and_run,
+        _revisions,
+        _destroy,
+        _verify,
+        _addon,
+        _env,
+    ):
+        add(commands)
+    return parser
+
+
+def _push(commands: argparse._SubParsersAction) -> None:
+    cmd = commands.add_parser(
+        "push",
+        help="upload, build and deploy a folder",
+        description="Upload PATH, build its code services, deploy them "
+        "beside the running version, then switch traffic to them.",
+    )
+    cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
+    cmd.add_argument("--clean", action="store_true", help="rebuild virtualenvs from scratch")
+
+
+def _info(commands: argparse._SubParsersAction) -> None:
+    cmd = commands.add_parser(
+        "info",
+        help="services, instances, URLs, ports, credentials",
+        description="Describe the application or one of its services: a table, or JSON.",
+    )
+    cmd.add_argument("service", nargs="?", metavar="SVC", help="only this service")
+    cmd.add_argument("--json", action="store_true", help="print JSON, for scripts")
+    cmd = commands.add_parser(
+        "url", help="the HTTP URL of web services", description="Print the web services' URLs."
+    )
+    cmd.add_argument("service", nargs="?", metavar="SVC", help="only this service")
+    cmd = commands.add_parser(
+        "status",
+        help="up or down, per instance",
+        description="Say whether each instance is up (every program running; web instances "
+        "answering) or down, and why.",
+    )
+    cmd.add_argument("target", nargs="?", metavar="SVC[.N]", help="only this service or instance")
+
+
+def _operations(commands: argparse._SubParsersAction) -> None:
+    cmd = commands.add_parser(
+        "scale",
+        help="change the number of instances (redeploys)",
+        description="Redeploy with N instances of a code service: new instances start beside "
+        "the running ones, then traffic switches. Data services cannot be scaled.",
+    )
+    cmd.add_argument("assignments", nargs="+", metavar="SVC=N", help="or SVC:instances=N")
+    cmd = commands.add_parser(
+        "restart",
+        help="restart one instance",
+        description="Restart every program of one instance (the instance must be named).",
+    )
+    cmd.add_argument("target", metavar="SVC.N", help="the instance, e.g. www.0")
+
+
+def _logs_and_run(commands: argparse._SubParsersAction) -> None:
+    cmd = commands.add_parser(
+        "logs",
+        help="follow the instances' logs, merged",
+        description="Show the last lines of the instances' log files (supervisor, programs, "
+        "nginx), each line prefixed [svc.N], then follow them until Ctrl-C.",
+    )
+    cmd.add_argument("targets", nargs="*", metavar="SVC[.N]", help="default: every service")
+    cmd.add_argument(
+        "-n",
+        "--lines",
+        type=int,
+        default=DEFAULT_LINES,
+        metavar="N",
+        help=f"lines of history per file (default {DEFAULT_LINES})",
+    )
+    cmd.add_argument("--no-follow", action="store_true", help="print the history and exit")
+    cmd = commands.add_parser(
+        "run",
+        help="run a command in an instance",
+        description="Run CMD (default: a shell) in an instance's home, with its environment, "
+        "namespaces and host name; exit with the command's status. Put -- before a CMD "
+        "that has options.",
+    )
+    cmd.add_argument("target", metavar="SVC[.N]", help="the instance (SVC alone if it has one)")
+    cmd.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD", help="command and arguments")
+
+
+def _revisions(commands: argparse._SubParsersAction) -> None:
+    commands.add_parser(
+        "revisions",
+        help="the stored revisions",
+        description="List the stored revisions (the last 5 pushes and the one serving).",
+    )
+    cmd = commands.add_parser(
+        "deploy",
+        help="redeploy a stored revision (rollback)",
+        description="Deploy a stored revision again, beside the running one, then switch.",
+    )
+    cmd.add_argument("revision", metavar="REV", help="a revision number, latest or previous")
+
+
+def _destroy(commands: argparse._SubParsersAction) -> None:
+    cmd = commands.add_parser(
+        "destroy",
+        help="stop and delete the application, or one service",
+        description="Stop all processes of the application (instances, router, data "
+        "services) and delete its state and data; with SVC, only that service and its data.",
+    )
+    cmd.add_argument("service", nargs="?", metavar="SVC", help="only this service")
+    cmd.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+
+def _verify(commands: argparse._SubParsersAction) -> None:
+    cmd = commands.add_parser(
+        "verify",
+        help="rehearse a deploy's hooks in a throw-away copy (CI)",
+        description="Parse, build, run every service's postinstall against "
+        "fresh data services, check the supervisor configuration; remove "
+        "everything afterwards. Exit status 1 if a service fails.",
+    )
+    cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
+    cmd.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an application variable for the rehearsal (repeatable)",
+    )
+
+
+def _addon(commands: argparse._SubParsersAction) -> None:
+    addon = commands.add_parser(
+        "addon",
+        help="manage add-ons (cloudamqp)",
+        description="Add, list or remove add-ons; their credentials "
+        "become application variables at the next push.",
+    )
+    actions = addon.add_subparsers(dest="action", metavar="ACTION", required=True)
+    cmd = actions.add_parser("add", help="provision an add-on", description="Provision an add-on.")
+    cmd.add_argument("name", metavar="NAME", help="cloudamqp")
+    actions.add_parser("list", help="list add-ons", description="List the add-ons.")
+    cmd = actions.add_parser(
+        "remove",
+        help="remove an add-on and its data",
+        description="Stop an add-on and delete its data.",
+    )
+    cmd.add_argument("name", metavar="NAME", help="cloudamqp")
+
+
+def _env(commands: argparse._SubParsersAction) -> None:
+    env = commands.add_parser(
+        "env",
+        aliases=list(ALIASES),
+        help="application variables (redeploys)",
+        description="List, set or unset application variables (not DOTCLOUD_*); they override "
+        "the build file's environment:. A change redeploys the app (before the first push, "
+        "it applies at the push).",
+    )
+    actions = env.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("list", help="list the variables", description="List the variables.")
+    cmd = actions.add_parser(
+        "set", help="set variables", description="Set NAME=VALUE pairs, then redeploy."
+    )
+    cmd.add_argument("pairs", nargs="+", metavar="NAME=VALUE")
+    cmd = actions.add_parser(
+        "unset", help="remove variables", description="Remove variables, then redeploy."
+    )
+    cmd.add_argument("names", nargs="+", metavar="NAME")

@@ -1,0 +1,174 @@
+"""The tutorial's whole story on THIS repository pushed with platform_sim, then its day-two
+operations on the real app: run, logs, scaled workers sharing the queue, and redeploys that
+neither fail a request nor lose a job.
+
+The tests of this module run in order against one application.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, Browser, Hammer, info, run_cli, start_cli, wait_for
+
+pytestmark = pytest.mark.integration
+APP = "soup-story"
+ADMIN_LINE = re.compile(r"Admin credentials: user admin, password in (\S+) \(owner-only\)")
+
+
+@pytest.fixture(scope="module")
+def pushed(sim_home):
+    key = secrets.token_urlsafe(40)
+    run_cli(sim_home, "-A", APP, "env", "set", f"DJANGO_SECRET_KEY={key}", check=True)
+    result = run_cli(sim_home, "-A", APP, "push", str(REPO), check=True, timeout=900)
+    return result, info(sim_home, APP)["url"]
+
+
+def cli(sim_home, *args, check=False, timeout=600):
+    return run_cli(sim_home, "-A", APP, *args, check=check, timeout=timeout)
+
+
+def queue_job(url: str, prefix: str) -> str:
+    """Submit the editor form over HTTP; return the job's name."""
+    job = f"{prefix}-{secrets.token_hex(4)}"
+    Browser(url).post_form("/", {"job_name": job, "routing_key_name": "soup"})
+    return job
+
+
+def worker_logs(sim_home) -> str:
+    return cli(sim_home, "logs", "workers", "--no-follow", "-n", "200", check=True).stdout
+
+
+def task_row(page: str, job: str) -> str | None:
+    """The admin changelist row of ``job``, once it says SUCCESS."""
+    for row in re.findall(r"<tr[^>]*>.*?</tr>", page, re.S):
+        if job in row and ">SUCCESS<" in row:
+            return row
+    return None
+
+
+class Follower:
+    """``logs workers`` running in the background; its lines are collected as they come."""
+
+    def __init__(self, sim_home) -> None:
+        self.process = start_cli(sim_home, "-A", APP, "logs", "workers", "-n", "0")
+        self.lines: list[str] = []
+
+    def until(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines):
+            assert time.monotonic() < deadline, f"no {text!r} in the followed logs"
+            assert self.process.poll() is None, "logs stopped following"
+            self.lines.append(self.process.stdout.readline())
+
+    def count(self, text: str) -> int:
+        return sum(text in line for line in self.lines)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(10)
+
+
+def test_the_tutorial_story(sim_home, pushed):
+    result, url = pushed
+    password_file = Path(ADMIN_LINE.search(result.stdout).group(1))
+    job = queue_job(url, "story")
+    wait_for(lambda: f"Lazy job {job} completed" in worker_logs(sim_home), 60, f"{job} to run")
+    line = next(x for x in worker_logs(sim_home).splitlines() if f"Lazy job {job} completed" in x)
+    assert line.startswith("[workers.0] ")
+    admin = Browser(url)
+    admin.post_form(
+        "/admin/login/?next=/admin/",
+        {"username": "admin", "password": password_file.read_text().strip()},
+    )
+    row = wait_for(
+        lambda: task_row(admin.get(f"/admin/monitor/taskstate/?q={job}"), job),
+        60,
+        "the admin's Tasks page to list the job as SUCCESS",
+    )
+    assert "tasks.soup" in row  # its routing key
+
+
+def test_run_reaches_django_and_supervisor_in_the_instances(sim_home, pushed):
+    code = (
+        "from django.contrib.auth.models import User; "
+        "print('superusers:', User.objects.filter(is_superuser=True).count())"
+    )
+    shell = cli(sim_home, "run", "www", "--", "python", "minestrone/manage.py", "shell", "-c", code)
+    assert shell.returncode == 0, shell.stdout + shell.stderr
+    assert "superusers: 1" in shell.stdout
+    status = cli(sim_home, "run", "workers", "--", "supervisorctl", "status", check=True)
+    assert [line.split()[:2] for line in status.stdout.splitlines()] == [
+        ["celerycam", "RUNNING"],
+        ["djcelery", "RUNNING"],
+    ]
+
+
+def test_logs_workers_streams_the_job_lines_as_they_are_written(sim_home, pushed):
+    _, url = pushed
+    follower = Follower(sim_home)
+    try:
+        time.sleep(1.5)  # the follower has reached the files' ends
+        job = queue_job(url, "follow")
+        follower.until(f"Starting the lazy job: {job}", 30)
+        follower.until(f"Lazy job {job} completed", 30)
+    finally:
+        follower.stop()
+
+
+def test_two_workers_run_jobs_in_parallel(sim_home, pushed):
+    _, url = pushed
+    with Hammer(url) as client:
+        cli(sim_home, "scale", "workers=2", check=True)
+    assert client.outcomes and client.failures == []
+    assert cli(sim_home, "status", "workers", check=True).stdout.count(": up (") == 2
+    started = time.monotonic()
+    jobs = [queue_job(url, f"parallel{n}") for n in range(4)]  # 4 jobs of 5 s, 2 x -c 2 slots
+
+    def all_done():
+        text = worker_logs(sim_home)
+        return all(f"Lazy job {job} completed" in text for job in jobs) and text
+
+    text = wait_for(all_done, 30, "the four jobs")
+    elapsed = time.monotonic() - started
+    assert elapsed < 9, f"4 jobs of 5 s took {elapsed:.1f} s: the workers did not share them"
+    ran_on = {
+        line.split(" ", 1)[0]
+        for line in text.splitlines()
+        if any(f"Lazy job {job} completed" in line for job in jobs)
+    }
+    assert ran_on == {"[workers.0]", "[workers.1]"}
+
+
+def test_a_redeploy_loses_no_running_job(sim_home, pushed):
+    _, url = pushed
+    with Hammer(url) as client:  # a redeploy of the real app: no failed request
+        cli(sim_home, "env", "set", "SOUP_LAZY_JOB_SECONDS=15", check=True)
+    assert client.outcomes and client.failures == []
+    follower = Follower(sim_home)
+    try:
+        time.sleep(1.5)
+        job = queue_job(url, "long")
+        follower.until(f"Starting the lazy job: {job}", 30)
+        with Hammer(url) as client:
+            cli(sim_home, "deploy", "latest", check=True)  # stops the worker running the job
+        assert client.failures == []
+        follower.until(f"Lazy job {job} completed", 45)
+        time.sleep(2)
+    finally:
+        follower.stop()
+    text = "".join(follower.lines)
+    assert follower.count(f"Lazy job {job} completed") == 1
+    assert text.index("serves now") < text.index(f"Lazy job {job} completed")
+    # Either the old worker's warm shutdown let the job finish, or (the app's supervisor config
+    # stops the pool processes with the worker: stopasgroup) it handed the job back, unacked,
+    # and a worker of the new deploy ran it again from the start.
+    starts = follower.count(f"Starting the lazy job: {job}")
+    handed_back = starts == 2 and "WorkerLostError" in text
+    assert starts == 1 or handed_back, text[-3000:]

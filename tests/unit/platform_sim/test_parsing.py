@@ -1,0 +1,135 @@
+"""What day-two commands read from their command line: SVC[.N], SVC=N, K=V, REV."""
+
+import pytest
+
+from platform_sim.errors import UsageError
+from platform_sim.revisions import resolve
+from platform_sim.scale import parse_all, parse_scale
+from platform_sim.state import AppRecord
+from platform_sim.targets import Ref, parse_ref
+from platform_sim.variables import parse_assignments
+
+
+@pytest.mark.parametrize(
+    ("word", "ref"),
+    [
+        ("www", Ref("www")),
+        ("www.0", Ref("www", 0)),
+        ("workers.12", Ref("workers", 12)),
+        ("a_b_9", Ref("a_b_9")),
+        ("sixteen_chars_ok.1", Ref("sixteen_chars_ok", 1)),
+    ],
+)
+def test_instance_references(word, ref):
+    assert parse_ref(word) == ref
+    assert str(ref) == word
+
+
+@pytest.mark.parametrize(
+    "word", ["", "WWW", "www.", "www.x", "www.-1", ".0", "www.0.1", "www:0", "seventeen_chars_x"]
+)
+def test_bad_instance_references_say_the_expected_form(word):
+    with pytest.raises(UsageError, match=r"is neither SVC nor SVC\.N: .* e\.g\. www or www\.0"):
+        parse_ref(word)
+
+
+@pytest.mark.parametrize(
+    ("word", "parsed"),
+    [
+        ("www=2", ("www", 2)),
+        ("workers:instances=3", ("workers", 3)),
+        ("www=1", ("www", 1)),
+        ("www=10", ("www", 10)),
+        ("www=007", ("www", 7)),
+    ],
+)
+def test_scale_assignments(word, parsed):
+    assert parse_scale(word) == parsed
+
+
+@pytest.mark.parametrize(
+    ("word", "message"),
+    [
+        ("www", "'www' is not SVC=N: write e.g. workers=2 or workers:instances=2"),
+        ("=2", "'=2' is not SVC=N"),
+        ("www=two", "'two' is not a number of instances: write e.g. www=2"),
+        ("www=", "'' is not a number of instances"),
+        ("www=-1", "'-1' is not a number of instances"),
+        ("www=2.5", "'2.5' is not a number of instances"),
+        ("www=0", "www=0: a service runs 1 to 10 instances on one machine"),
+        ("www=11", "www=11: a service runs 1 to 10 instances"),
+        ("www:memory=512M", "'www:memory=512M': platform_sim scales the number of instances only"),
+    ],
+)
+def test_bad_scale_assignments(word, message):
+    with pytest.raises(UsageError) as caught:
+        parse_scale(word)
+    assert str(caught.value).startswith(message)
+
+
+def test_several_scale_assignments_the_last_wins():
+    assert parse_all(["www=2", "workers=3", "www:instances=4"]) == {"www": 4, "workers": 3}
+
+
+@pytest.mark.parametrize(
+    ("pairs", "values"),
+    [
+        (["A=1"], {"A": "1"}),
+        (["A="], {"A": ""}),
+        (["URL=amqp://u:p@h/v?x=1"], {"URL": "amqp://u:p@h/v?x=1"}),
+        (["A=1", "B=two words", "A=3"], {"A": "3", "B": "two words"}),
+        (["_private=1"], {"_private": "1"}),
+    ],
+)
+def test_variable_assignments(pairs, values):
+    assert parse_assignments(pairs) == values
+
+
+@pytest.mark.parametrize(
+    ("pair", "message"),
+    [
+        ("NOEQUALS", "'NOEQUALS' is not NAME=VALUE: write NOEQUALS=value"),
+        ("=value", "'' is not a valid variable name"),
+        ("9LIVES=1", "'9LIVES' is not a valid variable name: use letters, digits and _"),
+        ("A-B=1", "'A-B' is not a valid variable name"),
+        ("DOTCLOUD_PROJECT=x", "DOTCLOUD_PROJECT: names starting with DOTCLOUD_ are reserved"),
+        ("dotcloud_service_id=3", "dotcloud_service_id: names starting with DOTCLOUD_ are"),
+    ],
+)
+def test_bad_variable_assignments(pair, message):
+    with pytest.raises(UsageError) as caught:
+        parse_assignments(["GOOD=1", pair])
+    assert str(caught.value).startswith(message)
+
+
+def record_with_revisions(numbers, serving):
+    record = AppRecord(name="app")
+    record.revisions = {str(n): {"time": n, "source": "/src", "files": 1} for n in numbers}
+    record.current = {"generation": 9, "revision": serving, "instances": []}
+    return record
+
+
+@pytest.mark.parametrize(
+    ("word", "revision"),
+    [("latest", 7), ("previous", 5), ("4", 4), ("7", 7), ("6", 6)],
+)
+def test_revision_words(word, revision):
+    assert resolve(record_with_revisions([3, 4, 5, 6, 7], serving=6), word) == revision
+
+
+@pytest.mark.parametrize(
+    ("word", "message"),
+    [
+        ("2", "revision 2 is not stored (stored: 3, 4, 5, 6, 7; the last 5 are kept)"),
+        ("last", "'last' is not a revision: write a number, latest or previous"),
+        ("-1", "'-1' is not a revision"),
+    ],
+)
+def test_unknown_revisions(word, message):
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        resolve(record_with_revisions([3, 4, 5, 6, 7], serving=7), word)
+
+
+def test_no_previous_revision():
+    with pytest.raises(UsageError, match="no revision before 3 is stored"):
+        resolve(record_with_revisions([3, 4], serving=3), "previous")
