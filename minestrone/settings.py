@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "minestrone.deployment",
     "minestrone.soup",
+    "minestrone.monitor",
 ]
 
 MIDDLEWARE = [
@@ -140,3 +141,22 @@ CELERY_ENABLE_UTC = True
 SOUP_LAZY_JOB_SECONDS = PLATFORM.lazy_job_seconds
 # The longest the active-tasks page waits for the workers' replies, in seconds.
 SOUP_INSPECT_TIMEOUT = 1.0
+
+# --- monitor (minestrone/monitor: the camera's tables and the admin's Tasks and Workers) -------
+
+# Days a task is kept after its last event: successes, errors (FAILURE, RETRY, REVOKED) and
+# every other (unfinished) state. None keeps them.
+MONITOR_EXPIRE_SUCCESS_DAYS = 1
+MONITOR_EXPIRE_ERROR_DAYS = 3
+MONITOR_EXPIRE_UNFINISHED_DAYS = 5
+# Days a worker stays listed once offline. None keeps it.
+MONITOR_PURGE_OFFLINE_WORKERS_DAYS = 7
+# Rows the cleanup deletes per statement, and seconds between two cleanups.
+MONITOR_EXPIRE_BATCH_SIZE = 5000
+MONITOR_CLEANUP_INTERVAL = 3600.0
+# Seconds between two snapshots of the camera (celerycam --frequency overrides it).
+MONITOR_CAMERA_FREQUENCY = 1.0
+# Seconds the admin's actions wait for the workers' replies.
+MONITOR_CONTROL_TIMEOUT = 1.0
+# Minutes without task events after which the admin's Tasks page explains why.
+MONITOR_IDLE_NOTICE_MINUTES = 10

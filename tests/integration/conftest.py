@@ -34,6 +34,7 @@ def pytest_collection_modifyitems(items):
 def django_db_modify_db_settings(postgres_server) -> None:
     """Point Django at the session's PostgreSQL; pytest-django creates `test_minestrone`."""
     from django.conf import settings
+    from django.db import connections
 
     database = settings.DATABASES["default"]
     database.update(
@@ -46,6 +47,11 @@ def django_db_modify_db_settings(postgres_server) -> None:
         CONN_MAX_AGE=0,
     )
     database.setdefault("TEST", {})["NAME"] = TEST_DATABASE
+    # django.setup() (and collecting modules that touch `connection`) already built a SQLite
+    # wrapper for "default"; drop it so that the next use builds a PostgreSQL one.
+    connections.close_all()
+    with contextlib.suppress(AttributeError):
+        del connections["default"]
 
 
 def broker_parts(url: str) -> dict[str, str]:

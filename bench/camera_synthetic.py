@@ -1,0 +1,106 @@
+"""The synthetic part of bench.camera: the camera versus a raw psycopg2 bulk upsert."""
+
+from __future__ import annotations
+
+import time
+from contextlib import closing
+
+import psycopg2
+from celery.events.state import State
+
+from bench.camera_stream import by_interval, final_rows, raw_write, stream
+from minestrone.monitor.camera import Camera
+from minestrone.monitor.models import TaskState
+from minestrone.monitor.store import DatabaseStore
+
+
+class TimedStore(DatabaseStore):
+    """The camera's store, timing its writes."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.rows = 0
+        self.writes = 0
+
+    def record(self, snapshot) -> None:
+        """Write and time one snapshot."""
+        began = time.perf_counter()
+        super().record(snapshot)
+        self.seconds += time.perf_counter() - began
+        self.rows += len(snapshot.tasks)
+        self.writes += 1
+
+
+class NoTimer:
+    """The benchmark takes the snapshots itself, one per simulated interval."""
+
+    def call_repeatedly(self, *args):
+        """Never called: the camera is not installed."""
+        raise AssertionError("not used")
+
+
+def through_the_camera(events: list[dict], interval: float) -> tuple[float, TimedStore]:
+    """Feed the events to a camera, a snapshot per interval; return seconds and the store."""
+    store = TimedStore()
+    camera = Camera(State(), freq=interval, store=store, timer=NoTimer())
+    chunks = list(by_interval(events, interval))
+    began = time.perf_counter()
+    for chunk in chunks:
+        for event in chunk:
+            camera.handle(event)  # as celerycam's receiver does
+        camera.capture()
+    camera.cancel()
+    return time.perf_counter() - began, store
+
+
+def check(tasks: int) -> None:
+    """Every task recorded, SUCCESS, with its routing key and worker."""
+    done = TaskState.objects.filter(
+        state="SUCCESS", routing_key="tasks.bench", worker__isnull=False, name__isnull=False
+    ).count()
+    if done != tasks:
+        raise SystemExit(f"the camera recorded {done} complete tasks out of {tasks}")
+
+
+def empty(connection) -> None:
+    """Start from an empty, vacuumed table."""
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE monitor_taskstate")
+        cursor.execute("VACUUM ANALYZE monitor_taskstate")
+
+
+def run(tasks: int, rate: float, interval: float, postgres, database: str, rounds: int = 3) -> dict:
+    """Run both writers on the same stream, `rounds` times in turn; return the median figures."""
+    camera_runs, raw_runs = [], []
+    with closing(psycopg2.connect(postgres.database_url(database))) as connection:
+        connection.autocommit = True
+        for _ in range(rounds):
+            events, _ = stream(tasks, rate)  # fresh dicts: Celery's State changes the events
+            rows = final_rows(events)
+            empty(connection)
+            camera_runs.append(through_the_camera(events, interval))
+            check(tasks)
+            empty(connection)
+            raw_runs.append(raw_write(connection, rows))
+            check(tasks)
+        empty(connection)
+    camera_seconds, store = sorted(camera_runs, key=lambda run: run[0])[rounds // 2]
+    raw_seconds = sorted(raw_runs)[rounds // 2]
+    camera_rate = tasks / camera_seconds
+    raw_rate = tasks / raw_seconds
+    write_rate = store.rows / store.seconds
+    return {
+        "tasks": tasks,
+        "rounds": rounds,
+        "events": len(events),
+        "snapshots": store.writes,
+        "rows_written_by_camera": store.rows,
+        "camera_rows_per_s": round(camera_rate),
+        "raw_rows_per_s": round(raw_rate),
+        "ratio": round(camera_rate / raw_rate, 3),
+        "camera_write_rows_per_s": round(write_rate),
+        "write_ratio": round(write_rate / raw_rate, 3),
+        "camera_seconds": round(camera_seconds, 3),
+        "camera_write_seconds": round(store.seconds, 3),
+        "raw_seconds": round(raw_seconds, 3),
+    }

@@ -1,0 +1,1 @@
+"""The monitor: task and worker states recorded from Celery's events, shown in the admin."""

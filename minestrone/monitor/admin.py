@@ -1,0 +1,14 @@
+"""The admin's Tasks and Workers: read-only lists of what the camera recorded, with actions
+that reach the workers through Celery's remote control (registered on import)."""
+
+from minestrone.monitor.admin_base import MonitorAdmin, remote_control
+from minestrone.monitor.admin_tasks import MAX_ACTION_TASKS, TaskStateAdmin
+from minestrone.monitor.admin_workers import WorkerStateAdmin
+
+__all__ = [
+    "MAX_ACTION_TASKS",
+    "MonitorAdmin",
+    "TaskStateAdmin",
+    "WorkerStateAdmin",
+    "remote_control",
+]

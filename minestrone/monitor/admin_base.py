@@ -1,0 +1,57 @@
+"""What the monitor's admin pages share: read-only rows, and actions that report the workers'
+replies."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from minestrone.monitor.conf import setting
+from minestrone.monitor.control import ControlUnavailable, Outcome, RemoteControl
+
+
+def remote_control() -> RemoteControl:
+    """The project's Celery remote control, waiting MONITOR_CONTROL_TIMEOUT for replies."""
+    from minestrone.celery_app import app
+
+    return RemoteControl(app.control, float(setting("CONTROL_TIMEOUT")))
+
+
+class MonitorAdmin(admin.ModelAdmin):
+    """Rows are written by the camera only: nothing is added, edited or deleted here.
+
+    The change permission is still what allows the actions (they act on the workers).
+    """
+
+    control_factory = staticmethod(remote_control)
+
+    def has_add_permission(self, request) -> bool:
+        """Never: the camera adds rows."""
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """Never: the expiry deletes rows."""
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """The model's change permission, for the actions; no object is ever edited."""
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+    def _send(self, request, what: str, command) -> Outcome | None:
+        """Run a remote-control command and report its outcome to the user."""
+        try:
+            outcome = command()
+        except ControlUnavailable as exc:
+            self.message_user(
+                request, f"{what}: not sent, the broker is unavailable ({exc}).", messages.ERROR
+            )
+            return None
+        if outcome.failed:
+            level = messages.ERROR
+        elif outcome.answered or outcome.waited is None:
+            level = messages.SUCCESS
+        else:
+            level = messages.WARNING
+        self.message_user(request, f"{what}: {outcome.describe()}.", level)
+        return outcome

@@ -1,0 +1,258 @@
+"""The admin's Tasks: what the camera recorded, filtered by indexes, with revoke, terminate,
+kill and rate-limit actions."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from minestrone.monitor import display
+from minestrone.monitor.admin_base import MonitorAdmin
+from minestrone.monitor.conf import setting
+from minestrone.monitor.filters import NameFilter, RoutingKeyFilter, WorkerFilter
+from minestrone.monitor.forms import RateLimitForm
+from minestrone.monitor.managers import DateProbingQuerySet
+from minestrone.monitor.models import TaskState, WorkerState
+from minestrone.monitor.notice import idle_notice
+from minestrone.monitor.paginator import CappedPaginator
+
+# The most tasks one action sends to the workers (a revoke carries every id).
+MAX_ACTION_TASKS = 10_000
+TASK_ID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+@admin.register(TaskState)
+class TaskStateAdmin(MonitorAdmin):
+    """The tasks, newest event first."""
+
+    list_display = (
+        "task_id",
+        "colored_state",
+        "name",
+        "short_args",
+        "short_kwargs",
+        "routing_key",
+        "eta",
+        "when",
+        "runtime_seconds",
+        "worker",
+    )
+    list_filter = (
+        "state",
+        NameFilter,
+        WorkerFilter,
+        RoutingKeyFilter,
+        ("tstamp", admin.DateFieldListFilter),
+    )
+    search_fields = ("task_id", "name", "args", "kwargs", "worker")
+    search_help_text = (
+        "A task id finds its task at once. Other words are looked for in the id, name, "
+        "arguments and worker of every task: slow on a big table, where the filters are faster."
+    )
+    date_hierarchy = "tstamp"
+    ordering = ("-tstamp",)
+    list_per_page = 100
+    paginator = CappedPaginator
+    show_full_result_count = False
+    actions = ("revoke_tasks", "terminate_tasks", "kill_tasks", "rate_limit_tasks")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "task_id",
+                    "name",
+                    "colored_state",
+                    "when",
+                    "worker",
+                    "retries",
+                    "runtime_seconds",
+                )
+            },
+        ),
+        ("Call", {"fields": ("args_text", "kwargs_text", "eta", "expires")}),
+        ("Routing", {"fields": ("exchange", "routing_key", "queue")}),
+        ("Times", {"fields": ("sent", "received", "started", "finished")}),
+        ("Outcome", {"fields": ("result_text", "traceback_text")}),
+    )
+    readonly_fields = (
+        "task_id",
+        "name",
+        "colored_state",
+        "when",
+        "worker",
+        "retries",
+        "runtime_seconds",
+        "args_text",
+        "kwargs_text",
+        "eta",
+        "expires",
+        "exchange",
+        "routing_key",
+        "queue",
+        "sent",
+        "received",
+        "started",
+        "finished",
+        "result_text",
+        "traceback_text",
+    )
+
+    def get_queryset(self, request) -> DateProbingQuerySet:
+        """Tasks not hidden, newest event first; date hierarchy by index probes."""
+        queryset = TaskState.admin_objects.visible()
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def get_search_results(self, request, queryset, search_term: str) -> tuple:
+        """A task id finds its task through the primary key; other words search the columns."""
+        term = search_term.strip()
+        if TASK_ID.fullmatch(term):
+            return queryset.filter(pk=term), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="state", ordering="state")
+    def colored_state(self, obj: TaskState) -> SafeString:
+        """The state as a coloured badge."""
+        return display.state_badge(obj.state)
+
+    @admin.display(description="arguments")
+    def short_args(self, obj: TaskState) -> str:
+        """The positional arguments, shortened."""
+        return display.shorten(obj.args)
+
+    @admin.display(description="keyword arguments")
+    def short_kwargs(self, obj: TaskState) -> str:
+        """The keyword arguments, shortened."""
+        return display.shorten(obj.kwargs)
+
+    @admin.display(description="when", ordering="tstamp")
+    def when(self, obj: TaskState) -> SafeString | str:
+        """The time of the last state change, naturally, exactly in the tooltip."""
+        return display.natural_time(obj.tstamp)
+
+    @admin.display(description="runtime", ordering="runtime")
+    def runtime_seconds(self, obj: TaskState) -> str:
+        """The runtime in seconds."""
+        return display.seconds(obj.runtime)
+
+    @admin.display(description="arguments")
+    def args_text(self, obj: TaskState) -> SafeString | str:
+        """The positional arguments in full."""
+        return display.monospace(obj.args)
+
+    @admin.display(description="keyword arguments")
+    def kwargs_text(self, obj: TaskState) -> SafeString | str:
+        """The keyword arguments in full."""
+        return display.monospace(obj.kwargs)
+
+    @admin.display(description="result")
+    def result_text(self, obj: TaskState) -> SafeString | str:
+        """The result (or exception) in monospace."""
+        return display.monospace(obj.result)
+
+    @admin.display(description="traceback")
+    def traceback_text(self, obj: TaskState) -> SafeString | str:
+        """The traceback in monospace."""
+        return display.monospace(obj.traceback)
+
+    def changelist_view(self, request, extra_context=None) -> HttpResponse:
+        """The list, with an explanation when no event arrived lately."""
+        extra_context = {**(extra_context or {}), "monitor_notice": self.idle_notice()}
+        return super().changelist_view(request, extra_context)
+
+    def idle_notice(self) -> str | None:
+        """Why no task event arrived lately, or None when some did."""
+        now = timezone.now()
+        return idle_notice(
+            now=now,
+            quiet_after=timedelta(minutes=float(setting("IDLE_NOTICE_MINUTES"))),
+            newest_task_event=TaskState.objects.newest_event_time(),
+            newest_heartbeat=WorkerState.objects.newest_heartbeat(),
+            online_workers=WorkerState.objects.online(now).count(),
+        )
+
+    def _selected_ids(self, request, queryset) -> list[str] | None:
+        ids = list(queryset.order_by().values_list("pk", flat=True)[: MAX_ACTION_TASKS + 1])
+        if len(ids) > MAX_ACTION_TASKS:
+            self.message_user(
+                request,
+                f"More than {MAX_ACTION_TASKS:,} tasks are selected: narrow the selection "
+                "with the filters and try again. Nothing was sent.",
+                messages.ERROR,
+            )
+            return None
+        return ids
+
+    def _revoke(self, request, queryset, signal: str | None, verb: str) -> None:
+        ids = self._selected_ids(request, queryset)
+        if ids is None:
+            return
+        control = self.control_factory()
+        self._send(request, f"{verb} {len(ids)} task(s)", lambda: control.revoke(ids, signal))
+
+    @admin.action(
+        description="Revoke the selected tasks (those not started yet never run)",
+        permissions=["change"],
+    )
+    def revoke_tasks(self, request, queryset) -> None:
+        """Revoke: workers will not run these tasks."""
+        self._revoke(request, queryset, None, "Revoke")
+
+    @admin.action(
+        description="Terminate the selected tasks (SIGTERM if running)", permissions=["change"]
+    )
+    def terminate_tasks(self, request, queryset) -> None:
+        """Revoke, and send SIGTERM to the process running each task."""
+        self._revoke(request, queryset, "SIGTERM", "Terminate")
+
+    @admin.action(
+        description="Kill the selected tasks (SIGKILL if running)", permissions=["change"]
+    )
+    def kill_tasks(self, request, queryset) -> None:
+        """Revoke, and send SIGKILL to the process running each task."""
+        self._revoke(request, queryset, "SIGKILL", "Kill")
+
+    @admin.action(description="Rate limit the selected tasks' names…", permissions=["change"])
+    def rate_limit_tasks(self, request, queryset) -> TemplateResponse | None:
+        """Ask for a rate, then set it once per distinct task name on every worker."""
+        names = sorted(
+            queryset.exclude(name=None).order_by().values_list("name", flat=True).distinct()
+        )
+        if not names:
+            self.message_user(
+                request,
+                "The selected tasks have no known name: nothing to limit.",
+                messages.WARNING,
+            )
+            return None
+        form = RateLimitForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            rate = form.cleaned_data["rate"]
+            control = self.control_factory()
+            for name in names:
+                self._send(
+                    request,
+                    f"Rate limit {rate} for {name}",
+                    lambda name=name: control.rate_limit(name, rate),
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Set a rate limit",
+            "opts": self.model._meta,
+            "form": form,
+            "names": names,
+            "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "action": "rate_limit_tasks",
+        }
+        return TemplateResponse(request, "admin/monitor/taskstate/rate_limit.html", context)

@@ -1,0 +1,178 @@
+"""The events camera: a Celery Polaroid whose snapshots go to the monitor's tables in bulk.
+
+Events are folded as they arrive (under the State's lock) into observations of the tasks and
+workers that changed: through handle() when celerycam runs the camera, through the State's
+event callback when `celery events --camera` does. Every `freq` seconds a shutter takes them
+as a Snapshot, and the store writes it outside that lock, so receiving never waits for the
+database. A snapshot the database could not take stays in memory, merged with the next one,
+until a write succeeds; cancel() writes the last one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from celery.events.snapshot import Polaroid
+
+from minestrone.monitor import events
+from minestrone.monitor.conf import setting
+from minestrone.monitor.errors import StoreUnavailable
+from minestrone.monitor.snapshot import Changes, Snapshot
+
+logger = logging.getLogger(__name__)
+
+FINAL_WRITE_ATTEMPTS = 5
+
+
+def _database_store():
+    """The default store; Django is set up first when Celery's command line started us."""
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+    from minestrone.monitor.store import DatabaseStore
+
+    return DatabaseStore()
+
+
+class Camera(Polaroid):
+    """Record each snapshot of the cluster's events in the monitor's tables."""
+
+    clear_after = False
+
+    def __init__(
+        self,
+        state,
+        freq: float | None = None,
+        maxrate: str | None = None,
+        cleanup_freq: float | None = None,
+        timer=None,
+        app=None,
+        store=None,
+        clock=time.time,
+        sleep=time.sleep,
+    ):
+        freq = float(setting("CAMERA_FREQUENCY") if freq is None else freq)
+        if cleanup_freq is None:
+            cleanup_freq = float(setting("CLEANUP_INTERVAL"))
+        super().__init__(
+            state, freq=freq, maxrate=maxrate, cleanup_freq=cleanup_freq, timer=timer, app=app
+        )
+        self.store = store if store is not None else _database_store()
+        self.clock = clock
+        self.sleep = sleep
+        self.stopping = False
+        self._changes = Changes()
+        self._unwritten = Snapshot()
+        self._capture_lock = threading.Lock()
+        self._chained_callback = state.event_callback
+        state.event_callback = self.on_event
+
+    def handle(self, event) -> None:
+        """Take one event from the receiver.
+
+        A worker event goes to Celery's State, which tracks the heartbeats, and reaches the
+        changes through the State's callback. A task event is folded straight into the changes
+        (under the State's lock): the State's own copy of every task would cost more than the
+        rest of the camera and is never read.
+        """
+        if str(event.get("type", "")).startswith("task-"):
+            self.state.freeze_while(self._fold, event)
+        else:
+            self.state.event(event)
+
+    def on_event(self, state, event) -> None:
+        """The State's callback (under its lock): fold the event into the changes."""
+        self._fold(event)
+        if self._chained_callback is not None:
+            self._chained_callback(state, event)
+
+    def _fold(self, event) -> None:
+        """Fold one event into the changes; never raises."""
+        try:
+            self._changes.add(event)
+        except events.MalformedEvent as exc:
+            logger.debug("event not recorded: %s", exc)
+        except Exception:
+            logger.exception("event not recorded: %r", event)
+
+    def on_shutter(self, state) -> None:
+        """Take the changes since the last shutter (under the State's lock)."""
+        changes, self._changes = self._changes, Changes()
+        if changes:
+            self._unwritten.absorb(changes.snapshot(state.workers, slack=self.freq))
+
+    def capture(self, force: bool = False) -> bool:
+        """Take a snapshot (maxrate permitting, unless forced) and write what is unwritten.
+
+        Return True when nothing is left unwritten.
+        """
+        with self._capture_lock:
+            if force:
+                self.state.freeze_while(self.on_shutter, self.state)
+            else:
+                super().capture()
+            return self._write()
+
+    def _write(self) -> bool:
+        snapshot = self._unwritten
+        if not snapshot:
+            return True
+        try:
+            self.store.record(snapshot)
+        except StoreUnavailable as exc:
+            logger.warning(
+                "database unavailable (%s): %d tasks and %d workers kept for the next snapshot",
+                exc,
+                len(snapshot.tasks),
+                len(snapshot.workers),
+            )
+            return False
+        except Exception:
+            logger.exception("snapshot not written; kept for the next one")
+            return False
+        logger.debug("wrote %d tasks, %d workers", len(snapshot.tasks), len(snapshot.workers))
+        self._unwritten = Snapshot()
+        return True
+
+    def install(self) -> None:
+        """Start the timers; the first cleanup runs one interval after the start."""
+        super().install()
+        self.timer.call_after(self.freq, self.cleanup)
+
+    def on_cleanup(self) -> None:
+        """Delete expired tasks and long-offline workers, snapshotting between batches."""
+        now = events.epoch_datetime(self.clock())
+        try:
+            done = self.store.cleanup(now, between_batches=self._between_batches)
+        except StoreUnavailable as exc:
+            logger.warning("cleanup skipped, database unavailable: %s", exc)
+            return
+        except Exception:
+            logger.exception("cleanup failed")
+            return
+        if done.tasks or done.workers:
+            logger.info("cleanup: deleted %d tasks, %d offline workers", done.tasks, done.workers)
+
+    def _between_batches(self) -> bool:
+        """Keep snapshots flowing during a long cleanup; stop deleting when shutting down."""
+        self.capture()
+        return not self.stopping
+
+    def cancel(self) -> None:
+        """Stop the timers and write everything received so far, retrying a few times."""
+        self.stopping = True
+        super().cancel()
+        for attempt in range(1, FINAL_WRITE_ATTEMPTS + 1):
+            if self.capture(force=True):
+                return
+            if attempt < FINAL_WRITE_ATTEMPTS:
+                self.sleep(min(2.0**attempt, 10.0))
+        logger.error(
+            "shutting down with %d tasks and %d workers unwritten: the database stayed unavailable",
+            len(self._unwritten.tasks),
+            len(self._unwritten.workers),
+        )

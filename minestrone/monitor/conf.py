@@ -1,0 +1,37 @@
+"""The monitor's settings (MONITOR_* in Django's settings) with their defaults, read when used."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Days a task is kept after its last event, by state; None keeps it forever.
+    "EXPIRE_SUCCESS_DAYS": 1,
+    "EXPIRE_ERROR_DAYS": 3,  # FAILURE, RETRY, REVOKED
+    "EXPIRE_UNFINISHED_DAYS": 5,  # every other state
+    # Days a worker row is kept once the worker is offline; None keeps it.
+    "PURGE_OFFLINE_WORKERS_DAYS": 7,
+    # Rows deleted per statement by the cleanup.
+    "EXPIRE_BATCH_SIZE": 5000,
+    # Seconds between two cleanups of the camera.
+    "CLEANUP_INTERVAL": 3600.0,
+    # Seconds between two snapshots of the camera (celerycam --frequency).
+    "CAMERA_FREQUENCY": 1.0,
+    # Seconds the admin's actions wait for the workers' replies.
+    "CONTROL_TIMEOUT": 1.0,
+    # Minutes without any task event after which the Tasks page explains why.
+    "IDLE_NOTICE_MINUTES": 10,
+}
+
+
+def setting(name: str) -> object:
+    """Return MONITOR_<name> from Django's settings, or its default."""
+    return getattr(settings, f"MONITOR_{name}", DEFAULTS[name])
+
+
+def days(name: str) -> timedelta | None:
+    """Return a MONITOR_*_DAYS setting as a timedelta, None meaning "keep"."""
+    value = setting(name)
+    return None if value is None else timedelta(days=float(value))

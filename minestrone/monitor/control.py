@@ -1,0 +1,97 @@
+"""The admin's actions sent to the workers through Celery's remote control, with their replies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from kombu.exceptions import OperationalError
+
+
+class ControlUnavailable(Exception):
+    """The broker could not take the command; no worker received it."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: the workers that answered and what each said."""
+
+    replies: dict[str, str] = field(default_factory=dict)
+    waited: float | None = None  # seconds waited for replies; None: no reply is sent
+
+    @property
+    def answered(self) -> bool:
+        """True when at least one worker replied."""
+        return bool(self.replies)
+
+    @property
+    def failed(self) -> bool:
+        """True when a worker answered with an error."""
+        return any(reply.startswith("error:") for reply in self.replies.values())
+
+    def describe(self) -> str:
+        """The replies in one line: "w1@host: ok …; w2@host: error: …"."""
+        if self.replies:
+            return "; ".join(f"{host}: {reply}" for host, reply in sorted(self.replies.items()))
+        if self.waited is None:
+            return "sent (workers do not reply to this command)"
+        return f"no worker answered within {self.waited:g} s"
+
+
+def _replies(answers: Sequence[dict] | None) -> dict[str, str]:
+    """Flatten Celery's replies, [{hostname: {"ok": text}}, …], into {hostname: text}."""
+    replies: dict[str, str] = {}
+    for answer in answers or []:
+        if not isinstance(answer, dict):
+            continue
+        for host, body in answer.items():
+            if isinstance(body, dict) and "error" in body:
+                replies[str(host)] = f"error: {body['error']}"
+            elif isinstance(body, dict) and "ok" in body:
+                replies[str(host)] = str(body["ok"])
+            else:
+                replies[str(host)] = str(body)
+    return replies
+
+
+class RemoteControl:
+    """Send revoke, rate-limit, shutdown and event switches; collect the workers' replies."""
+
+    def __init__(self, control, timeout: float):
+        self.control = control  # a Celery app's `control`, or a fake one in tests
+        self.timeout = timeout
+
+    def _ask(self, command: str, *args, **kwargs) -> Outcome:
+        try:
+            answers = getattr(self.control, command)(
+                *args, reply=True, timeout=self.timeout, **kwargs
+            )
+        except (OperationalError, OSError) as exc:
+            raise ControlUnavailable(str(exc) or type(exc).__name__) from exc
+        return Outcome(replies=_replies(answers), waited=self.timeout)
+
+    def revoke(self, task_ids: list[str], signal: str | None = None) -> Outcome:
+        """Revoke tasks; with a signal (SIGTERM, SIGKILL), also end them if running."""
+        if signal is None:
+            return self._ask("revoke", task_ids)
+        return self._ask("revoke", task_ids, terminate=True, signal=signal)
+
+    def rate_limit(self, task_name: str, rate: str) -> Outcome:
+        """Set a task's rate limit on every worker."""
+        return self._ask("rate_limit", task_name, rate)
+
+    def enable_events(self, hostnames: list[str]) -> Outcome:
+        """Make these workers send task events."""
+        return self._ask("enable_events", destination=hostnames)
+
+    def disable_events(self, hostnames: list[str]) -> Outcome:
+        """Make these workers stop sending task events."""
+        return self._ask("disable_events", destination=hostnames)
+
+    def shutdown(self, hostnames: list[str]) -> Outcome:
+        """Ask these workers to shut down (warm: running tasks finish); they do not reply."""
+        try:
+            self.control.shutdown(destination=hostnames)
+        except (OperationalError, OSError) as exc:
+            raise ControlUnavailable(str(exc) or type(exc).__name__) from exc
+        return Outcome(waited=None)

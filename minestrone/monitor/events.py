@@ -1,0 +1,163 @@
+"""Celery events checked and turned into observations: sparse rows of what one event says."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from minestrone.monitor import states
+
+# What each task event says about the task's state, and which time column it fills.
+TASK_EVENTS = {
+    "task-sent": (states.PENDING, "sent"),
+    "task-received": (states.RECEIVED, "received"),
+    "task-started": (states.STARTED, "started"),
+    "task-succeeded": (states.SUCCESS, "finished"),
+    "task-failed": (states.FAILURE, "finished"),
+    "task-retried": (states.RETRY, None),
+    "task-revoked": (states.REVOKED, "finished"),
+    "task-rejected": (states.REJECTED, None),
+}
+WORKER_EVENTS = frozenset({"worker-online", "worker-heartbeat", "worker-offline"})
+MAX_TASK_ID_LENGTH = 255
+_LATEST_TIMESTAMP = 253402300799.0  # 9999-12-31 23:59:59 UTC
+
+
+class MalformedEvent(ValueError):
+    """An event the monitor cannot record: it lacks a field, or a field has the wrong type."""
+
+
+class UnknownEvent(MalformedEvent):
+    """An event of a type the monitor does not record."""
+
+
+def check(event: object) -> str:
+    """Return the event's type, or raise MalformedEvent/UnknownEvent saying what is wrong."""
+    if not isinstance(event, Mapping):
+        raise MalformedEvent(f"an event is a mapping, not a {type(event).__name__}")
+    kind = event.get("type")
+    if not isinstance(kind, str):
+        raise MalformedEvent("the event has no type")
+    if kind in TASK_EVENTS:
+        task_id(event)
+        if kind != "task-sent":
+            hostname(event)
+    elif kind in WORKER_EVENTS:
+        hostname(event)
+    else:
+        raise UnknownEvent(f"events of type {kind!r} are not recorded")
+    timestamp(event)
+    return kind
+
+
+def task_id(event: Mapping) -> str:
+    """Return the event's task id (its `uuid`)."""
+    value = event.get("uuid")
+    if not isinstance(value, str) or not value or len(value) > MAX_TASK_ID_LENGTH:
+        raise MalformedEvent(f"{event.get('type')} event without a valid uuid: {value!r:.80}")
+    return value
+
+
+def hostname(event: Mapping) -> str:
+    """Return the hostname of the worker (or client) that sent the event."""
+    value = event.get("hostname")
+    if not isinstance(value, str) or not value:
+        raise MalformedEvent(f"{event.get('type')} event without a hostname: {value!r:.80}")
+    return value
+
+
+def timestamp(event: Mapping) -> float:
+    """Return the event's time in seconds since the epoch."""
+    value = event.get("timestamp")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedEvent(f"{event.get('type')} event without a timestamp: {value!r:.80}")
+    if not (math.isfinite(value) and 0 <= value <= _LATEST_TIMESTAMP):
+        raise MalformedEvent(f"{event.get('type')} event with timestamp {value!r} out of range")
+    return float(value)
+
+
+def epoch_datetime(seconds: float) -> datetime:
+    """Return an aware UTC datetime for seconds since the epoch."""
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def as_text(value: object) -> str | None:
+    """A field as text: strings as they are (without NUL, which PostgreSQL refuses), else repr."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _when(value: object) -> datetime | None:
+    """ETA and expiry arrive as ISO 8601 strings (or epoch seconds); naive ones are UTC."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return epoch_datetime(float(value))
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def as_int(value: object, bits: int = 32) -> int | None:
+    """A field as an integer that fits a signed column of `bits` bits, or None."""
+    limit = 2 ** (bits - 1)
+    if isinstance(value, int) and not isinstance(value, bool) and -limit <= value < limit:
+        return value
+    return None
+
+
+def as_float(value: object) -> float | None:
+    """A field as a finite float, or None."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+# Event field -> (column, conversion).
+_TASK_FIELDS = (
+    ("name", "name", as_text),
+    ("args", "args", as_text),
+    ("kwargs", "kwargs", as_text),
+    ("eta", "eta", _when),
+    ("expires", "expires", _when),
+    ("retries", "retries", as_int),
+    ("exchange", "exchange", as_text),
+    ("routing_key", "routing_key", as_text),
+    ("queue", "queue", as_text),
+    ("result", "result", as_text),
+    ("exception", "result", as_text),  # failed and retried events: the exception is the result
+    ("traceback", "traceback", as_text),
+    ("runtime", "runtime", as_float),
+)
+
+
+def observe_task(event: Mapping) -> dict:
+    """Return the observation a checked task event makes: only the columns it knows."""
+    kind = event["type"]
+    state, time_column = TASK_EVENTS[kind]
+    seconds = timestamp(event)
+    when = epoch_datetime(seconds)
+    row = {
+        "task_id": task_id(event),
+        "state": state,
+        "progress": states.progress(state, seconds),
+        "tstamp": when,
+    }
+    if time_column:
+        row[time_column] = when
+    if kind != "task-sent":  # a task-sent event comes from the client, not from a worker
+        row["worker"] = hostname(event)
+    for field, column, convert in _TASK_FIELDS:
+        if field in event and column not in row:
+            value = convert(event[field])
+            if value is not None:
+                row[column] = value
+    return row

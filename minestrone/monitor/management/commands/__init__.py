@@ -1,0 +1,1 @@
+"""The tutorial's `celeryd` and `celerycam` commands."""

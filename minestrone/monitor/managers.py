@@ -1,0 +1,189 @@
+"""The monitor's queries: the camera's bulk writes and cleanup, the admin's lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+
+from django.db import connections, models
+from django.utils import timezone
+
+from minestrone.monitor import states
+from minestrone.monitor.merge import TASK_RULES, WORKER_RULES
+from minestrone.monitor.upsert import upsert
+
+BetweenBatches = Callable[[], bool] | None
+
+
+class TaskStateQuerySet(models.QuerySet):
+    """Queries on recorded tasks."""
+
+    def record(self, rows: Iterable[dict]) -> int:
+        """Merge observations (sparse rows) into the table, in bulk; return how many tasks."""
+        return upsert(self.model, TASK_RULES, rows, using=self.db)
+
+    def visible(self) -> TaskStateQuerySet:
+        """Tasks not hidden."""
+        return self.filter(hidden=False)
+
+    def newest_event_time(self) -> datetime | None:
+        """The time of the latest recorded event, or None when there is no task."""
+        return self.aggregate(newest=models.Max("tstamp"))["newest"]
+
+    def expire(
+        self,
+        now: datetime,
+        success: timedelta | None,
+        errors: timedelta | None,
+        unfinished: timedelta | None,
+        batch_size: int,
+        between_batches: BetweenBatches = None,
+    ) -> int:
+        """Delete tasks whose last event is older than their state's age; None keeps them."""
+        kept = (states.SUCCESS, *states.ERROR_STATES)
+        groups = [
+            (success, self.filter(state=states.SUCCESS)),
+            (errors, self.filter(state__in=states.ERROR_STATES)),
+            (unfinished, self.exclude(state__in=kept)),
+        ]
+        deleted = 0
+        for age, group in groups:
+            if age is not None:
+                old = group.filter(tstamp__lt=now - age)
+                deleted += old.delete_in_batches(batch_size, between_batches)
+        return deleted
+
+    def delete_in_batches(self, batch_size: int, between_batches: BetweenBatches = None) -> int:
+        """Delete these rows batch_size at a time; stop early when between_batches() is False."""
+        total = 0
+        while True:
+            keys = self.order_by().values("pk")[:batch_size]
+            deleted, _ = self.model._base_manager.filter(pk__in=keys).delete()
+            total += deleted
+            if deleted < batch_size:
+                return total
+            if between_batches is not None and between_batches() is False:
+                return total
+
+    def distinct_values(self, column: str, limit: int = 200) -> list[str]:
+        """The first `limit` distinct non-null values of an indexed column, in the whole table.
+
+        A loose index scan (one index probe per value) instead of `SELECT DISTINCT`, which
+        reads every row of a big table.
+        """
+        quote = connections[self.db].ops.quote_name
+        table = quote(self.model._meta.db_table)
+        name = quote(self.model._meta.get_field(column).column)
+        # Identifiers are quoted by the backend; the only value is a parameter.
+        sql = (
+            f"WITH RECURSIVE found(value, n) AS ("  # noqa: S608
+            f" SELECT MIN({name}), 1 FROM {table}"
+            f" UNION ALL"
+            f" SELECT (SELECT MIN({name}) FROM {table} WHERE {name} > found.value), n + 1"
+            f" FROM found WHERE found.value IS NOT NULL AND n < %s"
+            f") SELECT value FROM found WHERE value IS NOT NULL"
+        )
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, [limit])
+            return [value for (value,) in cursor.fetchall()]
+
+
+MAX_PROBES = 400
+
+
+def _period_starts(first: date, last: date, kind: str) -> list[date]:
+    """The first day of every year, month or day from first to last (both included)."""
+    if kind == "year":
+        return [date(year, 1, 1) for year in range(first.year, last.year + 1)]
+    if kind == "month":
+        months = range(first.year * 12 + first.month - 1, last.year * 12 + last.month)
+        return [date(m // 12, m % 12 + 1, 1) for m in months]
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _next_period(start: date, kind: str) -> date:
+    if kind == "year":
+        return date(start.year + 1, 1, 1)
+    if kind == "month":
+        return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return start + timedelta(days=1)
+
+
+class DateProbingQuerySet(TaskStateQuerySet):
+    """Tasks for the admin: the date hierarchy's years, months and days are found by one
+    index probe each (the first row of a time range), not by a DISTINCT over every row."""
+
+    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo=None) -> list:
+        """The periods that hold rows, as aware datetimes in the current time zone."""
+        if kind not in ("year", "month", "day"):
+            return super().datetimes(field_name, kind, order, tzinfo)
+        zone = tzinfo or timezone.get_current_timezone()
+        bounds = self.aggregate(first=models.Min(field_name), last=models.Max(field_name))
+        if bounds["first"] is None:
+            return []
+        first = timezone.localtime(bounds["first"], zone).date()
+        last = timezone.localtime(bounds["last"], zone).date()
+        starts = _period_starts(first, last, kind)
+        if len(starts) > MAX_PROBES:
+            return super().datetimes(field_name, kind, order, tzinfo)
+        ranges = [
+            (_aware(start, zone), _aware(_next_period(start, kind), zone)) for start in starts
+        ]
+        found = self._exists_each(
+            [
+                self.filter(**{f"{field_name}__gte": a, f"{field_name}__lt": b}).order_by(
+                    field_name
+                )
+                for a, b in ranges
+            ]
+        )
+        periods = [begin for (begin, _), hit in zip(ranges, found, strict=True) if hit]
+        return periods if order == "ASC" else periods[::-1]
+
+    def _exists_each(self, querysets: list[models.QuerySet]) -> list[bool]:
+        """For each queryset, whether it has a row: one round trip for all of them.
+
+        Each is a scalar subquery that keeps its order and LIMIT 1, so that the database walks
+        the time index from the range's start and stops at the first row (PostgreSQL plans an
+        EXISTS without its ORDER BY, and may then read most of the table).
+        """
+        parts, params = [], []
+        for queryset in querysets:
+            query = queryset.values("pk")[:1].query
+            sql, sql_params = query.get_compiler(using=self.db).as_sql()
+            parts.append(f"({sql}) IS NOT NULL")
+            params.extend(sql_params)
+        with connections[self.db].cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(parts), params)
+            return [bool(value) for value in cursor.fetchone()]
+
+
+def _aware(day: date, zone) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day), zone)
+
+
+class WorkerStateQuerySet(models.QuerySet):
+    """Queries on recorded workers."""
+
+    def record(self, rows: Iterable[dict]) -> int:
+        """Merge worker observations into the table, in bulk; return how many workers."""
+        return upsert(self.model, WORKER_RULES, rows, using=self.db)
+
+    def online(self, now: datetime) -> WorkerStateQuerySet:
+        """Workers whose last heartbeat has not expired at `now`."""
+        return self.filter(heartbeat_expires__gt=now)
+
+    def offline(self, now: datetime) -> WorkerStateQuerySet:
+        """Workers whose last heartbeat expired at or before `now`, or who never sent one."""
+        return self.exclude(heartbeat_expires__gt=now)
+
+    def newest_heartbeat(self) -> datetime | None:
+        """The latest heartbeat of any worker, or None."""
+        return self.aggregate(newest=models.Max("last_heartbeat"))["newest"]
+
+    def purge_offline(self, now: datetime, after: timedelta | None) -> int:
+        """Delete the workers offline for longer than `after` (None keeps them)."""
+        if after is None:
+            return 0
+        deleted, _ = self.filter(heartbeat_expires__lt=now - after).delete()
+        return deleted

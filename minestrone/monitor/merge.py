@@ -1,0 +1,89 @@
+"""The merge rules of stored rows, written once as data and applied in Python and in SQL.
+
+A stored row and a new observation of the same object merge column by column:
+
+- WINNER columns take the winner's value, falling back to the other side's when the winner
+  does not know it: a field learnt from one event is never blanked by another that lacks it.
+  For tasks the winner is the side with the higher `progress` (see states.py); for workers,
+  which have no order column, it is always the new observation.
+- LATEST columns (event times, ETA, retry count, last heartbeat) keep the greatest value known,
+  whatever order the events came in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+WINNER = "winner"
+LATEST = "latest"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How the rows of one table merge: the conflict key, the order column, a rule per column."""
+
+    key: str
+    columns: dict[str, str]
+    order: str | None = None
+    latest: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        latest = tuple(column for column, rule in self.columns.items() if rule == LATEST)
+        object.__setattr__(self, "latest", latest)
+
+    def merge(self, stored: dict, new: dict) -> dict:
+        """Merge two sparse rows of one object, exactly as the database does on conflict."""
+        new_wins = self.order is None or new[self.order] >= stored[self.order]
+        winner, loser = (new, stored) if new_wins else (stored, new)
+        merged = {column: value for column, value in loser.items() if value is not None}
+        merged.update((column, value) for column, value in winner.items() if value is not None)
+        for column in self.latest:
+            old, recent = stored.get(column), new.get(column)
+            if old is not None and recent is not None and old > recent:
+                merged[column] = old
+            elif recent is not None:
+                merged[column] = recent
+        return merged
+
+
+TASK_RULES = Rules(
+    key="task_id",
+    order="progress",
+    columns={
+        "state": WINNER,
+        "progress": WINNER,
+        "tstamp": WINNER,
+        "name": WINNER,
+        "args": WINNER,
+        "kwargs": WINNER,
+        "eta": LATEST,  # a retry's new ETA is later than the first one
+        "expires": LATEST,
+        "exchange": WINNER,
+        "routing_key": WINNER,
+        "queue": WINNER,
+        "result": WINNER,
+        "traceback": WINNER,
+        "runtime": WINNER,
+        "worker": WINNER,
+        "retries": LATEST,
+        "sent": LATEST,
+        "received": LATEST,
+        "started": LATEST,
+        "finished": LATEST,
+    },
+)
+
+WORKER_RULES = Rules(
+    key="hostname",
+    columns={
+        "last_heartbeat": LATEST,
+        "heartbeat_expires": WINNER,
+        "pid": WINNER,
+        "sw_ident": WINNER,
+        "sw_ver": WINNER,
+        "sw_sys": WINNER,
+        "active": WINNER,
+        "processed": WINNER,
+        "loadavg": WINNER,
+    },
+)

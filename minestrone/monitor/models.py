@@ -1,0 +1,106 @@
+"""What the camera records: one row per task and one per worker, as the events told them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+from django.utils import timezone
+
+from minestrone.monitor import states
+from minestrone.monitor.managers import (
+    DateProbingQuerySet,
+    TaskStateQuerySet,
+    WorkerStateQuerySet,
+)
+
+STATE_CHOICES = [(state, state) for state in states.ALL_STATES]
+
+
+class TaskState(models.Model):
+    """A task: its latest state, and everything its events said about it."""
+
+    task_id = models.CharField("task id", max_length=255, primary_key=True)
+    state = models.CharField(max_length=64, choices=STATE_CHOICES)
+    # Orders the observations of the task (see states.progress): never moves backwards.
+    progress = models.BigIntegerField(editable=False)
+    tstamp = models.DateTimeField("event time", help_text="Time of the event that set the state.")
+    name = models.CharField(max_length=255, null=True, blank=True)
+    args = models.TextField("arguments", null=True, blank=True)
+    kwargs = models.TextField("keyword arguments", null=True, blank=True)
+    eta = models.DateTimeField("ETA", null=True, blank=True)
+    expires = models.DateTimeField(null=True, blank=True)
+    result = models.TextField(null=True, blank=True)
+    traceback = models.TextField(null=True, blank=True)
+    runtime = models.FloatField(null=True, blank=True, help_text="Seconds.")
+    retries = models.IntegerField(null=True, blank=True)
+    worker = models.CharField(max_length=255, null=True, blank=True)
+    hidden = models.BooleanField(default=False, db_default=False, editable=False)
+    exchange = models.CharField(max_length=255, null=True, blank=True)
+    routing_key = models.CharField(max_length=255, null=True, blank=True)
+    queue = models.CharField(max_length=255, null=True, blank=True)
+    sent = models.DateTimeField(null=True, blank=True)
+    received = models.DateTimeField(null=True, blank=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    objects = TaskStateQuerySet.as_manager()
+    admin_objects = DateProbingQuerySet.as_manager()  # the admin's list (see its datetimes())
+
+    class Meta:
+        """Newest first; indexed for the admin's filters and order and the cleanup."""
+
+        verbose_name = "task"
+        verbose_name_plural = "tasks"
+        ordering = ["-tstamp"]
+        get_latest_by = "tstamp"
+        indexes = [
+            # The list's order and date filters; the cleanup of "every other state".
+            models.Index(fields=["tstamp"], name="monitor_task_tstamp"),
+            # Each filter, kept in the list's order; the cleanup by state.
+            models.Index(fields=["state", "tstamp"], name="monitor_task_state_tstamp"),
+            models.Index(fields=["name", "tstamp"], name="monitor_task_name_tstamp"),
+            models.Index(fields=["worker", "tstamp"], name="monitor_task_worker_tstamp"),
+            models.Index(fields=["routing_key", "tstamp"], name="monitor_task_rkey_tstamp"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'unknown task'}[{self.task_id}] {self.state}"
+
+
+class WorkerState(models.Model):
+    """A worker: its last heartbeat and what it reported then."""
+
+    hostname = models.CharField(max_length=255, unique=True)
+    last_heartbeat = models.DateTimeField(null=True, blank=True)
+    # Celery's heartbeat expiry (plus one camera interval): ONLINE until then.
+    heartbeat_expires = models.DateTimeField(null=True, blank=True, db_index=True)
+    pid = models.IntegerField("PID", null=True, blank=True)
+    sw_ident = models.CharField("software", max_length=64, null=True, blank=True)
+    sw_ver = models.CharField("version", max_length=64, null=True, blank=True)
+    sw_sys = models.CharField("system", max_length=64, null=True, blank=True)
+    active = models.IntegerField(null=True, blank=True, help_text="Tasks running now.")
+    processed = models.BigIntegerField(null=True, blank=True, help_text="Tasks run so far.")
+    loadavg = models.CharField("load average", max_length=64, null=True, blank=True)
+
+    objects = WorkerStateQuerySet.as_manager()
+
+    class Meta:
+        """By hostname."""
+
+        verbose_name = "worker"
+        verbose_name_plural = "workers"
+        ordering = ["hostname"]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+    def is_online(self, now: datetime | None = None) -> bool:
+        """True while the last heartbeat has not expired."""
+        now = now or timezone.now()
+        return self.heartbeat_expires is not None and now < self.heartbeat_expires
+
+    @property
+    def status(self) -> str:
+        """ONLINE or OFFLINE, as of now."""
+        return "ONLINE" if self.is_online() else "OFFLINE"

@@ -1,0 +1,141 @@
+"""Snapshots: the task observations and worker rows gathered between two shutters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from celery.events.state import HEARTBEAT_EXPIRE_WINDOW, heartbeat_expires
+
+from minestrone.monitor import events
+from minestrone.monitor.merge import TASK_RULES, WORKER_RULES
+
+_DEFAULT_HEARTBEAT_INTERVAL = 2.0
+_MAX_HEARTBEAT_INTERVAL = 3600.0
+
+
+@dataclass
+class Snapshot:
+    """Rows ready to write: task observations by task id, worker rows by hostname."""
+
+    tasks: dict[str, dict] = field(default_factory=dict)
+    workers: dict[str, dict] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.tasks or self.workers)
+
+    def absorb(self, later: Snapshot) -> None:
+        """Merge a later snapshot into this one (both unwritten), by the merge rules."""
+        _merge_into(self.tasks, later.tasks, TASK_RULES.merge)
+        _merge_into(self.workers, later.workers, WORKER_RULES.merge)
+
+
+def _merge_into(rows: dict[str, dict], later: Mapping[str, dict], merge) -> None:
+    for key, row in later.items():
+        rows[key] = merge(rows[key], row) if key in rows else row
+
+
+@dataclass
+class Changes:
+    """Events folded since the last shutter: task observations, the workers heard from."""
+
+    tasks: dict[str, dict] = field(default_factory=dict)
+    workers: set[str] = field(default_factory=set)
+    offline: dict[str, float] = field(default_factory=dict)
+    # When each worker last sent a task event: a sign of life, as Celery's State counts it.
+    seen: dict[str, float] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.tasks or self.workers)
+
+    def add(self, event: Mapping) -> None:
+        """Fold one event in; raise MalformedEvent when it cannot be recorded."""
+        kind = events.check(event)
+        if kind in events.TASK_EVENTS:
+            observation = events.observe_task(event)
+            key = observation["task_id"]
+            known = self.tasks.get(key)
+            self.tasks[key] = observation if known is None else TASK_RULES.merge(known, observation)
+            if kind != "task-sent":
+                hostname = event["hostname"]
+                self.workers.add(hostname)
+                received = events.as_float(event.get("local_received"))
+                if received is not None and received > self.seen.get(hostname, 0.0):
+                    self.seen[hostname] = received
+            return
+        hostname = event["hostname"]
+        self.workers.add(hostname)
+        if kind == "worker-offline":
+            received = events.as_float(event.get("local_received"))
+            self.offline[hostname] = received or events.timestamp(event)
+        else:
+            self.offline.pop(hostname, None)
+
+    def snapshot(self, workers: Mapping, slack: float) -> Snapshot:
+        """The rows these changes make, reading the workers' state from Celery's `workers`."""
+        rows = {
+            hostname: worker_row(
+                hostname,
+                workers.get(hostname),
+                offline_at=self.offline.get(hostname),
+                seen_at=self.seen.get(hostname),
+                slack=slack,
+            )
+            for hostname in self.workers
+        }
+        return Snapshot(tasks=self.tasks, workers=rows)
+
+
+def _loadavg(value: object) -> str | None:
+    if isinstance(value, list | tuple) and value:
+        numbers = [events.as_float(item) for item in value]
+        if all(number is not None for number in numbers):
+            return " ".join(f"{number:.2f}" for number in numbers)
+    return None
+
+
+def _interval(worker) -> float:
+    """The worker's heartbeat interval, or Celery's default if it sent none that makes sense."""
+    interval = events.as_float(getattr(worker, "freq", None))
+    if interval is None or not 0 < interval <= _MAX_HEARTBEAT_INTERVAL:
+        return _DEFAULT_HEARTBEAT_INTERVAL
+    return interval
+
+
+def worker_row(
+    hostname: str,
+    worker,
+    offline_at: float | None = None,
+    seen_at: float | None = None,
+    slack: float = 0.0,
+) -> dict:
+    """A worker's row from Celery's Worker state (None if unknown), its offline time and the
+    time it last sent a task event.
+
+    ONLINE lasts until Celery's heartbeat expiry of the last sign of life plus `slack`: the
+    camera rewrites the row at most once per interval, so the stored expiry must outlast one.
+    """
+    row: dict = {"hostname": hostname}
+    heard = [seen_at] if seen_at is not None else []
+    if worker is not None:
+        row.update(
+            pid=events.as_int(worker.pid),
+            sw_ident=events.as_text(worker.sw_ident),
+            sw_ver=events.as_text(worker.sw_ver),
+            sw_sys=events.as_text(worker.sw_sys),
+            active=events.as_int(worker.active),
+            processed=events.as_int(worker.processed, bits=64),
+            loadavg=_loadavg(worker.loadavg),
+        )
+        if worker.heartbeats:
+            heard.append(worker.heartbeats[-1])
+    last = max(heard) if heard else None
+    if offline_at is not None and (last is None or offline_at >= last):
+        row["heartbeat_expires"] = events.epoch_datetime(offline_at)
+        return row
+    if last is not None:
+        window = getattr(worker, "expire_window", HEARTBEAT_EXPIRE_WINDOW)
+        expires = heartbeat_expires(last, _interval(worker), window)
+        row["last_heartbeat"] = events.epoch_datetime(last)
+        row["heartbeat_expires"] = events.epoch_datetime(expires + slack)
+    return row

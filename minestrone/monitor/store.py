@@ -1,0 +1,85 @@
+"""The camera's database: snapshots written and old rows cleaned up through the querysets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
+
+from minestrone.monitor.conf import days, setting
+from minestrone.monitor.errors import StoreUnavailable
+from minestrone.monitor.models import TaskState, WorkerState
+from minestrone.monitor.snapshot import Snapshot
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """What one cleanup deleted."""
+
+    tasks: int
+    workers: int
+
+
+def _forget_connections() -> None:
+    """Close this thread's connections, so the next query opens a fresh one."""
+    for connection in connections.all(initialized_only=True):
+        try:
+            connection.close()
+        except DatabaseError:
+            logger.debug("closing a broken connection failed", exc_info=True)
+
+
+class DatabaseStore:
+    """Write snapshots with one bulk upsert per batch; run the expiry of old rows."""
+
+    def record(self, snapshot: Snapshot) -> None:
+        """Write a snapshot; raise StoreUnavailable (and write nothing more) if the DB is down."""
+        try:
+            self._record(TaskState.objects.record, list(snapshot.tasks.values()), "task_id")
+            self._record(WorkerState.objects.record, list(snapshot.workers.values()), "hostname")
+        except (OperationalError, InterfaceError) as exc:
+            _forget_connections()
+            raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
+
+    def _record(self, write: Callable[[list[dict]], int], rows: list[dict], key: str) -> None:
+        """Write rows in bulk; if the database refuses the batch, write them one by one,
+        dropping (and logging) only the rows it refuses."""
+        try:
+            write(rows)
+        except (OperationalError, InterfaceError):
+            raise
+        except DatabaseError as exc:
+            logger.warning("bulk write refused (%s): writing %d rows one by one", exc, len(rows))
+            written = 0
+            for row in rows:
+                try:
+                    write([row])
+                    written += 1
+                except (OperationalError, InterfaceError):
+                    raise
+                except DatabaseError as row_exc:
+                    logger.error("dropped the row of %s: %s", row.get(key), row_exc)
+            if rows and not written:
+                raise StoreUnavailable(f"the database refused every row: {exc}") from exc
+
+    def cleanup(self, now: datetime, between_batches: Callable[[], bool] | None = None) -> Cleanup:
+        """Delete expired tasks and long-offline workers, per the MONITOR_* settings."""
+        try:
+            tasks = TaskState.objects.expire(
+                now,
+                success=days("EXPIRE_SUCCESS_DAYS"),
+                errors=days("EXPIRE_ERROR_DAYS"),
+                unfinished=days("EXPIRE_UNFINISHED_DAYS"),
+                batch_size=int(setting("EXPIRE_BATCH_SIZE")),
+                between_batches=between_batches,
+            )
+            workers = WorkerState.objects.purge_offline(now, days("PURGE_OFFLINE_WORKERS_DAYS"))
+        except (OperationalError, InterfaceError) as exc:
+            _forget_connections()
+            raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
+        return Cleanup(tasks=tasks, workers=workers)

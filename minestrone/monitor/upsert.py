@@ -1,0 +1,93 @@
+"""Bulk upserts that apply the merge rules in SQL: one INSERT … ON CONFLICT per batch of rows.
+
+Django's bulk_create(update_conflicts=True) can only overwrite columns; the merge rules need
+`CASE`/`COALESCE` on conflict, so the statement is written here, for PostgreSQL and SQLite
+(both accept this form of upsert).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.db import connections, models
+
+from minestrone.monitor.merge import LATEST, Rules
+
+DEFAULT_BATCH_SIZE = 500
+
+
+def dedupe(rules: Rules, rows: Iterable[dict]) -> list[dict]:
+    """Merge the rows that share a key and sort them by key (a stable lock order)."""
+    merged: dict[str, dict] = {}
+    for row in rows:
+        key = row[rules.key]
+        merged[key] = rules.merge(merged[key], row) if key in merged else row
+    return [merged[key] for key in sorted(merged)]
+
+
+def _assignment(rules: Rules, column: str, quote: Callable[[str], str], table: str) -> str:
+    new, old = f"EXCLUDED.{quote(column)}", f"{table}.{quote(column)}"
+    if rules.columns[column] == LATEST:
+        return f"CASE WHEN {old} IS NULL OR {new} > {old} THEN {new} ELSE {old} END"
+    if rules.order is None:
+        return f"COALESCE({new}, {old})"
+    new_order, old_order = f"EXCLUDED.{quote(rules.order)}", f"{table}.{quote(rules.order)}"
+    return (
+        f"CASE WHEN {new_order} >= {old_order} THEN COALESCE({new}, {old}) "
+        f"ELSE COALESCE({old}, {new}) END"
+    )
+
+
+def upsert_sql(model: type[models.Model], rules: Rules, rows: int, using: str) -> str:
+    """Return the statement that upserts `rows` rows of `model` under `rules`."""
+    quote = connections[using].ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = [rules.key, *rules.columns]
+    one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    assignments = ", ".join(
+        f"{quote(column)} = {_assignment(rules, column, quote, table)}" for column in rules.columns
+    )
+    # Identifiers are quoted by the backend; every value is a parameter.
+    return (
+        f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+        f"VALUES {', '.join([one_row] * rows)} "
+        f"ON CONFLICT ({quote(rules.key)}) DO UPDATE SET {assignments}"
+    )
+
+
+def _preparer(field: models.Field, using: str) -> Callable[[object], object]:
+    """How a Python value becomes a parameter for this column."""
+    if isinstance(field, models.DateTimeField):
+        adapt = connections[using].ops.adapt_datetimefield_value
+        return lambda value: None if value is None else adapt(value)
+    if isinstance(field, models.CharField) and field.max_length:
+        limit = field.max_length
+        return lambda value: value[:limit] if isinstance(value, str) else value
+    return lambda value: value
+
+
+def upsert(
+    model: type[models.Model],
+    rules: Rules,
+    rows: Iterable[dict],
+    using: str = "default",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> int:
+    """Write sparse rows (dicts of column values) into model's table; return how many."""
+    rows = dedupe(rules, rows)
+    if not rows:
+        return 0
+    columns = [rules.key, *rules.columns]
+    prepare = [(c, _preparer(model._meta.get_field(c), using)) for c in columns]
+    full_sql = upsert_sql(model, rules, batch_size, using)
+    with connections[using].cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            params = [convert(row.get(column)) for row in batch for column, convert in prepare]
+            sql = (
+                full_sql
+                if len(batch) == batch_size
+                else upsert_sql(model, rules, len(batch), using)
+            )
+            cursor.execute(sql, params)
+    return len(rows)

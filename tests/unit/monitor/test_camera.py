@@ -1,0 +1,302 @@
+"""The camera: snapshots handed to the store, kept while the database is down, never lost."""
+
+import inspect
+import logging
+import threading
+
+import pytest
+from celery.events.state import State
+from django.test import override_settings
+
+from minestrone.monitor import camera as camera_module
+from minestrone.monitor.camera import FINAL_WRITE_ATTEMPTS, Camera
+from minestrone.monitor.errors import StoreUnavailable
+from minestrone.monitor.models import TaskState, WorkerState
+from minestrone.monitor.snapshot import Snapshot
+from minestrone.monitor.store import Cleanup
+from tests.unit.monitor import events as ev
+
+
+class FakeStore:
+    """Records snapshots; fails the first `failures` writes as if the database were down."""
+
+    def __init__(self, failures=0):
+        self.failures = failures
+        self.snapshots = []
+        self.attempts = 0
+        self.cleanups = []
+        self.cleanup_error = None
+
+    def record(self, snapshot: Snapshot):
+        self.attempts += 1
+        if self.failures:
+            self.failures -= 1
+            raise StoreUnavailable("connection refused")
+        self.snapshots.append(Snapshot(dict(snapshot.tasks), dict(snapshot.workers)))
+
+    def cleanup(self, now, between_batches=None):
+        if self.cleanup_error:
+            raise self.cleanup_error
+        self.cleanups.append(now)
+        if between_batches is not None:
+            self.kept_going = between_batches()
+        return Cleanup(tasks=3, workers=1)
+
+    def tasks(self):
+        merged = Snapshot()
+        for snapshot in self.snapshots:
+            merged.absorb(snapshot)
+        return merged.tasks
+
+
+class FakeTimer:
+    def __init__(self):
+        self.calls = []
+
+    def call_repeatedly(self, seconds, fun):
+        self.calls.append(("repeatedly", seconds, fun))
+        return FakeEntry()
+
+    def call_after(self, seconds, fun):
+        self.calls.append(("after", seconds, fun))
+        return FakeEntry()
+
+
+class FakeEntry:
+    def __call__(self):
+        pass
+
+    def cancel(self):
+        pass
+
+
+@pytest.fixture
+def store():
+    return FakeStore()
+
+
+@pytest.fixture
+def make_camera(store):
+    def make(**kwargs):
+        kwargs.setdefault("store", store)
+        kwargs.setdefault("sleep", lambda seconds: None)
+        kwargs.setdefault("timer", FakeTimer())
+        return Camera(State(), freq=1.0, **kwargs)
+
+    return make
+
+
+def feed(camera, *events):
+    for event in events:
+        camera.state.event(event)
+
+
+def test_a_snapshot_hands_the_changed_tasks_and_workers_to_the_store(make_camera, store):
+    camera = make_camera()
+    feed(camera, ev.worker("heartbeat"), ev.sent(at=0), ev.received(at=1), ev.task("started", at=2))
+    assert camera.capture() is True
+    [snapshot] = store.snapshots
+    assert snapshot.tasks["t1"]["state"] == "STARTED"
+    assert snapshot.tasks["t1"]["routing_key"] == "tasks.kitchen"
+    assert set(snapshot.workers) == {"w1@host"}
+    assert "heartbeat_expires" in snapshot.workers["w1@host"]
+
+
+def test_only_what_changed_since_the_last_snapshot_is_written(make_camera, store):
+    camera = make_camera()
+    feed(camera, ev.received("a", at=1), ev.received("b", at=1))
+    camera.capture()
+    feed(camera, ev.task("succeeded", "b", at=2))
+    camera.capture()
+    camera.capture()  # nothing new: no write at all
+    assert [sorted(s.tasks) for s in store.snapshots] == [["a", "b"], ["b"]]
+    assert store.attempts == 2
+
+
+def test_database_down_keeps_the_snapshot_and_merges_it_with_the_next(make_camera, caplog):
+    store = FakeStore(failures=2)
+    camera = make_camera(store=store)
+    feed(camera, ev.sent(at=0), ev.received(at=1))
+    with caplog.at_level(logging.WARNING):
+        assert camera.capture() is False
+    assert "database unavailable (connection refused): 1 tasks" in caplog.text
+    feed(camera, ev.task("started", at=2), ev.received("other", at=2))
+    assert camera.capture() is False
+    feed(camera, ev.task("succeeded", at=3, result="1"))
+    assert camera.capture() is True
+    [snapshot] = store.snapshots
+    assert snapshot.tasks["t1"]["state"] == "SUCCESS"
+    assert snapshot.tasks["t1"]["name"] == "minestrone.soup.tasks.lazy_job"
+    assert snapshot.tasks["t1"]["sent"] is not None
+    assert set(snapshot.tasks) == {"t1", "other"}
+
+
+def test_an_unexpected_store_error_is_logged_and_the_snapshot_kept(make_camera, caplog):
+    class Broken(FakeStore):
+        def record(self, snapshot):
+            self.attempts += 1
+            if self.attempts == 1:
+                raise RuntimeError("bug")
+            super().record(snapshot)
+
+    store = Broken()
+    camera = make_camera(store=store)
+    feed(camera, ev.received(at=1))
+    with caplog.at_level(logging.ERROR):
+        assert camera.capture() is False
+    assert "snapshot not written" in caplog.text
+    assert camera.capture() is True
+    assert "t1" in store.snapshots[0].tasks
+
+
+def test_maxrate_delays_snapshots_but_loses_nothing(make_camera, store):
+    camera = make_camera(maxrate="1/h")
+    feed(camera, ev.received("a", at=1))
+    camera.capture()  # the one snapshot the rate allows
+    feed(camera, ev.received("b", at=2))
+    camera.capture()  # refused by the rate: kept for later
+    assert [sorted(s.tasks) for s in store.snapshots] == [["a"]]
+    camera.cancel()  # the last snapshot ignores the rate
+    assert [sorted(s.tasks) for s in store.snapshots] == [["a"], ["b"]]
+
+
+def test_cancel_writes_the_last_snapshot(make_camera, store):
+    camera = make_camera()
+    feed(camera, ev.received(at=1), ev.task("succeeded", at=2, result="1"))
+    camera.cancel()
+    assert store.tasks()["t1"]["state"] == "SUCCESS"
+    assert camera.stopping
+
+
+def test_cancel_retries_while_the_database_is_down(make_camera):
+    store = FakeStore(failures=2)
+    slept = []
+    camera = make_camera(store=store, sleep=slept.append)
+    feed(camera, ev.received(at=1))
+    camera.cancel()
+    assert "t1" in store.tasks()
+    assert slept == [2.0, 4.0]
+
+
+def test_cancel_gives_up_after_a_few_attempts_and_says_what_was_lost(make_camera, caplog):
+    store = FakeStore(failures=100)
+    camera = make_camera(store=store)
+    feed(camera, ev.received(at=1))
+    with caplog.at_level(logging.ERROR):
+        camera.cancel()
+    assert store.attempts == FINAL_WRITE_ATTEMPTS
+    assert "shutting down with 1 tasks and 1 workers unwritten" in caplog.text
+
+
+def test_a_malformed_event_is_skipped_by_the_callback(make_camera, store, caplog):
+    camera = make_camera()
+    with caplog.at_level(logging.DEBUG, logger="minestrone.monitor.camera"):
+        camera.on_event(camera.state, {"type": "task-started", "uuid": None})
+        camera.on_event(camera.state, ["not", "an", "event"])
+    assert "event not recorded" in caplog.text
+    feed(camera, ev.received(at=1))
+    camera.capture()
+    assert set(store.snapshots[0].tasks) == {"t1"}
+
+
+def test_a_previous_state_callback_is_still_called(store):
+    seen = []
+    state = State(callback=lambda state, event: seen.append(event["type"]))
+    camera = Camera(state, freq=1.0, store=store, timer=FakeTimer())
+    state.event(ev.received(at=1))
+    camera.capture()
+    assert seen == ["task-received"]
+    assert "t1" in store.snapshots[0].tasks
+
+
+def test_install_schedules_snapshots_cleanups_and_a_first_cleanup_soon(make_camera):
+    timer = FakeTimer()
+    camera = make_camera(timer=timer, cleanup_freq=600.0)
+    camera.install()
+    assert [(kind, seconds) for kind, seconds, _ in timer.calls] == [
+        ("repeatedly", 1.0),
+        ("repeatedly", 600.0),
+        ("after", 1.0),
+    ]
+
+
+@override_settings(MONITOR_CAMERA_FREQUENCY=2.5, MONITOR_CLEANUP_INTERVAL=120)
+def test_frequency_and_cleanup_interval_default_to_the_settings(store):
+    camera = Camera(State(), store=store, timer=FakeTimer())
+    assert (camera.freq, camera.cleanup_freq) == (2.5, 120.0)
+
+
+def test_cleanup_snapshots_between_batches_and_stops_when_cancelled(make_camera, store, caplog):
+    camera = make_camera(clock=lambda: ev.T0)
+    feed(camera, ev.received(at=1))
+    with caplog.at_level(logging.INFO):
+        camera.cleanup()
+    assert store.cleanups[0].timestamp() == ev.T0
+    assert store.kept_going is True
+    assert "t1" in store.snapshots[0].tasks  # written between two batches
+    assert "cleanup: deleted 3 tasks, 1 offline workers" in caplog.text
+    camera.stopping = True
+    camera.cleanup()
+    assert store.kept_going is False
+
+
+def test_cleanup_with_the_database_down_is_skipped(make_camera, store, caplog):
+    camera = make_camera()
+    store.cleanup_error = StoreUnavailable("down")
+    with caplog.at_level(logging.WARNING):
+        camera.cleanup()
+    assert "cleanup skipped, database unavailable: down" in caplog.text
+
+
+def test_no_event_is_lost_while_snapshots_run_concurrently(make_camera, store):
+    camera = make_camera()
+    tasks = 3000
+
+    def produce():
+        for n in range(tasks):
+            uuid = f"t{n}"
+            feed(
+                camera,
+                ev.received(uuid, at=n * 0.001),
+                ev.task("succeeded", uuid, at=n * 0.001 + 1),
+            )
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    while producer.is_alive():
+        camera.capture()
+    producer.join()
+    camera.cancel()
+    recorded = store.tasks()
+    assert len(recorded) == tasks
+    assert {row["state"] for row in recorded.values()} == {"SUCCESS"}
+    assert len(store.snapshots) > 1
+
+
+def test_the_camera_module_holds_no_orm_code():
+    source = inspect.getsource(camera_module)
+    for word in ("objects", "django.db", "models", "filter(", "bulk_create", "cursor"):
+        assert word not in source
+
+
+@pytest.mark.django_db
+def test_with_the_database_store_snapshots_reach_the_tables():
+    camera = Camera(State(), freq=1.0, timer=FakeTimer())
+    feed(
+        camera,
+        ev.worker("heartbeat", at=0),
+        ev.sent(at=0),
+        ev.received(at=1),
+        ev.task("started", at=2),
+    )
+    camera.capture()
+    feed(camera, ev.task("succeeded", at=3, result="'ok'", runtime=0.5))
+    camera.cancel()
+    task = TaskState.objects.get()
+    assert (task.state, task.routing_key, task.worker, task.result) == (
+        "SUCCESS",
+        "tasks.kitchen",
+        "w1@host",
+        "'ok'",
+    )
+    assert WorkerState.objects.get().hostname == "w1@host"

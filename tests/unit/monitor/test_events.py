@@ -1,0 +1,133 @@
+"""Events are checked, and turned into sparse observations of what they say."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from minestrone.monitor import events, states
+from tests.unit.monitor import events as ev
+from tests.unit.monitor.events import T0
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ("task-sent", "mapping"),
+        ({}, "no type"),
+        ({"type": 3}, "no type"),
+        ({**ev.task("started"), "uuid": None}, "uuid"),
+        ({**ev.task("started"), "uuid": ""}, "uuid"),
+        ({**ev.task("started"), "uuid": "x" * 256}, "uuid"),
+        ({**ev.task("started"), "hostname": None}, "hostname"),
+        ({**ev.task("started"), "timestamp": "yesterday"}, "timestamp"),
+        ({**ev.task("started"), "timestamp": True}, "timestamp"),
+        ({**ev.task("started"), "timestamp": float("nan")}, "out of range"),
+        ({**ev.task("started"), "timestamp": 1e20}, "out of range"),
+        ({**ev.task("started"), "timestamp": -1}, "out of range"),
+        ({**ev.worker("heartbeat"), "hostname": 7}, "hostname"),
+        ({k: v for k, v in ev.worker("heartbeat").items() if k != "timestamp"}, "timestamp"),
+    ],
+)
+def test_malformed_events_are_refused_with_a_reason(event, message):
+    with pytest.raises(events.MalformedEvent, match=message):
+        events.check(event)
+
+
+@pytest.mark.parametrize("kind", ["task-progress", "worker-custom", "bogus", "task", ""])
+def test_unknown_event_types_are_refused_as_unknown(kind):
+    with pytest.raises(events.UnknownEvent):
+        events.check({**ev.task("started"), "type": kind})
+
+
+def test_a_task_sent_event_needs_no_worker_hostname():
+    event = ev.sent()
+    del event["hostname"]
+    assert events.check(event) == "task-sent"
+
+
+@pytest.mark.parametrize(
+    ("kind", "state", "time_column"),
+    [
+        ("sent", "PENDING", "sent"),
+        ("received", "RECEIVED", "received"),
+        ("started", "STARTED", "started"),
+        ("succeeded", "SUCCESS", "finished"),
+        ("failed", "FAILURE", "finished"),
+        ("revoked", "REVOKED", "finished"),
+        ("retried", "RETRY", None),
+        ("rejected", "REJECTED", None),
+    ],
+)
+def test_each_task_event_sets_its_state_and_time(kind, state, time_column):
+    row = events.observe_task(ev.task(kind, at=2))
+    when = datetime.fromtimestamp(T0 + 2, tz=UTC)
+    assert row["state"] == state
+    assert row["tstamp"] == when
+    assert row["progress"] == states.progress(state, T0 + 2)
+    time_columns = {"sent", "received", "started", "finished"} & set(row)
+    assert time_columns == ({time_column} if time_column else set())
+    if time_column:
+        assert row[time_column] == when
+
+
+def test_task_sent_gives_routing_and_no_worker():
+    row = events.observe_task(ev.sent())
+    assert row["exchange"] == "default"
+    assert row["routing_key"] == "tasks.kitchen"
+    assert row["queue"] == "default"
+    assert row["name"] == "minestrone.soup.tasks.lazy_job"
+    assert "worker" not in row
+
+
+def test_observations_are_sparse():
+    row = events.observe_task(ev.task("started"))
+    assert set(row) == {"task_id", "state", "progress", "tstamp", "started", "worker"}
+
+
+def test_failure_records_the_exception_as_the_result():
+    row = events.observe_task(ev.task("failed", exception="KeyError('x')", traceback="tb"))
+    assert row["result"] == "KeyError('x')"
+    assert row["traceback"] == "tb"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-05-01T10:00:00+02:00", datetime(2024, 5, 1, 8, 0, tzinfo=UTC)),
+        ("2024-05-01T10:00:00", datetime(2024, 5, 1, 10, 0, tzinfo=UTC)),  # naive: UTC
+        ("2024-05-01T10:00:00Z", datetime(2024, 5, 1, 10, 0, tzinfo=UTC)),
+        (T0, datetime.fromtimestamp(T0, tz=UTC)),
+        ("next tuesday", None),
+        ("", None),
+        (None, None),
+        (1e30, None),
+    ],
+)
+def test_eta_is_an_aware_datetime(value, expected):
+    row = events.observe_task(ev.received(eta=value))
+    assert row.get("eta") == expected
+    if expected is not None:
+        assert row["eta"].utcoffset() is not None
+
+
+def test_eta_keeps_its_instant_whatever_the_offset():
+    row = events.observe_task(ev.received(eta="2024-05-01T10:00:00-05:00"))
+    assert row["eta"] == datetime(2024, 5, 1, 10, tzinfo=timezone(timedelta(hours=-5)))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "column", "expected"),
+    [
+        ("args", ["a", 1], "args", "['a', 1]"),  # not a repr string: repr'd
+        ("args", "bad\x00byte", "args", "bad\ufffdbyte"),  # PostgreSQL refuses NUL
+        ("retries", "3", "retries", None),
+        ("retries", 2**40, "retries", None),  # does not fit the column
+        ("retries", True, "retries", None),
+        ("runtime", "fast", "runtime", None),
+        ("runtime", float("inf"), "runtime", None),
+        ("runtime", 2, "runtime", 2.0),
+    ],
+)
+def test_field_values_of_the_wrong_type_are_converted_or_dropped(field, value, column, expected):
+    row = events.observe_task(ev.received(**{field: value}))
+    assert row.get(column) == expected

@@ -1,0 +1,81 @@
+"""The store: database outages become StoreUnavailable; a row the database refuses is dropped
+alone, not with its whole snapshot."""
+
+import logging
+from datetime import UTC, datetime
+
+import pytest
+from django.db import DataError, OperationalError
+
+from minestrone.monitor.errors import StoreUnavailable
+from minestrone.monitor.managers import TaskStateQuerySet, WorkerStateQuerySet
+from minestrone.monitor.models import TaskState, WorkerState
+from minestrone.monitor.snapshot import Snapshot
+from minestrone.monitor.states import progress
+from minestrone.monitor.store import DatabaseStore
+
+pytestmark = pytest.mark.django_db
+
+
+def row(task_id, state="STARTED"):
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    return {
+        "task_id": task_id,
+        "state": state,
+        "tstamp": now,
+        "progress": progress(state, now.timestamp()),
+    }
+
+
+def snapshot(*task_ids):
+    return Snapshot(tasks={t: row(t) for t in task_ids}, workers={"w1": {"hostname": "w1"}})
+
+
+def test_a_snapshot_is_written_to_both_tables():
+    DatabaseStore().record(snapshot("a", "b"))
+    assert TaskState.objects.count() == 2
+    assert WorkerState.objects.get().hostname == "w1"
+
+
+@pytest.mark.parametrize("queryset", [TaskStateQuerySet, WorkerStateQuerySet])
+def test_an_unreachable_database_raises_store_unavailable(monkeypatch, queryset):
+    def down(self, rows):
+        raise OperationalError("could not connect to server: Connection refused")
+
+    monkeypatch.setattr(queryset, "record", down)
+    with pytest.raises(StoreUnavailable, match="Connection refused"):
+        DatabaseStore().record(snapshot("a"))
+
+
+def test_an_unreachable_database_during_cleanup_raises_store_unavailable(monkeypatch):
+    def down(self, *args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(TaskStateQuerySet, "expire", down)
+    with pytest.raises(StoreUnavailable, match="server closed"):
+        DatabaseStore().cleanup(datetime(2024, 1, 1, tzinfo=UTC))
+
+
+def test_a_refused_row_is_dropped_alone(monkeypatch, caplog):
+    original = TaskStateQuerySet.record
+
+    def picky(self, rows):
+        rows = list(rows)
+        if any(r["task_id"] == "bad" for r in rows):
+            raise DataError("value out of range")
+        return original(self, rows)
+
+    monkeypatch.setattr(TaskStateQuerySet, "record", picky)
+    with caplog.at_level(logging.WARNING):
+        DatabaseStore().record(snapshot("a", "bad", "c"))
+    assert set(TaskState.objects.values_list("task_id", flat=True)) == {"a", "c"}
+    assert "dropped the row of bad" in caplog.text
+
+
+def test_when_every_row_is_refused_the_snapshot_is_kept_for_later(monkeypatch):
+    def broken(self, rows):
+        raise DataError('relation "monitor_taskstate" does not exist')
+
+    monkeypatch.setattr(TaskStateQuerySet, "record", broken)
+    with pytest.raises(StoreUnavailable, match="refused every row"):
+        DatabaseStore().record(snapshot("a", "b"))
