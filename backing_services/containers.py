@@ -60,7 +60,24 @@ class _ContainerMixin:
     """Start, wait, stop and read logs of one testcontainers container."""
 
     container: Any = None
-    start_timeout: float
+    default_image: str
+    default_start_timeout: float
+
+    def __init__(
+        self,
+        data_dir: Path | str | None = None,
+        *,
+        user: str = "root",
+        image: str | None = None,
+        start_timeout: float | None = None,
+        container_factory: Callable[..., Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.data_dir = None if data_dir is None else Path(data_dir).absolute()
+        self.user = user
+        self.image = image or self.default_image
+        self.start_timeout = start_timeout or self.default_start_timeout
+        self.container_factory = container_factory
 
     def _wait(self, what: str) -> None:
         process.wait_until_ready(
@@ -89,21 +106,8 @@ class _ContainerMixin:
 class DockerPostgres(_ContainerMixin, PostgresService):
     """PostgreSQL in a container; with ``data_dir``, its data and credentials are kept there."""
 
-    def __init__(
-        self,
-        data_dir: Path | str | None = None,
-        *,
-        user: str = "root",
-        image: str = POSTGRES_IMAGE,
-        start_timeout: float = 60.0,
-        container_factory: Callable[..., Any] | None = None,
-    ) -> None:
-        super().__init__()
-        self.data_dir = None if data_dir is None else Path(data_dir).absolute()
-        self.user = user
-        self.image = image
-        self.start_timeout = start_timeout
-        self.container_factory = container_factory
+    default_image = POSTGRES_IMAGE
+    default_start_timeout = 60.0
 
     def make_container(self) -> Any:
         """The configured (not yet started) PostgresContainer."""
@@ -136,21 +140,8 @@ class DockerPostgres(_ContainerMixin, PostgresService):
 class DockerRabbitMQ(_ContainerMixin, RabbitMQService):
     """RabbitMQ in a container; with ``data_dir``, its data and credentials are kept there."""
 
-    def __init__(
-        self,
-        data_dir: Path | str | None = None,
-        *,
-        user: str = "root",
-        image: str = RABBITMQ_IMAGE,
-        start_timeout: float = 90.0,
-        container_factory: Callable[..., Any] | None = None,
-    ) -> None:
-        super().__init__()
-        self.data_dir = None if data_dir is None else Path(data_dir).absolute()
-        self.user = user
-        self.image = image
-        self.start_timeout = start_timeout
-        self.container_factory = container_factory
+    default_image = RABBITMQ_IMAGE
+    default_start_timeout = 90.0
 
     def make_container(self) -> Any:
         """The configured (not yet started) RabbitMqContainer."""

@@ -126,13 +126,24 @@ def sed_get(environment_file: Path, key: str) -> str:
     return result.stdout.strip()
 
 
-@pytest.fixture
-def tinyapp(tmp_path):
-    """A fresh copy of the tiny fixture app (its folder name is the default app name)."""
-    target = tmp_path / "tinyapp"
+def copy_tinyapp(parent: Path) -> Path:
+    """Copy the tiny fixture app into parent (its folder name is the default app name)."""
+    target = parent / "tinyapp"
     shutil.copytree(FIXTURES / "tinyapp", target)
     (target / "postinstall").chmod(0o755)
     return target
+
+
+@pytest.fixture
+def tinyapp(tmp_path):
+    """A fresh copy of the tiny fixture app for one test."""
+    return copy_tinyapp(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """A copy of the tiny fixture app shared by a module's tests."""
+    return copy_tinyapp(tmp_path_factory.mktemp("src"))
 
 
 class Hammer:

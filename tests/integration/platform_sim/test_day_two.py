@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -19,18 +18,10 @@ import pytest
 
 from platform_sim.procs import children
 
-from .conftest import FIXTURES, Hammer, get, info, run_cli, start_cli, wait_for
+from .conftest import Hammer, get, info, run_cli, start_cli, wait_for
 
 pytestmark = pytest.mark.integration
 APP = "day2"
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    target = tmp_path_factory.mktemp("src") / "tinyapp"
-    shutil.copytree(FIXTURES / "tinyapp", target)
-    (target / "postinstall").chmod(0o755)
-    return target
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ The tests of this module run in order against one application.
 from __future__ import annotations
 
 import json
-import shutil
 import stat
 import threading
 import time
@@ -17,18 +16,10 @@ import pytest
 
 from platform_sim.procs import Handle
 
-from .conftest import FIXTURES, get, info, leftover_processes, run_cli, sed_get
+from .conftest import get, info, leftover_processes, run_cli, sed_get
 
 pytestmark = pytest.mark.integration
 APP = "tiny"
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    target = tmp_path_factory.mktemp("src") / "tinyapp"
-    shutil.copytree(FIXTURES / "tinyapp", target)
-    (target / "postinstall").chmod(0o755)
-    return target
 
 
 @pytest.fixture(scope="module")
