@@ -7,6 +7,7 @@ from typing import Any
 
 from . import process
 from .errors import ServiceError
+from .ports import LOOPBACK
 from .postgres import MAINTENANCE_DB, PostgresService
 from .rabbitmq import RabbitMQService
 from .state import load_state, new_password, save_state
@@ -54,6 +55,15 @@ def _credentials(data_dir: Path | None, user: str) -> tuple[str, str]:
     state = load_state(data_dir) or {"user": user, "password": new_password()}
     save_state(data_dir, state)
     return state["user"], state["password"]
+
+
+def _loopback_only(container: Any, port: int) -> None:
+    """Publish the container's port on 127.0.0.1 only (Docker's default is every interface).
+
+    The binding goes straight into the container's port map, which testcontainers hands to
+    docker-py as is: `(address, None)` means that address and a free port.
+    """
+    container.ports[str(port)] = (LOOPBACK, None)
 
 
 class _ContainerMixin:
@@ -123,6 +133,7 @@ class DockerPostgres(_ContainerMixin, PostgresService):
             dbname=MAINTENANCE_DB,
             driver=None,
         )
+        _loopback_only(container, POSTGRES_PORT)
         if self.data_dir is not None:
             container.with_volume_mapping(
                 str(self.data_dir / "pgdata"), "/var/lib/postgresql/data", "rw"
@@ -152,6 +163,7 @@ class DockerRabbitMQ(_ContainerMixin, RabbitMQService):
         container = factory(
             image=self.image, port=AMQP_PORT, username=self.user, password=self.password
         )
+        _loopback_only(container, AMQP_PORT)
         if self.data_dir is not None:
             container.with_volume_mapping(
                 str(self.data_dir / "rabbitmq"), "/var/lib/rabbitmq", "rw"

@@ -14,7 +14,7 @@ from . import process
 from .errors import ServiceError, ServiceUnavailable
 from .postgres import MAINTENANCE_DB, PostgresService
 from .rabbitmq import RabbitMQService
-from .urls import parse_url
+from .urls import parse_url, redact
 
 POSTGRES_URL_ENV = "MINESTRONE_POSTGRES_URL"
 RABBITMQ_URL_ENV = "MINESTRONE_RABBITMQ_URL"
@@ -26,7 +26,9 @@ def _url_from(env_name: str, url: str | None, env: Mapping[str, str] | None, sch
     if not url:
         raise ServiceUnavailable(f"{env_name} is not set")
     if url.split("://", 1)[0] not in schemes:
-        raise ServiceError(f"{env_name} must start with {' or '.join(schemes)}://, got {url!r}")
+        raise ServiceError(
+            f"{env_name} must start with {' or '.join(schemes)}://, got {redact(url)!r}"
+        )
     return url
 
 
@@ -91,7 +93,9 @@ class ExternalRabbitMQ(_ExternalMixin, RabbitMQService):
         self.start_timeout = start_timeout
         api = management_url or env.get(MANAGEMENT_URL_ENV) or f"http://{self.host}:15672"
         if not api.startswith(("http://", "https://")):
-            raise ServiceError(f"{MANAGEMENT_URL_ENV} must be an http(s) URL, got {api!r}")
+            raise ServiceError(
+                f"{MANAGEMENT_URL_ENV} must be an http(s) URL, got {redact(api)!r}"
+            )
         self.management_url = api.rstrip("/")
         self.opener = opener
 

@@ -11,6 +11,9 @@ NODE_HOST = "localhost"
 _PLAIN = re.compile(r"[A-Za-z0-9._~@+-]+")
 # Variables of the caller that would make the node read or join something other than its own.
 _INHERITED_PREFIXES = ("RABBITMQ_", "ERL_EPMD_", "ERL_FLAGS", "ERL_AFLAGS", "ERL_ZFLAGS")
+# RABBITMQ_NODE_IP_ADDRESS only binds the AMQP port; Erlang's distribution port (and that of
+# rabbitmqctl's own node) would listen on every interface without this.
+LOOPBACK_DISTRIBUTION = "-kernel inet_dist_use_interface {127,0,0,1}"
 
 
 def node_name(prefix: str, port: int) -> str:
@@ -83,6 +86,8 @@ def node_env(
         RABBITMQ_ADVANCED_CONFIG_FILE=str(layout.advanced_config_file),
         RABBITMQ_CONF_ENV_FILE=str(layout.env_file),
         RABBITMQ_FEATURE_FLAGS_FILE=str(layout.feature_flags_file),
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=LOOPBACK_DISTRIBUTION,
+        RABBITMQ_CTL_ERL_ARGS=LOOPBACK_DISTRIBUTION,
     )
     return env
 

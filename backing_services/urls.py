@@ -1,5 +1,6 @@
 """Connection URLs: built with every part quoted, and parsed back."""
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
@@ -16,6 +17,11 @@ def postgres_url(user: str, password: str, host: str, port: int, database: str) 
 def amqp_url(user: str, password: str, host: str, port: int, vhost: str = "/") -> str:
     """An ``amqp://`` URL for one virtual host (``/`` is written ``%2F``)."""
     return f"amqp://{_netloc(user, password, host, port)}/{quote(vhost, safe='')}"
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced by ``***``, for messages and logs."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import stat
+import subprocess
 import tempfile
 import threading
 import time
@@ -170,6 +172,17 @@ def amqp_connection(url):
     return kombu.Connection(url, connect_timeout=5)
 
 
+def listening_addresses(pids: set[int]) -> set[str]:
+    """The TCP addresses these processes listen on, read from `ss -ltnp`."""
+    output = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
+    found = set()
+    for line in output.splitlines():
+        owners = {int(pid) for pid in re.findall(r"pid=(\d+)", line)}
+        if owners & pids:
+            found.add(line.split()[3])
+    return found
+
+
 def test_rabbitmq_starts_answers_and_leaves_nothing_behind():
     server = LocalRabbitMQ()
     try:
@@ -180,6 +193,12 @@ def test_rabbitmq_starts_answers_and_leaves_nothing_behind():
         pids = [server.pid, server.beam_pid, server._epmd.pid]
         directory = server.directory
         assert all(pid_alive(pid) for pid in pids)
+        # AMQP, the Erlang distribution port and epmd: loopback only
+        addresses = listening_addresses({server.beam_pid, server._epmd.pid})
+        assert len(addresses) >= 3, addresses
+        assert {address.rsplit(":", 1)[0] for address in addresses} <= {"127.0.0.1", "[::1]"}, (
+            addresses
+        )
     finally:
         started = time.monotonic()
         server.stop()

@@ -68,6 +68,7 @@ class FakeContainer:
         self.status = "created"
         self.exec_results = {}
         self.start_error = None
+        self.ports = {str(kwargs.get("port")): None}
 
     def with_volume_mapping(self, host, container, mode="ro"):
         self.volumes.append((host, container, mode))
@@ -136,6 +137,7 @@ def test_postgres_container_configuration():
     }
     assert len(password) >= 24
     assert container.volumes == []
+    assert container.ports == {"5432": ("127.0.0.1", None)}  # never on every interface
 
 
 def test_postgres_container_url_and_life_cycle():
@@ -213,3 +215,8 @@ def test_rabbitmq_container_vhosts_through_rabbitmqctl():
         ["rabbitmqctl", "-q", "set_permissions", "-p", "jobs", "root", ".*", ".*", ".*"],
         ["rabbitmqctl", "-q", "delete_vhost", "jobs"],
     ]
+
+
+def test_rabbitmq_container_publishes_on_loopback_only():
+    container = DockerRabbitMQ(container_factory=Recorder()).make_container()
+    assert container.ports == {"5672": ("127.0.0.1", None)}

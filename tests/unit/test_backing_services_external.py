@@ -90,3 +90,15 @@ def test_deleting_a_missing_vhost_is_fine_other_http_errors_are_not():
     forbidden = urllib.error.HTTPError("u", 401, "Unauthorized", {}, None)
     with pytest.raises(ServiceError, match="HTTP 401 Unauthorized"):
         rabbit(FakeOpener(error=forbidden)).add_vhost("v")
+
+
+def test_a_wrong_scheme_is_refused_without_showing_the_password():
+    import pytest
+
+    from backing_services.errors import ServiceError
+    from backing_services.external import ExternalPostgres
+
+    with pytest.raises(ServiceError) as error:
+        ExternalPostgres(env={"MINESTRONE_POSTGRES_URL": "pgsql://root:s3cret@db:5432/x"})
+    assert "s3cret" not in str(error.value)
+    assert "pgsql://root:***@db:5432/x" in str(error.value)

@@ -42,6 +42,8 @@ def test_node_env_points_everything_into_the_directory():
         "RABBITMQ_ADVANCED_CONFIG_FILE": "/srv/rabbit/advanced.config",
         "RABBITMQ_CONF_ENV_FILE": "/srv/rabbit/rabbitmq-env.conf",
         "RABBITMQ_FEATURE_FLAGS_FILE": "/srv/rabbit/feature_flags",
+        "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        "RABBITMQ_CTL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
     }
 
 

@@ -42,3 +42,10 @@ def test_default_vhost_is_written_percent_2f():
 def test_parse_url(url, expected):
     parts = parse_url(url, 5432, "postgres")
     assert (parts.user, parts.password, parts.host, parts.port, parts.path) == expected
+
+
+def test_redact_hides_only_the_password():
+    from backing_services.urls import redact
+
+    assert redact("pgsql://root:s3cr%40t@db:5432/x") == "pgsql://root:***@db:5432/x"
+    assert redact("amqp://guest@host//") == "amqp://guest@host//"
