@@ -61,6 +61,9 @@ class TaskStateAdmin(MonitorAdmin):
     list_per_page = 100
     paginator = CappedPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts read the whole table
+    # Only columns an index orders (the primary key, the event time): no full-table sort.
+    sortable_by = ("task_id", "when")
     actions = ("revoke_tasks", "terminate_tasks", "kill_tasks", "rate_limit_tasks")
     fieldsets = (
         (

@@ -26,6 +26,7 @@ class WorkerStateAdmin(MonitorAdmin):
         "software",
     )
     list_filter = (WorkerStatusFilter,)
+    show_facets = admin.ShowFacets.NEVER  # facet counts read the whole table
     search_fields = ("hostname",)
     actions = ("shutdown_workers", "enable_events", "disable_events")
     fields = (

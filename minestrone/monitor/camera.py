@@ -4,8 +4,9 @@ Events are folded as they arrive (under the State's lock) into observations of t
 workers that changed: through handle() when celerycam runs the camera, through the State's
 event callback when `celery events --camera` does. Every `freq` seconds a shutter takes them
 as a Snapshot, and the store writes it outside that lock, so receiving never waits for the
-database. A snapshot the database could not take stays in memory, merged with the next one,
-until a write succeeds; cancel() writes the last one.
+database. A snapshot the database could not take (it was unavailable) stays in memory, merged
+with the next one, until a write succeeds; one that failed otherwise is logged and dropped, so
+that a bad value never stops the writes. cancel() writes the last one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from minestrone.monitor.snapshot import Changes, Snapshot
 logger = logging.getLogger(__name__)
 
 FINAL_WRITE_ATTEMPTS = 5
+# Seconds added to a worker's expiry for the time a snapshot takes to be written.
+WRITE_MARGIN = 1.0
 
 
 def _database_store():
@@ -65,7 +68,7 @@ class Camera(Polaroid):
         self.clock = clock
         self.sleep = sleep
         self.stopping = False
-        self._changes = Changes()
+        self._changes = Changes(zone=self.app.timezone)
         self._unwritten = Snapshot()
         self._capture_lock = threading.Lock()
         self._chained_callback = state.event_callback
@@ -100,10 +103,21 @@ class Camera(Polaroid):
             logger.exception("event not recorded: %r", event)
 
     def on_shutter(self, state) -> None:
-        """Take the changes since the last shutter (under the State's lock)."""
-        changes, self._changes = self._changes, Changes()
-        if changes:
-            self._unwritten.absorb(changes.snapshot(state.workers, slack=self.freq))
+        """Take the changes since the last shutter (under the State's lock); if their rows
+        cannot be made, they stay for the next shutter."""
+        if not self._changes:
+            return
+        snapshot = self._changes.snapshot(state.workers, slack=self.slack())
+        self._changes = Changes(zone=self.app.timezone)
+        self._unwritten.absorb(snapshot)
+
+    def slack(self) -> float:
+        """How long a worker row must outlast Celery's expiry: the longest time between two
+        snapshots (the frequency, or the --maxrate interval if longer), plus a margin."""
+        interval = self.freq
+        if self.maxrate:
+            interval = max(interval, 1.0 / self.maxrate.fill_rate)
+        return interval + WRITE_MARGIN
 
     def capture(self, force: bool = False) -> bool:
         """Take a snapshot (maxrate permitting, unless forced) and write what is unwritten.
@@ -132,7 +146,12 @@ class Camera(Polaroid):
             )
             return False
         except Exception:
-            logger.exception("snapshot not written; kept for the next one")
+            logger.exception(
+                "snapshot not written, dropped: %d tasks and %d workers",
+                len(snapshot.tasks),
+                len(snapshot.workers),
+            )
+            self._unwritten = Snapshot()
             return False
         logger.debug("wrote %d tasks, %d workers", len(snapshot.tasks), len(snapshot.workers))
         self._unwritten = Snapshot()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from minestrone.monitor import states
 
@@ -54,7 +54,12 @@ def check(event: object) -> str:
 def task_id(event: Mapping) -> str:
     """Return the event's task id (its `uuid`)."""
     value = event.get("uuid")
-    if not isinstance(value, str) or not value or len(value) > MAX_TASK_ID_LENGTH:
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > MAX_TASK_ID_LENGTH
+        or "\x00" in value
+    ):
         raise MalformedEvent(f"{event.get('type')} event without a valid uuid: {value!r:.80}")
     return value
 
@@ -90,8 +95,12 @@ def as_text(value: object) -> str | None:
     return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
-def _when(value: object) -> datetime | None:
-    """ETA and expiry arrive as ISO 8601 strings (or epoch seconds); naive ones are UTC."""
+def _when(value: object, zone: tzinfo = UTC) -> datetime | None:
+    """ETA and expiry arrive as ISO 8601 strings (or epoch seconds); naive ones are in `zone`,
+    the Celery app's time zone, as the workers read them.
+
+    None when unreadable, or when the time falls outside years 1 to 9999 in UTC.
+    """
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
             return epoch_datetime(float(value))
@@ -101,9 +110,12 @@ def _when(value: object) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=zone)
+        parsed.astimezone(UTC)  # the database stores UTC: it must fit years 1 to 9999 there
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def as_int(value: object, bits: int = 32) -> int | None:
@@ -139,8 +151,9 @@ _TASK_FIELDS = (
 )
 
 
-def observe_task(event: Mapping) -> dict:
-    """Return the observation a checked task event makes: only the columns it knows."""
+def observe_task(event: Mapping, zone: tzinfo = UTC) -> dict:
+    """Return the observation a checked task event makes: only the columns it knows; naive
+    times are in `zone`."""
     kind = event["type"]
     state, time_column = TASK_EVENTS[kind]
     seconds = timestamp(event)
@@ -154,10 +167,10 @@ def observe_task(event: Mapping) -> dict:
     if time_column:
         row[time_column] = when
     if kind != "task-sent":  # a task-sent event comes from the client, not from a worker
-        row["worker"] = hostname(event)
+        row["worker"] = as_text(hostname(event))
     for field, column, convert in _TASK_FIELDS:
         if field in event and column not in row:
-            value = convert(event[field])
+            value = _when(event[field], zone) if convert is _when else convert(event[field])
             if value is not None:
                 row[column] = value
     return row

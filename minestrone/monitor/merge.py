@@ -6,7 +6,7 @@ A stored row and a new observation of the same object merge column by column:
   does not know it: a field learnt from one event is never blanked by another that lacks it.
   For tasks the winner is the side with the higher `progress` (see states.py); for workers,
   which have no order column, it is always the new observation.
-- LATEST columns (event times, ETA, retry count, last heartbeat) keep the greatest value known,
+- LATEST columns (event times, retry count, last heartbeat) keep the greatest value known,
   whatever order the events came in.
 """
 
@@ -56,8 +56,8 @@ TASK_RULES = Rules(
         "name": WINNER,
         "args": WINNER,
         "kwargs": WINNER,
-        "eta": LATEST,  # a retry's new ETA is later than the first one
-        "expires": LATEST,
+        "eta": WINNER,  # the worker's (received) ETA overrides the client's (sent); a retry's too
+        "expires": WINNER,
         "exchange": WINNER,
         "routing_key": WINNER,
         "queue": WINNER,

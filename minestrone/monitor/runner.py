@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from celery import platforms
 from celery.events.receiver import EventReceiver
 from celery.events.snapshot import Polaroid
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from minestrone.monitor import events
 
@@ -152,7 +153,7 @@ class CameraRunner:
                     break
                 self._receiver.capture(limit=None, timeout=None, wakeup=True)
                 failures = 0
-            except (*connection.connection_errors, OSError) as exc:
+            except (*connection.connection_errors, OSError, KombuOperationalError) as exc:
                 if self.stopping:
                     break
                 delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]

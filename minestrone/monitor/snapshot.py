@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 
 from celery.events.state import HEARTBEAT_EXPIRE_WINDOW, heartbeat_expires
 
 from minestrone.monitor import events
 from minestrone.monitor.merge import TASK_RULES, WORKER_RULES
+
+logger = logging.getLogger(__name__)
 
 _DEFAULT_HEARTBEAT_INTERVAL = 2.0
 _MAX_HEARTBEAT_INTERVAL = 3600.0
@@ -44,15 +48,21 @@ class Changes:
     offline: dict[str, float] = field(default_factory=dict)
     # When each worker last sent a task event: a sign of life, as Celery's State counts it.
     seen: dict[str, float] = field(default_factory=dict)
+    # The Celery app's time zone, in which naive ETA and expiry times are read.
+    zone: tzinfo = UTC
 
     def __bool__(self) -> bool:
         return bool(self.tasks or self.workers)
+
+    def fresh(self) -> Changes:
+        """Empty changes in the same time zone."""
+        return Changes(zone=self.zone)
 
     def add(self, event: Mapping) -> None:
         """Fold one event in; raise MalformedEvent when it cannot be recorded."""
         kind = events.check(event)
         if kind in events.TASK_EVENTS:
-            observation = events.observe_task(event)
+            observation = events.observe_task(event, self.zone)
             key = observation["task_id"]
             known = self.tasks.get(key)
             self.tasks[key] = observation if known is None else TASK_RULES.merge(known, observation)
@@ -72,18 +82,28 @@ class Changes:
             self.offline.pop(hostname, None)
 
     def snapshot(self, workers: Mapping, slack: float) -> Snapshot:
-        """The rows these changes make, reading the workers' state from Celery's `workers`."""
-        rows = {
-            hostname: worker_row(
+        """The rows these changes make, reading the workers' state from Celery's `workers`;
+        a worker whose row cannot be made is logged and left out."""
+        rows = {}
+        for hostname in self.workers:
+            row = self._worker_row(hostname, workers.get(hostname), slack)
+            if row is not None:
+                rows[hostname] = row
+        return Snapshot(tasks=self.tasks, workers=rows)
+
+    def _worker_row(self, hostname: str, worker, slack: float) -> dict | None:
+        """The worker's row, or None (logged) if its state cannot make one."""
+        try:
+            return worker_row(
                 hostname,
-                workers.get(hostname),
+                worker,
                 offline_at=self.offline.get(hostname),
                 seen_at=self.seen.get(hostname),
                 slack=slack,
             )
-            for hostname in self.workers
-        }
-        return Snapshot(tasks=self.tasks, workers=rows)
+        except Exception:
+            logger.exception("worker row of %r not made", hostname)
+            return None
 
 
 def _loadavg(value: object) -> str | None:
@@ -115,7 +135,7 @@ def worker_row(
     ONLINE lasts until Celery's heartbeat expiry of the last sign of life plus `slack`: the
     camera rewrites the row at most once per interval, so the stored expiry must outlast one.
     """
-    row: dict = {"hostname": hostname}
+    row: dict = {"hostname": events.as_text(hostname)}
     heard = [seen_at] if seen_at is not None else []
     if worker is not None:
         row.update(

@@ -34,6 +34,18 @@ def _forget_connections() -> None:
             logger.debug("closing a broken connection failed", exc_info=True)
 
 
+def _write_one(write: Callable[[list[dict]], int], row: dict, key: str) -> Exception | None:
+    """Write one row; return (and log) the error if it fails for any reason but an outage."""
+    try:
+        write([row])
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:
+        logger.error("dropped the row of %s: %s", row.get(key), exc)
+        return exc
+    return None
+
+
 class DatabaseStore:
     """Write snapshots with one bulk upsert per batch; run the expiry of old rows."""
 
@@ -47,24 +59,18 @@ class DatabaseStore:
             raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
 
     def _record(self, write: Callable[[list[dict]], int], rows: list[dict], key: str) -> None:
-        """Write rows in bulk; if the database refuses the batch, write them one by one,
-        dropping (and logging) only the rows it refuses."""
+        """Write rows in bulk; if the batch fails for any reason but an outage, write them one
+        by one, dropping (and logging) only the rows that fail."""
         try:
             write(rows)
         except (OperationalError, InterfaceError):
             raise
-        except DatabaseError as exc:
+        except Exception as exc:
             logger.warning("bulk write refused (%s): writing %d rows one by one", exc, len(rows))
-            written = 0
-            for row in rows:
-                try:
-                    write([row])
-                    written += 1
-                except (OperationalError, InterfaceError):
-                    raise
-                except DatabaseError as row_exc:
-                    logger.error("dropped the row of %s: %s", row.get(key), row_exc)
-            if rows and not written:
+            errors = [_write_one(write, row, key) for row in rows]
+            if rows and all(isinstance(error, DatabaseError) for error in errors):
+                # Not the rows' fault: no table yet (before migrate), no permission... Keep the
+                # snapshot for the next attempt, as for an outage.
                 raise StoreUnavailable(f"the database refused every row: {exc}") from exc
 
     def cleanup(self, now: datetime, between_batches: Callable[[], bool] | None = None) -> Cleanup:

@@ -483,3 +483,29 @@ def test_a_task_id_is_searched_through_the_primary_key(admin_client):
         response = admin_client.get(f"{TASKS}?q={task_id}")
     assert [t.task_id for t in response.context["cl"].result_list] == [task_id]
     assert not any("LIKE" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize("model", ["taskstate", "workerstate"])
+def test_facet_counts_are_never_offered(admin_client, model):
+    from django.contrib import admin as django_admin
+
+    from minestrone.monitor.models import TaskState, WorkerState
+
+    for registered in (TaskState, WorkerState):
+        assert django_admin.site._registry[registered].show_facets == django_admin.ShowFacets.NEVER
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(f"/admin/monitor/{model}/?_facets=True")
+    assert response.status_code == 200
+    assert "Show counts" not in response.content.decode()
+    assert not [q["sql"] for q in queries if "COUNT(CASE" in q["sql"] or "FILTER (" in q["sql"]]
+
+
+def test_only_indexed_columns_are_sortable():
+    from django.contrib import admin as django_admin
+
+    from minestrone.monitor.models import TaskState
+
+    assert django_admin.site._registry[TaskState].sortable_by == ("task_id", "when")

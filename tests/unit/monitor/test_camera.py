@@ -131,22 +131,25 @@ def test_database_down_keeps_the_snapshot_and_merges_it_with_the_next(make_camer
     assert set(snapshot.tasks) == {"t1", "other"}
 
 
-def test_an_unexpected_store_error_is_logged_and_the_snapshot_kept(make_camera, caplog):
+def test_an_unexpected_store_error_drops_the_snapshot_instead_of_failing_forever(
+    make_camera, caplog
+):
     class Broken(FakeStore):
         def record(self, snapshot):
             self.attempts += 1
-            if self.attempts == 1:
-                raise RuntimeError("bug")
+            if "bad" in snapshot.tasks:
+                raise OverflowError("date value out of range")
             super().record(snapshot)
 
     store = Broken()
     camera = make_camera(store=store)
-    feed(camera, ev.received(at=1))
+    feed(camera, ev.received("bad", at=1))
     with caplog.at_level(logging.ERROR):
         assert camera.capture() is False
-    assert "snapshot not written" in caplog.text
+    assert "snapshot not written, dropped: 1 tasks and 1 workers" in caplog.text
+    feed(camera, ev.received("good", at=2))
     assert camera.capture() is True
-    assert "t1" in store.snapshots[0].tasks
+    assert set(store.snapshots[0].tasks) == {"good"}
 
 
 def test_maxrate_delays_snapshots_but_loses_nothing(make_camera, store):
@@ -300,3 +303,42 @@ def test_with_the_database_store_snapshots_reach_the_tables():
         "'ok'",
     )
     assert WorkerState.objects.get().hostname == "w1@host"
+
+
+def test_a_failing_shutter_keeps_the_changes_for_the_next_one(make_camera, store, monkeypatch):
+    from minestrone.monitor.snapshot import Changes
+
+    camera = make_camera()
+    feed(camera, ev.received(at=1))
+    original = Changes.snapshot
+    monkeypatch.setattr(Changes, "snapshot", lambda self, workers, slack: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        camera.capture()
+    monkeypatch.setattr(Changes, "snapshot", original)
+    assert camera.capture() is True
+    assert "t1" in store.snapshots[0].tasks
+
+
+@pytest.mark.parametrize(("maxrate", "slack"), [(None, 1.0), ("6/m", 10.0), ("120/m", 1.0)])
+def test_the_worker_expiry_outlasts_the_time_between_two_snapshots(
+    make_camera, store, maxrate, slack
+):
+    camera = make_camera(maxrate=maxrate)
+    feed(camera, ev.worker("heartbeat", at=10, freq=2.0))
+    camera.capture()
+    row = store.snapshots[0].workers["w1@host"]
+    lasts = (row["heartbeat_expires"] - row["last_heartbeat"]).total_seconds()
+    # Celery's expiry (2 s x 200%), one interval between snapshots, a margin for the write
+    assert 4.0 + slack < lasts <= 4.0 + slack + camera_module.WRITE_MARGIN
+
+
+def test_the_camera_reads_naive_times_in_the_celery_apps_time_zone(make_camera, store):
+    from celery import Celery
+
+    app = Celery(set_as_current=False)
+    app.conf.timezone = "Asia/Kolkata"
+    camera = make_camera(app=app)
+    feed(camera, ev.received(at=1, eta="2024-05-01T10:00:00"))
+    camera.capture()
+    eta = store.snapshots[0].tasks["t1"]["eta"]
+    assert eta.utcoffset() is not None and (eta.hour, eta.minute, eta.tzname()) == (10, 0, "IST")

@@ -18,6 +18,7 @@ from tests.unit.monitor.events import T0
         ({**ev.task("started"), "uuid": None}, "uuid"),
         ({**ev.task("started"), "uuid": ""}, "uuid"),
         ({**ev.task("started"), "uuid": "x" * 256}, "uuid"),
+        ({**ev.task("started"), "uuid": "t\x001"}, "uuid"),  # PostgreSQL refuses NUL
         ({**ev.task("started"), "hostname": None}, "hostname"),
         ({**ev.task("started"), "timestamp": "yesterday"}, "timestamp"),
         ({**ev.task("started"), "timestamp": True}, "timestamp"),
@@ -94,13 +95,16 @@ def test_failure_records_the_exception_as_the_result():
     ("value", "expected"),
     [
         ("2024-05-01T10:00:00+02:00", datetime(2024, 5, 1, 8, 0, tzinfo=UTC)),
-        ("2024-05-01T10:00:00", datetime(2024, 5, 1, 10, 0, tzinfo=UTC)),  # naive: UTC
+        ("2024-05-01T10:00:00", datetime(2024, 5, 1, 10, 0, tzinfo=UTC)),  # naive: app's zone
         ("2024-05-01T10:00:00Z", datetime(2024, 5, 1, 10, 0, tzinfo=UTC)),
         (T0, datetime.fromtimestamp(T0, tz=UTC)),
         ("next tuesday", None),
         ("", None),
         (None, None),
         (1e30, None),
+        ("9999-12-31T23:59:59-06:00", None),  # past year 9999 in UTC
+        ("0001-01-01T00:00:00+01:00", None),  # before year 1 in UTC
+        ("9999-12-31T23:59:59+00:00", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
     ],
 )
 def test_eta_is_an_aware_datetime(value, expected):
@@ -131,3 +135,26 @@ def test_eta_keeps_its_instant_whatever_the_offset():
 def test_field_values_of_the_wrong_type_are_converted_or_dropped(field, value, column, expected):
     row = events.observe_task(ev.received(**{field: value}))
     assert row.get(column) == expected
+
+
+def test_a_nul_in_the_hostname_is_cleaned_in_the_worker_column():
+    row = events.observe_task(ev.task("started", hostname="w1\x00@host"))
+    assert row["worker"] == "w1\ufffd@host"
+
+
+def test_a_naive_eta_is_read_in_the_celery_apps_time_zone():
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("America/New_York")
+    row = events.observe_task(ev.sent(eta="2024-05-01T10:00:00", expires=None), zone=zone)
+    assert row["eta"] == datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
+
+
+def test_the_workers_eta_overrides_the_clients():
+    from minestrone.monitor.snapshot import Changes
+
+    changes = Changes()
+    changes.add(ev.received(at=1, eta="2024-05-01T10:00:00+00:00"))
+    changes.add(ev.sent(at=0, eta="2024-05-01T12:00:00+00:00", expires="2024-05-02T00:00:00"))
+    assert changes.tasks["t1"]["eta"] == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+    assert changes.tasks["t1"]["expires"] == datetime(2024, 5, 2, tzinfo=UTC)

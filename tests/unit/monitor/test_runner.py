@@ -9,6 +9,7 @@ import time
 import pytest
 from celery.events.state import State
 from kombu import Exchange, Producer
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from minestrone.celery_app import app as celery_app
 from minestrone.monitor.camera import Camera
@@ -106,7 +107,9 @@ def test_the_receiver_turns_an_unreadable_body_into_a_malformed_event(body):
 
 
 class FlakyReceiver:
-    """Fails to connect `failures` times, then receives until stopped."""
+    """Fails to connect `failures` times (from capture(), as the real receiver does, with
+    kombu's OperationalError once its one connection retry is spent), then receives until
+    stopped."""
 
     failures = 2
     instances = []
@@ -114,10 +117,10 @@ class FlakyReceiver:
     def __init__(self, connection, handlers, app):
         FlakyReceiver.instances.append(self)
         self.should_stop = False
-        if len(FlakyReceiver.instances) <= FlakyReceiver.failures:
-            raise ConnectionRefusedError("broker down")
 
     def capture(self, limit=None, timeout=None, wakeup=True):
+        if len(FlakyReceiver.instances) <= FlakyReceiver.failures:
+            raise KombuOperationalError("broker down")
         while not self.should_stop:
             time.sleep(0.01)
 

@@ -72,10 +72,49 @@ def test_a_refused_row_is_dropped_alone(monkeypatch, caplog):
     assert "dropped the row of bad" in caplog.text
 
 
-def test_when_every_row_is_refused_the_snapshot_is_kept_for_later(monkeypatch):
+def test_when_the_database_refuses_every_row_the_snapshot_is_kept_for_later(monkeypatch):
+    """No table yet (the camera started before migrate): not the rows' fault, retry later."""
+
     def broken(self, rows):
         raise DataError('relation "monitor_taskstate" does not exist')
 
     monkeypatch.setattr(TaskStateQuerySet, "record", broken)
     with pytest.raises(StoreUnavailable, match="refused every row"):
         DatabaseStore().record(snapshot("a", "b"))
+
+
+def test_rows_refused_for_their_own_values_are_dropped_even_if_all_fail(monkeypatch, caplog):
+    def picky(self, rows):
+        raise ValueError("A string literal cannot contain NUL (0x00) characters.")
+
+    monkeypatch.setattr(TaskStateQuerySet, "record", picky)
+    with caplog.at_level(logging.ERROR):
+        DatabaseStore().record(snapshot("a", "b"))
+    assert "dropped the row of a" in caplog.text
+    assert WorkerState.objects.get().hostname == "w1"
+
+
+def test_a_row_refused_by_any_error_is_dropped_alone(monkeypatch, caplog):
+    original = TaskStateQuerySet.record
+
+    def picky(self, rows):
+        rows = list(rows)
+        if any(r["task_id"] == "bad" for r in rows):
+            raise ValueError("A string literal cannot contain NUL (0x00) characters.")
+        return original(self, rows)
+
+    monkeypatch.setattr(TaskStateQuerySet, "record", picky)
+    with caplog.at_level(logging.WARNING):
+        DatabaseStore().record(snapshot("a", "bad", "c"))
+    assert set(TaskState.objects.values_list("task_id", flat=True)) == {"a", "c"}
+    assert "dropped the row of bad" in caplog.text
+    assert WorkerState.objects.get().hostname == "w1"
+
+
+def test_a_far_future_eta_is_written(monkeypatch):
+    from minestrone.monitor import events
+    from tests.unit.monitor import events as ev
+
+    observation = events.observe_task(ev.received(eta="9999-12-31T23:59:59-06:00"))
+    DatabaseStore().record(Snapshot(tasks={"t1": observation}))
+    assert TaskState.objects.get().eta is None

@@ -170,3 +170,22 @@ def test_offline_after_the_last_task_event_wins():
         state.event(event)
     WorkerState.objects.record(changes.snapshot(state.workers, slack=1.0).workers.values())
     assert not WorkerState.objects.get().is_online(at(31.5))
+
+
+@pytest.mark.parametrize("fields", [{"expire_window": "x"}, {"heartbeats": 5}])
+def test_a_worker_whose_row_cannot_be_made_is_skipped_alone(fields, caplog):
+    state = State()
+    changes = Changes()
+    for event in (ev.worker("heartbeat", at=10), ev.worker("heartbeat", at=10, hostname="w2")):
+        changes.add(event)
+        state.event(event)
+    for name, value in fields.items():
+        setattr(state.workers["w2"], name, value)
+    snapshot = changes.snapshot(state.workers, slack=1.0)
+    assert set(snapshot.workers) == {"w1@host"}
+    assert "worker row of 'w2' not made" in caplog.text
+
+
+def test_a_nul_in_a_hostname_is_cleaned_in_its_row():
+    row = worker_row("w1\x00@host", None, offline_at=T0)
+    assert row["hostname"] == "w1\ufffd@host"
