@@ -15,6 +15,9 @@ from .errors import BuildFileError, UnsupportedService
 FILENAME = "dotcloud.yml"
 NAME_CHARACTERS = re.compile(r"^[a-z0-9_]+$")
 MAX_NAME_LENGTH = 16
+MAX_INSTANCES = 10
+PROGRAM_NAME = re.compile(r"[A-Za-z0-9_-]+")
+PLATFORM_PROGRAMS = ("nginx", "gunicorn")
 CODE_TYPES = frozenset(
     ["python", "custom", "nodejs", "php", "ruby", "perl", "java", "static"]
     + [f"{base}-worker" for base in ("python", "nodejs", "php", "ruby", "perl", "java")]
@@ -180,7 +183,7 @@ class _Reader:
 
 def _check_name(reader: _Reader, key: ScalarNode) -> str:
     name = key.value
-    if not NAME_CHARACTERS.match(name):
+    if not NAME_CHARACTERS.fullmatch(name):
         raise reader.fail(f'Invalid characters (lowercase alphanum only) for service "{name}"', key)
     if len(name) > MAX_NAME_LENGTH:
         raise reader.fail(
@@ -233,8 +236,29 @@ def _order(node: Node) -> tuple[int, int]:
 def _process(reader: _Reader, name: str, node: Node) -> dict[str, str]:
     """``process``: one command (named after the service) or a mapping name → command."""
     if isinstance(node, MappingNode):
-        return reader.mapping(node)
+        return _programs(reader, node)
+    _check_program(reader, name, node)
     return {name: reader.text(node)}
+
+
+def _programs(reader: _Reader, node: Node) -> dict[str, str]:
+    """``processes``: a mapping name → command, each name usable as a supervisor program."""
+    processes = reader.mapping(node)
+    for key, _ in reader.pairs(node):
+        _check_program(reader, key.value, key)
+    return processes
+
+
+def _check_program(reader: _Reader, name: str, node: Node) -> None:
+    """Refuse a process name that cannot be a supervisor program next to the platform's own."""
+    if not PROGRAM_NAME.fullmatch(name):
+        raise reader.fail(
+            f'Invalid process name "{name}" (letters, digits, "_" and "-" only)', node
+        )
+    if name in PLATFORM_PROGRAMS:
+        raise reader.fail(
+            f'Invalid process name "{name}" (the platform runs its own "{name}")', node
+        )
 
 
 def _attribute(reader: _Reader, entry: str, node: Node) -> Any:
@@ -250,7 +274,7 @@ def _attribute(reader: _Reader, entry: str, node: Node) -> Any:
                 raise reader.fail(f'Unrecognized port "{protocol}"', value_node)
         return ports
     if entry == "processes":
-        return reader.mapping(node)
+        return _programs(reader, node)
     if entry == "config":
         return _config(reader, node)
     if entry == "instances":
@@ -258,6 +282,10 @@ def _attribute(reader: _Reader, entry: str, node: Node) -> Any:
         count = reader.scalar(node)
         if count < 1:
             raise reader.fail(f"Invalid number of instances {count} (must be >= 1)", node)
+        if count > MAX_INSTANCES:
+            raise reader.fail(
+                f"Invalid number of instances {count} (must be <= {MAX_INSTANCES})", node
+            )
         return count
     return reader.text(node)
 
@@ -268,6 +296,10 @@ def _config(reader: _Reader, node: Node) -> dict[str, Any]:
     for key, value in reader.pairs(node):
         if key.value == "uwsgi_processes":
             reader.expect(value, "integer")
+            if reader.scalar(value) < 1:
+                raise reader.fail(
+                    f"Invalid uwsgi_processes {reader.scalar(value)} (must be >= 1)", value
+                )
         config[key.value] = reader.loader.construct_object(value, deep=True)
     return config
 

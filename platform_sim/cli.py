@@ -7,10 +7,13 @@ details such as the tail of a failed step's output) and an exit status, in this 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -26,12 +29,44 @@ from .push import push
 from .redeploy import RedeployReport
 from .restart import restart
 from .run import run
+from .runner import kill_live_steps
 from .scale import scale
 from .state import app_paths, check_app_name, existing
 from .targets import current
 from .verify import verify
 
 __all__ = ["Commands", "app_name", "build_parser", "main"]
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: handled exactly as Ctrl-C is (cleanup, then exit)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """Signal handler: interrupt the command (once; the cleanup must not be cut short)."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def stop_signals_interrupt() -> Iterator[None]:
+    """While the command runs, SIGTERM and SIGHUP interrupt it as Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _terminate) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def app_name(args: argparse.Namespace, folder: Path | None = None) -> str:
@@ -230,7 +265,8 @@ def main(
     args = build_parser().parse_args(argv)
     commands = Commands(out, make)
     try:
-        return getattr(commands, ALIASES.get(args.command, args.command))(args)
+        with stop_signals_interrupt():
+            return getattr(commands, ALIASES.get(args.command, args.command))(args)
     except PlatformError as exc:
         err.write(f"{PROG}: error: {exc}\n")
         if exc.details:
@@ -239,9 +275,11 @@ def main(
     except ServiceError as exc:
         err.write(f"{PROG}: error: {exc}\n")
         return 6
-    except KeyboardInterrupt:
-        err.write(f"{PROG}: interrupted\n")
-        return 130
+    except KeyboardInterrupt as exc:
+        kill_live_steps()
+        signum = getattr(exc, "signum", signal.SIGINT)
+        err.write(f"{PROG}: interrupted by {signal.Signals(signum).name}\n")
+        return 128 + signum
     except BrokenPipeError:
         # The reader went away (``logs | head``): stop quietly, as other commands do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -18,18 +19,52 @@ from .targets import current, labels
 STOP_GRACE = 75.0
 
 
+RECORD_PLACES = (
+    "router/pid.json",
+    "deploys/*/*/platform/pid.json",
+    "services/*/pid.json",
+    "addons/*/pid.json",
+)
+
+
 def process_files(root: Path) -> list[Path]:
-    """Every pid file under an application's state: instances, router, data services."""
-    return sorted(root.rglob("pid.json"))
+    """The pid files platform_sim writes: router, instances, data services, add-ons (only)."""
+    found = {path for place in RECORD_PLACES for path in root.glob(place) if path.is_file()}
+    return sorted(found, key=lambda path: (_order(path.relative_to(root)), path))
+
+
+def recorded_handle(pid_file: Path) -> Handle | None:
+    """The process a pid file records; None if it is not a well-formed record of ours."""
+    try:
+        data = read_json(pid_file)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(data, dict) or set(data) != {"pid", "started"}:
+        return None
+    pid, started = data["pid"], data["started"]
+    if not all(type(value) is int for value in (pid, started)) or pid <= 1 or started < 0:
+        return None
+    return Handle(pid, started)
+
+
+def is_namespace_leader(pid: int) -> bool:
+    """Whether ``pid`` runs ``unshare`` (every process platform_sim records does)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "unshare"
+    except OSError:
+        return False
 
 
 def stop_everything(ctx: Context) -> int:
     """Stop every process recorded under the application's state; return how many ran."""
     stopped = 0
-    ordered = sorted(process_files(ctx.paths.root), key=_order)
-    for pid_file in ordered:
-        handle = Handle.from_json(read_json(pid_file))
-        if handle is not None and ctx.table.alive(handle):
+    for pid_file in process_files(ctx.paths.root):
+        handle = recorded_handle(pid_file)
+        if handle is None:
+            where = pid_file.relative_to(ctx.paths.root)
+            ctx.printer.say(f"warning: {where} is not a process record of platform_sim; skipped")
+            continue
+        if ctx.table.alive(handle) and is_namespace_leader(handle.pid):
             owner = pid_file.parent
             owner = owner.parent if owner.name == "platform" else owner
             ctx.printer.say(f"-----> Stopping {owner.relative_to(ctx.paths.root)}")
@@ -39,14 +74,9 @@ def stop_everything(ctx: Context) -> int:
     return stopped
 
 
-def _order(path: Path) -> int:
+def _order(relative: Path) -> int:
     """Router first (no new requests), then instances, then data services last."""
-    parts = path.parts
-    if "router" in parts:
-        return 0
-    if "deploys" in parts:
-        return 1
-    return 2
+    return {"router": 0, "deploys": 1}.get(relative.parts[0], 2)
 
 
 def destroy(ctx: Context) -> int:

@@ -58,7 +58,7 @@ class Topology:
 
 def check_variable_name(name: str) -> None:
     """Refuse an application variable the platform would refuse."""
-    if not VARIABLE_NAME.match(name):
+    if not VARIABLE_NAME.fullmatch(name):
         raise UsageError(
             f"{name!r} is not a valid variable name: use letters, digits and _, "
             "not starting with a digit"

@@ -3,6 +3,7 @@ building every code service, all in parallel."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ from .build import BuildResult
 from .buildfile import BuildFile, Service
 from .context import Context
 from .dataservices import DataService, Running
+from .runner import kill_live_steps
 from .state import AppRecord
 from .upload import copy_tree
 
@@ -40,17 +42,23 @@ def timed(timings: dict[str, float], name: str, action: Callable[[], object]) ->
 
 def upload(ctx: Context, record: AppRecord, source: Path) -> int:
     """Copy the tree into a new revision; return its number."""
-    record.last_revision += 1
-    revision = record.last_revision
-    record.save(ctx.paths)
+    revision = record.last_revision + 1
+    folder = ctx.paths.revision(revision)
+    shutil.rmtree(folder, ignore_errors=True)
     ctx.printer.step(f"Uploading {source} as revision {revision}")
-    report = copy_tree(source, ctx.paths.revision(revision) / "code")
+    try:
+        report = copy_tree(source, folder / "code", warn=_warn(ctx))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    record.last_revision = revision
     record.revisions[str(revision)] = {
         "source": str(source),
         "time": time.time(),
         "files": report.files,
         "bytes": report.size,
     }
+    record.save(ctx.paths)
     ctx.printer.say(f"       {report.files} files, {report.size / 1e6:.1f} MB")
     if report.size > LARGE_UPLOAD:
         ctx.printer.say(
@@ -58,6 +66,11 @@ def upload(ctx: Context, record: AppRecord, source: Path) -> int:
             "app does not need (.venv/, .tox/, caches) in .dotcloudignore"
         )
     return revision
+
+
+def _warn(ctx: Context) -> Callable[[str], None]:
+    """A callback printing one warning line."""
+    return lambda text: ctx.printer.say(f"       warning: {text}")
 
 
 def data_service_for(ctx: Context, service: Service) -> DataService:
@@ -145,8 +158,15 @@ def run_parallel(jobs: Mapping[str, Callable[[], object]], timings: dict[str, fl
     """Run every job (one thread each), wait for all, then raise the first failure if any."""
     if not jobs:
         return {}
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=len(jobs))
+    try:
         futures = {name: pool.submit(timed, timings, name, job) for name, job in jobs.items()}
+        pool.shutdown(wait=True)
+    except BaseException:
+        # Interrupted: stop the steps the jobs wait for, so that they end now.
+        kill_live_steps()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
     errors = [future.exception() for future in futures.values() if future.exception()]
     if errors:
         raise errors[0]

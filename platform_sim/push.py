@@ -49,7 +49,7 @@ def prune(ctx: Context, record: AppRecord) -> None:
     current = (record.current or {}).get("generation")
     if ctx.paths.deploys.is_dir():
         for folder in ctx.paths.deploys.iterdir():
-            if folder.name.isdigit() and int(folder.name) != current:
+            if folder.name.isascii() and folder.name.isdigit() and int(folder.name) != current:
                 discard_generation(ctx, int(folder.name), [])
     numbers = sorted(int(number) for number in record.revisions)
     keep = set(numbers[-KEEP_REVISIONS:])

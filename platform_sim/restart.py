@@ -41,6 +41,8 @@ def restart(ctx: Context, target: str) -> float:
             try:
                 control.restart_all()
             except (OSError, xmlrpc.client.Error) as exc:
-                raise PlatformError(f"[{instance.label}] restart failed: {exc}") from exc
+                raise PlatformError(
+                    f"[{instance.label}] restart failed: {control.describe(exc)}"
+                ) from None
         ctx.runner.wait_ready(instance, handle)
         return time.monotonic() - started

@@ -54,7 +54,7 @@ def resolve(record: AppRecord, word: str) -> int:
                 "see platform_sim revisions"
             )
         return older[-1]
-    if not word.isdigit():
+    if not (word.isascii() and word.isdigit()):
         raise UsageError(f"{word!r} is not a revision: write a number, latest or previous")
     if int(word) not in numbers:
         raise UsageError(f"revision {word} is not stored (stored: {listing}; the last 5 are kept)")

@@ -56,25 +56,49 @@ class Router:
         candidate = self.folder / "nginx.conf.new"
         write_text(candidate, text)
         self._test(candidate)
+        previous = self.config.read_text() if self.config.is_file() else None
         os.replace(candidate, self.config)
         handle = self.handle()
         if handle is None:
             handle = self._start()
         else:
-            self._reload(handle)
+            try:
+                self._reload(handle)
+            except HostError:
+                if previous is not None:
+                    write_text(self.config, previous)
+                raise
         for port, _ in services.values():
             self._wait_listening(port, handle)
         return time.monotonic() - started
 
     def _reload(self, handle: Handle, timeout: float = 10.0) -> None:
-        """SIGHUP to nginx's master; wait until the workers of the old configuration are gone."""
+        """SIGHUP to nginx's master; check it started new workers, then let the old ones go.
+
+        A configuration nginx rejects at run time (a port it cannot bind…) leaves the old
+        workers serving and no new ones: that is a HostError with the end of the error log.
+        """
         for master in children(handle.pid):
             old_workers = set(children(master))
             with contextlib.suppress(ProcessLookupError):
                 os.kill(master, signal.SIGHUP)
             deadline = time.monotonic() + timeout
+            if old_workers and not self._new_workers(master, old_workers, deadline):
+                raise HostError(
+                    "the router's nginx refused the new configuration (kept the old one)",
+                    tail(self.folder / "error.log", 10),
+                )
             while old_workers & set(children(master)) and time.monotonic() < deadline:
                 time.sleep(0.02)
+
+    @staticmethod
+    def _new_workers(master: int, old_workers: set[int], deadline: float) -> bool:
+        """Wait until ``master`` has a worker that is not an old one; False at the deadline."""
+        while not set(children(master)) - old_workers:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def _test(self, config: Path) -> None:
         result = subprocess.run(

@@ -17,6 +17,20 @@ from .errors import HostError, StepFailed
 from .output import Printer
 
 TAIL_LINES = 25
+_LIVE: set[int] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def live_steps() -> list[int]:
+    """The process groups of the steps running now."""
+    with _LIVE_LOCK:
+        return sorted(_LIVE)
+
+
+def kill_live_steps() -> None:
+    """Kill every running step's process group (on interruption: nothing may outlive us)."""
+    for pgid in live_steps():
+        _kill_group(pgid)
 
 
 def run_step(
@@ -45,8 +59,33 @@ def run_step(
         )
     except OSError as exc:
         raise HostError(f"[{prefix}] {step}: cannot run {argv[0]}: {exc.strerror}") from exc
+    with _LIVE_LOCK:
+        _LIVE.add(child.pid)
     timer = threading.Timer(timeout, _kill_group, (child.pid,))
+    timer.daemon = True
     timer.start()
+    try:
+        _stream(child, prefix, printer, tail, log)
+        status = child.wait()
+        timed_out = not timer.is_alive() and status != 0
+    finally:
+        _finish(child, timer)
+    if timed_out:
+        tail.append(f"(stopped after the {timeout:g} s limit)")
+        raise StepFailed(prefix, step, None, "\n".join(tail))
+    if status != 0:
+        raise StepFailed(prefix, step, status, "\n".join(tail))
+    return time.monotonic() - started
+
+
+def _stream(
+    child: subprocess.Popen,
+    prefix: str,
+    printer: Printer,
+    tail: collections.deque,
+    log: Path | None,
+) -> None:
+    """Copy the step's output to the printer, the tail and the log, line by line."""
     with _log_file(log) as record:
         for raw in child.stdout:
             if record:
@@ -54,17 +93,16 @@ def run_step(
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             tail.append(line)
             printer.line(prefix, line)
-    status = child.wait()
-    timed_out = not timer.is_alive() and status != 0
+
+
+def _finish(child: subprocess.Popen, timer: threading.Timer) -> None:
+    """Cancel the time limit and kill whatever the step left running (all of it, if cut short)."""
     timer.cancel()
-    # Nothing the step started may outlive it.
     _kill_group(child.pid)
-    if timed_out:
-        tail.append(f"(stopped after the {timeout:g} s limit)")
-        raise StepFailed(prefix, step, None, "\n".join(tail))
-    if status != 0:
-        raise StepFailed(prefix, step, status, "\n".join(tail))
-    return time.monotonic() - started
+    child.stdout.close()
+    child.wait()
+    with _LIVE_LOCK:
+        _LIVE.discard(child.pid)
 
 
 def _log_file(log: Path | None) -> contextlib.AbstractContextManager:

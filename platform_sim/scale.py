@@ -16,7 +16,7 @@ ASSIGNMENT = re.compile(r"^([^=:]*)(?::([^=]*))?=(.*)$")
 
 def parse_scale(word: str) -> tuple[str, int]:
     """``www=2`` or ``www:instances=2`` into ``("www", 2)`` (UsageError saying how otherwise)."""
-    match = ASSIGNMENT.match(word)
+    match = ASSIGNMENT.fullmatch(word)
     if not match or not match.group(1):
         raise UsageError(f"{word!r} is not SVC=N: write e.g. workers=2 or workers:instances=2")
     name, setting, count = match.groups()
@@ -25,7 +25,7 @@ def parse_scale(word: str) -> tuple[str, int]:
             f"{word!r}: platform_sim scales the number of instances only "
             f"(write {name}=N or {name}:instances=N)"
         )
-    if not count.isdigit():
+    if not (count.isascii() and count.isdigit()):
         raise UsageError(f"{count!r} is not a number of instances: write e.g. {name}=2")
     number = int(count)
     if not 1 <= number <= MAX_INSTANCES:

@@ -27,7 +27,7 @@ def platform_home(environ: Mapping[str, str] | None = None) -> Path:
 
 def check_app_name(name: str) -> str:
     """Return ``name`` if it can name an application, else raise UsageError saying why."""
-    if not APP_NAME.match(name):
+    if not APP_NAME.fullmatch(name):
         raise UsageError(
             f"{name!r} cannot name an application: use letters, digits, '_', '.', '-' "
             "(at most 63, starting with a letter or digit); choose one with -A NAME"

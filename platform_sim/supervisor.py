@@ -117,6 +117,18 @@ class Control:
     def __init__(self, port: int, password: str, timeout: float = 5.0) -> None:
         self.url = f"http://{CONTROL_USER}:{password}@127.0.0.1:{port}/RPC2"
         self.timeout = timeout
+        self._password = password
+
+    def __repr__(self) -> str:
+        return f"Control({self.redact(self.url)!r})"
+
+    def redact(self, text: str) -> str:
+        """``text`` with the control password hidden (error texts quote the URL)."""
+        return text.replace(self._password, "****") if self._password else text
+
+    def describe(self, error: BaseException) -> str:
+        """One line for a failed call, without the password."""
+        return self.redact(str(error) or type(error).__name__)
 
     def _proxy(self) -> xmlrpc.client.ServerProxy:
         return xmlrpc.client.ServerProxy(self.url, transport=_Transport(self.timeout))

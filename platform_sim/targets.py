@@ -28,7 +28,7 @@ class Ref:
 
 def parse_ref(word: str) -> Ref:
     """``SVC`` or ``SVC.N`` (UsageError saying the expected form otherwise)."""
-    match = REFERENCE.match(word)
+    match = REFERENCE.fullmatch(word)
     if not match:
         raise UsageError(
             f"{word!r} is neither SVC nor SVC.N: write a service name (lowercase letters, "

@@ -5,8 +5,12 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import PlatformError
 
 IGNORE_FILE = ".dotcloudignore"
 ALWAYS_IGNORED = (".git", ".hg", "*.pyc", "__pycache__")
@@ -50,9 +54,30 @@ class UploadReport:
     size: int
 
 
-def copy_tree(source: Path, target: Path, patterns: list[str] | None = None) -> UploadReport:
-    """Copy ``source`` into the new folder ``target``, skipping ignored paths; keep symlinks."""
-    source = Path(source)
+def copy_tree(
+    source: Path,
+    target: Path,
+    patterns: list[str] | None = None,
+    warn: Callable[[str], None] = lambda text: None,
+) -> UploadReport:
+    """Copy ``source`` into the new folder ``target``, skipping ignored paths; keep symlinks.
+
+    Sockets, FIFOs and devices are skipped (``warn`` says which); a file that cannot be read
+    raises PlatformError.
+    """
+    try:
+        return _copy_tree(Path(source), target, patterns, warn)
+    except PlatformError:
+        raise
+    except OSError as exc:
+        where = exc.filename or source
+        raise PlatformError(f"cannot upload {where}: {exc.strerror or exc}") from exc
+
+
+def _copy_tree(
+    source: Path, target: Path, patterns: list[str] | None, warn: Callable[[str], None]
+) -> UploadReport:
+    """``copy_tree`` without the translation of OSError."""
     patterns = ignore_patterns(source) if patterns is None else patterns
     files = size = 0
     target.mkdir(parents=True)
@@ -77,6 +102,9 @@ def copy_tree(source: Path, target: Path, patterns: list[str] | None = None) -> 
             destination = target / (prefix + filename)
             if path.is_symlink():
                 os.symlink(os.readlink(path), destination)
+                continue
+            if not stat.S_ISREG(path.stat().st_mode):
+                warn(f"skipped {prefix + filename}: not a regular file (socket, FIFO or device)")
                 continue
             shutil.copy2(path, destination)
             files += 1

@@ -18,6 +18,7 @@ from .errors import PlatformError
 from .output import Printer
 from .prepare import Prepared, builder_job, data_service_for, run_parallel, starter, upload
 from .push import load_buildfile
+from .runner import kill_live_steps
 from .state import AppPaths, create
 
 
@@ -54,6 +55,7 @@ def verify(
         revision = upload(ctx, record, source)
         return _rehearse(ctx, record, parsed, revision)
     finally:
+        kill_live_steps()
         printer.step("Removing the throw-away copy")
         stop_everything(ctx)
         shutil.rmtree(scratch, ignore_errors=True)

@@ -5,8 +5,9 @@ workers that changed: through handle() when celerycam runs the camera, through t
 event callback when `celery events --camera` does. Every `freq` seconds a shutter takes them
 as a Snapshot, and the store writes it outside that lock, so receiving never waits for the
 database. A snapshot the database could not take (it was unavailable) stays in memory, merged
-with the next one, until a write succeeds; one that failed otherwise is logged and dropped, so
-that a bad value never stops the writes. cancel() writes the last one.
+with the next one, until a write succeeds, up to MONITOR_MAX_UNWRITTEN_TASKS tasks (the oldest
+finished ones are dropped first); one that failed otherwise is logged and dropped, so that a
+bad value never stops the writes. cancel() writes the last one, retrying for a few seconds.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from minestrone.monitor.snapshot import Changes, Snapshot
 
 logger = logging.getLogger(__name__)
 
-FINAL_WRITE_ATTEMPTS = 5
+# The pauses between the attempts of the last write, at shutdown, and the time they all must
+# fit in: less than the 10 s some supervisors wait before they kill the camera.
+FINAL_WRITE_DELAYS = (0.5, 1.0, 2.0, 4.0)
+FINAL_WRITE_ATTEMPTS = len(FINAL_WRITE_DELAYS) + 1
+FINAL_WRITE_DEADLINE = 8.0
 # Seconds added to a worker's expiry for the time a snapshot takes to be written.
 WRITE_MARGIN = 1.0
 
@@ -57,6 +62,7 @@ class Camera(Polaroid):
         store=None,
         clock=time.time,
         sleep=time.sleep,
+        monotonic=time.monotonic,
     ):
         freq = float(setting("CAMERA_FREQUENCY") if freq is None else freq)
         if cleanup_freq is None:
@@ -67,6 +73,9 @@ class Camera(Polaroid):
         self.store = store if store is not None else _database_store()
         self.clock = clock
         self.sleep = sleep
+        self.monotonic = monotonic
+        max_tasks = setting("MAX_UNWRITTEN_TASKS")
+        self.max_unwritten_tasks = None if max_tasks is None else int(max_tasks)
         self.stopping = False
         self._changes = Changes(zone=self.app.timezone)
         self._unwritten = Snapshot()
@@ -144,6 +153,7 @@ class Camera(Polaroid):
                 len(snapshot.tasks),
                 len(snapshot.workers),
             )
+            self._bound_unwritten()
             return False
         except Exception:
             logger.exception(
@@ -156,6 +166,19 @@ class Camera(Polaroid):
         logger.debug("wrote %d tasks, %d workers", len(snapshot.tasks), len(snapshot.workers))
         self._unwritten = Snapshot()
         return True
+
+    def _bound_unwritten(self) -> None:
+        """Cap the tasks kept for the next write, so that a long outage cannot exhaust memory."""
+        if self.max_unwritten_tasks is None:
+            return
+        dropped = self._unwritten.trim(self.max_unwritten_tasks)
+        if dropped:
+            logger.warning(
+                "database still unavailable: %d tasks dropped (oldest finished first), "
+                "%d kept (MONITOR_MAX_UNWRITTEN_TASKS)",
+                dropped,
+                len(self._unwritten.tasks),
+            )
 
     def install(self) -> None:
         """Start the timers; the first cleanup runs one interval after the start."""
@@ -182,14 +205,25 @@ class Camera(Polaroid):
         return not self.stopping
 
     def cancel(self) -> None:
-        """Stop the timers and write everything received so far, retrying a few times."""
+        """Stop the timers and write everything received so far, retrying while the database
+        is unavailable, for at most FINAL_WRITE_DEADLINE seconds (as long as an attempt takes
+        no longer than the slowest one so far)."""
         self.stopping = True
         super().cancel()
-        for attempt in range(1, FINAL_WRITE_ATTEMPTS + 1):
+        deadline = self.monotonic() + FINAL_WRITE_DEADLINE
+        slowest = 0.0
+        for delay in (*FINAL_WRITE_DELAYS, None):
+            started = self.monotonic()
             if self.capture(force=True):
                 return
-            if attempt < FINAL_WRITE_ATTEMPTS:
-                self.sleep(min(2.0**attempt, 10.0))
+            now = self.monotonic()
+            slowest = max(slowest, now - started)
+            if delay is None:
+                break
+            pause = min(delay, deadline - now - slowest)
+            if pause < 0:
+                break
+            self.sleep(pause)
         logger.error(
             "shutting down with %d tasks and %d workers unwritten: the database stayed unavailable",
             len(self._unwritten.tasks),

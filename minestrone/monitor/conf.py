@@ -19,6 +19,9 @@ DEFAULTS = {
     "CLEANUP_INTERVAL": 3600.0,
     # Seconds between two snapshots of the camera (celerycam --frequency).
     "CAMERA_FREQUENCY": 1.0,
+    # Tasks the camera keeps in memory while the database is unavailable (as many as Celery's
+    # State keeps by default); beyond, the oldest finished ones are dropped first. None: no cap.
+    "MAX_UNWRITTEN_TASKS": 10_000,
     # Seconds the admin's actions wait for the workers' replies.
     "CONTROL_TIMEOUT": 1.0,
     # Minutes without any task event after which the Tasks page explains why.

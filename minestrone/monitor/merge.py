@@ -6,6 +6,11 @@ A stored row and a new observation of the same object merge column by column:
   does not know it: a field learnt from one event is never blanked by another that lacks it.
   For tasks the winner is the side with the higher `progress` (see states.py); for workers,
   which have no order column, it is always the new observation.
+- OUTCOME columns (result, traceback, runtime) belong to the event that set the state: they
+  merge as WINNER columns, except that a finished winner (progress at least `finished`) takes
+  nothing from an observation of another state, so a task that succeeded after a retry does
+  not show the retry's traceback. Two observations of the same finished state still fill each
+  other in.
 - LATEST columns (event times, retry count, last heartbeat) keep the greatest value known,
   whatever order the events came in.
 """
@@ -14,22 +19,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from minestrone.monitor.states import FINISHED_PROGRESS
+
 WINNER = "winner"
 LATEST = "latest"
+OUTCOME = "outcome"
 
 
 @dataclass(frozen=True)
 class Rules:
-    """How the rows of one table merge: the conflict key, the order column, a rule per column."""
+    """How the rows of one table merge: the conflict key, the order column, a rule per column;
+    with OUTCOME columns, the state column and the order from which a state is finished."""
 
     key: str
     columns: dict[str, str]
     order: str | None = None
+    state: str | None = None
+    finished: int | None = None
     latest: tuple[str, ...] = field(init=False)
+    outcome: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         latest = tuple(column for column, rule in self.columns.items() if rule == LATEST)
+        outcome = tuple(column for column, rule in self.columns.items() if rule == OUTCOME)
+        if outcome and (self.order is None or self.state is None or self.finished is None):
+            raise ValueError("OUTCOME columns need an order, a state column and `finished`")
         object.__setattr__(self, "latest", latest)
+        object.__setattr__(self, "outcome", outcome)
 
     def merge(self, stored: dict, new: dict) -> dict:
         """Merge two sparse rows of one object, exactly as the database does on conflict."""
@@ -37,6 +53,11 @@ class Rules:
         winner, loser = (new, stored) if new_wins else (stored, new)
         merged = {column: value for column, value in loser.items() if value is not None}
         merged.update((column, value) for column, value in winner.items() if value is not None)
+        if self.outcome and self.finished_apart(winner, loser):
+            for column in self.outcome:
+                merged.pop(column, None)
+                if winner.get(column) is not None:
+                    merged[column] = winner[column]
         for column in self.latest:
             old, recent = stored.get(column), new.get(column)
             if old is not None and recent is not None and old > recent:
@@ -45,10 +66,16 @@ class Rules:
                 merged[column] = recent
         return merged
 
+    def finished_apart(self, winner: dict, loser: dict) -> bool:
+        """Whether the winner is finished and the loser observed another state."""
+        return winner[self.order] >= self.finished and winner[self.state] != loser[self.state]
+
 
 TASK_RULES = Rules(
     key="task_id",
     order="progress",
+    state="state",
+    finished=FINISHED_PROGRESS,
     columns={
         "state": WINNER,
         "progress": WINNER,
@@ -61,9 +88,9 @@ TASK_RULES = Rules(
         "exchange": WINNER,
         "routing_key": WINNER,
         "queue": WINNER,
-        "result": WINNER,
-        "traceback": WINNER,
-        "runtime": WINNER,
+        "result": OUTCOME,
+        "traceback": OUTCOME,
+        "runtime": OUTCOME,
         "worker": WINNER,
         "retries": LATEST,
         "sent": LATEST,

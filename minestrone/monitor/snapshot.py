@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from celery.events.state import HEARTBEAT_EXPIRE_WINDOW, heartbeat_expires
 
-from minestrone.monitor import events
+from minestrone.monitor import events, states
 from minestrone.monitor.merge import TASK_RULES, WORKER_RULES
 
 logger = logging.getLogger(__name__)
@@ -28,10 +29,28 @@ class Snapshot:
     def __bool__(self) -> bool:
         return bool(self.tasks or self.workers)
 
+    def trim(self, max_tasks: int) -> int:
+        """Keep at most `max_tasks` tasks, dropping the oldest finished ones first, then the
+        oldest others (by the time of their latest state); return how many were dropped."""
+        excess = len(self.tasks) - max(max_tasks, 0)
+        if excess <= 0:
+            return 0
+        doomed = heapq.nsmallest(excess, self.tasks.items(), key=_drop_order)
+        for key, _row in doomed:
+            del self.tasks[key]
+        return excess
+
     def absorb(self, later: Snapshot) -> None:
         """Merge a later snapshot into this one (both unwritten), by the merge rules."""
         _merge_into(self.tasks, later.tasks, TASK_RULES.merge)
         _merge_into(self.workers, later.workers, WORKER_RULES.merge)
+
+
+def _drop_order(item: tuple[str, dict]) -> tuple[bool, datetime, str]:
+    """Finished tasks before the others, then the oldest state first."""
+    key, row = item
+    finished = row["progress"] >= states.FINISHED_PROGRESS
+    return (not finished, row["tstamp"], key)
 
 
 def _merge_into(rows: dict[str, dict], later: Mapping[str, dict], merge) -> None:

@@ -36,6 +36,8 @@ _ACTIVE_RANK = {RECEIVED: 1, REJECTED: 2, STARTED: 3, RETRY: 4}
 _CUSTOM_RANK = 2
 _ACTIVE_BASE = 10**15  # above PENDING; milliseconds since 1970 times 10 stay below 10**15
 _FINISHED_BASE = 2 * 10**15
+# Every finished observation's progress is at least this; no unfinished one reaches it.
+FINISHED_PROGRESS = _FINISHED_BASE
 
 
 def progress(state: str, timestamp: float) -> int:

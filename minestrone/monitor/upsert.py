@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import connections, models
 
-from minestrone.monitor.merge import LATEST, Rules
+from minestrone.monitor.merge import LATEST, OUTCOME, Rules
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -32,10 +32,21 @@ def _assignment(rules: Rules, column: str, quote: Callable[[str], str], table: s
     if rules.order is None:
         return f"COALESCE({new}, {old})"
     new_order, old_order = f"EXCLUDED.{quote(rules.order)}", f"{table}.{quote(rules.order)}"
-    return (
-        f"CASE WHEN {new_order} >= {old_order} THEN COALESCE({new}, {old}) "
-        f"ELSE COALESCE({old}, {new}) END"
-    )
+    new_wins, old_wins = f"COALESCE({new}, {old})", f"COALESCE({old}, {new})"
+    if rules.columns[column] == OUTCOME:
+        # A finished winner takes no outcome from another state (see merge.Rules.merge). The
+        # state column is NOT NULL, so `<>` is enough; both sides read the row before update.
+        new_state, old_state = f"EXCLUDED.{quote(rules.state)}", f"{table}.{quote(rules.state)}"
+        finished = int(rules.finished)
+        new_wins = (
+            f"CASE WHEN {new_order} >= {finished} AND {new_state} <> {old_state} "
+            f"THEN {new} ELSE {new_wins} END"
+        )
+        old_wins = (
+            f"CASE WHEN {old_order} >= {finished} AND {old_state} <> {new_state} "
+            f"THEN {old} ELSE {old_wins} END"
+        )
+    return f"CASE WHEN {new_order} >= {old_order} THEN {new_wins} ELSE {old_wins} END"
 
 
 def upsert_sql(model: type[models.Model], rules: Rules, rows: int, using: str) -> str:

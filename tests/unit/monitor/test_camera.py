@@ -9,7 +9,7 @@ from celery.events.state import State
 from django.test import override_settings
 
 from minestrone.monitor import camera as camera_module
-from minestrone.monitor.camera import FINAL_WRITE_ATTEMPTS, Camera
+from minestrone.monitor.camera import FINAL_WRITE_ATTEMPTS, FINAL_WRITE_DEADLINE, Camera
 from minestrone.monitor.errors import StoreUnavailable
 from minestrone.monitor.models import TaskState, WorkerState
 from minestrone.monitor.snapshot import Snapshot
@@ -171,24 +171,133 @@ def test_cancel_writes_the_last_snapshot(make_camera, store):
     assert camera.stopping
 
 
+class FakeClock:
+    """A monotonic clock that only moves when slept on (or told to)."""
+
+    def __init__(self):
+        self.now = 100.0
+        self.slept = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 def test_cancel_retries_while_the_database_is_down(make_camera):
     store = FakeStore(failures=2)
-    slept = []
-    camera = make_camera(store=store, sleep=slept.append)
+    clock = FakeClock()
+    camera = make_camera(store=store, sleep=clock.sleep, monotonic=clock)
     feed(camera, ev.received(at=1))
     camera.cancel()
     assert "t1" in store.tasks()
-    assert slept == [2.0, 4.0]
+    assert clock.slept == [0.5, 1.0]
 
 
 def test_cancel_gives_up_after_a_few_attempts_and_says_what_was_lost(make_camera, caplog):
     store = FakeStore(failures=100)
-    camera = make_camera(store=store)
+    clock = FakeClock()
+    camera = make_camera(store=store, sleep=clock.sleep, monotonic=clock)
     feed(camera, ev.received(at=1))
     with caplog.at_level(logging.ERROR):
         camera.cancel()
     assert store.attempts == FINAL_WRITE_ATTEMPTS
+    assert clock.slept == [0.5, 1.0, 2.0, 4.0]
+    assert sum(clock.slept) <= FINAL_WRITE_DEADLINE
     assert "shutting down with 1 tasks and 1 workers unwritten" in caplog.text
+
+
+def slow_store(clock, seconds):
+    """A store that is down and takes `seconds` to say so (a connection timing out)."""
+
+    class Slow(FakeStore):
+        def record(self, snapshot):
+            clock.now += seconds
+            super().record(snapshot)
+
+    return Slow(failures=100)
+
+
+def test_the_final_write_gives_up_rather_than_overrun_its_deadline(make_camera, caplog):
+    clock = FakeClock()
+    store = slow_store(clock, 3.0)
+    camera = make_camera(store=store, sleep=clock.sleep, monotonic=clock)
+    feed(camera, ev.received(at=1))
+    with caplog.at_level(logging.ERROR):
+        camera.cancel()
+    # tries at 0 and 3.5 s; a third, after a 1 s pause, would end after the deadline
+    assert store.attempts == 2
+    assert clock.slept == [0.5]
+    assert clock.now - 100.0 <= FINAL_WRITE_DEADLINE
+    assert "shutting down with 1 tasks" in caplog.text
+
+
+def test_the_last_pause_is_cut_to_end_by_the_deadline(make_camera):
+    clock = FakeClock()
+    store = slow_store(clock, 0.25)
+    camera = make_camera(store=store, sleep=clock.sleep, monotonic=clock)
+    feed(camera, ev.received(at=1))
+    camera.cancel()
+    assert clock.slept == [0.5, 1.0, 2.0, 3.25]
+    assert store.attempts == FINAL_WRITE_ATTEMPTS
+    assert clock.now - 100.0 == FINAL_WRITE_DEADLINE
+
+
+@override_settings(MONITOR_MAX_UNWRITTEN_TASKS=4)
+def test_a_long_outage_keeps_a_bounded_snapshot_dropping_the_oldest_finished_first(
+    make_camera, caplog
+):
+    store = FakeStore(failures=100)
+    camera = make_camera(store=store)
+    feed(
+        camera,
+        ev.task("succeeded", "done-old", at=1, result="1"),
+        ev.received("running-old", at=2),
+        ev.task("failed", "done-new", at=3, exception="E()"),
+        ev.received("running-new", at=4),
+        ev.task("succeeded", "done-newest", at=5, result="1"),
+    )
+    with caplog.at_level(logging.WARNING):
+        assert camera.capture() is False
+    assert "1 tasks dropped" in caplog.text
+    assert set(camera._unwritten.tasks) == {"running-old", "running-new", "done-new", "done-newest"}
+    feed(camera, ev.received("running-newest", at=6), ev.received("running-last", at=7))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert camera.capture() is False
+    assert "2 tasks dropped" in caplog.text
+    assert set(camera._unwritten.tasks) == {
+        "running-old",
+        "running-new",
+        "running-newest",
+        "running-last",
+    }
+    feed(camera, ev.received("running-final", at=8))
+    camera.capture()
+    # no finished task left: the oldest others go
+    assert set(camera._unwritten.tasks) == {
+        "running-new",
+        "running-newest",
+        "running-last",
+        "running-final",
+    }
+    assert len(camera._unwritten.workers) == 1  # workers are not capped
+
+
+def test_the_unwritten_snapshot_holds_ten_thousand_tasks_by_default(make_camera):
+    store = FakeStore(failures=100)
+    camera = make_camera(store=store)
+    assert camera.max_unwritten_tasks == 10_000
+
+
+@override_settings(MONITOR_MAX_UNWRITTEN_TASKS=2)
+def test_a_snapshot_that_is_written_is_never_cut(make_camera, store):
+    camera = make_camera()
+    feed(camera, *(ev.received(f"t{n}", at=n) for n in range(5)))
+    assert camera.capture() is True
+    assert len(store.snapshots[0].tasks) == 5
 
 
 def test_a_malformed_event_is_skipped_by_the_callback(make_camera, store, caplog):

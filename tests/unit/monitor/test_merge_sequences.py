@@ -112,7 +112,7 @@ SCENARIOS = {
             "worker": "w2@host",
             "retries": 1,
             "result": "'ok'",
-            "traceback": "Traceback retry",
+            "traceback": None,  # the retry's traceback is not the success's
             "received": at(4),
             "started": at(5),
             "finished": at(6),
@@ -146,7 +146,33 @@ SCENARIOS = {
             ev.task("succeeded", at=3.03, hostname="w2@host", result="2"),
             ev.task("retried", at=3.05, exception="Retry()", traceback="tb"),
         ],
-        {"state": "SUCCESS", "tstamp": at(3.03), "worker": "w2@host", "result": "2"},
+        {
+            "state": "SUCCESS",
+            "tstamp": at(3.03),
+            "worker": "w2@host",
+            "result": "2",
+            "traceback": None,
+        },
+    ),
+    "retried, then failed: the failure's outcome, not the retry's": (
+        [
+            ev.received(at=1),
+            ev.task("started", at=2),
+            ev.task("retried", at=3, exception="Retry()", traceback="tb retry"),
+            ev.received(at=4, retries=1),
+            ev.task("started", at=5),
+            ev.task("failed", at=6, exception="KeyError('x')", traceback="tb failure"),
+        ],
+        {"state": "FAILURE", "result": "KeyError('x')", "traceback": "tb failure", "retries": 1},
+    ),
+    "retried, then revoked: no outcome left from the retry": (
+        [
+            ev.received(at=1),
+            ev.task("started", at=2),
+            ev.task("retried", at=3, exception="Retry()", traceback="tb"),
+            ev.task("revoked", at=4, terminated=False, signum=None, expired=False),
+        ],
+        {"state": "REVOKED", "result": None, "traceback": None, "runtime": None},
     ),
     "a worker whose clock is behind finishes: still finished": (
         [ev.received(at=5), ev.task("started", at=6), ev.task("succeeded", at=4, result="1")],

@@ -85,3 +85,42 @@ def test_a_whole_stream_becomes_one_row_per_task():
         TaskState.objects.record(changes.tasks.values())
     assert len(queries) == 1
     assert TaskState.objects.filter(state="SUCCESS", routing_key="tasks.kitchen").count() == 50
+
+
+def test_a_finished_state_takes_no_outcome_from_another_state_in_python():
+    retried = observation("a", "RETRY", result="Retry()", traceback="tb", runtime=0.5)
+    succeeded = observation("a", "SUCCESS", result="1")
+    for stored, new in ((retried, succeeded), (succeeded, retried)):
+        merged = TASK_RULES.merge(stored, new)
+        assert merged["state"] == "SUCCESS"
+        assert merged["result"] == "1"
+        assert "traceback" not in merged
+        assert "runtime" not in merged
+
+
+def test_two_observations_of_the_same_finished_state_still_fill_each_other_in():
+    first = observation("a", "FAILURE", result="KeyError()")
+    second = observation("a", "FAILURE", traceback="tb")
+    merged = TASK_RULES.merge(first, second)
+    assert (merged["result"], merged["traceback"]) == ("KeyError()", "tb")
+    TaskState.objects.record([first])
+    TaskState.objects.record([second])
+    row = TaskState.objects.get()
+    assert (row.result, row.traceback) == ("KeyError()", "tb")
+
+
+@pytest.mark.parametrize("succeeded_first", [False, True])
+def test_a_finished_state_takes_no_outcome_from_another_state_in_sql(succeeded_first):
+    retried = observation("a", "RETRY", result="Retry()", traceback="tb", runtime=0.5)
+    succeeded = observation("a", "SUCCESS", result="1")
+    for row in (succeeded, retried) if succeeded_first else (retried, succeeded):
+        TaskState.objects.record([row])
+    row = TaskState.objects.get()
+    assert (row.state, row.result, row.traceback, row.runtime) == ("SUCCESS", "1", None, None)
+
+
+def test_an_unfinished_state_still_falls_back_to_the_stored_outcome():
+    TaskState.objects.record([observation("a", "RETRY", 1_700_000_001.0, traceback="tb")])
+    TaskState.objects.record([observation("a", "STARTED", 1_700_000_002.0)])
+    row = TaskState.objects.get()
+    assert (row.state, row.traceback) == ("STARTED", "tb")

@@ -153,6 +153,42 @@ def test_single_process_is_named_after_the_service():
             14,
         ),
         (
+            "www:\n  type: python\n  instances: 11\n",
+            "Invalid number of instances 11 (must be <= 10)",
+            3,
+            14,
+        ),
+        (
+            "www:\n  type: python\n  config:\n    uwsgi_processes: 0\n",
+            "Invalid uwsgi_processes 0 (must be >= 1)",
+            4,
+            22,
+        ),
+        (
+            'www:\n  type: python\n  processes:\n    "": a\n',
+            'Invalid process name "" (letters, digits, "_" and "-" only)',
+            4,
+            5,
+        ),
+        (
+            'www:\n  type: python-worker\n  processes:\n    "a]\\n[b": c\n',
+            'Invalid process name "a]\n[b" (letters, digits, "_" and "-" only)',
+            4,
+            5,
+        ),
+        (
+            "www:\n  type: python\n  processes:\n    ok: a\n    nginx: b\n",
+            'Invalid process name "nginx" (the platform runs its own "nginx")',
+            5,
+            5,
+        ),
+        (
+            "gunicorn:\n  type: python\n  process: a\n",
+            'Invalid process name "gunicorn" (the platform runs its own "gunicorn")',
+            3,
+            12,
+        ),
+        (
             "www:\n  type: python\nwww:\n  type: python\n",
             'Duplicate entry "www"',
             3,
@@ -166,6 +202,11 @@ def test_error_table(text, message, line, column):
     error = caught.value
     assert (error.problem, error.line, error.column) == (message, line, column)
     assert str(error) == f'{message} in "dotcloud.yml", line {line}, column {column}'
+
+
+def test_a_trailing_newline_is_not_part_of_a_valid_name():
+    with pytest.raises(BuildFileError, match="Invalid characters"):
+        buildfile.parse('"www\\n":\n  type: python\n')
 
 
 def test_sixteen_characters_is_the_limit():

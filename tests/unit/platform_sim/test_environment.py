@@ -109,7 +109,7 @@ def test_application_variables_cannot_override_the_platform(topology):
     assert instance_environment(sneaky, "www", 0)["DOTCLOUD_PROJECT"] == "soup"
 
 
-@pytest.mark.parametrize("name", ["DOTCLOUD_X", "dotcloud_x", "1ABC", "A-B", ""])
+@pytest.mark.parametrize("name", ["DOTCLOUD_X", "dotcloud_x", "1ABC", "A-B", "", "FOO\n"])
 def test_invalid_variable_names(name):
     with pytest.raises(UsageError):
         check_variable_name(name)

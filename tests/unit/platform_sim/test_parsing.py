@@ -26,7 +26,8 @@ def test_instance_references(word, ref):
 
 
 @pytest.mark.parametrize(
-    "word", ["", "WWW", "www.", "www.x", "www.-1", ".0", "www.0.1", "www:0", "seventeen_chars_x"]
+    "word",
+    ["", "WWW", "www.", "www.x", "www.-1", ".0", "www.0.1", "www:0", "seventeen_chars_x", "www\n"],
 )
 def test_bad_instance_references_say_the_expected_form(word):
     with pytest.raises(UsageError, match=r"is neither SVC nor SVC\.N: .* e\.g\. www or www\.0"):
@@ -56,6 +57,8 @@ def test_scale_assignments(word, parsed):
         ("www=", "'' is not a number of instances"),
         ("www=-1", "'-1' is not a number of instances"),
         ("www=2.5", "'2.5' is not a number of instances"),
+        ("www=\u00b2", "'\u00b2' is not a number of instances"),
+        ("www=2\n", "'www=2\\n' is not SVC=N"),
         ("www=0", "www=0: a service runs 1 to 10 instances on one machine"),
         ("www=11", "www=11: a service runs 1 to 10 instances"),
         ("www:memory=512M", "'www:memory=512M': platform_sim scales the number of instances only"),
@@ -123,6 +126,7 @@ def test_revision_words(word, revision):
         ("2", "revision 2 is not stored (stored: 3, 4, 5, 6, 7; the last 5 are kept)"),
         ("last", "'last' is not a revision: write a number, latest or previous"),
         ("-1", "'-1' is not a revision"),
+        ("\u00b2", "'\u00b2' is not a revision"),
     ],
 )
 def test_unknown_revisions(word, message):

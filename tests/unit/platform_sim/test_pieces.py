@@ -155,7 +155,7 @@ def test_app_lock_refuses_a_second_command(tmp_path):
         holder.wait()
 
 
-@pytest.mark.parametrize("name", ["", "-x", "a/b", ".hidden", "x" * 64])
+@pytest.mark.parametrize("name", ["", "-x", "a/b", ".hidden", "x" * 64, "soup\n"])
 def test_bad_app_names(name):
     with pytest.raises(UsageError):
         check_app_name(name)

@@ -1,0 +1,103 @@
+"""Interruption (Ctrl-C, SIGTERM, SIGHUP) during steps: nothing a step started outlives it."""
+
+import io
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from platform_sim import cli, runner
+from platform_sim.output import QuietPrinter
+from platform_sim.prepare import run_parallel
+from platform_sim.procs import start_time
+
+STEP = ["sh", "-c", "echo $$; exec sleep 30"]
+
+
+def interrupt_main_after(seconds, sig=signal.SIGINT):
+    """Deliver ``sig`` to the main thread (so that its blocking read is interrupted)."""
+    main = threading.main_thread().ident
+    timer = threading.Timer(seconds, signal.pthread_kill, (main, sig))
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def step_pid(printer):
+    """The pid the step printed first (its shell, exec'd into sleep)."""
+    deadline = time.monotonic() + 5
+    while not printer.lines and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return int(printer.lines[0].split()[-1])
+
+
+def run_sleep(printer):
+    return runner.run_step(STEP, prefix="www", step="sleep", printer=printer, env=os.environ)
+
+
+def test_an_interrupted_step_leaves_no_process_group():
+    printer = QuietPrinter()
+    interrupt_main_after(0.5)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_sleep(printer)
+    assert time.monotonic() - started < 5
+    pid = step_pid(printer)
+    assert start_time(pid) is None
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)
+    assert runner.live_steps() == []
+
+
+def test_interrupting_parallel_jobs_kills_their_steps():
+    printer = QuietPrinter()
+    interrupt_main_after(0.5)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_parallel({"a": lambda: run_sleep(printer), "b": lambda: run_sleep(printer)}, {})
+    assert time.monotonic() - started < 5
+    for line in printer.lines[:2]:
+        pid = int(line.split()[-1])
+        with pytest.raises(ProcessLookupError):
+            os.killpg(pid, 0)
+    assert runner.live_steps() == []
+
+
+def test_the_time_limit_timer_is_a_daemon(monkeypatch):
+    made = []
+    real = threading.Timer
+
+    def timer(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(threading, "Timer", timer)
+    runner.run_step(["true"], prefix="www", step="t", printer=QuietPrinter(), env=os.environ)
+    assert made and made[0].daemon
+
+
+class SleepingCommands:
+    """A command that runs a sleep step until it is interrupted."""
+
+    def __init__(self, out, make):
+        self.printer = QuietPrinter()
+
+    def info(self, args):
+        run_sleep(self.printer)
+        return 0
+
+
+@pytest.mark.parametrize(
+    ("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
+)
+def test_a_stop_signal_interrupts_the_command_like_ctrl_c(monkeypatch, sig, status):
+    monkeypatch.setattr(cli, "Commands", SleepingCommands)
+    previous = signal.getsignal(signal.SIGTERM)
+    err = io.StringIO()
+    interrupt_main_after(0.5, sig)
+    assert cli.main(["info"], out=io.StringIO(), err=err) == status
+    assert err.getvalue() == f"platform_sim: interrupted by {signal.Signals(sig).name}\n"
+    assert runner.live_steps() == []
+    assert signal.getsignal(signal.SIGTERM) is previous

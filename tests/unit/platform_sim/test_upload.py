@@ -1,0 +1,64 @@
+"""Upload of trees holding special files, and what a failed upload leaves (nothing)."""
+
+import errno
+import os
+import shutil
+import socket
+
+import pytest
+
+from platform_sim import prepare, upload
+from platform_sim.context import Context
+from platform_sim.errors import PlatformError
+from platform_sim.output import QuietPrinter
+from platform_sim.state import AppPaths, create
+
+
+def special_tree(tmp_path):
+    source = tmp_path / "src"
+    (source / "run").mkdir(parents=True)
+    (source / "a.py").write_text("x")
+    os.mkfifo(source / "run" / "fifo")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(source / "run" / "sock"))
+    server.close()
+    return source
+
+
+def test_sockets_and_fifos_are_skipped_with_a_warning(tmp_path):
+    warnings = []
+    report = upload.copy_tree(special_tree(tmp_path), tmp_path / "out", warn=warnings.append)
+    assert report.files == 1
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["a.py", "run"]
+    assert sorted(warnings) == [
+        "skipped run/fifo: not a regular file (socket, FIFO or device)",
+        "skipped run/sock: not a regular file (socket, FIFO or device)",
+    ]
+
+
+def failing_copy(*args, **kwargs):
+    raise OSError(errno.EIO, "Input/output error", str(args[0]))
+
+
+def test_an_unreadable_file_is_a_platform_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "copy2", failing_copy)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("x")
+    with pytest.raises(PlatformError, match=r"cannot upload .*a\.py: Input/output error"):
+        upload.copy_tree(tmp_path / "src", tmp_path / "out")
+
+
+def test_a_failed_upload_leaves_no_revision_and_keeps_the_counter(tmp_path, monkeypatch):
+    ctx = Context(AppPaths(tmp_path / "app"), QuietPrinter(), None, None, None, None, None)
+    record = create(ctx.paths)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("x")
+    monkeypatch.setattr(shutil, "copy2", failing_copy)
+    with pytest.raises(PlatformError):
+        prepare.upload(ctx, record, tmp_path / "src")
+    assert record.last_revision == 0
+    assert create(ctx.paths).last_revision == 0
+    assert not ctx.paths.revision(1).exists()
+    monkeypatch.undo()
+    assert prepare.upload(ctx, record, tmp_path / "src") == 1
+    assert create(ctx.paths).last_revision == 1
