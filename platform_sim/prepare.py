@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,13 +159,18 @@ def run_parallel(jobs: Mapping[str, Callable[[], object]], timings: dict[str, fl
     if not jobs:
         return {}
     pool = ThreadPoolExecutor(max_workers=len(jobs))
+    futures = {}
     try:
-        futures = {name: pool.submit(timed, timings, name, job) for name, job in jobs.items()}
+        for name, job in jobs.items():
+            futures[name] = pool.submit(timed, timings, name, job)
         pool.shutdown(wait=True)
     except BaseException:
-        # Interrupted: stop the steps the jobs wait for, so that they end now.
-        kill_live_steps()
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Interrupted: stop the steps the jobs wait for, so that they end now, and again
+        # for any step a job was just starting, until every job has returned.
+        pool.shutdown(wait=False, cancel_futures=True)
+        while not all(future.done() for future in futures.values()):
+            kill_live_steps()
+            wait(futures.values(), timeout=0.1)
         raise
     errors = [future.exception() for future in futures.values() if future.exception()]
     if errors:

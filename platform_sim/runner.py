@@ -59,12 +59,12 @@ def run_step(
         )
     except OSError as exc:
         raise HostError(f"[{prefix}] {step}: cannot run {argv[0]}: {exc.strerror}") from exc
-    with _LIVE_LOCK:
-        _LIVE.add(child.pid)
     timer = threading.Timer(timeout, _kill_group, (child.pid,))
     timer.daemon = True
-    timer.start()
     try:
+        with _LIVE_LOCK:
+            _LIVE.add(child.pid)
+        timer.start()
         _stream(child, prefix, printer, tail, log)
         status = child.wait()
         timed_out = not timer.is_alive() and status != 0
@@ -97,12 +97,14 @@ def _stream(
 
 def _finish(child: subprocess.Popen, timer: threading.Timer) -> None:
     """Cancel the time limit and kill whatever the step left running (all of it, if cut short)."""
-    timer.cancel()
-    _kill_group(child.pid)
-    child.stdout.close()
-    child.wait()
-    with _LIVE_LOCK:
-        _LIVE.discard(child.pid)
+    try:
+        timer.cancel()
+        _kill_group(child.pid)
+        child.stdout.close()
+        child.wait()
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(child.pid)
 
 
 def _log_file(log: Path | None) -> contextlib.AbstractContextManager:
