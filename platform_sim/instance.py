@@ -228,14 +228,8 @@ class InstanceRunner:
                 )
             return 0.0
         self.printer.step(f"Running postinstall ({' '.join(hook[-1:])})", instance.label)
-        return self.run(
-            self.wrap(instance, hook),
-            prefix=instance.label,
-            step="postinstall",
-            printer=self.printer,
-            env=env,
-            cwd=instance.home,
-            timeout=POSTINSTALL_TIMEOUT,
+        return self._step(
+            instance, hook, "postinstall", env, POSTINSTALL_TIMEOUT,
             log=instance.platform_dir / "postinstall.log",
         )
 
@@ -248,14 +242,27 @@ class InstanceRunner:
             f"{HOME_INSIDE}/platform/supervisord.conf",
         ]
         checker_env = {**env, "PYTHONPATH": PACKAGE_ROOT}
+        return self._step(instance, argv, "supervisor configuration check", checker_env, 60)
+
+    def _step(
+        self,
+        instance: Instance,
+        argv: list[str],
+        step: str,
+        env: Mapping[str, str],
+        timeout: float,
+        log: Path | None = None,
+    ) -> float:
+        """Run one step inside the instance (its namespaces, home and environment)."""
         return self.run(
             self.wrap(instance, argv),
             prefix=instance.label,
-            step="supervisor configuration check",
+            step=step,
             printer=self.printer,
-            env=checker_env,
+            env=env,
             cwd=instance.home,
-            timeout=60,
+            timeout=timeout,
+            log=log,
         )
 
     def start(self, instance: Instance, env: Mapping[str, str]) -> Handle:
