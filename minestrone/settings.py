@@ -9,12 +9,13 @@ from minestrone import platform_env
 BASE_DIR = Path(__file__).resolve().parent
 REPOSITORY_ROOT = BASE_DIR.parent
 
-PLATFORM = platform_env.load(BASE_DIR)
+# Lower case, so it is no setting: Django and Celery never list it (it holds every credential).
+_platform = platform_env.load(BASE_DIR)
 
-SECRET_KEY = PLATFORM.secret_key
-DEBUG = PLATFORM.debug
-ALLOWED_HOSTS = PLATFORM.allowed_hosts
-DATABASES = {"default": PLATFORM.database}
+SECRET_KEY = _platform.secret_key
+DEBUG = _platform.debug
+ALLOWED_HOSTS = _platform.allowed_hosts
+DATABASES = {"default": _platform.database}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -73,7 +74,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = REPOSITORY_ROOT / "static"
 MEDIA_URL = "/media/"
-MEDIA_ROOT = PLATFORM.media_root
+MEDIA_ROOT = _platform.media_root
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -91,7 +92,7 @@ LOGGING = {
 
 # --- Celery (read by minestrone/celery_app.py under the CELERY_ namespace) -----------------------
 
-CELERY_BROKER_URL = PLATFORM.broker_url
+CELERY_BROKER_URL = _platform.broker_url
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # Publisher confirms: apply_async returns only once RabbitMQ has taken the message.
@@ -138,7 +139,7 @@ CELERY_ENABLE_UTC = True
 
 # How long soup.tasks.lazy_job sleeps, in seconds: the tutorial's 5 s unless the environment
 # sets SOUP_LAZY_JOB_SECONDS (tests shorten it).
-SOUP_LAZY_JOB_SECONDS = PLATFORM.lazy_job_seconds
+SOUP_LAZY_JOB_SECONDS = _platform.lazy_job_seconds
 # The longest the active-tasks page waits for the workers' replies, in seconds.
 SOUP_INSPECT_TIMEOUT = 1.0
 
