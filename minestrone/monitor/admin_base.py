@@ -49,6 +49,8 @@ class MonitorAdmin(admin.ModelAdmin):
             return None
         if outcome.failed:
             level = messages.ERROR
+        elif outcome.changed_nothing:
+            level = messages.WARNING
         elif outcome.answered or outcome.waited is None:
             level = messages.SUCCESS
         else:

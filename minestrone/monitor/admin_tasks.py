@@ -19,7 +19,7 @@ from minestrone.monitor.conf import setting
 from minestrone.monitor.filters import NameFilter, RoutingKeyFilter, WorkerFilter
 from minestrone.monitor.forms import RateLimitForm
 from minestrone.monitor.managers import DateProbingQuerySet
-from minestrone.monitor.models import TaskState, WorkerState
+from minestrone.monitor.models import TaskEvent, TaskState, WorkerState
 from minestrone.monitor.notice import idle_notice
 from minestrone.monitor.paginator import CappedPaginator
 
@@ -199,7 +199,13 @@ class TaskStateAdmin(MonitorAdmin):
         if ids is None:
             return
         control = self.control_factory()
-        self._send(request, f"{verb} {len(ids)} task(s)", lambda: control.revoke(ids, signal))
+        outcome = self._send(
+            request, f"{verb} {len(ids)} task(s)", lambda: control.revoke(ids, signal)
+        )
+        if outcome is not None:
+            TaskEvent.objects.record_actions(
+                ids, f"{verb.lower()} requested", request.user, timezone.now(), signal
+            )
 
     @admin.action(
         description="Revoke the selected tasks (those not started yet never run)",

@@ -18,6 +18,13 @@ class Outcome:
 
     replies: dict[str, str] = field(default_factory=dict)
     waited: float | None = None  # seconds waited for replies; None: no reply is sent
+    # The workers whose reply says the command changed nothing there.
+    no_effect: frozenset[str] = frozenset()
+
+    @property
+    def changed_nothing(self) -> bool:
+        """True when workers answered and every one of them says nothing changed."""
+        return bool(self.replies) and set(self.replies) <= self.no_effect
 
     @property
     def answered(self) -> bool:
@@ -54,6 +61,36 @@ def _replies(answers: Sequence[dict] | None) -> dict[str, str]:
     return replies
 
 
+# Celery's replies that mean "nothing happened", and what to tell the user instead.
+NO_EFFECT = {
+    "task events already disabled": (
+        "no effect: Celery answers “already disabled” both when task events are off and when "
+        "the worker was started with -E (or worker_send_task_events), which this command "
+        "cannot switch off; to stop such a worker's task events, restart it without -E"
+    ),
+    "task events already enabled": "no change: task events were already on",
+    "terminate: tasks unknown": (
+        "nothing to stop: the task is not running on this worker (it finished, or has not "
+        "started); it is flagged as revoked, so it will not run if it is still queued"
+    ),
+}
+
+
+def explain(replies: dict[str, str]) -> tuple[dict[str, str], frozenset[str]]:
+    """Replace Celery's misleading replies with plain ones; return them and the hosts where the
+    command changed nothing."""
+    plain, no_effect = {}, set()
+    for host, reply in replies.items():
+        if reply in NO_EFFECT:
+            plain[host] = NO_EFFECT[reply]
+            no_effect.add(host)
+        elif reply.startswith("terminate: "):
+            plain[host] = "stopped " + reply.removeprefix("terminate: ")
+        else:
+            plain[host] = reply
+    return plain, frozenset(no_effect)
+
+
 class RemoteControl:
     """Send revoke, rate-limit, shutdown and event switches; collect the workers' replies."""
 
@@ -68,7 +105,8 @@ class RemoteControl:
             )
         except (OperationalError, OSError) as exc:
             raise ControlUnavailable(str(exc) or type(exc).__name__) from exc
-        return Outcome(replies=_replies(answers), waited=self.timeout)
+        replies, no_effect = explain(_replies(answers))
+        return Outcome(replies=replies, waited=self.timeout, no_effect=no_effect)
 
     def revoke(self, task_ids: list[str], signal: str | None = None) -> Outcome:
         """Revoke tasks; with a signal (SIGTERM, SIGKILL), also end them if running."""

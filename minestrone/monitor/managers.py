@@ -88,6 +88,39 @@ class TaskStateQuerySet(models.QuerySet):
             return [value for (value,) in cursor.fetchall()]
 
 
+class TaskEventQuerySet(models.QuerySet):
+    """Queries on the tasks' timelines."""
+
+    def record(self, rows: Iterable[dict], batch_size: int = 500) -> int:
+        """Insert event rows in bulk (one statement per batch, all or nothing)."""
+        objects = [self.model(**row) for row in rows]
+        self.bulk_create(objects, batch_size=batch_size)
+        return len(objects)
+
+    def record_actions(
+        self, task_ids: list[str], kind: str, user, when: datetime, signal: str | None = None
+    ) -> int:
+        """Record that `user` asked for `kind` (such as "terminate requested") on these tasks."""
+        detail = f"by {user.get_username()}" + (f" ({signal})" if signal else "")
+        rows = [
+            {"task_id": task_id, "kind": kind, "timestamp": when, "detail": detail}
+            for task_id in task_ids
+        ]
+        return self.record(rows)
+
+    def timeline(self, task_id: str, limit: int = 200) -> list:
+        """The task's first `limit` events, oldest first (the task and time index)."""
+        return list(self.filter(task_id=task_id).order_by("timestamp", "id")[:limit])
+
+    def expire(
+        self, before: datetime, batch_size: int, between_batches: BetweenBatches = None
+    ) -> int:
+        """Delete the events older than `before`, in batches, through the time index."""
+        return TaskStateQuerySet.delete_in_batches(
+            self.filter(timestamp__lt=before), batch_size, between_batches
+        )
+
+
 MAX_PROBES = 400
 
 

@@ -509,3 +509,50 @@ def test_only_indexed_columns_are_sortable():
     from minestrone.monitor.models import TaskState
 
     assert django_admin.site._registry[TaskState].sortable_by == ("task_id", "when")
+
+
+def test_terminating_a_finished_task_says_there_was_nothing_to_stop(admin_client, control):
+    control.replies = [{"w1@host": {"ok": "terminate: tasks unknown"}}]
+    add_task("a", "SUCCESS")
+    response = act(admin_client, TASKS, "terminate_tasks", ["a"])
+    [message] = messages_of(response)
+    assert "nothing to stop" in message and "tasks unknown" not in message
+    assert 'class="warning"' in html(response)
+
+
+def test_a_revoke_records_who_asked_in_the_tasks_timeline(admin_client, control):
+    from minestrone.monitor.models import TaskEvent
+
+    add_task("a", "STARTED")
+    act(admin_client, TASKS, "kill_tasks", ["a"])
+    [event] = TaskEvent.objects.filter(task_id="a")
+    assert (event.kind, event.detail) == ("kill requested", "by admin (SIGKILL)")
+
+
+def test_a_revoke_that_did_not_reach_the_broker_is_not_recorded(admin_client, control):
+    from minestrone.monitor.models import TaskEvent
+
+    control.error = OperationalError("[Errno 111] Connection refused")
+    add_task("a")
+    act(admin_client, TASKS, "revoke_tasks", ["a"])
+    assert not TaskEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("action", "reply", "plain"),
+    [
+        ("disable_events", "task events already disabled", "no effect"),
+        ("enable_events", "task events already enabled", "no change"),
+    ],
+)
+def test_an_event_switch_that_changes_nothing_says_so_plainly(
+    admin_client, control, action, reply, plain
+):
+    control.replies = [{"w1@host": {"ok": reply}}]
+    add_worker("w1@host")
+    pk = WorkerState.objects.get().pk
+    response = act(admin_client, WORKERS, action, [pk])
+    [message] = messages_of(response)
+    assert plain in message and "already" not in message.split(":", 2)[-1][:20]
+    assert 'class="warning"' in html(response)
+    assert 'class="success"' not in html(response)
