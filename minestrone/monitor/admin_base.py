@@ -4,6 +4,7 @@ replies."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils.text import capfirst
 
 from minestrone.monitor.conf import setting
 from minestrone.monitor.control import ControlUnavailable, Outcome, RemoteControl
@@ -37,6 +38,11 @@ class MonitorAdmin(admin.ModelAdmin):
         if obj is not None:
             return False
         return super().has_change_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        """The list titled "Tasks" or "Workers": nothing here is changed by hand."""
+        title = capfirst(self.model._meta.verbose_name_plural)
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     def _send(self, request, what: str, command) -> Outcome | None:
         """Run a remote-control command and report its outcome to the user."""

@@ -10,6 +10,7 @@ from minestrone.monitor import display
 from minestrone.monitor.admin_base import MonitorAdmin
 from minestrone.monitor.filters import WorkerStatusFilter
 from minestrone.monitor.models import WorkerState
+from minestrone.monitor.task_page import tasks_url
 
 
 @admin.register(WorkerState)
@@ -24,8 +25,14 @@ class WorkerStateAdmin(MonitorAdmin):
         "processed",
         "loadavg",
         "software",
+        "tasks_link",
     )
     list_filter = (WorkerStatusFilter,)
+
+    class Media:
+        """The monitor's list and page layout (one line per row, narrow screens)."""
+
+        css = {"all": ("monitor/admin.css",)}
     show_facets = admin.ShowFacets.NEVER  # facet counts read the whole table
     search_fields = ("hostname",)
     actions = ("shutdown_workers", "enable_events", "disable_events")
@@ -39,6 +46,7 @@ class WorkerStateAdmin(MonitorAdmin):
         "processed",
         "loadavg",
         "software",
+        "tasks_link",
     )
     readonly_fields = fields
 
@@ -64,6 +72,11 @@ class WorkerStateAdmin(MonitorAdmin):
         parts = [obj.sw_ident or "", obj.sw_ver or ""]
         text = " ".join(part for part in parts if part)
         return f"{text} ({obj.sw_sys})" if obj.sw_sys else text
+
+    @admin.display(description="tasks")
+    def tasks_link(self, obj: WorkerState) -> SafeString:
+        """The Tasks list of this worker."""
+        return format_html('<a href="{}">its tasks</a>', tasks_url(worker=obj.hostname))
 
     def _hostnames(self, queryset) -> list[str]:
         return list(queryset.order_by("hostname").values_list("hostname", flat=True))

@@ -49,6 +49,37 @@ class RoutingKeyFilter(DistinctValueFilter):
     column = "routing_key"
 
 
+def prefixes(keys: list[str]) -> list[str]:
+    """Every dotted prefix of the keys, as "a.b.*", sorted: tasks.reports.daily gives
+    tasks.* and tasks.reports.*."""
+    found = set()
+    for key in keys:
+        words = key.split(".")
+        for n in range(1, len(words)):
+            found.add(".".join(words[:n]) + ".*")
+    return sorted(found)
+
+
+class RoutingKeyPrefixFilter(admin.SimpleListFilter):
+    """Tasks whose routing key starts with a dotted prefix, such as tasks.reports.*."""
+
+    title = "routing key prefix"
+    parameter_name = "routing_key_prefix"
+    limit = 200
+
+    def lookups(self, request, model_admin) -> list[tuple[str, str]]:
+        """The prefixes of the first `limit` routing keys (a loose index scan)."""
+        keys = model_admin.model.objects.distinct_values("routing_key", limit=self.limit)
+        return [(prefix, prefix) for prefix in prefixes(keys)[: self.limit]]
+
+    def queryset(self, request, queryset) -> QuerySet:
+        """Rows whose key starts with the prefix (its "*" removed)."""
+        value = self.value()
+        if not value:
+            return queryset
+        return queryset.filter(routing_key__startswith=value.rstrip("*"))
+
+
 class WorkerStatusFilter(admin.SimpleListFilter):
     """Workers ONLINE or OFFLINE now."""
 

@@ -127,26 +127,30 @@ def test_columns(admin_client):
     )
     assert "app.tasks.add" in page
     assert "(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1…" in page
-    assert "{&#x27;x&#x27;: 1}" in page
     assert "tasks.kitchen" in page
     assert "0.250 s" in page
     assert "w1@host" in page
     assert re.search(
-        r'<span title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z+0-9-]+">a minute ago</span>', page
+        r'<span title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [A-Z+0-9-]+">a minute ago</span>', page
     )
     for header in (
-        "Task id",
+        "Task",
         "State",
         "Name",
         "Arguments",
-        "Keyword arguments",
         "Routing key",
-        "ETA",
         "When",
         "Runtime",
         "Worker",
     ):
         assert f">{header}<" in page
+    # long values stay on one line, whole on hover; the id links the task's page
+    assert '<span class="monitor-trunc" title="tasks.kitchen">tasks.kitchen</span>' in page
+    assert re.search(
+        r'<a href="/admin/monitor/taskstate/id-1/change/[^"]*">'
+        r'<span class="monitor-id" title="id-1">',
+        page,
+    )
 
 
 def test_values_are_escaped(admin_client):
@@ -508,7 +512,7 @@ def test_only_indexed_columns_are_sortable():
 
     from minestrone.monitor.models import TaskState
 
-    assert django_admin.site._registry[TaskState].sortable_by == ("task_id", "when")
+    assert django_admin.site._registry[TaskState].sortable_by == ("task_link", "when")
 
 
 def test_terminating_a_finished_task_says_there_was_nothing_to_stop(admin_client, control):
@@ -556,3 +560,81 @@ def test_an_event_switch_that_changes_nothing_says_so_plainly(
     assert plain in message and "already" not in message.split(":", 2)[-1][:20]
     assert 'class="warning"' in html(response)
     assert 'class="success"' not in html(response)
+
+
+def test_the_task_page_is_a_read_only_view_with_times_links_and_timeline(admin_client):
+    from datetime import UTC, datetime
+
+    from minestrone.monitor.models import TaskEvent
+
+    sent = datetime(2026, 11, 29, 19, 25, 0, 123000, tzinfo=UTC)
+    later = [sent + timedelta(seconds=s) for s in (0.01, 0.5, 5.5)]
+    add_task(
+        "t-1",
+        "REVOKED",
+        worker="w1@host",
+        routing_key="tasks.reports.daily",
+        sent=sent,
+        received=later[0],
+        started=later[1],
+        finished=later[2],
+        revocation="terminated (SIGTERM)",
+    )
+    worker = add_worker("w1@host")
+    TaskEvent.objects.record(
+        [
+            {"task_id": "t-1", "kind": "sent", "timestamp": sent, "detail": "routing key x"},
+            {"task_id": "t-1", "kind": "started", "timestamp": later[1], "hostname": "w1@host"},
+            {"task_id": "t-1", "kind": "revoked", "timestamp": later[2], "hostname": "w1@host"},
+        ]
+    )
+    TaskEvent.objects.record_actions(
+        ["t-1"], "terminate requested", User(username="alice"), later[2]
+    )
+    page = html(admin_client.get(f"{TASKS}t-1/change/"))
+    assert "| View task |" in page and "Change task" not in page
+    assert "2026-11-29 19:25:00.123 UTC" in page
+    assert "(+0.490 s)" in page  # started after received
+    assert "queued for 0.500 s, ran for 5.000 s" in page
+    assert "terminated (SIGTERM) at 2026-11-29 19:25:05.623 UTC" in page
+    assert "terminate requested by alice" in page
+    assert f'href="/admin/monitor/workerstate/{worker.pk}/change/"' in page
+    assert 'href="/admin/monitor/taskstate/?worker=w1%40host"' in page
+    assert 'href="/admin/monitor/taskstate/?routing_key=tasks.reports.daily"' in page
+    assert 'href="/admin/monitor/taskstate/?routing_key_prefix=tasks.reports.%2A"' in page
+    kinds = re.findall(r'data-kind="([^"]+)"', page)
+    assert kinds == ["sent", "started", "revoked", "terminate requested"]
+    assert ">Timeline<" in page and ">History<" not in page
+    response = admin_client.get(f"{TASKS}t-1/history/")
+    assert response["Location"] == f"{TASKS}t-1/change/#timeline"
+
+
+def test_lists_are_titled_without_change(admin_client):
+    assert "Select task to change" not in html(admin_client.get(TASKS))
+    assert "Select worker to change" not in html(admin_client.get(WORKERS))
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("q=reports.daily", ["a"]),
+        ("q=tasks.reports.*", ["a", "b"]),
+        ("routing_key_prefix=tasks.reports.*", ["a", "b"]),
+        ("routing_key_prefix=tasks.*", ["a", "b", "c"]),
+        ("routing_key=tasks.reports.daily", ["a"]),
+    ],
+)
+def test_routing_keys_are_searchable_and_filtered_by_prefix(admin_client, query, found):
+    add_task("a", routing_key="tasks.reports.daily")
+    add_task("b", routing_key="tasks.reports.weekly")
+    add_task("c", routing_key="tasks.urgent")
+    add_task("d", routing_key="other.reports.x")
+    listed = admin_client.get(f"{TASKS}?{query}").context["cl"].result_list
+    assert sorted(t.task_id for t in listed) == found
+
+
+def test_the_prefix_filter_offers_every_dotted_prefix(admin_client):
+    add_task("a", routing_key="tasks.reports.daily")
+    page = html(admin_client.get(TASKS))
+    assert "?routing_key_prefix=tasks.reports.%2A" in page
+    assert "?routing_key_prefix=tasks.%2A" in page
