@@ -9,6 +9,8 @@ from django.utils.text import capfirst
 from minestrone.monitor.conf import setting
 from minestrone.monitor.control import ControlUnavailable, Outcome, RemoteControl
 
+LIVE_RESULTS_TEMPLATE = "admin/monitor/live_results.html"
+
 
 def remote_control() -> RemoteControl:
     """The project's Celery remote control, waiting MONITOR_CONTROL_TIMEOUT for replies."""
@@ -40,9 +42,15 @@ class MonitorAdmin(admin.ModelAdmin):
         return super().has_change_permission(request)
 
     def changelist_view(self, request, extra_context=None):
-        """The list titled "Tasks" or "Workers": nothing here is changed by hand."""
+        """The list titled "Tasks" or "Workers" (nothing here is changed by hand); when htmx
+        polls it, the rows alone (one page of them, as bounded as the page)."""
         title = capfirst(self.model._meta.verbose_name_plural)
-        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+        response = super().changelist_view(request, {"title": title, **(extra_context or {})})
+        if getattr(request, "htmx", False) and request.method == "GET" and hasattr(
+            response, "template_name"
+        ):
+            response.template_name = LIVE_RESULTS_TEMPLATE
+        return response
 
     def _send(self, request, what: str, command) -> Outcome | None:
         """Run a remote-control command and report its outcome to the user."""

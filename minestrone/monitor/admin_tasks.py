@@ -149,7 +149,7 @@ class TaskStateAdmin(MonitorAdmin):
     @admin.display(description="name")
     def short_name(self, obj: TaskState) -> SafeString | str:
         """The task's name on one line."""
-        return display.truncated(obj.name)
+        return display.truncated(obj.name, "monitor-trunc monitor-trunc-start")
 
     @admin.display(description="routing key")
     def short_routing_key(self, obj: TaskState) -> SafeString | str:

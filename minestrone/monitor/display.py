@@ -73,7 +73,8 @@ def timestamp(when: datetime | None, since: datetime | None = None) -> SafeStrin
     """A time to the millisecond with its zone, and how long after `since` it came."""
     if when is None:
         return "—"
-    after = duration(since, when) if since is not None and since != when else ""
+    # a client stamps task-sent after publishing: a worker's event may come "before" it
+    after = duration(since, when) if since is not None and when > since else ""
     return format_html(
         '<time datetime="{}">{}</time>{}',
         when.isoformat(),

@@ -638,3 +638,27 @@ def test_the_prefix_filter_offers_every_dotted_prefix(admin_client):
     page = html(admin_client.get(TASKS))
     assert "?routing_key_prefix=tasks.reports.%2A" in page
     assert "?routing_key_prefix=tasks.%2A" in page
+
+
+@pytest.mark.parametrize("url", [TASKS, WORKERS])
+def test_lists_poll_their_rows_only(admin_client, url):
+    add_task("a")
+    add_worker("w1@host")
+    page = html(admin_client.get(url))
+    assert 'hx-trigger="every 5s [monitorLiveAllowed()]' in page
+    assert "monitor/live.js" in page and "htmx" in page
+    fragment = html(admin_client.get(url, headers={"HX-Request": "true"}))
+    assert fragment.lstrip().startswith('<div class="results">')
+    assert 'id="result_list"' in fragment and "<html" not in fragment
+
+
+def test_prefixes_stop_at_three_words_and_long_choices_are_shortened():
+    from minestrone.monitor.filters import _choice, prefixes
+
+    assert prefixes(["tasks.reports.daily.eu.west", "a"]) == [
+        "tasks.*",
+        "tasks.reports.*",
+        "tasks.reports.daily.*",
+    ]
+    value, label = _choice("k" * 249)
+    assert value == "k" * 249 and len(label) == 48
