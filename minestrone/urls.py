@@ -10,5 +10,6 @@ admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("monitor/", include("minestrone.monitor.urls")),
     path("", include("minestrone.soup.urls")),
 ]

@@ -46,8 +46,10 @@ class MonitorAdmin(admin.ModelAdmin):
         polls it, the rows alone (one page of them, as bounded as the page)."""
         title = capfirst(self.model._meta.verbose_name_plural)
         response = super().changelist_view(request, {"title": title, **(extra_context or {})})
-        if getattr(request, "htmx", False) and request.method == "GET" and hasattr(
-            response, "template_name"
+        if (
+            getattr(request, "htmx", False)
+            and request.method == "GET"
+            and hasattr(response, "template_name")
         ):
             response.template_name = LIVE_RESULTS_TEMPLATE
         return response

@@ -79,6 +79,7 @@ class TaskStateAdmin(MonitorAdmin):
         """The monitor's list and page layout (one line per row, narrow screens)."""
 
         css = {"all": ("monitor/admin.css",)}
+
     actions = ("revoke_tasks", "terminate_tasks", "kill_tasks", "rate_limit_tasks")
     fieldsets = (
         (

@@ -33,6 +33,7 @@ class WorkerStateAdmin(MonitorAdmin):
         """The monitor's list and page layout (one line per row, narrow screens)."""
 
         css = {"all": ("monitor/admin.css",)}
+
     show_facets = admin.ShowFacets.NEVER  # facet counts read the whole table
     search_fields = ("hostname",)
     actions = ("shutdown_workers", "enable_events", "disable_events")

@@ -117,6 +117,4 @@ def truncated(text: str | None, css: str = "monitor-trunc") -> SafeString | str:
 
 def short_id(task_id: str) -> SafeString:
     """A task id's first 8 characters, in full on hover."""
-    return format_html(
-        '<span class="monitor-id" title="{}">{}</span>', task_id, task_id[:8] + "…"
-    )
+    return format_html('<span class="monitor-id" title="{}">{}</span>', task_id, task_id[:8] + "…")

@@ -70,9 +70,7 @@ def worker_links(task: TaskState) -> SafeString | str:
         if worker
         else task.worker
     )
-    return format_html(
-        '{} · <a href="{}">its tasks</a>', name, tasks_url(worker=task.worker)
-    )
+    return format_html('{} · <a href="{}">its tasks</a>', name, tasks_url(worker=task.worker))
 
 
 def routing_key_links(task: TaskState) -> SafeString | str:
