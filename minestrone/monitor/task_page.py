@@ -18,7 +18,8 @@ ACTION_SUFFIX = " requested"
 def durations(task: TaskState) -> str:
     """ "queued for 1.234 s, ran for 5.001 s": sent (or received) to started, started to end."""
     parts = []
-    queued_since = task.sent or task.received
+    # the client stamps task-sent after publishing: a worker may receive the task "before"
+    queued_since = min((t for t in (task.sent, task.received) if t), default=None)
     if queued_since and task.started:
         parts.append(f"queued for {display.duration(queued_since, task.started)}")
     if task.started and task.finished:

@@ -113,6 +113,8 @@ def test_no_page_scrolls_sideways_at_390_and_1280_px(
         "failed-task": f"/admin/monitor/taskstate/{ids[1]}/change/",
         "workers": "/admin/monitor/workerstate/",
         "worker": f"/admin/monitor/workerstate/{worker.pk}/change/",
+        "dashboard": "/monitor/",
+        "admin": "/admin/",
     }
     too_wide = {}
     for width in WIDTHS:
@@ -125,3 +127,9 @@ def test_no_page_scrolls_sideways_at_390_and_1280_px(
                 too_wide[f"{name} at {width}px"] = scroll
                 shot(page, f"FAILED-{name}-{width}")
     assert not too_wide, f"pages wider than the window: {too_wide}"
+    # the dashboard's charts are drawn with the tasks just run
+    page.goto(site.url + "/monitor/")
+    bars = page.locator("figure.chart svg rect")
+    assert bars.count() >= 3
+    assert page.locator("#failures tbody tr").count() == 1
+    assert page.locator("#runtimes tbody tr").count() == 1
