@@ -114,9 +114,44 @@ class RemoteControl:
             return self._ask("revoke", task_ids)
         return self._ask("revoke", task_ids, terminate=True, signal=signal)
 
-    def rate_limit(self, task_name: str, rate: str) -> Outcome:
-        """Set a task's rate limit on every worker."""
-        return self._ask("rate_limit", task_name, rate)
+    def rate_limit(self, task_name: str, rate: str, hostnames=None) -> Outcome:
+        """Set a task's rate limit on every worker (or on these)."""
+        if hostnames is None:
+            return self._ask("rate_limit", task_name, rate)
+        return self._ask("rate_limit", task_name, rate, destination=hostnames)
+
+    def pool_grow(self, hostname: str, n: int) -> Outcome:
+        """Start n more pool processes."""
+        return self._ask("pool_grow", n, destination=[hostname])
+
+    def pool_shrink(self, hostname: str, n: int) -> Outcome:
+        """Stop n pool processes."""
+        return self._ask("pool_shrink", n, destination=[hostname])
+
+    def autoscale(self, hostname: str, maximum: int, minimum: int) -> Outcome:
+        """Set the autoscaler's bounds (a worker started without --autoscale refuses)."""
+        return self._ask("autoscale", maximum, minimum, destination=[hostname])
+
+    def add_consumer(self, hostname: str, queue: str, exchange: str, binding_key: str) -> Outcome:
+        """Consume from a queue, declared and bound to the topic exchange if needed."""
+        return self._ask(
+            "add_consumer",
+            queue,
+            exchange=exchange,
+            exchange_type="topic",
+            routing_key=binding_key,
+            destination=[hostname],
+        )
+
+    def cancel_consumer(self, hostname: str, queue: str) -> Outcome:
+        """Stop consuming from a queue."""
+        return self._ask("cancel_consumer", queue, destination=[hostname])
+
+    def time_limit(
+        self, task_name: str, soft: float | None, hard: float | None, hostnames=None
+    ) -> Outcome:
+        """Set a task's soft and hard time limits (seconds; None removes one)."""
+        return self._ask("time_limit", task_name, soft=soft, hard=hard, destination=hostnames)
 
     def enable_events(self, hostnames: list[str]) -> Outcome:
         """Make these workers send task events."""

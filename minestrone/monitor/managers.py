@@ -121,6 +121,47 @@ class TaskEventQuerySet(models.QuerySet):
         )
 
 
+class TaskLimitQuerySet(models.QuerySet):
+    """The limits set from the monitor, by task name."""
+
+    def set_rate(self, name: str, rate: str, who: str, when: datetime) -> None:
+        """Record a rate limit ("0" removes it)."""
+        rate_limit = None if rate in ("0", "") else rate
+        self.update_or_create(
+            name=name, defaults={"rate_limit": rate_limit, "changed": when, "changed_by": who}
+        )
+
+    def set_time(
+        self, name: str, soft: float | None, hard: float | None, who: str, when: datetime
+    ) -> None:
+        """Record soft and hard time limits (None: no limit)."""
+        self.update_or_create(
+            name=name,
+            defaults={
+                "soft_time_limit": soft,
+                "time_limit": hard,
+                "changed": when,
+                "changed_by": who,
+            },
+        )
+
+    def commands(self) -> list[tuple[str, tuple, dict]]:
+        """The remote-control commands that apply every recorded limit again."""
+        found = []
+        for limit in self.order_by("name"):
+            if limit.rate_limit:
+                found.append(("rate_limit", (limit.name, limit.rate_limit), {}))
+            if limit.soft_time_limit is not None or limit.time_limit is not None:
+                found.append(
+                    (
+                        "time_limit",
+                        (limit.name,),
+                        {"soft": limit.soft_time_limit, "hard": limit.time_limit},
+                    )
+                )
+        return found
+
+
 MAX_PROBES = 400
 
 

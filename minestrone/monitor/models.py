@@ -11,6 +11,7 @@ from minestrone.monitor import states
 from minestrone.monitor.managers import (
     DateProbingQuerySet,
     TaskEventQuerySet,
+    TaskLimitQuerySet,
     TaskStateQuerySet,
     WorkerStateQuerySet,
 )
@@ -139,3 +140,27 @@ class TaskEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.task_id} {self.timestamp:%Y-%m-%d %H:%M:%S.%f}"
+
+
+class TaskLimit(models.Model):
+    """The rate and time limits set on a task name from the monitor: workers forget them when
+    they restart, so the camera applies them again to every worker that comes online."""
+
+    name = models.CharField("task name", max_length=255, unique=True)
+    rate_limit = models.CharField(max_length=32, null=True, blank=True)
+    soft_time_limit = models.FloatField(null=True, blank=True, help_text="Seconds.")
+    time_limit = models.FloatField(null=True, blank=True, help_text="Seconds.")
+    changed = models.DateTimeField()
+    changed_by = models.CharField(max_length=150, blank=True, default="")
+
+    objects = TaskLimitQuerySet.as_manager()
+
+    class Meta:
+        """By task name."""
+
+        verbose_name = "task limit"
+        verbose_name_plural = "task limits"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

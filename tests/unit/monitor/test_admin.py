@@ -52,6 +52,11 @@ class FakeControl:
     def enable_events(self, *args, **kwargs):
         return self._call("enable_events", *args, **kwargs)
 
+    def __getattr__(self, name):
+        if name.startswith("_") or not hasattr(Control, name):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._call(name, *args, **kwargs)
+
     def disable_events(self, *args, **kwargs):
         return self._call("disable_events", *args, **kwargs)
 
@@ -662,3 +667,129 @@ def test_prefixes_stop_at_three_words_and_long_choices_are_shortened():
     ]
     value, label = _choice("k" * 249)
     assert value == "k" * 249 and len(label) == 48
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    from minestrone.monitor import worker_info
+
+    info = worker_info.WorkerInfo(
+        "w1@host",
+        answered=True,
+        pool="TaskPool",
+        concurrency=2,
+        processes=[11, 12],
+        prefetch_count=2,
+        queues=[{"name": "default", "routing_key": "tasks.#"}],
+        registered=[worker_info.parse_registered("app.add [rate_limit=10/m time_limit=30]")],
+        totals={"app.add": 3},
+    )
+    monkeypatch.setattr(worker_info, "ask", lambda app, host, timeout: info)
+    return info
+
+
+def test_the_worker_page_shows_what_the_worker_says_now(admin_client, asked):
+    worker = add_worker("w1@host")
+    page = html(admin_client.get(f"{WORKERS}{worker.pk}/change/"))
+    assert "TaskPool, 2 processes (PIDs 11, 12); prefetch 2" in page
+    assert "<code>default</code> (tasks.#)" in page
+    assert re.search(r">app.add</td><td>10/m</td><td>30</td><td>—</td>", page)
+    assert "applied again by the camera to every worker that comes online" in page
+    assert 'value="pool_grow"' in page and 'value="add_consumer"' in page
+    assert f'href="{TASKS}?worker=w1%40host"' in page and ">History<" not in page
+
+
+def post_command(client, worker, **data):
+    url = f"{WORKERS}{worker.pk}/command/"
+    return client.post(url, data, follow=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "call", "message"),
+    [
+        (
+            {"command": "pool_grow", "n": "2"},
+            ("pool_grow", (2,), {"destination": ["w1@host"]}),
+            "Grow the pool by 2",
+        ),
+        (
+            {"command": "pool_shrink", "n": "1"},
+            ("pool_shrink", (1,), {"destination": ["w1@host"]}),
+            "Shrink the pool by 1",
+        ),
+        (
+            {"command": "autoscale", "max": "4", "min": "1"},
+            ("autoscale", (4, 1), {"destination": ["w1@host"]}),
+            "Autoscale between 1 and 4",
+        ),
+        (
+            {"command": "add_consumer", "queue": "reports", "binding_key": "tasks.reports.#"},
+            (
+                "add_consumer",
+                ("reports",),
+                {
+                    "exchange": "default",
+                    "exchange_type": "topic",
+                    "routing_key": "tasks.reports.#",
+                    "destination": ["w1@host"],
+                },
+            ),
+            "Consume from reports",
+        ),
+        (
+            {"command": "cancel_consumer", "queue": "reports"},
+            ("cancel_consumer", ("reports",), {"destination": ["w1@host"]}),
+            "Stop consuming from reports",
+        ),
+    ],
+)
+def test_worker_commands_reach_the_worker_and_report(
+    admin_client, control, asked, data, call, message
+):
+    worker = add_worker("w1@host")
+    response = post_command(admin_client, worker, **data)
+    [(name, args, kwargs)] = control.calls
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("reply", "timeout")}
+    assert (name, args, kwargs) == call
+    assert messages_of(response) == [f"{message}: w1@host: done."]
+
+
+def test_limits_set_from_the_worker_page_are_recorded(admin_client, control, asked):
+    from minestrone.monitor.models import TaskLimit
+
+    worker = add_worker("w1@host")
+    post_command(admin_client, worker, command="rate_limit", task_name="app.add", rate="10/m")
+    post_command(
+        admin_client, worker, command="time_limit", task_name="app.add", soft="5", hard="10"
+    )
+    limit = TaskLimit.objects.get(name="app.add")
+    assert (limit.rate_limit, limit.soft_time_limit, limit.time_limit) == ("10/m", 5.0, 10.0)
+    assert limit.changed_by == "admin"
+    assert TaskLimit.objects.commands() == [
+        ("rate_limit", ("app.add", "10/m"), {}),
+        ("time_limit", ("app.add",), {"soft": 5.0, "hard": 10.0}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"command": "autoscale", "max": "1", "min": "3"}, "minimum is above the maximum"),
+        ({"command": "add_consumer", "queue": "bad queue"}, "A queue name is"),
+        ({"command": "rate_limit", "task_name": "x", "rate": "fast"}, "rate"),
+        ({"command": "pool_grow"}, "needs a value"),
+        ({"command": "rm -rf"}, "command"),
+    ],
+)
+def test_bad_command_values_are_refused_in_one_line(admin_client, control, asked, data, error):
+    worker = add_worker("w1@host")
+    [message] = messages_of(post_command(admin_client, worker, **data))
+    assert message.startswith("Not sent: ") and error in message
+    assert control.calls == []
+
+
+def test_commands_need_the_change_permission(client, control, asked):
+    worker = add_worker("w1@host")
+    client.force_login(staff("view_workerstate"))
+    response = client.post(f"{WORKERS}{worker.pk}/command/", {"command": "pool_grow", "n": "1"})
+    assert response.status_code == 403 and control.calls == []

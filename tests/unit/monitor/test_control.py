@@ -87,3 +87,21 @@ def test_one_worker_that_acted_makes_the_outcome_a_change():
     outcome = RemoteControl(Recorder(answer), timeout=1.0).revoke(["t1"], "SIGTERM")
     assert not outcome.changed_nothing
     assert outcome.no_effect == {"w1"}
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "limits"),
+    [
+        ("app.add", "app.add", {}),
+        (
+            "app.add [rate_limit=10/m time_limit=30 soft_time_limit=None]",
+            "app.add",
+            {"rate_limit": "10/m", "time_limit": "30"},
+        ),
+    ],
+)
+def test_registered_lines_are_parsed(line, name, limits):
+    from minestrone.monitor.worker_info import parse_registered
+
+    task = parse_registered(line)
+    assert (task.name, task.limits) == (name, limits)
