@@ -80,6 +80,7 @@ class Camera(Polaroid):
         self._changes = Changes(zone=self.app.timezone)
         self._unwritten = Snapshot()
         self._capture_lock = threading.Lock()
+        self._came_online: set[str] = set()
         self._chained_callback = state.event_callback
         state.event_callback = self.on_event
 
@@ -117,6 +118,7 @@ class Camera(Polaroid):
         if not self._changes:
             return
         snapshot = self._changes.snapshot(state.workers, slack=self.slack())
+        self._came_online |= self._changes.online
         self._changes = Changes(zone=self.app.timezone)
         self._unwritten.absorb(snapshot)
 
@@ -138,7 +140,29 @@ class Camera(Polaroid):
                 self.state.freeze_while(self.on_shutter, self.state)
             else:
                 super().capture()
-            return self._write()
+            written = self._write()
+            self._reapply_limits()
+            return written
+
+    def _reapply_limits(self) -> None:
+        """Send the recorded rate and time limits to the workers that came online (a worker
+        forgets the limits set at run time when it restarts); never raises."""
+        hosts, self._came_online = sorted(self._came_online), set()
+        commands_of = getattr(self.store, "limit_commands", None)
+        if not hosts or commands_of is None:
+            return
+        try:
+            commands = commands_of()
+        except Exception:
+            logger.exception("limits not applied again to %s", ", ".join(hosts))
+            return
+        for command, args, kwargs in commands:
+            try:
+                getattr(self.app.control, command)(*args, destination=hosts, **kwargs)
+            except Exception:
+                logger.exception("%s%r not applied again to %s", command, args, ", ".join(hosts))
+            else:
+                logger.info("applied %s%r again to %s", command, args, ", ".join(hosts))
 
     def _write(self) -> bool:
         snapshot = self._unwritten

@@ -73,6 +73,7 @@ class Changes:
     tasks: dict[str, dict] = field(default_factory=dict)
     workers: set[str] = field(default_factory=set)
     events: list[dict] = field(default_factory=list)
+    online: set[str] = field(default_factory=set)  # workers that just started
     offline: dict[str, float] = field(default_factory=dict)
     # When each worker last sent a task event: a sign of life, as Celery's State counts it.
     seen: dict[str, float] = field(default_factory=dict)
@@ -104,6 +105,8 @@ class Changes:
             return
         hostname = event["hostname"]
         self.workers.add(hostname)
+        if kind == "worker-online":
+            self.online.add(hostname)
         if kind == "worker-offline":
             received = events.as_float(event.get("local_received"))
             self.offline[hostname] = received or events.timestamp(event)

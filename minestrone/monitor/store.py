@@ -11,7 +11,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 
 from minestrone.monitor.conf import days, setting
 from minestrone.monitor.errors import StoreUnavailable
-from minestrone.monitor.models import TaskEvent, TaskState, WorkerState
+from minestrone.monitor.models import TaskEvent, TaskLimit, TaskState, WorkerState
 from minestrone.monitor.snapshot import Snapshot
 
 logger = logging.getLogger(__name__)
@@ -57,6 +57,14 @@ class DatabaseStore:
             self._record_events(snapshot)
             self._record(TaskState.objects.record, list(snapshot.tasks.values()), "task_id")
             self._record(WorkerState.objects.record, list(snapshot.workers.values()), "hostname")
+        except (OperationalError, InterfaceError) as exc:
+            _forget_connections()
+            raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
+
+    def limit_commands(self) -> list[tuple[str, tuple, dict]]:
+        """The commands that apply the recorded rate and time limits again."""
+        try:
+            return TaskLimit.objects.commands()
         except (OperationalError, InterfaceError) as exc:
             _forget_connections()
             raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc

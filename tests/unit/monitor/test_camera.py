@@ -451,3 +451,57 @@ def test_the_camera_reads_naive_times_in_the_celery_apps_time_zone(make_camera, 
     camera.capture()
     eta = store.snapshots[0].tasks["t1"]["eta"]
     assert eta.utcoffset() is not None and (eta.hour, eta.minute, eta.tzname()) == (10, 0, "IST")
+
+
+class RecordingControl:
+    def __init__(self, error=None):
+        self.calls, self.error = [], error
+
+    def __getattr__(self, name):
+        def call(*args, **kwargs):
+            self.calls.append((name, args, kwargs))
+            if self.error:
+                raise self.error
+
+        return call
+
+
+class LimitStore(FakeStore):
+    def limit_commands(self):
+        return [
+            ("rate_limit", ("app.add", "10/m"), {}),
+            ("time_limit", ("app.add",), {"soft": 5.0, "hard": None}),
+        ]
+
+
+def test_recorded_limits_are_applied_again_to_a_worker_that_comes_online(make_camera, caplog):
+    from types import SimpleNamespace
+
+    camera = make_camera(store=LimitStore())
+    control = RecordingControl()
+    camera.app = SimpleNamespace(control=control, timezone=camera.app.timezone)
+    feed(camera, ev.worker("heartbeat"))
+    camera.capture()
+    assert control.calls == []  # a heartbeat is not a restart
+    feed(camera, ev.worker("online", hostname="w2@host"))
+    with caplog.at_level(logging.INFO):
+        camera.capture()
+    assert control.calls == [
+        ("rate_limit", ("app.add", "10/m"), {"destination": ["w2@host"]}),
+        ("time_limit", ("app.add",), {"destination": ["w2@host"], "soft": 5.0, "hard": None}),
+    ]
+    assert "applied rate_limit('app.add', '10/m') again to w2@host" in caplog.text
+    camera.capture()
+    assert len(control.calls) == 2  # once per coming online
+
+
+def test_a_failing_reapply_never_stops_the_camera(make_camera, caplog):
+    from types import SimpleNamespace
+
+    camera = make_camera(store=LimitStore())
+    camera.app = SimpleNamespace(
+        control=RecordingControl(error=OSError("refused")), timezone=camera.app.timezone
+    )
+    feed(camera, ev.worker("online"))
+    assert camera.capture() is True
+    assert "not applied again to w1@host" in caplog.text
