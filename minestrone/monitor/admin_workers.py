@@ -47,7 +47,7 @@ class WorkerStateAdmin(MonitorAdmin):
         "hostname",
         "status_badge",
         "last_heartbeat_when",
-        "heartbeat_expires",
+        "heartbeat_expires_at",
         "pid",
         "active",
         "processed",
@@ -72,6 +72,11 @@ class WorkerStateAdmin(MonitorAdmin):
     def last_heartbeat_when(self, obj: WorkerState) -> SafeString | str:
         """The last heartbeat, naturally, exactly in the tooltip."""
         return display.natural_time(obj.last_heartbeat)
+
+    @admin.display(description="heartbeat expires")
+    def heartbeat_expires_at(self, obj: WorkerState) -> SafeString | str:
+        """Until when the worker counts as ONLINE, to the millisecond."""
+        return display.timestamp(obj.heartbeat_expires)
 
     @admin.display(description="software")
     def software(self, obj: WorkerState) -> str:
