@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 FINAL_WRITE_DELAYS = (0.5, 1.0, 2.0, 4.0)
 FINAL_WRITE_ATTEMPTS = len(FINAL_WRITE_DELAYS) + 1
 FINAL_WRITE_DEADLINE = 8.0
+# Seconds between two reads of the queues' depths from the broker (the dashboard's chart).
+QUEUE_SAMPLE_SECONDS = 15.0
 # Seconds added to a worker's expiry for the time a snapshot takes to be written.
 WRITE_MARGIN = 1.0
 
@@ -81,6 +83,7 @@ class Camera(Polaroid):
         self._unwritten = Snapshot()
         self._capture_lock = threading.Lock()
         self._came_online: set[str] = set()
+        self._next_queue_sample = 0.0
         self._chained_callback = state.event_callback
         state.event_callback = self.on_event
 
@@ -142,7 +145,23 @@ class Camera(Polaroid):
                 super().capture()
             written = self._write()
             self._reapply_limits()
+            self._sample_queues()
             return written
+
+    def _sample_queues(self) -> None:
+        """Every QUEUE_SAMPLE_SECONDS, record the queues' depths (passive declares); never
+        raises."""
+        record = getattr(self.store, "record_queue_depths", None)
+        now = self.monotonic()
+        if record is None or self.stopping or now < self._next_queue_sample:
+            return
+        self._next_queue_sample = now + QUEUE_SAMPLE_SECONDS
+        try:
+            from minestrone.monitor.broker import queue_depths
+
+            record(events.epoch_datetime(self.clock()), queue_depths(self.app))
+        except Exception as exc:
+            logger.warning("queue depths not sampled: %s", exc)
 
     def _reapply_limits(self) -> None:
         """Send the recorded rate and time limits to the workers that came online (a worker

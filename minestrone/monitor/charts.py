@@ -16,7 +16,7 @@ from django.db.models.functions import TruncHour, TruncMinute
 from django.utils import timezone
 
 from minestrone.monitor import states
-from minestrone.monitor.models import TaskState
+from minestrone.monitor.models import QueueSample, TaskState
 
 PERCENTILES = (0.5, 0.95, 0.99)
 MAX_SERIES = 8  # task names drawn apart; the rest are summed as "other"
@@ -218,3 +218,19 @@ def runtimes_by_name(since: datetime, buckets: tuple[float, ...]) -> dict[str, l
         ]
         for row in rows
     }
+
+
+def queue_depth(window: Window, now: datetime) -> dict[str, list[int]]:
+    """{queue: [the most messages ready in each period]} from the camera's samples."""
+    periods = window.periods(now)
+    index = {period: n for n, period in enumerate(periods)}
+    series: dict[str, list[int]] = {}
+    samples = QueueSample.objects.filter(at__gte=periods[0], at__lte=now).values_list(
+        "queue", "at", "ready"
+    )
+    for queue, at, ready in samples.order_by()[:100_000]:
+        slot = index.get(_floor(at, window.step))
+        if slot is not None:
+            values = series.setdefault(queue, [0] * len(periods))
+            values[slot] = max(values[slot], ready)
+    return dict(sorted(series.items()))

@@ -164,3 +164,23 @@ class TaskLimit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class QueueSample(models.Model):
+    """A queue's depth as the camera read it from the broker: the dashboard's queue chart."""
+
+    queue = models.CharField(max_length=255)
+    at = models.DateTimeField()
+    ready = models.BigIntegerField()
+    consumers = models.IntegerField()
+
+    class Meta:
+        """Oldest first, by time (the chart's range and the cleanup)."""
+
+        verbose_name = "queue sample"
+        verbose_name_plural = "queue samples"
+        ordering = ["at"]
+        indexes = [models.Index(fields=["at"], name="monitor_queue_sample_at")]
+
+    def __str__(self) -> str:
+        return f"{self.queue} {self.ready} ready at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -5,16 +5,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 
 from minestrone.monitor.conf import days, setting
 from minestrone.monitor.errors import StoreUnavailable
-from minestrone.monitor.models import TaskEvent, TaskLimit, TaskState, WorkerState
+from minestrone.monitor.models import (
+    QueueSample,
+    TaskEvent,
+    TaskLimit,
+    TaskState,
+    WorkerState,
+)
 from minestrone.monitor.snapshot import Snapshot
 
 logger = logging.getLogger(__name__)
+# The dashboard shows a day at most.
+QUEUE_SAMPLES_KEPT = timedelta(days=2)
 # Events are kept as long as the longest-kept task.
 EXPIRY_SETTINGS = ("EXPIRE_SUCCESS_DAYS", "EXPIRE_ERROR_DAYS", "EXPIRE_UNFINISHED_DAYS")
 
@@ -57,6 +65,19 @@ class DatabaseStore:
             self._record_events(snapshot)
             self._record(TaskState.objects.record, list(snapshot.tasks.values()), "task_id")
             self._record(WorkerState.objects.record, list(snapshot.workers.values()), "hostname")
+        except (OperationalError, InterfaceError) as exc:
+            _forget_connections()
+            raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
+
+    def record_queue_depths(self, at: datetime, depths) -> None:
+        """Keep one sample of each queue's depth (for the dashboard's chart)."""
+        rows = [
+            QueueSample(queue=d.name, at=at, ready=d.ready, consumers=d.consumers)
+            for d in depths
+            if not d.missing
+        ]
+        try:
+            QueueSample.objects.bulk_create(rows)
         except (OperationalError, InterfaceError) as exc:
             _forget_connections()
             raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
@@ -110,6 +131,7 @@ class DatabaseStore:
                 between_batches=between_batches,
             )
             workers = WorkerState.objects.purge_offline(now, days("PURGE_OFFLINE_WORKERS_DAYS"))
+            QueueSample.objects.filter(at__lt=now - QUEUE_SAMPLES_KEPT).delete()
             kept = [days(name) for name in EXPIRY_SETTINGS]
             if None not in kept:
                 TaskEvent.objects.expire(

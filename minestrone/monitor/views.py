@@ -65,6 +65,9 @@ def dashboard_view(request) -> HttpResponse:
         "by_worker": svg.stacked_bars(
             charts.worker_throughput(window, now), periods, label="finished per worker"
         ),
+        "by_queue": svg.stacked_bars(
+            charts.queue_depth(window, now), periods, label="messages ready per queue"
+        ),
         "runtimes": charts.runtime_percentiles(window, now),
         "failures": charts.recent_failures(window, now),
     }

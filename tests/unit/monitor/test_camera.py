@@ -505,3 +505,40 @@ def test_a_failing_reapply_never_stops_the_camera(make_camera, caplog):
     feed(camera, ev.worker("online"))
     assert camera.capture() is True
     assert "not applied again to w1@host" in caplog.text
+
+
+class SamplingStore(FakeStore):
+    def __init__(self):
+        super().__init__()
+        self.samples = []
+
+    def record_queue_depths(self, at, depths):
+        self.samples.append((at, [(d.name, d.ready, d.consumers) for d in depths]))
+
+
+def test_queue_depths_are_sampled_every_interval(make_camera):
+    from minestrone.monitor.camera import QUEUE_SAMPLE_SECONDS
+
+    now = [100.0]
+    store = SamplingStore()
+    camera = make_camera(store=store, monotonic=lambda: now[0])
+    camera.capture()
+    camera.capture()  # too soon for a second sample
+    now[0] += QUEUE_SAMPLE_SECONDS
+    camera.capture()
+    assert len(store.samples) == 2
+    # the app's queue `default`, read from kombu's in-memory broker
+    assert [name for name, _, _ in store.samples[0][1]] in (["default"], [])
+
+
+def test_a_failing_queue_sample_never_stops_the_camera(make_camera, caplog, monkeypatch):
+    from minestrone.monitor import broker
+
+    def down(app, extra_names=()):
+        raise broker.BrokerUnreachable("refused")
+
+    monkeypatch.setattr(broker, "queue_depths", down)
+    camera = make_camera(store=SamplingStore())
+    feed(camera, ev.received(at=1))
+    assert camera.capture() is True
+    assert "queue depths not sampled: refused" in caplog.text

@@ -145,7 +145,20 @@ def test_the_dashboard_is_staff_only_and_draws_its_charts(client, admin_client):
     )
     assert client.get("/monitor/").status_code == 302
     page = admin_client.get("/monitor/?window=day").content.decode()
-    assert page.count('<figure class="chart">') == 3
+    assert page.count('<figure class="chart">') == 4
     assert 'id="failures"' in page and "app.x" in page
     fragment = admin_client.get("/monitor/", headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in fragment and 'id="dashboard"' in fragment
+
+
+def test_queue_depth_keeps_the_most_ready_per_period():
+    from minestrone.monitor.models import QueueSample
+
+    for seconds, ready in ((0, 3), (15, 9), (30, 4), (90, 1)):
+        at = NOW - timedelta(seconds=seconds)
+        QueueSample.objects.create(queue="default", at=at, ready=ready, consumers=1)
+    QueueSample.objects.create(queue="old", at=NOW - timedelta(hours=2), ready=5, consumers=0)
+    series = charts.queue_depth(HOUR, NOW)
+    assert list(series) == ["default"]
+    assert series["default"][-1] == 9  # 12:30:30, :15 and :00 are in the last minute
+    assert series["default"][-2] == 1

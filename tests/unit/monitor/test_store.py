@@ -145,3 +145,20 @@ def test_cleanup_deletes_events_older_than_the_longest_kept_task(settings):
         )
     DatabaseStore().cleanup(now)
     assert sorted(TaskEvent.objects.values_list("task_id", flat=True)) == ["t1", "t4"]
+
+
+def test_queue_samples_are_written_and_expire_after_two_days():
+    from datetime import timedelta
+
+    from minestrone.monitor.broker import QueueDepth
+    from minestrone.monitor.models import QueueSample
+
+    now = datetime(2024, 1, 10, tzinfo=UTC)
+    store = DatabaseStore()
+    store.record_queue_depths(now - timedelta(days=3), [QueueDepth("default", 1, 1)])
+    store.record_queue_depths(
+        now, [QueueDepth("default", 7, 2), QueueDepth("gone", None, None, True)]
+    )
+    assert QueueSample.objects.count() == 3 - 1  # the missing queue is not sampled
+    store.cleanup(now)
+    assert list(QueueSample.objects.values_list("ready", flat=True)) == [7]
