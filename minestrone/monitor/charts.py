@@ -61,6 +61,35 @@ def in_window(window: Window, now: datetime) -> QuerySet:
     return TaskState.objects.filter(tstamp__gte=window.start(now), tstamp__lte=now, hidden=False)
 
 
+def period_counts(window: Window, now: datetime) -> dict[str, dict[str, list[int]]]:
+    """Tasks per period by state, by name, and finished per worker, in one scan of the
+    window: {"state": series, "name": series, "worker": series}."""
+    trunc = TruncMinute if window.step < timedelta(hours=1) else TruncHour
+    rows = (
+        in_window(window, now)
+        .annotate(period=trunc("tstamp"))
+        .values_list("period", "state", "name", "worker")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    periods = window.periods(now)
+    index = {period: n for n, period in enumerate(periods)}
+    found: dict[str, dict[str, list[int]]] = {"state": {}, "name": {}, "worker": {}}
+
+    def add(kind: str, key: str, slot: int, n: int) -> None:
+        found[kind].setdefault(key, [0] * len(periods))[slot] += n
+
+    for period, state, name, worker, n in rows:
+        slot = index.get(period)
+        if slot is None:
+            continue
+        add("state", state, slot, n)
+        add("name", name or "unknown", slot, n)
+        if worker and state in states.FINISHED_STATES:
+            add("worker", worker, slot, n)
+    return {kind: _fold_small(series) for kind, series in found.items()}
+
+
 def per_period(window: Window, now: datetime, column: str) -> dict[str, list[int]]:
     """{value of column: [count per period]}: tasks per minute (or hour) by state or name;
     names beyond MAX_SERIES are summed as "other"."""

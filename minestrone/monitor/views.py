@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -46,32 +47,38 @@ def metrics_view(request) -> HttpResponse:
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
 
 
-@staff_member_required
-def dashboard_view(request) -> HttpResponse:
-    """Tasks per period by state and by name, runtime percentiles, failures and throughput
-    per worker, for the last hour or day."""
-    window = charts.WINDOWS.get(request.GET.get("window", "hour"), charts.WINDOWS["hour"])
-    now = timezone.now()
+# However many dashboards poll, each process computes a window's charts at most once per:
+DASHBOARD_CACHE_SECONDS = {"hour": 5, "day": 60}
+
+
+def dashboard_context(window: charts.Window, now) -> dict:
+    """The dashboard's charts and tables for the window ending now."""
     periods = window.periods(now)
-    context = {
-        "window": window,
-        "windows": list(charts.WINDOWS),
-        "by_state": svg.stacked_bars(
-            charts.per_period(window, now, "state"), periods, STATE_FILL, "tasks by state"
-        ),
-        "by_name": svg.stacked_bars(
-            charts.per_period(window, now, "name"), periods, label="tasks by name"
-        ),
-        "by_worker": svg.stacked_bars(
-            charts.worker_throughput(window, now), periods, label="finished per worker"
-        ),
+    counts = charts.period_counts(window, now)
+    return {
+        "computed": now,
+        "by_state": svg.stacked_bars(counts["state"], periods, STATE_FILL, "tasks by state"),
+        "by_name": svg.stacked_bars(counts["name"], periods, label="tasks by name"),
+        "by_worker": svg.stacked_bars(counts["worker"], periods, label="finished per worker"),
         "by_queue": svg.stacked_bars(
             charts.queue_depth(window, now), periods, label="messages ready per queue"
         ),
         "runtimes": charts.runtime_percentiles(window, now),
         "failures": charts.recent_failures(window, now),
     }
-    template = (
-        "monitor/_dashboard.html" if getattr(request, "htmx", False) else ("monitor/dashboard.html")
-    )
+
+
+@staff_member_required
+def dashboard_view(request) -> HttpResponse:
+    """Tasks per period by state and by name, runtime percentiles, failures and throughput
+    per worker, for the last hour or day."""
+    window = charts.WINDOWS.get(request.GET.get("window", "hour"), charts.WINDOWS["hour"])
+    key = f"minestrone.monitor.dashboard.{window.name}"
+    context = cache.get(key)
+    if context is None:
+        context = dashboard_context(window, timezone.now())
+        cache.set(key, context, DASHBOARD_CACHE_SECONDS[window.name])
+    context = {**context, "windows": list(charts.WINDOWS), "window": window}
+    htmx = getattr(request, "htmx", False)
+    template = "monitor/_dashboard.html" if htmx else "monitor/dashboard.html"
     return render(request, template, context)

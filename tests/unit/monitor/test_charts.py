@@ -12,6 +12,14 @@ from minestrone.monitor.states import progress
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 NOW = datetime(2026, 11, 29, 12, 30, 30, tzinfo=UTC)
 HOUR = charts.WINDOWS["hour"]
 
@@ -162,3 +170,25 @@ def test_queue_depth_keeps_the_most_ready_per_period():
     assert list(series) == ["default"]
     assert series["default"][-1] == 9  # 12:30:30, :15 and :00 are in the last minute
     assert series["default"][-2] == 1
+
+
+def test_polling_dashboards_share_one_computation_per_interval(admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin_client.get("/monitor/")
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(5):
+            admin_client.get("/monitor/", headers={"HX-Request": "true"})
+    assert not [q for q in queries.captured_queries if "monitor_taskstate" in q["sql"]]
+
+
+def test_one_scan_gives_the_same_series_as_the_separate_queries():
+    task("a", "SUCCESS", 0, runtime=1.0)
+    task("b", "FAILURE", 5, worker="w2")
+    task("c", "STARTED", 5, name="app.mul")
+    task("d", "SUCCESS", 59, name=None, worker=None)
+    counts = charts.period_counts(HOUR, NOW)
+    assert counts["state"] == charts.per_period(HOUR, NOW, "state")
+    assert counts["name"] == charts.per_period(HOUR, NOW, "name")
+    assert counts["worker"] == charts.worker_throughput(HOUR, NOW)
