@@ -5,6 +5,7 @@ a reload; no page scrolls sideways at 390 or 1280 px."""
 from __future__ import annotations
 
 import pytest
+from django.db import connections
 from django.test import Client
 
 from minestrone.monitor.models import TaskState, WorkerState
@@ -27,6 +28,10 @@ def browser(monkeypatch):
         chromium = launch(playwright)
         yield chromium
         chromium.close()
+        # ORM calls made while Playwright's loop runs get connections of their own (Django's
+        # connections are context-local under a running loop): close them here, or they
+        # outlive the test database.
+        connections.close_all()
 
 
 @pytest.fixture
@@ -87,6 +92,24 @@ def test_jobs_queued_in_the_form_show_queued_then_running_then_done_without_relo
         )
         assert page.evaluate("() => window.__notReloaded") is True
         shot(page, "active-done-1280")
+        # a hidden tab stops polling; shown again, it refreshes at once
+        page.evaluate(
+            "() => { Object.defineProperty(document, 'visibilityState', "
+            "{value: 'hidden', configurable: true});"
+            " document.dispatchEvent(new Event('visibilitychange')); }"
+        )
+        page.wait_for_timeout(500)  # a poll already on its way lands
+        polls = []
+        page.on("request", lambda req: polls.append(req.url) if "/active/" in req.url else None)
+        page.wait_for_timeout(5000)
+        assert polls == []
+        page.evaluate(
+            "() => { Object.defineProperty(document, 'visibilityState', "
+            "{value: 'visible', configurable: true});"
+            " document.dispatchEvent(new Event('visibilitychange')); }"
+        )
+        page.wait_for_timeout(1000)
+        assert polls, "no refresh when the tab became visible again"
     except Exception:
         shot(page, f"FAILED-{request.node.name}")
         raise
