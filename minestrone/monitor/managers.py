@@ -15,7 +15,23 @@ from minestrone.monitor.upsert import upsert
 BetweenBatches = Callable[[], bool] | None
 
 
-class TaskStateQuerySet(models.QuerySet):
+class BatchDeletingQuerySet(models.QuerySet):
+    """A queryset whose rows can be deleted a bounded batch at a time."""
+
+    def delete_in_batches(self, batch_size: int, between_batches: BetweenBatches = None) -> int:
+        """Delete these rows batch_size at a time; stop early when between_batches() is False."""
+        total = 0
+        while True:
+            keys = self.order_by().values("pk")[:batch_size]
+            deleted, _ = self.model._base_manager.filter(pk__in=keys).delete()
+            total += deleted
+            if deleted < batch_size:
+                return total
+            if between_batches is not None and between_batches() is False:
+                return total
+
+
+class TaskStateQuerySet(BatchDeletingQuerySet):
     """Queries on recorded tasks."""
 
     def record(self, rows: Iterable[dict]) -> int:
@@ -53,18 +69,6 @@ class TaskStateQuerySet(models.QuerySet):
                 deleted += old.delete_in_batches(batch_size, between_batches)
         return deleted
 
-    def delete_in_batches(self, batch_size: int, between_batches: BetweenBatches = None) -> int:
-        """Delete these rows batch_size at a time; stop early when between_batches() is False."""
-        total = 0
-        while True:
-            keys = self.order_by().values("pk")[:batch_size]
-            deleted, _ = self.model._base_manager.filter(pk__in=keys).delete()
-            total += deleted
-            if deleted < batch_size:
-                return total
-            if between_batches is not None and between_batches() is False:
-                return total
-
     def distinct_values(self, column: str, limit: int = 200) -> list[str]:
         """The first `limit` distinct non-null values of an indexed column, in the whole table.
 
@@ -88,7 +92,7 @@ class TaskStateQuerySet(models.QuerySet):
             return [value for (value,) in cursor.fetchall()]
 
 
-class TaskEventQuerySet(models.QuerySet):
+class TaskEventQuerySet(BatchDeletingQuerySet):
     """Queries on the tasks' timelines."""
 
     def record(self, rows: Iterable[dict], batch_size: int = 500) -> int:
@@ -116,9 +120,7 @@ class TaskEventQuerySet(models.QuerySet):
         self, before: datetime, batch_size: int, between_batches: BetweenBatches = None
     ) -> int:
         """Delete the events older than `before`, in batches, through the time index."""
-        return TaskStateQuerySet.delete_in_batches(
-            self.filter(timestamp__lt=before), batch_size, between_batches
-        )
+        return self.filter(timestamp__lt=before).delete_in_batches(batch_size, between_batches)
 
 
 class TaskLimitQuerySet(models.QuerySet):
