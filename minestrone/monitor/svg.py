@@ -49,6 +49,13 @@ def stacked_bars(
         '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>',
         rects,
     )
+    if not rects:
+        bars = format_html(
+            '<text x="{}" y="{}" text-anchor="middle" class="empty">{}</text>',
+            WIDTH / 2,
+            HEIGHT / 2,
+            "nothing in this window" if not series else "all zero in this window",
+        )
     first = periods[0].strftime("%H:%M") if periods else ""
     last = periods[-1].strftime("%H:%M") if periods else ""
     legend = format_html_join(

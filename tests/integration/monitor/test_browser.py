@@ -49,8 +49,8 @@ def logged_in(site, admin_user):
     return [{"name": "sessionid", "value": cookie.value, "url": site.url}]
 
 
-def new_page(browser, width, cookies):
-    context = browser.new_context(viewport={"width": width, "height": 900})
+def new_page(browser, width, cookies, scheme="light"):
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
     context.add_cookies(cookies)
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -150,6 +150,13 @@ def test_no_page_scrolls_sideways_at_390_and_1280_px(
                 too_wide[f"{name} at {width}px"] = scroll
                 shot(page, f"FAILED-{name}-{width}")
     assert not too_wide, f"pages wider than the window: {too_wide}"
+    # dark mode is respected: our pages switch their background with the admin's
+    dark = new_page(browser, 1280, logged_in, scheme="dark")
+    for name in ("active", "dashboard", "tasks"):
+        dark.goto(site.url + pages[name])
+        shot(dark, f"{name}-1280-dark")
+        background = dark.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert background in ("rgb(18, 18, 18)", "rgb(18, 18, 18, 1)"), (name, background)
     # the dashboard's charts are drawn with the tasks just run
     page.goto(site.url + "/monitor/")
     bars = page.locator("figure.chart svg rect")

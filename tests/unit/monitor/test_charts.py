@@ -192,3 +192,9 @@ def test_one_scan_gives_the_same_series_as_the_separate_queries():
     assert counts["state"] == charts.per_period(HOUR, NOW, "state")
     assert counts["name"] == charts.per_period(HOUR, NOW, "name")
     assert counts["worker"] == charts.worker_throughput(HOUR, NOW)
+
+
+def test_an_empty_chart_says_so():
+    periods = HOUR.periods(NOW)[-3:]
+    assert "nothing in this window" in svg.stacked_bars({}, periods)
+    assert "all zero in this window" in svg.stacked_bars({"default": [0, 0, 0]}, periods)
