@@ -25,7 +25,7 @@ from minestrone.monitor.filters import (
 )
 from minestrone.monitor.forms import RateLimitForm
 from minestrone.monitor.managers import DateProbingQuerySet
-from minestrone.monitor.models import TaskEvent, TaskState, WorkerState
+from minestrone.monitor.models import TaskEvent, TaskLimit, TaskState, WorkerState
 from minestrone.monitor.notice import idle_notice
 from minestrone.monitor.paginator import CappedPaginator
 
@@ -350,11 +350,15 @@ class TaskStateAdmin(MonitorAdmin):
             rate = form.cleaned_data["rate"]
             control = self.control_factory()
             for name in names:
-                self._send(
+                outcome = self._send(
                     request,
                     f"Rate limit {rate} for {name}",
                     lambda name=name: control.rate_limit(name, rate),
                 )
+                if outcome is not None and not outcome.failed:
+                    TaskLimit.objects.set_rate(
+                        name, rate, request.user.get_username(), timezone.now()
+                    )
             return None
         context = {
             **self.admin_site.each_context(request),

@@ -355,6 +355,13 @@ def test_rate_limit_asks_for_a_rate_then_sends_it_once_per_name(admin_client, co
         "Rate limit 10/m for app.add: w1@host: done.",
         "Rate limit 10/m for app.mul: w1@host: done.",
     ]
+    # recorded, to be applied again to workers that restart
+    from minestrone.monitor.models import TaskLimit
+
+    assert dict(TaskLimit.objects.values_list("name", "rate_limit")) == {
+        "app.add": "10/m",
+        "app.mul": "10/m",
+    }
 
 
 @pytest.mark.parametrize("rate", ["fast", "10/d", "-1/m", "", "10 / m"])
