@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_htmx",  # the live pages: request.htmx, and htmx itself as a static file
     "minestrone.deployment",
     "minestrone.soup",
     "minestrone.monitor",
@@ -38,6 +39,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "minestrone.urls"
@@ -116,7 +118,9 @@ CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
 
 # Results are ignored, as in the tutorial; the monitor records outcomes from events instead.
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_RESULT_BACKEND = None
+# No results are stored; this backend only answers "unknown" when a revoke asks for a state,
+# where Celery's disabled backend makes the worker warn "No result backend is configured".
+CELERY_RESULT_BACKEND = "minestrone.monitor.backend:NoResultBackend"
 
 # Events for the monitor: workers send them (the `-E` switch, on by default here too) and
 # clients send task-sent events, which carry name, arguments, exchange and routing key.

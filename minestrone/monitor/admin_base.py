@@ -4,9 +4,12 @@ replies."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils.text import capfirst
 
 from minestrone.monitor.conf import setting
 from minestrone.monitor.control import ControlUnavailable, Outcome, RemoteControl
+
+LIVE_RESULTS_TEMPLATE = "admin/monitor/live_results.html"
 
 
 def remote_control() -> RemoteControl:
@@ -38,6 +41,19 @@ class MonitorAdmin(admin.ModelAdmin):
             return False
         return super().has_change_permission(request)
 
+    def changelist_view(self, request, extra_context=None):
+        """The list titled "Tasks" or "Workers" (nothing here is changed by hand); when htmx
+        polls it, the rows alone (one page of them, as bounded as the page)."""
+        title = capfirst(self.model._meta.verbose_name_plural)
+        response = super().changelist_view(request, {"title": title, **(extra_context or {})})
+        if (
+            getattr(request, "htmx", False)
+            and request.method == "GET"
+            and hasattr(response, "template_name")
+        ):
+            response.template_name = LIVE_RESULTS_TEMPLATE
+        return response
+
     def _send(self, request, what: str, command) -> Outcome | None:
         """Run a remote-control command and report its outcome to the user."""
         try:
@@ -49,6 +65,8 @@ class MonitorAdmin(admin.ModelAdmin):
             return None
         if outcome.failed:
             level = messages.ERROR
+        elif outcome.changed_nothing:
+            level = messages.WARNING
         elif outcome.answered or outcome.waited is None:
             level = messages.SUCCESS
         else:

@@ -8,23 +8,30 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from minestrone.monitor import display
+from minestrone.monitor import display, task_page
 from minestrone.monitor.admin_base import MonitorAdmin
 from minestrone.monitor.conf import setting
-from minestrone.monitor.filters import NameFilter, RoutingKeyFilter, WorkerFilter
+from minestrone.monitor.filters import (
+    NameFilter,
+    RoutingKeyFilter,
+    RoutingKeyPrefixFilter,
+    WorkerFilter,
+)
 from minestrone.monitor.forms import RateLimitForm
 from minestrone.monitor.managers import DateProbingQuerySet
-from minestrone.monitor.models import TaskState, WorkerState
+from minestrone.monitor.models import TaskEvent, TaskLimit, TaskState, WorkerState
 from minestrone.monitor.notice import idle_notice
 from minestrone.monitor.paginator import CappedPaginator
 
 # The most tasks one action sends to the workers (a revoke carries every id).
 MAX_ACTION_TASKS = 10_000
+ROUTING_PREFIX = re.compile(r"[A-Za-z0-9_.-]+\*")
 TASK_ID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
@@ -32,28 +39,31 @@ TASK_ID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 class TaskStateAdmin(MonitorAdmin):
     """The tasks, newest event first."""
 
+    # Each value on one line, cut to its column (in full on hover and on the task's page):
+    # the list fits a 1280 px laptop, and a 390 px phone without the narrow-hidden columns.
     list_display = (
-        "task_id",
+        "task_link",
         "colored_state",
-        "name",
+        "short_name",
         "short_args",
-        "short_kwargs",
-        "routing_key",
-        "eta",
+        "short_routing_key",
         "when",
         "runtime_seconds",
-        "worker",
+        "short_worker",
     )
+    list_display_links = ("task_link",)
     list_filter = (
         "state",
         NameFilter,
         WorkerFilter,
         RoutingKeyFilter,
+        RoutingKeyPrefixFilter,
         ("tstamp", admin.DateFieldListFilter),
     )
-    search_fields = ("task_id", "name", "args", "kwargs", "worker")
+    search_fields = ("task_id", "name", "routing_key", "args", "kwargs", "worker")
     search_help_text = (
-        "A task id finds its task at once. Other words are looked for in the id, name, "
+        "A task id finds its task at once; a routing key ending in * (tasks.reports.*) finds "
+        "the keys it starts. Other words are looked for in the id, name, routing key, "
         "arguments and worker of every task: slow on a big table, where the filters are faster."
     )
     date_hierarchy = "tstamp"
@@ -63,7 +73,13 @@ class TaskStateAdmin(MonitorAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facet counts read the whole table
     # Only columns an index orders (the primary key, the event time): no full-table sort.
-    sortable_by = ("task_id", "when")
+    sortable_by = ("task_link", "when")
+
+    class Media:
+        """The monitor's list and page layout (one line per row, narrow screens)."""
+
+        css = {"all": ("monitor/admin.css",)}
+
     actions = ("revoke_tasks", "terminate_tasks", "kill_tasks", "rate_limit_tasks")
     fieldsets = (
         (
@@ -73,39 +89,42 @@ class TaskStateAdmin(MonitorAdmin):
                     "task_id",
                     "name",
                     "colored_state",
-                    "when",
-                    "worker",
+                    "how_it_ended",
+                    "worker_link",
                     "retries",
                     "runtime_seconds",
                 )
             },
         ),
-        ("Call", {"fields": ("args_text", "kwargs_text", "eta", "expires")}),
-        ("Routing", {"fields": ("exchange", "routing_key", "queue")}),
-        ("Times", {"fields": ("sent", "received", "started", "finished")}),
+        ("Times", {"fields": ("sent_at", "received_at", "started_at", "finished_at", "durations")}),
+        ("Call", {"fields": ("args_text", "kwargs_text", "eta_at", "expires_at")}),
+        ("Routing", {"fields": ("exchange", "routing_key_link", "queue")}),
         ("Outcome", {"fields": ("result_text", "traceback_text")}),
+        ("Timeline", {"fields": ("timeline",)}),
     )
     readonly_fields = (
         "task_id",
         "name",
         "colored_state",
-        "when",
-        "worker",
+        "how_it_ended",
+        "worker_link",
         "retries",
         "runtime_seconds",
+        "sent_at",
+        "received_at",
+        "started_at",
+        "finished_at",
+        "durations",
         "args_text",
         "kwargs_text",
-        "eta",
-        "expires",
+        "eta_at",
+        "expires_at",
         "exchange",
-        "routing_key",
+        "routing_key_link",
         "queue",
-        "sent",
-        "received",
-        "started",
-        "finished",
         "result_text",
         "traceback_text",
+        "timeline",
     )
 
     def get_queryset(self, request) -> DateProbingQuerySet:
@@ -119,7 +138,29 @@ class TaskStateAdmin(MonitorAdmin):
         term = search_term.strip()
         if TASK_ID.fullmatch(term):
             return queryset.filter(pk=term), False
+        if ROUTING_PREFIX.fullmatch(term):
+            return queryset.filter(routing_key__startswith=term[:-1]), False
         return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="task", ordering="task_id")
+    def task_link(self, obj: TaskState) -> SafeString:
+        """The task id's start (the whole id on hover), linking to the task's page."""
+        return display.short_id(obj.task_id)
+
+    @admin.display(description="name")
+    def short_name(self, obj: TaskState) -> SafeString | str:
+        """The task's name on one line."""
+        return display.truncated(obj.name, "monitor-trunc monitor-trunc-start")
+
+    @admin.display(description="routing key")
+    def short_routing_key(self, obj: TaskState) -> SafeString | str:
+        """The routing key on one line."""
+        return display.truncated(obj.routing_key)
+
+    @admin.display(description="worker")
+    def short_worker(self, obj: TaskState) -> SafeString | str:
+        """The worker on one line."""
+        return display.truncated(obj.worker)
 
     @admin.display(description="state", ordering="state")
     def colored_state(self, obj: TaskState) -> SafeString:
@@ -127,9 +168,9 @@ class TaskStateAdmin(MonitorAdmin):
         return display.state_badge(obj.state)
 
     @admin.display(description="arguments")
-    def short_args(self, obj: TaskState) -> str:
-        """The positional arguments, shortened."""
-        return display.shorten(obj.args)
+    def short_args(self, obj: TaskState) -> SafeString | str:
+        """The positional arguments, shortened, on one line."""
+        return display.truncated(display.shorten(obj.args))
 
     @admin.display(description="keyword arguments")
     def short_kwargs(self, obj: TaskState) -> str:
@@ -166,6 +207,68 @@ class TaskStateAdmin(MonitorAdmin):
         """The traceback in monospace."""
         return display.monospace(obj.traceback)
 
+    @admin.display(description="sent")
+    def sent_at(self, obj: TaskState) -> SafeString | str:
+        """When the client sent the task."""
+        return display.timestamp(obj.sent)
+
+    @admin.display(description="received")
+    def received_at(self, obj: TaskState) -> SafeString | str:
+        """When a worker received it, and how long after it was sent."""
+        return display.timestamp(obj.received, since=obj.sent)
+
+    @admin.display(description="started")
+    def started_at(self, obj: TaskState) -> SafeString | str:
+        """When it started, and how long after it was received."""
+        return display.timestamp(obj.started, since=obj.received or obj.sent)
+
+    @admin.display(description="finished")
+    def finished_at(self, obj: TaskState) -> SafeString | str:
+        """When it finished, and how long after it started."""
+        return display.timestamp(obj.finished, since=obj.started or obj.received or obj.sent)
+
+    @admin.display(description="ETA")
+    def eta_at(self, obj: TaskState) -> SafeString | str:
+        """The time it was due to run."""
+        return display.timestamp(obj.eta)
+
+    @admin.display(description="expires")
+    def expires_at(self, obj: TaskState) -> SafeString | str:
+        """The time after which it is not run."""
+        return display.timestamp(obj.expires)
+
+    @admin.display(description="durations")
+    def durations(self, obj: TaskState) -> str:
+        """Queued for (sent to started) and ran for (started to finished)."""
+        return task_page.durations(obj)
+
+    @admin.display(description="how it ended")
+    def how_it_ended(self, obj: TaskState) -> str:
+        """Succeeded, failed, or revoked / terminated / killed, by whom and when."""
+        return task_page.how_it_ended(obj)
+
+    @admin.display(description="worker")
+    def worker_link(self, obj: TaskState) -> SafeString | str:
+        """The worker's page and its other tasks."""
+        return task_page.worker_links(obj)
+
+    @admin.display(description="routing key")
+    def routing_key_link(self, obj: TaskState) -> SafeString | str:
+        """The routing key, with the tasks of the same key and of its prefix."""
+        return task_page.routing_key_links(obj)
+
+    @admin.display(description="events")
+    def timeline(self, obj: TaskState) -> SafeString:
+        """The task's events, oldest first, and the actions taken on it."""
+        return task_page.timeline(obj)
+
+    def history_view(self, request, object_id, extra_context=None) -> HttpResponse:
+        """The task's own timeline (on its page), not Django's change log: tasks never change
+        through the admin."""
+        return HttpResponseRedirect(
+            reverse("admin:monitor_taskstate_change", args=[object_id]) + "#timeline"
+        )
+
     def changelist_view(self, request, extra_context=None) -> HttpResponse:
         """The list, with an explanation when no event arrived lately."""
         extra_context = {**(extra_context or {}), "monitor_notice": self.idle_notice()}
@@ -199,7 +302,13 @@ class TaskStateAdmin(MonitorAdmin):
         if ids is None:
             return
         control = self.control_factory()
-        self._send(request, f"{verb} {len(ids)} task(s)", lambda: control.revoke(ids, signal))
+        outcome = self._send(
+            request, f"{verb} {len(ids)} task(s)", lambda: control.revoke(ids, signal)
+        )
+        if outcome is not None:
+            TaskEvent.objects.record_actions(
+                ids, f"{verb.lower()} requested", request.user, timezone.now(), signal
+            )
 
     @admin.action(
         description="Revoke the selected tasks (those not started yet never run)",
@@ -241,11 +350,15 @@ class TaskStateAdmin(MonitorAdmin):
             rate = form.cleaned_data["rate"]
             control = self.control_factory()
             for name in names:
-                self._send(
+                outcome = self._send(
                     request,
                     f"Rate limit {rate} for {name}",
                     lambda name=name: control.rate_limit(name, rate),
                 )
+                if outcome is not None and not outcome.failed:
+                    TaskLimit.objects.set_rate(
+                        name, rate, request.user.get_username(), timezone.now()
+                    )
             return None
         context = {
             **self.admin_site.each_context(request),

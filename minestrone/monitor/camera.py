@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 FINAL_WRITE_DELAYS = (0.5, 1.0, 2.0, 4.0)
 FINAL_WRITE_ATTEMPTS = len(FINAL_WRITE_DELAYS) + 1
 FINAL_WRITE_DEADLINE = 8.0
+# Seconds between two reads of the queues' depths from the broker (the dashboard's chart).
+QUEUE_SAMPLE_SECONDS = 15.0
 # Seconds added to a worker's expiry for the time a snapshot takes to be written.
 WRITE_MARGIN = 1.0
 
@@ -80,6 +82,8 @@ class Camera(Polaroid):
         self._changes = Changes(zone=self.app.timezone)
         self._unwritten = Snapshot()
         self._capture_lock = threading.Lock()
+        self._came_online: set[str] = set()
+        self._next_queue_sample = 0.0
         self._chained_callback = state.event_callback
         state.event_callback = self.on_event
 
@@ -117,6 +121,7 @@ class Camera(Polaroid):
         if not self._changes:
             return
         snapshot = self._changes.snapshot(state.workers, slack=self.slack())
+        self._came_online |= self._changes.online
         self._changes = Changes(zone=self.app.timezone)
         self._unwritten.absorb(snapshot)
 
@@ -138,7 +143,45 @@ class Camera(Polaroid):
                 self.state.freeze_while(self.on_shutter, self.state)
             else:
                 super().capture()
-            return self._write()
+            written = self._write()
+            self._reapply_limits()
+            self._sample_queues()
+            return written
+
+    def _sample_queues(self) -> None:
+        """Every QUEUE_SAMPLE_SECONDS, record the queues' depths (passive declares); never
+        raises."""
+        record = getattr(self.store, "record_queue_depths", None)
+        now = self.monotonic()
+        if record is None or self.stopping or now < self._next_queue_sample:
+            return
+        self._next_queue_sample = now + QUEUE_SAMPLE_SECONDS
+        try:
+            from minestrone.monitor.broker import queue_depths
+
+            record(events.epoch_datetime(self.clock()), queue_depths(self.app))
+        except Exception as exc:
+            logger.warning("queue depths not sampled: %s", exc)
+
+    def _reapply_limits(self) -> None:
+        """Send the recorded rate and time limits to the workers that came online (a worker
+        forgets the limits set at run time when it restarts); never raises."""
+        hosts, self._came_online = sorted(self._came_online), set()
+        commands_of = getattr(self.store, "limit_commands", None)
+        if not hosts or commands_of is None:
+            return
+        try:
+            commands = commands_of()
+        except Exception:
+            logger.exception("limits not applied again to %s", ", ".join(hosts))
+            return
+        for command, args, kwargs in commands:
+            try:
+                getattr(self.app.control, command)(*args, destination=hosts, **kwargs)
+            except Exception:
+                logger.exception("%s%r not applied again to %s", command, args, ", ".join(hosts))
+            else:
+                logger.info("applied %s%r again to %s", command, args, ", ".join(hosts))
 
     def _write(self) -> bool:
         snapshot = self._unwritten

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,6 +27,9 @@ DEFAULTS = {
     "CONTROL_TIMEOUT": 1.0,
     # Minutes without any task event after which the Tasks page explains why.
     "IDLE_NOTICE_MINUTES": 10,
+    # A bearer token that lets a scraper read /monitor/metrics without a staff login; None:
+    # staff only. Read from the process environment when the settings do not set it.
+    "METRICS_TOKEN": os.environ.get("MONITOR_METRICS_TOKEN") or None,
 }
 
 

@@ -18,6 +18,13 @@ class Outcome:
 
     replies: dict[str, str] = field(default_factory=dict)
     waited: float | None = None  # seconds waited for replies; None: no reply is sent
+    # The workers whose reply says the command changed nothing there.
+    no_effect: frozenset[str] = frozenset()
+
+    @property
+    def changed_nothing(self) -> bool:
+        """True when workers answered and every one of them says nothing changed."""
+        return bool(self.replies) and set(self.replies) <= self.no_effect
 
     @property
     def answered(self) -> bool:
@@ -54,6 +61,36 @@ def _replies(answers: Sequence[dict] | None) -> dict[str, str]:
     return replies
 
 
+# Celery's replies that mean "nothing happened", and what to tell the user instead.
+NO_EFFECT = {
+    "task events already disabled": (
+        "no effect: Celery answers “already disabled” both when task events are off and when "
+        "the worker was started with -E (or worker_send_task_events), which this command "
+        "cannot switch off; to stop such a worker's task events, restart it without -E"
+    ),
+    "task events already enabled": "no change: task events were already on",
+    "terminate: tasks unknown": (
+        "nothing to stop: the task is not running on this worker (it finished, or has not "
+        "started); it is flagged as revoked, so it will not run if it is still queued"
+    ),
+}
+
+
+def explain(replies: dict[str, str]) -> tuple[dict[str, str], frozenset[str]]:
+    """Replace Celery's misleading replies with plain ones; return them and the hosts where the
+    command changed nothing."""
+    plain, no_effect = {}, set()
+    for host, reply in replies.items():
+        if reply in NO_EFFECT:
+            plain[host] = NO_EFFECT[reply]
+            no_effect.add(host)
+        elif reply.startswith("terminate: "):
+            plain[host] = "stopped " + reply.removeprefix("terminate: ")
+        else:
+            plain[host] = reply
+    return plain, frozenset(no_effect)
+
+
 class RemoteControl:
     """Send revoke, rate-limit, shutdown and event switches; collect the workers' replies."""
 
@@ -68,7 +105,8 @@ class RemoteControl:
             )
         except (OperationalError, OSError) as exc:
             raise ControlUnavailable(str(exc) or type(exc).__name__) from exc
-        return Outcome(replies=_replies(answers), waited=self.timeout)
+        replies, no_effect = explain(_replies(answers))
+        return Outcome(replies=replies, waited=self.timeout, no_effect=no_effect)
 
     def revoke(self, task_ids: list[str], signal: str | None = None) -> Outcome:
         """Revoke tasks; with a signal (SIGTERM, SIGKILL), also end them if running."""
@@ -76,9 +114,44 @@ class RemoteControl:
             return self._ask("revoke", task_ids)
         return self._ask("revoke", task_ids, terminate=True, signal=signal)
 
-    def rate_limit(self, task_name: str, rate: str) -> Outcome:
-        """Set a task's rate limit on every worker."""
-        return self._ask("rate_limit", task_name, rate)
+    def rate_limit(self, task_name: str, rate: str, hostnames=None) -> Outcome:
+        """Set a task's rate limit on every worker (or on these)."""
+        if hostnames is None:
+            return self._ask("rate_limit", task_name, rate)
+        return self._ask("rate_limit", task_name, rate, destination=hostnames)
+
+    def pool_grow(self, hostname: str, n: int) -> Outcome:
+        """Start n more pool processes."""
+        return self._ask("pool_grow", n, destination=[hostname])
+
+    def pool_shrink(self, hostname: str, n: int) -> Outcome:
+        """Stop n pool processes."""
+        return self._ask("pool_shrink", n, destination=[hostname])
+
+    def autoscale(self, hostname: str, maximum: int, minimum: int) -> Outcome:
+        """Set the autoscaler's bounds (a worker started without --autoscale refuses)."""
+        return self._ask("autoscale", maximum, minimum, destination=[hostname])
+
+    def add_consumer(self, hostname: str, queue: str, exchange: str, binding_key: str) -> Outcome:
+        """Consume from a queue, declared and bound to the topic exchange if needed."""
+        return self._ask(
+            "add_consumer",
+            queue,
+            exchange=exchange,
+            exchange_type="topic",
+            routing_key=binding_key,
+            destination=[hostname],
+        )
+
+    def cancel_consumer(self, hostname: str, queue: str) -> Outcome:
+        """Stop consuming from a queue."""
+        return self._ask("cancel_consumer", queue, destination=[hostname])
+
+    def time_limit(
+        self, task_name: str, soft: float | None, hard: float | None, hostnames=None
+    ) -> Outcome:
+        """Set a task's soft and hard time limits (seconds; None removes one)."""
+        return self._ask("time_limit", task_name, soft=soft, hard=hard, destination=hostnames)
 
     def enable_events(self, hostnames: list[str]) -> Outcome:
         """Make these workers send task events."""

@@ -49,8 +49,38 @@ def shorten(text: str | None, length: int = SHORT_LENGTH) -> str:
 
 
 def exact_time(when: datetime) -> str:
-    """A time in the current time zone, to the second, with the zone's name."""
-    return date_format(timezone.localtime(when), "Y-m-d H:i:s T")
+    """A time in the current time zone, to the millisecond, with the zone's name."""
+    local = timezone.localtime(when)
+    return f"{date_format(local, 'Y-m-d H:i:s')}.{local.microsecond // 1000:03d} {local:%Z}"
+
+
+def duration(start: datetime | None, end: datetime | None) -> str:
+    """The time from start to end, such as "0.012 s" or "3 min 4.5 s"; "" when unknown."""
+    if start is None or end is None:
+        return ""
+    total = (end - start).total_seconds()
+    sign, total = ("−", -total) if total < 0 else ("", total)
+    if total < 60:
+        return sign + seconds(total)
+    minutes, rest = divmod(total, 60)
+    if minutes < 60:
+        return f"{sign}{int(minutes)} min {rest:.1f} s"
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{sign}{hours} h {minutes} min"
+
+
+def timestamp(when: datetime | None, since: datetime | None = None) -> SafeString | str:
+    """A time to the millisecond with its zone, and how long after `since` it came."""
+    if when is None:
+        return "—"
+    # a client stamps task-sent after publishing: a worker's event may come "before" it
+    after = duration(since, when) if since is not None and when > since else ""
+    return format_html(
+        '<time datetime="{}">{}</time>{}',
+        when.isoformat(),
+        exact_time(when),
+        format_html(' <span class="monitor-after">(+{})</span>', after) if after else "",
+    )
 
 
 def natural_time(when: datetime | None) -> SafeString | str:
@@ -76,3 +106,15 @@ def monospace(text: str | None) -> SafeString | str:
         'font-family:monospace">{}</pre>',
         text,
     )
+
+
+def truncated(text: str | None, css: str = "monitor-trunc") -> SafeString | str:
+    """The text on one line, cut by the stylesheet to its column, in full on hover."""
+    if not text:
+        return ""
+    return format_html('<span class="{}" title="{}">{}</span>', css, text, text)
+
+
+def short_id(task_id: str) -> SafeString:
+    """A task id's first 8 characters, in full on hover."""
+    return format_html('<span class="monitor-id" title="{}">{}</span>', task_id, task_id[:8] + "…")

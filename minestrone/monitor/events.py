@@ -151,6 +151,60 @@ _TASK_FIELDS = (
 )
 
 
+_SIGNAL_NAMES = {9: "SIGKILL", 15: "SIGTERM", 2: "SIGINT", 1: "SIGHUP", 3: "SIGQUIT"}
+DETAIL_LENGTH = 500
+
+
+def _signal_name(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _SIGNAL_NAMES.get(value, f"signal {value}")
+    text = str(value).upper()
+    return text if text.startswith("SIG") else f"SIG{text}"
+
+
+def revocation(event: Mapping) -> str:
+    """How a task-revoked event says the task ended: revoked, terminated, killed or expired."""
+    if event.get("expired"):
+        return "expired"
+    if event.get("terminated"):
+        name = _signal_name(event.get("signum") or 15)
+        verb = "killed" if name == "SIGKILL" else "terminated"
+        return f"{verb} ({name})"
+    return "revoked"
+
+
+def _event_detail(event: Mapping) -> str | None:
+    kind = event["type"]
+    if kind == "task-sent":
+        parts = [f"routing key {event.get('routing_key')}" if event.get("routing_key") else ""]
+        if event.get("eta"):
+            parts.append(f"ETA {event['eta']}")
+    elif kind == "task-succeeded":
+        runtime = as_float(event.get("runtime"))
+        parts = [f"in {runtime:.3f} s" if runtime is not None else "", as_text(event.get("result"))]
+    elif kind in ("task-failed", "task-retried"):
+        parts = [as_text(event.get("exception"))]
+    elif kind == "task-revoked":
+        parts = [revocation(event)]
+    elif kind == "task-rejected":
+        parts = ["requeued" if event.get("requeue") else "not requeued"]
+    else:
+        parts = []
+    text = "; ".join(part for part in parts if part)
+    return text[:DETAIL_LENGTH] or None
+
+
+def observe_event(event: Mapping) -> dict:
+    """The timeline row of a checked task event: its kind, time, sender and a short detail."""
+    return {
+        "task_id": task_id(event),
+        "kind": event["type"].removeprefix("task-"),
+        "timestamp": epoch_datetime(timestamp(event)),
+        "hostname": as_text(event.get("hostname")),
+        "detail": _event_detail(event),
+    }
+
+
 def observe_task(event: Mapping, zone: tzinfo = UTC) -> dict:
     """Return the observation a checked task event makes: only the columns it knows; naive
     times are in `zone`."""
@@ -168,6 +222,8 @@ def observe_task(event: Mapping, zone: tzinfo = UTC) -> dict:
         row[time_column] = when
     if kind != "task-sent":  # a task-sent event comes from the client, not from a worker
         row["worker"] = as_text(hostname(event))
+    if kind == "task-revoked":
+        row["revocation"] = revocation(event)
     for field, column, convert in _TASK_FIELDS:
         if field in event and column not in row:
             value = _when(event[field], zone) if convert is _when else convert(event[field])

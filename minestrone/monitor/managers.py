@@ -15,7 +15,23 @@ from minestrone.monitor.upsert import upsert
 BetweenBatches = Callable[[], bool] | None
 
 
-class TaskStateQuerySet(models.QuerySet):
+class BatchDeletingQuerySet(models.QuerySet):
+    """A queryset whose rows can be deleted a bounded batch at a time."""
+
+    def delete_in_batches(self, batch_size: int, between_batches: BetweenBatches = None) -> int:
+        """Delete these rows batch_size at a time; stop early when between_batches() is False."""
+        total = 0
+        while True:
+            keys = self.order_by().values("pk")[:batch_size]
+            deleted, _ = self.model._base_manager.filter(pk__in=keys).delete()
+            total += deleted
+            if deleted < batch_size:
+                return total
+            if between_batches is not None and between_batches() is False:
+                return total
+
+
+class TaskStateQuerySet(BatchDeletingQuerySet):
     """Queries on recorded tasks."""
 
     def record(self, rows: Iterable[dict]) -> int:
@@ -53,18 +69,6 @@ class TaskStateQuerySet(models.QuerySet):
                 deleted += old.delete_in_batches(batch_size, between_batches)
         return deleted
 
-    def delete_in_batches(self, batch_size: int, between_batches: BetweenBatches = None) -> int:
-        """Delete these rows batch_size at a time; stop early when between_batches() is False."""
-        total = 0
-        while True:
-            keys = self.order_by().values("pk")[:batch_size]
-            deleted, _ = self.model._base_manager.filter(pk__in=keys).delete()
-            total += deleted
-            if deleted < batch_size:
-                return total
-            if between_batches is not None and between_batches() is False:
-                return total
-
     def distinct_values(self, column: str, limit: int = 200) -> list[str]:
         """The first `limit` distinct non-null values of an indexed column, in the whole table.
 
@@ -86,6 +90,78 @@ class TaskStateQuerySet(models.QuerySet):
         with connections[self.db].cursor() as cursor:
             cursor.execute(sql, [limit])
             return [value for (value,) in cursor.fetchall()]
+
+
+class TaskEventQuerySet(BatchDeletingQuerySet):
+    """Queries on the tasks' timelines."""
+
+    def record(self, rows: Iterable[dict], batch_size: int = 500) -> int:
+        """Insert event rows in bulk (one statement per batch, all or nothing)."""
+        objects = [self.model(**row) for row in rows]
+        self.bulk_create(objects, batch_size=batch_size)
+        return len(objects)
+
+    def record_actions(
+        self, task_ids: list[str], kind: str, user, when: datetime, signal: str | None = None
+    ) -> int:
+        """Record that `user` asked for `kind` (such as "terminate requested") on these tasks."""
+        detail = f"by {user.get_username()}" + (f" ({signal})" if signal else "")
+        rows = [
+            {"task_id": task_id, "kind": kind, "timestamp": when, "detail": detail}
+            for task_id in task_ids
+        ]
+        return self.record(rows)
+
+    def timeline(self, task_id: str, limit: int = 200) -> list:
+        """The task's first `limit` events, oldest first (the task and time index)."""
+        return list(self.filter(task_id=task_id).order_by("timestamp", "id")[:limit])
+
+    def expire(
+        self, before: datetime, batch_size: int, between_batches: BetweenBatches = None
+    ) -> int:
+        """Delete the events older than `before`, in batches, through the time index."""
+        return self.filter(timestamp__lt=before).delete_in_batches(batch_size, between_batches)
+
+
+class TaskLimitQuerySet(models.QuerySet):
+    """The limits set from the monitor, by task name."""
+
+    def set_rate(self, name: str, rate: str, who: str, when: datetime) -> None:
+        """Record a rate limit ("0" removes it)."""
+        rate_limit = None if rate in ("0", "") else rate
+        self.update_or_create(
+            name=name, defaults={"rate_limit": rate_limit, "changed": when, "changed_by": who}
+        )
+
+    def set_time(
+        self, name: str, soft: float | None, hard: float | None, who: str, when: datetime
+    ) -> None:
+        """Record soft and hard time limits (None: no limit)."""
+        self.update_or_create(
+            name=name,
+            defaults={
+                "soft_time_limit": soft,
+                "time_limit": hard,
+                "changed": when,
+                "changed_by": who,
+            },
+        )
+
+    def commands(self) -> list[tuple[str, tuple, dict]]:
+        """The remote-control commands that apply every recorded limit again."""
+        found = []
+        for limit in self.order_by("name"):
+            if limit.rate_limit:
+                found.append(("rate_limit", (limit.name, limit.rate_limit), {}))
+            if limit.soft_time_limit is not None or limit.time_limit is not None:
+                found.append(
+                    (
+                        "time_limit",
+                        (limit.name,),
+                        {"soft": limit.soft_time_limit, "hard": limit.time_limit},
+                    )
+                )
+        return found
 
 
 MAX_PROBES = 400

@@ -92,6 +92,7 @@ TASK_RULES = Rules(
         "traceback": OUTCOME,
         "runtime": OUTCOME,
         "worker": WINNER,
+        "revocation": WINNER,
         "retries": LATEST,
         "sent": LATEST,
         "received": LATEST,

@@ -10,6 +10,8 @@ from django.utils import timezone
 from minestrone.monitor import states
 from minestrone.monitor.managers import (
     DateProbingQuerySet,
+    TaskEventQuerySet,
+    TaskLimitQuerySet,
     TaskStateQuerySet,
     WorkerStateQuerySet,
 )
@@ -43,6 +45,13 @@ class TaskState(models.Model):
     received = models.DateTimeField(null=True, blank=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    revocation = models.CharField(
+        "how it was revoked",
+        max_length=64,
+        null=True,
+        blank=True,
+        help_text="revoked, terminated (SIGTERM), killed (SIGKILL) or expired.",
+    )
 
     objects = TaskStateQuerySet.as_manager()
     admin_objects = DateProbingQuerySet.as_manager()  # the admin's list (see its datetimes())
@@ -104,3 +113,74 @@ class WorkerState(models.Model):
     def status(self) -> str:
         """ONLINE or OFFLINE, as of now."""
         return "ONLINE" if self.is_online() else "OFFLINE"
+
+
+class TaskEvent(models.Model):
+    """One event of a task (sent, received, started, retried, succeeded…), or an action taken
+    on it from the admin (such as a revoke, with who asked): the task page's timeline."""
+
+    task_id = models.CharField("task id", max_length=255)
+    kind = models.CharField(max_length=64)
+    timestamp = models.DateTimeField()
+    hostname = models.CharField(max_length=255, null=True, blank=True)
+    detail = models.TextField(null=True, blank=True)
+
+    objects = TaskEventQuerySet.as_manager()
+
+    class Meta:
+        """Oldest first: a timeline."""
+
+        verbose_name = "task event"
+        verbose_name_plural = "task events"
+        ordering = ["timestamp", "id"]
+        indexes = [
+            models.Index(fields=["task_id", "timestamp"], name="monitor_event_task_time"),
+            models.Index(fields=["timestamp"], name="monitor_event_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.task_id} {self.timestamp:%Y-%m-%d %H:%M:%S.%f}"
+
+
+class TaskLimit(models.Model):
+    """The rate and time limits set on a task name from the monitor: workers forget them when
+    they restart, so the camera applies them again to every worker that comes online."""
+
+    name = models.CharField("task name", max_length=255, unique=True)
+    rate_limit = models.CharField(max_length=32, null=True, blank=True)
+    soft_time_limit = models.FloatField(null=True, blank=True, help_text="Seconds.")
+    time_limit = models.FloatField(null=True, blank=True, help_text="Seconds.")
+    changed = models.DateTimeField()
+    changed_by = models.CharField(max_length=150, blank=True, default="")
+
+    objects = TaskLimitQuerySet.as_manager()
+
+    class Meta:
+        """By task name."""
+
+        verbose_name = "task limit"
+        verbose_name_plural = "task limits"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueSample(models.Model):
+    """A queue's depth as the camera read it from the broker: the dashboard's queue chart."""
+
+    queue = models.CharField(max_length=255)
+    at = models.DateTimeField()
+    ready = models.BigIntegerField()
+    consumers = models.IntegerField()
+
+    class Meta:
+        """Oldest first, by time (the chart's range and the cleanup)."""
+
+        verbose_name = "queue sample"
+        verbose_name_plural = "queue samples"
+        ordering = ["at"]
+        indexes = [models.Index(fields=["at"], name="monitor_queue_sample_at")]
+
+    def __str__(self) -> str:
+        return f"{self.queue} {self.ready} ready at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 
 _DEFAULT_HEARTBEAT_INTERVAL = 2.0
 _MAX_HEARTBEAT_INTERVAL = 3600.0
+# Events kept per task when unwritten snapshots are trimmed during a database outage.
+EVENTS_PER_TASK = 8
 
 
 @dataclass
@@ -25,9 +27,10 @@ class Snapshot:
 
     tasks: dict[str, dict] = field(default_factory=dict)
     workers: dict[str, dict] = field(default_factory=dict)
+    events: list[dict] = field(default_factory=list)  # the tasks' timelines, in arrival order
 
     def __bool__(self) -> bool:
-        return bool(self.tasks or self.workers)
+        return bool(self.tasks or self.workers or self.events)
 
     def trim(self, max_tasks: int) -> int:
         """Keep at most `max_tasks` tasks, dropping the oldest finished ones first, then the
@@ -38,12 +41,17 @@ class Snapshot:
         doomed = heapq.nsmallest(excess, self.tasks.items(), key=_drop_order)
         for key, _row in doomed:
             del self.tasks[key]
+        # a task has a handful of events: keep the newest, as many as EVENTS_PER_TASK each
+        limit = max(max_tasks, 0) * EVENTS_PER_TASK
+        if len(self.events) > limit:
+            del self.events[: len(self.events) - limit]
         return excess
 
     def absorb(self, later: Snapshot) -> None:
         """Merge a later snapshot into this one (both unwritten), by the merge rules."""
         _merge_into(self.tasks, later.tasks, TASK_RULES.merge)
         _merge_into(self.workers, later.workers, WORKER_RULES.merge)
+        self.events.extend(later.events)
 
 
 def _drop_order(item: tuple[str, dict]) -> tuple[bool, datetime, str]:
@@ -64,6 +72,8 @@ class Changes:
 
     tasks: dict[str, dict] = field(default_factory=dict)
     workers: set[str] = field(default_factory=set)
+    events: list[dict] = field(default_factory=list)
+    online: set[str] = field(default_factory=set)  # workers that just started
     offline: dict[str, float] = field(default_factory=dict)
     # When each worker last sent a task event: a sign of life, as Celery's State counts it.
     seen: dict[str, float] = field(default_factory=dict)
@@ -85,6 +95,7 @@ class Changes:
             key = observation["task_id"]
             known = self.tasks.get(key)
             self.tasks[key] = observation if known is None else TASK_RULES.merge(known, observation)
+            self.events.append(events.observe_event(event))
             if kind != "task-sent":
                 hostname = event["hostname"]
                 self.workers.add(hostname)
@@ -94,6 +105,8 @@ class Changes:
             return
         hostname = event["hostname"]
         self.workers.add(hostname)
+        if kind == "worker-online":
+            self.online.add(hostname)
         if kind == "worker-offline":
             received = events.as_float(event.get("local_received"))
             self.offline[hostname] = received or events.timestamp(event)
@@ -108,7 +121,7 @@ class Changes:
             row = self._worker_row(hostname, workers.get(hostname), slack)
             if row is not None:
                 rows[hostname] = row
-        return Snapshot(tasks=self.tasks, workers=rows)
+        return Snapshot(tasks=self.tasks, workers=rows, events=self.events)
 
     def _worker_row(self, hostname: str, worker, slack: float) -> dict | None:
         """The worker's row, or None (logged) if its state cannot make one."""

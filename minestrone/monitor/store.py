@@ -5,16 +5,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 
 from minestrone.monitor.conf import days, setting
 from minestrone.monitor.errors import StoreUnavailable
-from minestrone.monitor.models import TaskState, WorkerState
+from minestrone.monitor.models import (
+    QueueSample,
+    TaskEvent,
+    TaskLimit,
+    TaskState,
+    WorkerState,
+)
 from minestrone.monitor.snapshot import Snapshot
 
 logger = logging.getLogger(__name__)
+# The dashboard shows a day at most.
+QUEUE_SAMPLES_KEPT = timedelta(days=2)
+# Events are kept as long as the longest-kept task.
+EXPIRY_SETTINGS = ("EXPIRE_SUCCESS_DAYS", "EXPIRE_ERROR_DAYS", "EXPIRE_UNFINISHED_DAYS")
 
 
 @dataclass(frozen=True)
@@ -52,11 +62,47 @@ class DatabaseStore:
     def record(self, snapshot: Snapshot) -> None:
         """Write a snapshot; raise StoreUnavailable (and write nothing more) if the DB is down."""
         try:
+            self._record_events(snapshot)
             self._record(TaskState.objects.record, list(snapshot.tasks.values()), "task_id")
             self._record(WorkerState.objects.record, list(snapshot.workers.values()), "hostname")
         except (OperationalError, InterfaceError) as exc:
             _forget_connections()
             raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
+
+    def record_queue_depths(self, at: datetime, depths) -> None:
+        """Keep one sample of each queue's depth (for the dashboard's chart)."""
+        rows = [
+            QueueSample(queue=d.name, at=at, ready=d.ready, consumers=d.consumers)
+            for d in depths
+            if not d.missing
+        ]
+        try:
+            QueueSample.objects.bulk_create(rows)
+        except (OperationalError, InterfaceError) as exc:
+            _forget_connections()
+            raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
+
+    def limit_commands(self) -> list[tuple[str, tuple, dict]]:
+        """The commands that apply the recorded rate and time limits again."""
+        try:
+            return TaskLimit.objects.commands()
+        except (OperationalError, InterfaceError) as exc:
+            _forget_connections()
+            raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
+
+    def _record_events(self, snapshot: Snapshot) -> None:
+        """Insert the snapshot's events (all or nothing), then forget them, so that a retry
+        after a later failure does not insert them twice; events the database refuses for
+        another reason than an outage are logged and dropped."""
+        if not snapshot.events:
+            return
+        try:
+            TaskEvent.objects.record(snapshot.events)
+        except (OperationalError, InterfaceError):
+            raise
+        except DatabaseError as exc:
+            logger.error("dropped %d task events: %s", len(snapshot.events), exc)
+        snapshot.events = []
 
     def _record(self, write: Callable[[list[dict]], int], rows: list[dict], key: str) -> None:
         """Write rows in bulk; if the batch fails for any reason but an outage, write them one
@@ -85,6 +131,14 @@ class DatabaseStore:
                 between_batches=between_batches,
             )
             workers = WorkerState.objects.purge_offline(now, days("PURGE_OFFLINE_WORKERS_DAYS"))
+            QueueSample.objects.filter(at__lt=now - QUEUE_SAMPLES_KEPT).delete()
+            kept = [days(name) for name in EXPIRY_SETTINGS]
+            if None not in kept:
+                TaskEvent.objects.expire(
+                    now - max(kept),
+                    batch_size=int(setting("EXPIRE_BATCH_SIZE")),
+                    between_batches=between_batches,
+                )
         except (OperationalError, InterfaceError) as exc:
             _forget_connections()
             raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc

@@ -1,19 +1,32 @@
-"""The editor page that queues jobs, and the page listing what the workers run now."""
+"""The editor page that queues jobs, and the page listing what the workers hold now."""
 
 import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.html import format_html
 from django.views.generic import FormView, TemplateView
 
 from minestrone.celery_app import app as celery_app
+from minestrone.monitor import states
+from minestrone.monitor.broker import queue_depths
+from minestrone.monitor.models import TaskState
+from minestrone.soup import recent
 from minestrone.soup.activity import ActivityInspector, KnownWorkers
 from minestrone.soup.forms import EditorForm
 from minestrone.soup.jobs import BrokerUnavailable, queue_lazy_job
 
 log = logging.getLogger(__name__)
 _known_workers = KnownWorkers()
+# The most queued (sent, not yet received) tasks the active page lists from the database.
+MAX_WAITING = 50
+
+
+def task_url(task_id: str) -> str:
+    """The monitor's page of a task (the admin's read-only view)."""
+    return reverse("admin:monitor_taskstate_change", args=[task_id])
 
 
 class EditorView(FormView):
@@ -34,28 +47,71 @@ class EditorView(FormView):
             log.warning("could not queue lazy_job(%r): broker unavailable: %s", name, exc)
             context = self.get_context_data(form=form, broker_error=True)
             return self.render_to_response(context, status=503)
+        recent.remember(self.request.session, task_id, name, routing_key, timezone.now())
         messages.success(
             self.request,
-            f"Queued the job “{name}” with routing key {routing_key} (task {task_id}).",
+            format_html(
+                "Queued the job “{}” with routing key {} (task <a href=\"{}\">{}</a>).",
+                name,
+                routing_key,
+                task_url(task_id),
+                task_id,
+            ),
         )
         return super().form_valid(form)
 
 
+def _default_inspector() -> ActivityInspector:
+    return ActivityInspector(
+        celery_app,
+        settings.SOUP_INSPECT_TIMEOUT,
+        _known_workers,
+        depths=lambda: queue_depths(celery_app),
+    )
+
+
 class ActiveTasksView(TemplateView):
-    """List the tasks every worker is running now."""
+    """List what every worker holds (running, reserved, scheduled), the queues' depths, the
+    visitor's recent jobs and the tasks still waiting in the queue."""
 
     template_name = "soup/active.html"
+    partial_template_name = "soup/_activity.html"
     inspector = None
 
     def get_inspector(self):
         """Return the callable asked for the activity (a fake one in tests)."""
         if self.inspector is not None:
             return self.inspector
-        return ActivityInspector(celery_app, settings.SOUP_INSPECT_TIMEOUT, _known_workers)
+        return _default_inspector()
+
+    def get_template_names(self) -> list[str]:
+        """The fragment alone when htmx polls, else the whole page."""
+        if getattr(self.request, "htmx", False):
+            return [self.partial_template_name]
+        return [self.template_name]
 
     def get(self, request, *args, **kwargs):
         """Render the activity; HTTP 503 when the broker is unreachable."""
         activity = self.get_inspector()()
-        context = self.get_context_data(activity=activity, **kwargs)
-        status = 503 if activity.broker_error else 200
+        now = timezone.now()
+        jobs = recent.recall(request.session, now)
+        recorded = dict(
+            TaskState.objects.filter(pk__in=[job.task_id for job in jobs]).values_list(
+                "task_id", "state"
+            )
+        )
+        jobs = [
+            recent.locate(job, activity.status_of(job.task_id), recorded.get(job.task_id))
+            for job in jobs
+        ]
+        waiting = list(
+            TaskState.objects.visible()
+            .filter(state=states.PENDING, tstamp__gte=now - recent.KEEP_FOR * 24)
+            .order_by("-tstamp")
+            .only("task_id", "name", "args", "routing_key", "tstamp")[:MAX_WAITING]
+        )
+        context = self.get_context_data(
+            activity=activity, jobs=jobs, waiting=waiting, max_waiting=MAX_WAITING, **kwargs
+        )
+        status = 503 if activity.broker_error and not getattr(request, "htmx", False) else 200
         return self.render_to_response(context, status=status)

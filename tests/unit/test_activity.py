@@ -14,25 +14,36 @@ class FakeClock:
 
 
 class FakeInspect:
-    def __init__(self, replies, error=None):
+    def __init__(self, replies, error=None, more=None):
         self.replies = replies
         self.error = error
+        self.more = more or {}
 
-    def active(self):
+    def _answer(self, replies):
         if self.error:
             raise self.error
-        return self.replies
+        return replies
+
+    def active(self):
+        return self._answer(self.replies)
+
+    def reserved(self):
+        return self._answer(self.more.get("reserved"))
+
+    def scheduled(self):
+        return self._answer(self.more.get("scheduled"))
 
 
 class FakeControl:
-    def __init__(self, replies=None, error=None):
+    def __init__(self, replies=None, error=None, more=None):
         self.calls = []
         self.replies = replies
         self.error = error
+        self.more = more
 
     def inspect(self, timeout, limit):
         self.calls.append({"timeout": timeout, "limit": limit})
-        return FakeInspect(self.replies, self.error)
+        return FakeInspect(self.replies, self.error, self.more)
 
 
 class FakeApp:
@@ -95,3 +106,66 @@ def test_known_workers_are_forgotten_after_the_ttl():
     known.saw(["celery@w2"])
     clock.now += 31
     assert known.names() == {"celery@w2"}
+
+
+RESERVED = {
+    "celery@w1": [
+        {
+            "id": "t2",
+            "name": "lazy_job",
+            "args": ["two"],
+            "delivery_info": {"routing_key": "tasks.a"},
+        }
+    ]
+}
+SCHEDULED = {
+    "celery@w3": [
+        {
+            "eta": "2026-01-02T03:05:00+00:00",
+            "priority": 6,
+            "request": {"id": "t3", "name": "lazy_job", "args": ["three"], "delivery_info": {}},
+        }
+    ]
+}
+
+
+def test_reserved_and_scheduled_tasks_are_listed_apart():
+    app = FakeApp(replies=REPLY, more={"reserved": RESERVED, "scheduled": SCHEDULED})
+    activity = ActivityInspector(app, timeout=1.0)()
+    assert activity.workers == ["celery@w1", "celery@w2", "celery@w3"]
+    [reserved] = activity.reserved
+    assert (reserved.task_id, reserved.status, reserved.routing_key) == (
+        "t2",
+        "reserved",
+        "tasks.a",
+    )
+    [scheduled] = activity.scheduled
+    assert (scheduled.task_id, scheduled.args, scheduled.status) == ("t3", ["three"], "scheduled")
+    assert scheduled.eta == datetime(2026, 1, 2, 3, 5, tzinfo=UTC)
+    assert activity.held == 3
+    assert [activity.status_of(t) for t in ("t1", "t2", "t3", "t4")] == [
+        "active",
+        "reserved",
+        "scheduled",
+        None,
+    ]
+
+
+def test_queue_depths_are_asked_with_the_workers():
+    from minestrone.monitor.broker import BrokerUnreachable, QueueDepth
+
+    depth = QueueDepth("default", 5, 1)
+    activity = ActivityInspector(FakeApp(replies=REPLY), timeout=1.0, depths=lambda: [depth])()
+    assert activity.queues == [depth]
+
+    def down():
+        raise BrokerUnreachable("Connection refused")
+
+    activity = ActivityInspector(FakeApp(replies=REPLY), timeout=1.0, depths=down)()
+    assert activity.broker_error == "Connection refused"
+
+
+def test_malformed_replies_are_skipped():
+    app = FakeApp(replies={"celery@w1": ["junk", {"id": "t1", "time_start": "soon"}]})
+    [task] = ActivityInspector(app, timeout=1.0)().tasks
+    assert (task.task_id, task.started) == ("t1", None)

@@ -63,7 +63,9 @@ def test_workers_get_the_tutorial_supervisor_programs(tmp_path):
     for program in (djcelery, celerycam):
         assert program["directory"] == f"{home}/current/"
         assert program["stdout_logfile"] == "/var/log/supervisor/%(program_name)s.log"
-        assert program["stderr_logfile"] == "/var/log/supervisor/%(program_name)s_error.log"
+        # task logs (Celery writes them to stderr) land in the program's log, not an error log
+        assert program["redirect_stderr"] == "true"
+        assert "stderr_logfile" not in program
         assert program["autorestart"] == "true"
         assert program["killasgroup"] == "true"
     # warm shutdown: SIGTERM to the worker's main process only, so running jobs finish

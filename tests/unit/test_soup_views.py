@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime
 from html import unescape
 
@@ -99,9 +100,13 @@ def test_queue_lazy_job_turns_broker_errors_into_broker_unavailable(monkeypatch)
         jobs.queue_lazy_job("soup", "tasks.urgent")
 
 
-def render_active(activity):
+def render_active(activity, session=None, htmx=False):
     view = views.ActiveTasksView.as_view(inspector=lambda: activity)
-    response = view(RequestFactory().get("/active/"))
+    headers = {"HX-Request": "true"} if htmx else {}
+    request = RequestFactory().get("/active/", headers=headers)
+    request.session = session if session is not None else {}
+    request.htmx = htmx
+    response = view(request)
     response.render()
     return response, response.content.decode()
 
@@ -138,3 +143,58 @@ def test_active_page_says_when_the_broker_is_down():
     response, html = render_active(Activity(broker_error="[Errno 111] Connection refused"))
     assert response.status_code == 503
     assert "message broker (RabbitMQ) cannot be reached" in html
+
+
+def test_a_job_just_queued_is_on_the_active_page_as_queued(client, memory_broker):
+    response = client.post("/", {"job_name": "soup", "routing_key_name": "urgent"}, follow=True)
+    html = response.content.decode()
+    [task_id] = [entry["id"] for entry in client.session["soup_recent_jobs"]]
+    # the message links the task's page; the recent jobs list shows it queued
+    assert f'href="/admin/monitor/taskstate/{task_id}/change/"' in html
+    assert f'<tr data-task-id="{task_id}">' in html
+    assert 'data-status="queued"' in html
+    # the queue's depth comes from the broker: the job waits in `default`
+    assert '<td class="num">1</td>' in unescape(html)
+
+
+def test_recent_jobs_take_the_status_a_worker_or_the_camera_reports():
+    from minestrone.monitor.models import TaskState
+
+    now = datetime.now(UTC)
+    session = {}
+    for task_id in ("held", "done", "new"):
+        views.recent.remember(session, task_id, task_id, "tasks.x", now)
+    TaskState.objects.create(task_id="done", state="SUCCESS", progress=1, tstamp=now)
+    running = ActiveTask("celery@w1", "held", "lazy_job", [], "tasks.x", now)
+    _, html = render_active(Activity(tasks=[running], workers=["celery@w1"]), session)
+    statuses = dict(re.findall(r'data-task-id="(\w+)">.*?data-status="(\w+)"', html, re.S))
+    assert statuses == {"held": "running", "done": "SUCCESS", "new": "queued"}
+
+
+def test_the_active_page_lists_tasks_waiting_in_the_queue():
+    from minestrone.monitor.models import TaskState
+
+    now = datetime.now(UTC)
+    TaskState.objects.create(
+        task_id="w1", state="PENDING", progress=1, tstamp=now, name="lazy", routing_key="tasks.q"
+    )
+    TaskState.objects.create(
+        task_id="old", state="PENDING", progress=1, tstamp=datetime(2020, 1, 1, tzinfo=UTC)
+    )
+    _, html = render_active(Activity(workers=["celery@w1"]))
+    assert 'id="waiting"' in html and 'data-task-id="w1"' in html
+    assert 'data-task-id="old"' not in html
+
+
+def test_htmx_gets_the_fragment_only_and_no_error_status():
+    response, html = render_active(Activity(broker_error="refused"), htmx=True)
+    assert response.status_code == 200
+    assert "<html" not in html and 'id="activity"' in html
+    assert "cannot be reached" in html
+
+
+def test_pages_have_a_viewport_and_our_stylesheet(client):
+    html = client.get("/").content.decode()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert "soup/site.css" in html
+    assert "htmx" in html

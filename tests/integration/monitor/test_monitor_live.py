@@ -158,14 +158,12 @@ def test_admin_actions_reach_the_real_worker(camera, monitored_worker, admin_cli
 
     # the worker actions
     host = str(WorkerState.objects.get(hostname="w3@integration").pk)
-    # the worker's own answer is reported (Celery 5.7 answers "already disabled" to a worker
-    # whose events were switched on by the setting, and changes nothing)
+    # Celery 5.7 answers "already disabled" to a worker whose events were switched on by -E,
+    # and changes nothing: the message says so plainly
     [message] = act(admin_client, WORKERS, "disable_events", [host])
-    assert re.fullmatch(
-        r"Disable events: w3@integration: task events (already )?disabled\.", message
-    )
+    assert message.startswith("Disable events: w3@integration: no effect:")
     [message] = act(admin_client, WORKERS, "enable_events", [host])
-    assert re.fullmatch(r"Enable events: w3@integration: task events (already )?enabled\.", message)
+    assert message.startswith("Enable events: w3@integration: no change:")
     [message] = act(admin_client, WORKERS, "shutdown_workers", [host])
     assert message.startswith("Shut down w3@integration: sent")
     wait_until(lambda: worker.process.poll() is not None, what="the worker to exit")

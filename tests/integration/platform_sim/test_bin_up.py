@@ -17,7 +17,11 @@ def test_bin_up_brings_the_app_up_and_prints_the_url_and_the_admin_password(sim_
     env = {**os.environ, "PLATFORM_SIM_HOME": str(sim_home), "MINESTRONE_APP": APP}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(
-        [str(REPO / "bin" / "up")], cwd=REPO, env=env, capture_output=True, text=True,
+        [str(REPO / "bin" / "up")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=900,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -36,7 +40,11 @@ def test_bin_up_brings_the_app_up_and_prints_the_url_and_the_admin_password(sim_
     # run again: the secret key is kept and the app redeploys
     variables = run_cli(sim_home, "-A", APP, "env", "list", check=True).stdout
     again = subprocess.run(
-        [str(REPO / "bin" / "up")], cwd=REPO, env=env, capture_output=True, text=True,
+        [str(REPO / "bin" / "up")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=900,
     )
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]

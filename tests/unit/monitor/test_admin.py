@@ -52,6 +52,11 @@ class FakeControl:
     def enable_events(self, *args, **kwargs):
         return self._call("enable_events", *args, **kwargs)
 
+    def __getattr__(self, name):
+        if name.startswith("_") or not hasattr(Control, name):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._call(name, *args, **kwargs)
+
     def disable_events(self, *args, **kwargs):
         return self._call("disable_events", *args, **kwargs)
 
@@ -127,26 +132,30 @@ def test_columns(admin_client):
     )
     assert "app.tasks.add" in page
     assert "(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1…" in page
-    assert "{&#x27;x&#x27;: 1}" in page
     assert "tasks.kitchen" in page
     assert "0.250 s" in page
     assert "w1@host" in page
     assert re.search(
-        r'<span title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z+0-9-]+">a minute ago</span>', page
+        r'<span title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [A-Z+0-9-]+">a minute ago</span>', page
     )
     for header in (
-        "Task id",
+        "Task",
         "State",
         "Name",
         "Arguments",
-        "Keyword arguments",
         "Routing key",
-        "ETA",
         "When",
         "Runtime",
         "Worker",
     ):
         assert f">{header}<" in page
+    # long values stay on one line, whole on hover; the id links the task's page
+    assert '<span class="monitor-trunc" title="tasks.kitchen">tasks.kitchen</span>' in page
+    assert re.search(
+        r'<a href="/admin/monitor/taskstate/id-1/change/[^"]*">'
+        r'<span class="monitor-id" title="id-1">',
+        page,
+    )
 
 
 def test_values_are_escaped(admin_client):
@@ -346,6 +355,13 @@ def test_rate_limit_asks_for_a_rate_then_sends_it_once_per_name(admin_client, co
         "Rate limit 10/m for app.add: w1@host: done.",
         "Rate limit 10/m for app.mul: w1@host: done.",
     ]
+    # recorded, to be applied again to workers that restart
+    from minestrone.monitor.models import TaskLimit
+
+    assert dict(TaskLimit.objects.values_list("name", "rate_limit")) == {
+        "app.add": "10/m",
+        "app.mul": "10/m",
+    }
 
 
 @pytest.mark.parametrize("rate", ["fast", "10/d", "-1/m", "", "10 / m"])
@@ -508,4 +524,279 @@ def test_only_indexed_columns_are_sortable():
 
     from minestrone.monitor.models import TaskState
 
-    assert django_admin.site._registry[TaskState].sortable_by == ("task_id", "when")
+    assert django_admin.site._registry[TaskState].sortable_by == ("task_link", "when")
+
+
+def test_terminating_a_finished_task_says_there_was_nothing_to_stop(admin_client, control):
+    control.replies = [{"w1@host": {"ok": "terminate: tasks unknown"}}]
+    add_task("a", "SUCCESS")
+    response = act(admin_client, TASKS, "terminate_tasks", ["a"])
+    [message] = messages_of(response)
+    assert "nothing to stop" in message and "tasks unknown" not in message
+    assert 'class="warning"' in html(response)
+
+
+def test_a_revoke_records_who_asked_in_the_tasks_timeline(admin_client, control):
+    from minestrone.monitor.models import TaskEvent
+
+    add_task("a", "STARTED")
+    act(admin_client, TASKS, "kill_tasks", ["a"])
+    [event] = TaskEvent.objects.filter(task_id="a")
+    assert (event.kind, event.detail) == ("kill requested", "by admin (SIGKILL)")
+
+
+def test_a_revoke_that_did_not_reach_the_broker_is_not_recorded(admin_client, control):
+    from minestrone.monitor.models import TaskEvent
+
+    control.error = OperationalError("[Errno 111] Connection refused")
+    add_task("a")
+    act(admin_client, TASKS, "revoke_tasks", ["a"])
+    assert not TaskEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("action", "reply", "plain"),
+    [
+        ("disable_events", "task events already disabled", "no effect"),
+        ("enable_events", "task events already enabled", "no change"),
+    ],
+)
+def test_an_event_switch_that_changes_nothing_says_so_plainly(
+    admin_client, control, action, reply, plain
+):
+    control.replies = [{"w1@host": {"ok": reply}}]
+    add_worker("w1@host")
+    pk = WorkerState.objects.get().pk
+    response = act(admin_client, WORKERS, action, [pk])
+    [message] = messages_of(response)
+    assert plain in message and "already" not in message.split(":", 2)[-1][:20]
+    assert 'class="warning"' in html(response)
+    assert 'class="success"' not in html(response)
+
+
+def test_the_task_page_is_a_read_only_view_with_times_links_and_timeline(admin_client):
+    from datetime import UTC, datetime
+
+    from minestrone.monitor.models import TaskEvent
+
+    sent = datetime(2026, 11, 29, 19, 25, 0, 123000, tzinfo=UTC)
+    later = [sent + timedelta(seconds=s) for s in (0.01, 0.5, 5.5)]
+    add_task(
+        "t-1",
+        "REVOKED",
+        worker="w1@host",
+        routing_key="tasks.reports.daily",
+        sent=sent,
+        received=later[0],
+        started=later[1],
+        finished=later[2],
+        revocation="terminated (SIGTERM)",
+    )
+    worker = add_worker("w1@host")
+    TaskEvent.objects.record(
+        [
+            {"task_id": "t-1", "kind": "sent", "timestamp": sent, "detail": "routing key x"},
+            {"task_id": "t-1", "kind": "started", "timestamp": later[1], "hostname": "w1@host"},
+            {"task_id": "t-1", "kind": "revoked", "timestamp": later[2], "hostname": "w1@host"},
+        ]
+    )
+    TaskEvent.objects.record_actions(
+        ["t-1"], "terminate requested", User(username="alice"), later[2]
+    )
+    page = html(admin_client.get(f"{TASKS}t-1/change/"))
+    assert "| View task |" in page and "Change task" not in page
+    assert "2026-11-29 19:25:00.123 UTC" in page
+    assert "(+0.490 s)" in page  # started after received
+    assert "queued for 0.500 s, ran for 5.000 s" in page
+    assert "terminated (SIGTERM) at 2026-11-29 19:25:05.623 UTC" in page
+    assert "terminate requested by alice" in page
+    assert f'href="/admin/monitor/workerstate/{worker.pk}/change/"' in page
+    assert 'href="/admin/monitor/taskstate/?worker=w1%40host"' in page
+    assert 'href="/admin/monitor/taskstate/?routing_key=tasks.reports.daily"' in page
+    assert 'href="/admin/monitor/taskstate/?routing_key_prefix=tasks.reports.%2A"' in page
+    kinds = re.findall(r'data-kind="([^"]+)"', page)
+    assert kinds == ["sent", "started", "revoked", "terminate requested"]
+    assert ">Timeline<" in page and ">History<" not in page
+    response = admin_client.get(f"{TASKS}t-1/history/")
+    assert response["Location"] == f"{TASKS}t-1/change/#timeline"
+
+
+def test_lists_are_titled_without_change(admin_client):
+    assert "Select task to change" not in html(admin_client.get(TASKS))
+    assert "Select worker to change" not in html(admin_client.get(WORKERS))
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("q=reports.daily", ["a"]),
+        ("q=tasks.reports.*", ["a", "b"]),
+        ("routing_key_prefix=tasks.reports.*", ["a", "b"]),
+        ("routing_key_prefix=tasks.*", ["a", "b", "c"]),
+        ("routing_key=tasks.reports.daily", ["a"]),
+    ],
+)
+def test_routing_keys_are_searchable_and_filtered_by_prefix(admin_client, query, found):
+    add_task("a", routing_key="tasks.reports.daily")
+    add_task("b", routing_key="tasks.reports.weekly")
+    add_task("c", routing_key="tasks.urgent")
+    add_task("d", routing_key="other.reports.x")
+    listed = admin_client.get(f"{TASKS}?{query}").context["cl"].result_list
+    assert sorted(t.task_id for t in listed) == found
+
+
+def test_the_prefix_filter_offers_every_dotted_prefix(admin_client):
+    add_task("a", routing_key="tasks.reports.daily")
+    page = html(admin_client.get(TASKS))
+    assert "?routing_key_prefix=tasks.reports.%2A" in page
+    assert "?routing_key_prefix=tasks.%2A" in page
+
+
+@pytest.mark.parametrize("url", [TASKS, WORKERS])
+def test_lists_poll_their_rows_only(admin_client, url):
+    add_task("a")
+    add_worker("w1@host")
+    page = html(admin_client.get(url))
+    assert 'hx-trigger="every 5s [monitorLiveAllowed()]' in page
+    assert "monitor/live.js" in page and "htmx" in page
+    fragment = html(admin_client.get(url, headers={"HX-Request": "true"}))
+    assert fragment.lstrip().startswith('<div class="results">')
+    assert 'id="result_list"' in fragment and "<html" not in fragment
+
+
+def test_prefixes_stop_at_three_words_and_long_choices_are_shortened():
+    from minestrone.monitor.filters import _choice, prefixes
+
+    assert prefixes(["tasks.reports.daily.eu.west", "a"]) == [
+        "tasks.*",
+        "tasks.reports.*",
+        "tasks.reports.daily.*",
+    ]
+    value, label = _choice("k" * 249)
+    assert value == "k" * 249 and len(label) == 48
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    from minestrone.monitor import worker_info
+
+    info = worker_info.WorkerInfo(
+        "w1@host",
+        answered=True,
+        pool="TaskPool",
+        concurrency=2,
+        processes=[11, 12],
+        prefetch_count=2,
+        queues=[{"name": "default", "routing_key": "tasks.#"}],
+        registered=[worker_info.parse_registered("app.add [rate_limit=10/m time_limit=30]")],
+        totals={"app.add": 3},
+    )
+    monkeypatch.setattr(worker_info, "ask", lambda app, host, timeout: info)
+    return info
+
+
+def test_the_worker_page_shows_what_the_worker_says_now(admin_client, asked):
+    worker = add_worker("w1@host")
+    page = html(admin_client.get(f"{WORKERS}{worker.pk}/change/"))
+    assert "TaskPool, 2 processes (PIDs 11, 12); prefetch 2" in page
+    assert "<code>default</code> (tasks.#)" in page
+    assert re.search(r">app.add</td><td>10/m</td><td>30</td><td>—</td>", page)
+    assert "applied again by the camera to every worker that comes online" in page
+    assert 'value="pool_grow"' in page and 'value="add_consumer"' in page
+    assert f'href="{TASKS}?worker=w1%40host"' in page and ">History<" not in page
+
+
+def post_command(client, worker, **data):
+    url = f"{WORKERS}{worker.pk}/command/"
+    return client.post(url, data, follow=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "call", "message"),
+    [
+        (
+            {"command": "pool_grow", "n": "2"},
+            ("pool_grow", (2,), {"destination": ["w1@host"]}),
+            "Grow the pool by 2",
+        ),
+        (
+            {"command": "pool_shrink", "n": "1"},
+            ("pool_shrink", (1,), {"destination": ["w1@host"]}),
+            "Shrink the pool by 1",
+        ),
+        (
+            {"command": "autoscale", "max": "4", "min": "1"},
+            ("autoscale", (4, 1), {"destination": ["w1@host"]}),
+            "Autoscale between 1 and 4",
+        ),
+        (
+            {"command": "add_consumer", "queue": "reports", "binding_key": "tasks.reports.#"},
+            (
+                "add_consumer",
+                ("reports",),
+                {
+                    "exchange": "default",
+                    "exchange_type": "topic",
+                    "routing_key": "tasks.reports.#",
+                    "destination": ["w1@host"],
+                },
+            ),
+            "Consume from reports",
+        ),
+        (
+            {"command": "cancel_consumer", "queue": "reports"},
+            ("cancel_consumer", ("reports",), {"destination": ["w1@host"]}),
+            "Stop consuming from reports",
+        ),
+    ],
+)
+def test_worker_commands_reach_the_worker_and_report(
+    admin_client, control, asked, data, call, message
+):
+    worker = add_worker("w1@host")
+    response = post_command(admin_client, worker, **data)
+    [(name, args, kwargs)] = control.calls
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("reply", "timeout")}
+    assert (name, args, kwargs) == call
+    assert messages_of(response) == [f"{message}: w1@host: done."]
+
+
+def test_limits_set_from_the_worker_page_are_recorded(admin_client, control, asked):
+    from minestrone.monitor.models import TaskLimit
+
+    worker = add_worker("w1@host")
+    post_command(admin_client, worker, command="rate_limit", task_name="app.add", rate="10/m")
+    post_command(
+        admin_client, worker, command="time_limit", task_name="app.add", soft="5", hard="10"
+    )
+    limit = TaskLimit.objects.get(name="app.add")
+    assert (limit.rate_limit, limit.soft_time_limit, limit.time_limit) == ("10/m", 5.0, 10.0)
+    assert limit.changed_by == "admin"
+    assert TaskLimit.objects.commands() == [
+        ("rate_limit", ("app.add", "10/m"), {}),
+        ("time_limit", ("app.add",), {"soft": 5.0, "hard": 10.0}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"command": "autoscale", "max": "1", "min": "3"}, "minimum is above the maximum"),
+        ({"command": "add_consumer", "queue": "bad queue"}, "A queue name is"),
+        ({"command": "rate_limit", "task_name": "x", "rate": "fast"}, "rate"),
+        ({"command": "pool_grow"}, "needs a value"),
+        ({"command": "rm -rf"}, "command"),
+    ],
+)
+def test_bad_command_values_are_refused_in_one_line(admin_client, control, asked, data, error):
+    worker = add_worker("w1@host")
+    [message] = messages_of(post_command(admin_client, worker, **data))
+    assert message.startswith("Not sent: ") and error in message
+    assert control.calls == []
+
+
+def test_commands_need_the_change_permission(client, control, asked):
+    worker = add_worker("w1@host")
+    client.force_login(staff("view_workerstate"))
+    response = client.post(f"{WORKERS}{worker.pk}/command/", {"command": "pool_grow", "n": "1"})
+    assert response.status_code == 403 and control.calls == []

@@ -451,3 +451,94 @@ def test_the_camera_reads_naive_times_in_the_celery_apps_time_zone(make_camera, 
     camera.capture()
     eta = store.snapshots[0].tasks["t1"]["eta"]
     assert eta.utcoffset() is not None and (eta.hour, eta.minute, eta.tzname()) == (10, 0, "IST")
+
+
+class RecordingControl:
+    def __init__(self, error=None):
+        self.calls, self.error = [], error
+
+    def __getattr__(self, name):
+        def call(*args, **kwargs):
+            self.calls.append((name, args, kwargs))
+            if self.error:
+                raise self.error
+
+        return call
+
+
+class LimitStore(FakeStore):
+    def limit_commands(self):
+        return [
+            ("rate_limit", ("app.add", "10/m"), {}),
+            ("time_limit", ("app.add",), {"soft": 5.0, "hard": None}),
+        ]
+
+
+def test_recorded_limits_are_applied_again_to_a_worker_that_comes_online(make_camera, caplog):
+    from types import SimpleNamespace
+
+    camera = make_camera(store=LimitStore())
+    control = RecordingControl()
+    camera.app = SimpleNamespace(control=control, timezone=camera.app.timezone)
+    feed(camera, ev.worker("heartbeat"))
+    camera.capture()
+    assert control.calls == []  # a heartbeat is not a restart
+    feed(camera, ev.worker("online", hostname="w2@host"))
+    with caplog.at_level(logging.INFO):
+        camera.capture()
+    assert control.calls == [
+        ("rate_limit", ("app.add", "10/m"), {"destination": ["w2@host"]}),
+        ("time_limit", ("app.add",), {"destination": ["w2@host"], "soft": 5.0, "hard": None}),
+    ]
+    assert "applied rate_limit('app.add', '10/m') again to w2@host" in caplog.text
+    camera.capture()
+    assert len(control.calls) == 2  # once per coming online
+
+
+def test_a_failing_reapply_never_stops_the_camera(make_camera, caplog):
+    from types import SimpleNamespace
+
+    camera = make_camera(store=LimitStore())
+    camera.app = SimpleNamespace(
+        control=RecordingControl(error=OSError("refused")), timezone=camera.app.timezone
+    )
+    feed(camera, ev.worker("online"))
+    assert camera.capture() is True
+    assert "not applied again to w1@host" in caplog.text
+
+
+class SamplingStore(FakeStore):
+    def __init__(self):
+        super().__init__()
+        self.samples = []
+
+    def record_queue_depths(self, at, depths):
+        self.samples.append((at, [(d.name, d.ready, d.consumers) for d in depths]))
+
+
+def test_queue_depths_are_sampled_every_interval(make_camera):
+    from minestrone.monitor.camera import QUEUE_SAMPLE_SECONDS
+
+    now = [100.0]
+    store = SamplingStore()
+    camera = make_camera(store=store, monotonic=lambda: now[0])
+    camera.capture()
+    camera.capture()  # too soon for a second sample
+    now[0] += QUEUE_SAMPLE_SECONDS
+    camera.capture()
+    assert len(store.samples) == 2
+    # the app's queue `default`, read from kombu's in-memory broker
+    assert [name for name, _, _ in store.samples[0][1]] in (["default"], [])
+
+
+def test_a_failing_queue_sample_never_stops_the_camera(make_camera, caplog, monkeypatch):
+    from minestrone.monitor import broker
+
+    def down(app, extra_names=()):
+        raise broker.BrokerUnreachable("refused")
+
+    monkeypatch.setattr(broker, "queue_depths", down)
+    camera = make_camera(store=SamplingStore())
+    feed(camera, ev.received(at=1))
+    assert camera.capture() is True
+    assert "queue depths not sampled: refused" in caplog.text

@@ -64,3 +64,44 @@ def test_revoke_with_a_signal_terminates():
             {"terminate": True, "signal": "SIGKILL", "reply": True, "timeout": 2.0},
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("reply", "changed_nothing", "says"),
+    [
+        ("task events already disabled", True, "restart it without -E"),
+        ("task events already enabled", True, "already on"),
+        ("terminate: tasks unknown", True, "nothing to stop"),
+        ("terminate: t1, t2", False, "stopped t1, t2"),
+        ("task events disabled", False, "task events disabled"),
+    ],
+)
+def test_celerys_misleading_replies_are_explained(reply, changed_nothing, says):
+    outcome = RemoteControl(Recorder([{"w1": {"ok": reply}}]), timeout=1.0).disable_events(["w1"])
+    assert outcome.changed_nothing is changed_nothing
+    assert says in outcome.replies["w1"]
+
+
+def test_one_worker_that_acted_makes_the_outcome_a_change():
+    answer = [{"w1": {"ok": "terminate: tasks unknown"}}, {"w2": {"ok": "terminate: t1"}}]
+    outcome = RemoteControl(Recorder(answer), timeout=1.0).revoke(["t1"], "SIGTERM")
+    assert not outcome.changed_nothing
+    assert outcome.no_effect == {"w1"}
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "limits"),
+    [
+        ("app.add", "app.add", {}),
+        (
+            "app.add [rate_limit=10/m time_limit=30 soft_time_limit=None]",
+            "app.add",
+            {"rate_limit": "10/m", "time_limit": "30"},
+        ),
+    ],
+)
+def test_registered_lines_are_parsed(line, name, limits):
+    from minestrone.monitor.worker_info import parse_registered
+
+    task = parse_registered(line)
+    assert (task.name, task.limits) == (name, limits)

@@ -54,7 +54,7 @@ def test_natural_time_has_the_exact_time_in_the_current_zone():
     when = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
     with timezone.override("Asia/Kolkata"):
         html = display.natural_time(when)
-    assert 'title="2024-01-02 08:34:05 IST"' in html
+    assert 'title="2024-01-02 08:34:05.000 IST"' in html
 
 
 @pytest.mark.parametrize(("value", "text"), [(None, ""), (0.0123, "0.012 s"), (12.34, "12.3 s")])
@@ -65,3 +65,37 @@ def test_seconds(value, text):
 def test_monospace_escapes_and_keeps_lines():
     assert display.monospace("a <b>\nc").endswith(">a &lt;b&gt;\nc</pre>")
     assert display.monospace(None) == "—"
+
+
+def test_exact_times_have_milliseconds_and_the_zone():
+    when = datetime(2024, 1, 2, 3, 4, 5, 678900, tzinfo=UTC)
+    assert display.exact_time(when) == "2024-01-02 03:04:05.678 UTC"
+    with timezone.override("Asia/Kolkata"):
+        assert display.exact_time(when) == "2024-01-02 08:34:05.678 IST"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.0123, "0.012 s"),
+        (5.0, "5.000 s"),
+        (75.5, "1 min 15.5 s"),
+        (7322, "2 h 2 min"),
+        (-1.5, "−1.500 s"),
+    ],
+)
+def test_durations(seconds, text):
+    from datetime import timedelta
+
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    assert display.duration(start, start + timedelta(seconds=seconds)) == text
+    assert display.duration(None, start) == ""
+
+
+def test_timestamps_say_how_long_after_the_previous():
+    from datetime import timedelta
+
+    sent = datetime(2024, 1, 1, tzinfo=UTC)
+    html = display.timestamp(sent + timedelta(seconds=0.25), since=sent)
+    assert ">2024-01-01 00:00:00.250 UTC</time>" in html and "(+0.250 s)" in html
+    assert display.timestamp(None) == "—"

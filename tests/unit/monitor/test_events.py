@@ -158,3 +158,37 @@ def test_the_workers_eta_overrides_the_clients():
     changes.add(ev.sent(at=0, eta="2024-05-01T12:00:00+00:00", expires="2024-05-02T00:00:00"))
     assert changes.tasks["t1"]["eta"] == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
     assert changes.tasks["t1"]["expires"] == datetime(2024, 5, 2, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("fields", "how"),
+    [
+        ({"terminated": False, "signum": None, "expired": False}, "revoked"),
+        ({"terminated": True, "signum": 15, "expired": False}, "terminated (SIGTERM)"),
+        ({"terminated": True, "signum": 9, "expired": False}, "killed (SIGKILL)"),
+        ({"terminated": True, "signum": "KILL"}, "killed (SIGKILL)"),
+        ({"terminated": True, "signum": 10}, "terminated (signal 10)"),
+        ({"expired": True}, "expired"),
+    ],
+)
+def test_a_revoked_task_records_how_it_was_revoked(fields, how):
+    event = ev.task("revoked", **fields)
+    assert events.observe_task(event)["revocation"] == how
+    assert events.observe_event(event)["detail"] == how
+
+
+@pytest.mark.parametrize(
+    ("event", "kind", "detail"),
+    [
+        (ev.sent(), "sent", "routing key tasks.kitchen"),
+        (ev.task("received"), "received", None),
+        (ev.task("succeeded", result="5", runtime=0.25), "succeeded", "in 0.250 s; 5"),
+        (ev.task("failed", exception="ValueError('x')"), "failed", "ValueError('x')"),
+        (ev.task("retried", exception="E" * 900), "retried", "E" * 500),
+        (ev.task("rejected", requeue=True), "rejected", "requeued"),
+    ],
+)
+def test_each_task_event_becomes_a_timeline_row(event, kind, detail):
+    row = events.observe_event(event)
+    assert (row["kind"], row["detail"], row["task_id"]) == (kind, detail, "t1")
+    assert row["timestamp"] == datetime.fromtimestamp(event["timestamp"], tz=UTC)

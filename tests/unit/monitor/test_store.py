@@ -118,3 +118,47 @@ def test_a_far_future_eta_is_written(monkeypatch):
     observation = events.observe_task(ev.received(eta="9999-12-31T23:59:59-06:00"))
     DatabaseStore().record(Snapshot(tasks={"t1": observation}))
     assert TaskState.objects.get().eta is None
+
+
+def test_events_are_written_once_with_their_snapshot():
+    from minestrone.monitor.models import TaskEvent
+
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    snap = snapshot("a")
+    snap.events = [{"task_id": "a", "kind": "started", "timestamp": now, "hostname": "w1"}]
+    store = DatabaseStore()
+    store.record(snap)
+    store.record(snap)  # a retry of the same snapshot does not insert them again
+    assert list(TaskEvent.objects.values_list("task_id", "kind")) == [("a", "started")]
+
+
+def test_cleanup_deletes_events_older_than_the_longest_kept_task(settings):
+    from datetime import timedelta
+
+    from minestrone.monitor.models import TaskEvent
+
+    settings.MONITOR_EXPIRE_UNFINISHED_DAYS = 5
+    now = datetime(2024, 1, 10, tzinfo=UTC)
+    for age in (1, 4, 6, 9):
+        TaskEvent.objects.create(
+            task_id=f"t{age}", kind="sent", timestamp=now - timedelta(days=age)
+        )
+    DatabaseStore().cleanup(now)
+    assert sorted(TaskEvent.objects.values_list("task_id", flat=True)) == ["t1", "t4"]
+
+
+def test_queue_samples_are_written_and_expire_after_two_days():
+    from datetime import timedelta
+
+    from minestrone.monitor.broker import QueueDepth
+    from minestrone.monitor.models import QueueSample
+
+    now = datetime(2024, 1, 10, tzinfo=UTC)
+    store = DatabaseStore()
+    store.record_queue_depths(now - timedelta(days=3), [QueueDepth("default", 1, 1)])
+    store.record_queue_depths(
+        now, [QueueDepth("default", 7, 2), QueueDepth("gone", None, None, True)]
+    )
+    assert QueueSample.objects.count() == 3 - 1  # the missing queue is not sampled
+    store.cleanup(now)
+    assert list(QueueSample.objects.values_list("ready", flat=True)) == [7]

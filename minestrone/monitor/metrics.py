@@ -1,0 +1,97 @@
+"""The monitor's Prometheus metrics, computed at each scrape from the tables and the broker."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+
+from minestrone.monitor import charts
+from minestrone.monitor.broker import BrokerUnreachable
+from minestrone.monitor.models import WorkerState
+
+# Tasks whose last event is this recent are counted (the metrics are a recent window of a
+# table that expires old rows, not counters since the start).
+WINDOW = timedelta(hours=1)
+RUNTIME_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+class MonitorCollector:
+    """Tasks by name and state, runtime histograms, workers' liveness and queue depths."""
+
+    def __init__(self, now: datetime, depths=None):
+        self.now = now
+        self.depths = depths  # callable returning [QueueDepth]; None: the broker is not asked
+
+    def collect(self):
+        """Yield every metric family (prometheus_client's collector protocol)."""
+        since = self.now - WINDOW
+        tasks = GaugeMetricFamily(
+            "minestrone_tasks",
+            "Tasks whose last event is in the last hour, by task name and state.",
+            labels=["name", "state"],
+        )
+        for name, state, count in charts.counts_by_name_and_state(since):
+            tasks.add_metric([name, state], count)
+        yield tasks
+
+        runtime = HistogramMetricFamily(
+            "minestrone_task_runtime_seconds",
+            "Runtime of the tasks that succeeded in the last hour, by task name.",
+            labels=["name"],
+        )
+        for name, values in charts.runtimes_by_name(since, RUNTIME_BUCKETS).items():
+            *cumulative, total, seconds = values
+            buckets = [
+                (str(bound), n) for bound, n in zip(RUNTIME_BUCKETS, cumulative, strict=True)
+            ]
+            buckets.append(("+Inf", total))
+            runtime.add_metric([name], buckets, sum_value=seconds)
+        yield runtime
+
+        up = GaugeMetricFamily(
+            "minestrone_worker_up", "1 while the worker's heartbeats arrive.", labels=["worker"]
+        )
+        active = GaugeMetricFamily(
+            "minestrone_worker_active_tasks", "Tasks the worker runs now.", labels=["worker"]
+        )
+        for worker in WorkerState.objects.order_by("hostname")[:1000]:
+            up.add_metric([worker.hostname], 1 if worker.is_online(self.now) else 0)
+            if worker.active is not None:
+                active.add_metric([worker.hostname], worker.active)
+        yield up
+        yield active
+        yield from self._queues()
+
+    def _queues(self):
+        if self.depths is None:
+            return
+        broker_up = GaugeMetricFamily("minestrone_broker_up", "1 when the broker answered.")
+        ready = GaugeMetricFamily(
+            "minestrone_queue_messages_ready", "Messages waiting in the queue.", labels=["queue"]
+        )
+        consumers = GaugeMetricFamily(
+            "minestrone_queue_consumers", "Consumers attached to the queue.", labels=["queue"]
+        )
+        try:
+            depths = self.depths()
+        except BrokerUnreachable:
+            broker_up.add_metric([], 0)
+            yield broker_up
+            return
+        broker_up.add_metric([], 1)
+        for depth in depths:
+            if not depth.missing:
+                ready.add_metric([depth.name], depth.ready)
+                consumers.add_metric([depth.name], depth.consumers)
+        yield broker_up
+        yield ready
+        yield consumers
+
+
+def render(now: datetime, depths=None) -> bytes:
+    """The metrics in Prometheus' text format."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(MonitorCollector(now, depths))
+    return generate_latest(registry)

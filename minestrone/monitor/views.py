@@ -1,0 +1,84 @@
+"""The monitor's own pages: the dashboard (staff only) and the Prometheus metrics (staff or a
+bearer token)."""
+
+from __future__ import annotations
+
+import hmac
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from minestrone.monitor import charts, metrics, svg
+from minestrone.monitor.conf import setting
+from minestrone.monitor.display import STATE_COLORS
+
+STATE_FILL = {state: colors[0] for state, colors in STATE_COLORS.items()}
+
+
+def _broker_depths():
+    from minestrone.celery_app import app
+    from minestrone.monitor.broker import queue_depths
+
+    return queue_depths(app)
+
+
+def _token_ok(request) -> bool:
+    token = setting("METRICS_TOKEN")
+    header = request.headers.get("Authorization", "")
+    if not token or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header.removeprefix("Bearer ").encode(), str(token).encode())
+
+
+def metrics_view(request) -> HttpResponse:
+    """Prometheus' text format, for a logged-in staff user or a bearer token."""
+    if not (request.user.is_active and request.user.is_staff) and not _token_ok(request):
+        return HttpResponse(
+            "Forbidden: log in as staff, or send “Authorization: Bearer <token>” with the "
+            "token set in MONITOR_METRICS_TOKEN.\n",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
+    body = metrics.render(timezone.now(), depths=_broker_depths)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+
+# However many dashboards poll, each process computes a window's charts at most once per:
+DASHBOARD_CACHE_SECONDS = {"hour": 5, "day": 60}
+
+
+def dashboard_context(window: charts.Window, now) -> dict:
+    """The dashboard's charts and tables for the window ending now."""
+    periods = window.periods(now)
+    counts = charts.period_counts(window, now)
+    return {
+        "computed": now,
+        "by_state": svg.stacked_bars(counts["state"], periods, STATE_FILL, "tasks by state"),
+        "by_name": svg.stacked_bars(counts["name"], periods, label="tasks by name"),
+        "by_worker": svg.stacked_bars(counts["worker"], periods, label="finished per worker"),
+        "by_queue": svg.stacked_bars(
+            charts.queue_depth(window, now), periods, label="messages ready per queue"
+        ),
+        "runtimes": charts.runtime_percentiles(window, now),
+        "failures": charts.recent_failures(window, now),
+    }
+
+
+@staff_member_required
+def dashboard_view(request) -> HttpResponse:
+    """Tasks per period by state and by name, runtime percentiles, failures and throughput
+    per worker, for the last hour or day."""
+    window = charts.WINDOWS.get(request.GET.get("window", "hour"), charts.WINDOWS["hour"])
+    key = f"minestrone.monitor.dashboard.{window.name}"
+    context = cache.get(key)
+    if context is None:
+        context = dashboard_context(window, timezone.now())
+        cache.set(key, context, DASHBOARD_CACHE_SECONDS[window.name])
+    context = {**context, "windows": list(charts.WINDOWS), "window": window}
+    htmx = getattr(request, "htmx", False)
+    template = "monitor/_dashboard.html" if htmx else "monitor/dashboard.html"
+    return render(request, template, context)

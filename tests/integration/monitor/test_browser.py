@@ -1,0 +1,165 @@
+"""The site and the monitor in a real browser (Chromium), on real RabbitMQ, PostgreSQL, a real
+worker and the camera: jobs queued in the form show as queued, then running, then done without
+a reload; no page scrolls sideways at 390 or 1280 px."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connections
+from django.test import Client
+
+from minestrone.monitor.models import TaskState, WorkerState
+from tests.integration.monitor.browser import WIDTHS, launch, overflow, shot
+from tests.integration.monitor.conftest import wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+JOBS = 7
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread: let the test's own ORM calls
+    # through Django's guard (the live server answers from its own thread).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+        # ORM calls made while Playwright's loop runs get connections of their own (Django's
+        # connections are context-local under a running loop): close them here, or they
+        # outlive the test database.
+        connections.close_all()
+
+
+@pytest.fixture
+def site(django_db_setup, live_server):
+    """Django's live server, started once the test database is PostgreSQL's (not before)."""
+    return live_server
+
+
+@pytest.fixture
+def logged_in(site, admin_user):
+    """The session cookie of a logged-in staff user, for the browser."""
+    client = Client()
+    client.force_login(admin_user)
+    cookie = client.cookies["sessionid"]
+    return [{"name": "sessionid", "value": cookie.value, "url": site.url}]
+
+
+def new_page(browser, width, cookies, scheme="light"):
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    context.add_cookies(cookies)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page
+
+
+def test_jobs_queued_in_the_form_show_queued_then_running_then_done_without_reload(
+    browser, site, logged_in, camera, start_worker, request
+):
+    camera()
+    start_worker("b1", env={"SOUP_LAZY_JOB_SECONDS": "3"})
+    page = new_page(browser, 1280, logged_in)
+    try:
+        for n in range(JOBS):
+            page.goto(site.url + "/")
+            page.fill("input[name=job_name]", f"late-{n + 1}")
+            page.fill("input[name=routing_key_name]", "reports.daily")
+            page.click("button[type=submit]")
+            page.wait_for_url("**/active/")
+        # the success message links the task's page
+        link = page.locator(".messages a").first
+        assert link.get_attribute("href").startswith("/admin/monitor/taskstate/")
+        rows = page.locator("#recent-jobs tbody tr")
+        assert rows.count() == JOBS
+        statuses = page.locator("#recent-jobs [data-status]").all_inner_texts()
+        assert "queued" in statuses, statuses
+        page.evaluate("() => { window.__notReloaded = true; }")
+        first = page.locator("#recent-jobs tbody tr").last  # the first job queued
+        page.wait_for_function(
+            "el => ['running', 'SUCCESS']"
+            ".includes(el.querySelector('[data-status]').dataset.status)",
+            arg=first.element_handle(),
+        )
+        shot(page, "active-while-running-1280")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#recent-jobs [data-status]')]"
+            ".every(el => el.dataset.status === 'SUCCESS')",
+            timeout=90_000,
+        )
+        assert page.evaluate("() => window.__notReloaded") is True
+        shot(page, "active-done-1280")
+        # a hidden tab stops polling; shown again, it refreshes at once
+        page.evaluate(
+            "() => { Object.defineProperty(document, 'visibilityState', "
+            "{value: 'hidden', configurable: true});"
+            " document.dispatchEvent(new Event('visibilitychange')); }"
+        )
+        page.wait_for_timeout(500)  # a poll already on its way lands
+        polls = []
+        page.on("request", lambda req: polls.append(req.url) if "/active/" in req.url else None)
+        page.wait_for_timeout(5000)
+        assert polls == []
+        page.evaluate(
+            "() => { Object.defineProperty(document, 'visibilityState', "
+            "{value: 'visible', configurable: true});"
+            " document.dispatchEvent(new Event('visibilitychange')); }"
+        )
+        page.wait_for_timeout(1000)
+        assert polls, "no refresh when the tab became visible again"
+    except Exception:
+        shot(page, f"FAILED-{request.node.name}")
+        raise
+
+
+def test_no_page_scrolls_sideways_at_390_and_1280_px(
+    browser, site, logged_in, camera, monitored_worker, request
+):
+    camera()
+    monitored_worker("b2")
+    from tests.integration.monitor.conftest import send
+
+    long_key = "tasks." + ".".join(["segment" + str(n) for n in range(30)])[:240]
+    ids = [send("add", 1, 2, routing_key=long_key), send("boom", "x" * 300)]
+    wait_until(
+        lambda: TaskState.objects.filter(pk__in=ids, state__in=["SUCCESS", "FAILURE"]).count() == 2
+    )
+    worker = wait_until(lambda: WorkerState.objects.filter(hostname="b2@integration").first())
+    pages = {
+        "editor": "/",
+        "active": "/active/",
+        "tasks": "/admin/monitor/taskstate/",
+        "task": f"/admin/monitor/taskstate/{ids[0]}/change/",
+        "failed-task": f"/admin/monitor/taskstate/{ids[1]}/change/",
+        "workers": "/admin/monitor/workerstate/",
+        "worker": f"/admin/monitor/workerstate/{worker.pk}/change/",
+        "dashboard": "/monitor/",
+        "admin": "/admin/",
+    }
+    too_wide = {}
+    for width in WIDTHS:
+        page = new_page(browser, width, logged_in)
+        for name, path in pages.items():
+            page.goto(site.url + path)
+            scroll, inner = overflow(page)
+            shot(page, f"{name}-{width}")
+            if scroll > inner:
+                too_wide[f"{name} at {width}px"] = scroll
+                shot(page, f"FAILED-{name}-{width}")
+    assert not too_wide, f"pages wider than the window: {too_wide}"
+    # dark mode is respected: our pages switch their background with the admin's
+    dark = new_page(browser, 1280, logged_in, scheme="dark")
+    for name in ("active", "dashboard", "tasks"):
+        dark.goto(site.url + pages[name])
+        shot(dark, f"{name}-1280-dark")
+        background = dark.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert background in ("rgb(18, 18, 18)", "rgb(18, 18, 18, 1)"), (name, background)
+    # the dashboard's charts are drawn with the tasks just run
+    page.goto(site.url + "/monitor/")
+    bars = page.locator("figure.chart svg rect")
+    assert bars.count() >= 3
+    assert page.locator("#failures tbody tr").count() == 1
+    assert page.locator("#runtimes tbody tr").count() == 1
