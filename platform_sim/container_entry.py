@@ -105,7 +105,12 @@ def write_if_absent(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def lay_out(home: Path, described: Mapping, environment: Mapping[str, str]) -> str:
+def lay_out(
+    home: Path,
+    described: Mapping,
+    environment: Mapping[str, str],
+    log_dirs: tuple[str, ...] = ("/var/log/supervisor", "/var/log/nginx"),
+) -> str:
     """The platform's files in the home; returns the supervisord.conf path."""
     write_if_absent(home / "environment.json", render_json(environment))
     write_if_absent(home / "environment.yml", render_yaml(environment))
@@ -115,7 +120,7 @@ def lay_out(home: Path, described: Mapping, environment: Mapping[str, str]) -> s
     for folder in ("bin", *(f"nginx/{t}" for t in ("client_body", "proxy", "fastcgi", "uwsgi",
                                                    "scgi"))):
         (platform / folder).mkdir(parents=True, exist_ok=True)
-    for folder in ("/var/log/supervisor", "/var/log/nginx"):
+    for folder in log_dirs:
         Path(folder).mkdir(parents=True, exist_ok=True)
     (home / "data").mkdir(exist_ok=True)
     script = platform / "bin" / "supervisorctl"
