@@ -49,19 +49,20 @@ def data_image(
     *,
     base: str | None = None,
     say: Callable[[str], None] = lambda line: None,
+    no_cache: bool = False,
 ) -> str:
-    """The image of a data service ``kind`` (built now if missing); its name."""
+    """The image of a data service ``kind`` (built now if missing, or ``no_cache``); its name."""
     podman = podman or Podman()
     base = ensure_base_image(podman, base, say)
     base_id = podman.run("image", "inspect", "--format", "{{.Id}}", base).stdout.strip()
     files = render_recipe(kind, base)
     name = f"{IMAGE_PREFIX}{kind}:{recipe_digest(files, base_id)}"
-    if podman.image_exists(name):
+    if podman.image_exists(name) and not no_cache:
         return name
     with tempfile.TemporaryDirectory(prefix=f"minestrone-{kind}-") as scratch:
         context = Path(scratch)
         write_context(context, files)
         podman.build(context, name, step=f"podman build ({kind} from Debian's packages)", say=say,
-                     labels={f"{LABEL}.kind": kind})
+                     labels={f"{LABEL}.kind": kind}, no_cache=no_cache)
         shutil.rmtree(context, ignore_errors=True)
     return name

@@ -147,6 +147,7 @@ class Podman:
         say: Callable[[str], None] = _nothing,
         volumes: Sequence[str] = (),
         labels: Mapping[str, str] | None = None,
+        no_cache: bool = False,
     ) -> None:
         """``podman build`` of ``context`` (its Containerfile) into ``tag``, never half-tagged.
 
@@ -161,6 +162,8 @@ class Podman:
             argv += ["--label", f"{key}={value}"]
         for volume in volumes:
             argv += ["--volume", volume]
+        if no_cache:
+            argv.append("--no-cache")
         self.stream([*argv, str(context)], image=tag, step=step, say=say)
         image_id = (context / ".iid").read_text().strip()
         self.run("tag", image_id, tag)

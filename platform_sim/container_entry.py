@@ -47,6 +47,9 @@ LOG_PROGRAM = """
 [program:platform-logs]
 command = {python} -m platform_sim.container_logs /var/log/supervisor /var/log/nginx
 environment = PYTHONPATH="{platform}"
+; started first, stopped last: the programs' last lines (a job finishing) still get out
+priority = 1
+stopwaitsecs = 10
 autostart = true
 autorestart = true
 stdout_logfile = /dev/stdout

@@ -7,8 +7,9 @@ included, from their first line), printing ``[file] line``, so ``podman logs`` a
 
 from __future__ import annotations
 
+import signal
 import sys
-import time
+import threading
 from pathlib import Path
 
 from .logfiles import Tailer
@@ -17,11 +18,18 @@ POLL = 0.5
 SKIPPED = {"supervisord.log"}  # supervisord writes its own log to the output already
 
 
-def follow(folders: list[Path], rounds: int | None = None, out=sys.stdout) -> None:  # noqa: ANN001
-    """Print the new lines of every log file of ``folders`` (forever, or ``rounds`` times)."""
+def follow(
+    folders: list[Path],
+    rounds: int | None = None,
+    out=sys.stdout,  # noqa: ANN001
+    stop: threading.Event | None = None,
+) -> None:
+    """Print the new lines of every log file of ``folders`` (until ``stop``, or ``rounds``)."""
     tailers: dict[Path, Tailer] = {}
+    stop = stop or threading.Event()
     done = 0
     while rounds is None or done < rounds:
+        last = stop.is_set()
         for folder in folders:
             for path in sorted(folder.glob("*.log")):
                 if path.name not in SKIPPED:
@@ -31,9 +39,18 @@ def follow(folders: list[Path], rounds: int | None = None, out=sys.stdout) -> No
                 out.write(f"[{path.stem}] {line}\n")
         out.flush()
         done += 1
+        if last:
+            return
         if rounds is None or done < rounds:
-            time.sleep(POLL)
+            stop.wait(POLL)
+
+
+def main(argv: list[str]) -> None:
+    """Follow until SIGTERM, then print what is left and exit."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    follow([Path(arg) for arg in argv], stop=stop)
 
 
 if __name__ == "__main__":
-    follow([Path(arg) for arg in sys.argv[1:]])
+    main(sys.argv[1:])

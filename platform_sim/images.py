@@ -164,8 +164,12 @@ def build_images(
     base: str | None = None,
     printer: Printer | None = None,
     podman: Podman | None = None,
+    no_cache: bool = False,
 ) -> AppImages:
-    """Build every service's image of the app in ``folder``; return their names."""
+    """Build every service's image of the app in ``folder``; return their names.
+
+    ``no_cache`` rebuilds every layer above the base image (benchmarks of a cold build).
+    """
     printer = printer or Printer()
     buildfile = load(folder)
     check_containerizable(buildfile)
@@ -181,11 +185,14 @@ def build_images(
             printer.step(f"Building {name}", service.name)
             with engine_errors(service.name):
                 if service.is_code:
-                    _build_code(podman, scratch, app, service, tree, base, name, printer)
+                    _build_code(
+                        podman, scratch, app, service, tree, base, name, printer, no_cache
+                    )
                 else:
                     source = data_image(
                         service.type, podman, base=base,
                         say=lambda line, s=service.name: printer.line(s, line),
+                        no_cache=no_cache,
                     )
                     podman.run("tag", source, name)
             names[service.name] = name
@@ -201,6 +208,7 @@ def _build_code(
     base: str,
     name: str,
     printer: Printer,
+    no_cache: bool = False,
 ) -> None:
     context = scratch / f"context-{service.name}"
     context.mkdir()
@@ -214,16 +222,6 @@ def _build_code(
         say=lambda line: printer.line(service.name, line),
         volumes=[f"{bundle}:{CA_INSIDE}:ro"] if bundle else [],
         labels={f"{LABEL}.app": app, f"{LABEL}.service": service.name},
+        no_cache=no_cache,
     )
-
-
-def remove_images(app: str, podman: Podman | None = None) -> list[str]:
-    """Remove every image built for ``app`` (by label); their names."""
-    podman = podman or Podman()
-    found = podman.run(
-        "images", "--filter", f"label={LABEL}.app={app}", "--format", "{{.Repository}}:{{.Tag}}"
-    ).stdout.split()
-    for name in found:
-        podman.run("rmi", "--force", name, check=False)
-    return found
 

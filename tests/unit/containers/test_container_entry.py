@@ -113,3 +113,14 @@ def test_the_log_follower_prints_every_programs_lines_with_its_name(tmp_path):
     out = io.StringIO()
     follow([tmp_path], rounds=1, out=out)
     assert out.getvalue() == "[djcelery] Lazy job x completed\n"
+
+
+def test_the_log_follower_prints_what_is_left_when_stopped(tmp_path):
+    import threading
+
+    (tmp_path / "djcelery.log").write_text("Lazy job y completed\n")
+    stop = threading.Event()
+    stop.set()
+    out = io.StringIO()
+    follow([tmp_path], out=out, stop=stop)  # returns: one last round, not forever
+    assert out.getvalue() == "[djcelery] Lazy job y completed\n"
