@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -199,6 +200,8 @@ def run_postinstall(home: Path, described: Mapping, env: Mapping[str, str]) -> N
 def main(environ: Mapping[str, str] | None = None) -> int:
     """Prepare the instance, then exec supervisord (returns only on failure)."""
     environ = os.environ if environ is None else environ
+    # As PID 1 a signal without a handler is ignored: stop at once while still preparing.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     described = json.loads((PLATFORM / "service.json").read_text())
     try:
         environment = load_environment(HOME, environ)
