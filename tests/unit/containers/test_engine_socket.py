@@ -54,3 +54,17 @@ def test_nothing_to_remove_runs_no_rm():
     podman = RecordingPodman("")
     assert engine_socket.remove_labelled(podman) == 0
     assert [call[0] for call in podman.calls] == ["ps"]
+
+
+def test_an_image_variable_names_the_image_to_use():
+    from backing_services.containers import default_image
+
+    env = {"MINESTRONE_POSTGRES_IMAGE": "postgres:15", "DOCKER_HOST": "unix:///x"}
+    assert default_image("postgresql", "postgres:15-official", env) == "postgres:15"
+
+
+def test_on_a_docker_engine_of_the_users_the_official_images_are_used():
+    from backing_services.containers import default_image
+
+    env = {"DOCKER_HOST": "unix:///var/run/docker.sock"}
+    assert default_image("rabbitmq", "rabbitmq:3.10", env) == "rabbitmq:3.10"
