@@ -19,7 +19,7 @@ from typing import TextIO
 
 from backing_services.errors import ServiceError
 
-from . import info, infotext, logs, revisions, status, variables
+from . import compose, images, info, infotext, logs, revisions, status, variables
 from .context import Context, make_context
 from .destroy import destroy, destroy_service
 from .errors import PlatformError, UsageError
@@ -31,7 +31,7 @@ from .restart import restart
 from .run import run
 from .runner import kill_live_steps
 from .scale import scale
-from .state import app_paths, check_app_name, existing
+from .state import AppRecord, app_paths, check_app_name, existing
 from .targets import current
 from .verify import verify
 
@@ -239,6 +239,35 @@ class Commands:
         else:
             for key, value in sorted(variables.list_variables(ctx).items()):
                 self.out.write(f"{key}={value}\n")
+        return 0
+
+    def image(self, args: argparse.Namespace) -> int:
+        """``image build [PATH] [--base IMAGE]``: the images' names, one a line."""
+        folder = Path(args.path)
+        built = images.build_images(folder, app_name(args, folder), base=args.base,
+                                    printer=Printer(sys.stderr))
+        self.out.write("".join(f"{name}\n" for name in built.names.values()))
+        return 0
+
+    def export(self, args: argparse.Namespace) -> int:
+        """``export compose [PATH] -o DIR [--force] [--port N]``: the files written."""
+        folder = Path(args.path)
+        name = app_name(args, folder)
+        record = AppRecord.load(app_paths(name, self.environ))
+        written = compose.export_compose(
+            folder,
+            name,
+            Path(args.output),
+            force=args.force,
+            port=args.port,
+            variables=record.variables if record else {},
+            scale=record.scale if record else {},
+        )
+        self.out.write("".join(f"wrote {path}\n" for path in written))
+        self.out.write(
+            f"Images: platform_sim -A {name} image build {args.path}; then, in {args.output}: "
+            "podman-compose up -d (README, Containers)\n"
+        )
         return 0
 
     def _redeployed(self, report: RedeployReport | None, stored: str = "") -> None:

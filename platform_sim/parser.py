@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         _verify,
         _addon,
         _env,
+        _image,
+        _export,
     ):
         add(commands)
     return parser
@@ -198,3 +200,48 @@ def _env(commands: argparse._SubParsersAction) -> None:
         "unset", help="remove variables", description="Remove variables, then redeploy."
     )
     cmd.add_argument("names", nargs="+", metavar="NAME")
+
+
+def _image(commands: argparse._SubParsersAction) -> None:
+    image = commands.add_parser(
+        "image",
+        help="container images of the app (Podman)",
+        description="Build OCI images of the app's services with Podman.",
+    )
+    actions = image.add_subparsers(dest="action", metavar="ACTION", required=True)
+    cmd = actions.add_parser(
+        "build",
+        help="one image per service of dotcloud.yml",
+        description="Build one image per service of PATH's dotcloud.yml and print their names "
+        "(localhost/APP-SERVICE:REVISION, REVISION a digest of the pushed tree). Code services: "
+        "code, virtualenv, Supervisor (nginx and gunicorn for python), the platform's "
+        "entrypoint; data services: PostgreSQL or RabbitMQ from Debian's packages.",
+    )
+    cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
+    cmd.add_argument(
+        "--base",
+        metavar="IMAGE",
+        help="any Debian-bookworm-based image to start from (default: one built from "
+        "Debian's packages with debootstrap, once)",
+    )
+
+
+def _export(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser(
+        "export",
+        help="deployment files for other platforms (Compose)",
+        description="Write files that run the app elsewhere.",
+    )
+    actions = export.add_subparsers(dest="action", metavar="FORMAT", required=True)
+    cmd = actions.add_parser(
+        "compose",
+        help="a compose.yaml for the app's images",
+        description="Write DIR/compose.yaml (Compose specification) running the images of "
+        "`image build`, and owner-only env files holding the secrets.",
+    )
+    cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
+    cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="where to write")
+    cmd.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    cmd.add_argument(
+        "--port", type=int, default=8080, help="loopback port of the (first) web service"
+    )

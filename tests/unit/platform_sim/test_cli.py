@@ -32,6 +32,10 @@ COMMANDS = [
     ["url"],
     ["revisions"],
     ["deploy"],
+    ["image"],
+    ["image", "build"],
+    ["export"],
+    ["export", "compose"],
 ]
 
 
