@@ -38,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minestrone.settings")
     import django
 
-    django.setup()
+    from minestrone.startup import configuration_errors_exit
+
+    with configuration_errors_exit("mkadmin"):
+        django.setup()
     from minestrone.deployment.admin_account import (
         PASSWORD_VARIABLE,
         AdminAccountError,
