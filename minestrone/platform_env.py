@@ -26,6 +26,10 @@ DEV_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 CLOUDAMQP_PREFIX = "CLOUDAMQP_RABBITMQ_AMQP_"
 DB_PREFIX = "DOTCLOUD_DB_SQL_"
 _RABBITMQ_SERVICE_HOST = re.compile(r"^DOTCLOUD_([A-Z0-9_]+)_AMQP_HOST$")
+HTTPS_VARIABLE = "DJANGO_BEHIND_HTTPS"
+# On the platform a request passes the front router, then the instance's nginx, each adding the
+# address it saw to X-Forwarded-For: the client is the second address from the right.
+PLATFORM_PROXIES = 2
 MAX_FILE_BYTES = 1024 * 1024  # an environment file is a few kilobytes
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -44,6 +48,8 @@ class PlatformSettings:
     media_root: Path
     lazy_job_seconds: float = 5.0
     development: bool = False
+    behind_https: bool = False
+    trusted_proxies: int = 0
 
     def describe(self) -> str:
         """Say in one line which database and broker these settings use."""
@@ -289,6 +295,8 @@ def platform_settings(path: Path, environ) -> PlatformSettings:
         lazy_job_seconds=parse_seconds(
             "SOUP_LAZY_JOB_SECONDS", lookup.get("SOUP_LAZY_JOB_SECONDS"), 5.0
         ),
+        behind_https=parse_bool(HTTPS_VARIABLE, lookup.get(HTTPS_VARIABLE), default=False),
+        trusted_proxies=PLATFORM_PROXIES,
     )
 
 
@@ -323,6 +331,7 @@ def development_settings(base_dir: Path, environ) -> PlatformSettings:
             "SOUP_LAZY_JOB_SECONDS", environ.get("SOUP_LAZY_JOB_SECONDS"), 5.0
         ),
         development=True,
+        behind_https=parse_bool(HTTPS_VARIABLE, environ.get(HTTPS_VARIABLE), default=False),
     )
 
 
