@@ -119,6 +119,10 @@ class DockerPostgres(_ContainerMixin, PostgresService):
     default_image = POSTGRES_IMAGE
     default_start_timeout = 60.0
 
+    def __init__(self, data_dir: Path | str | None = None, *, fsync: bool = False, **kwargs: Any):
+        super().__init__(data_dir, **kwargs)
+        self.fsync = fsync  # off: throw-away test servers only (see LocalPostgres)
+
     def make_container(self) -> Any:
         """The configured (not yet started) PostgresContainer."""
         factory = self.container_factory
@@ -134,6 +138,8 @@ class DockerPostgres(_ContainerMixin, PostgresService):
             driver=None,
         )
         _loopback_only(container, POSTGRES_PORT)
+        if not self.fsync:
+            container.with_command("postgres -c fsync=off")
         if self.data_dir is not None:
             container.with_volume_mapping(
                 str(self.data_dir / "pgdata"), "/var/lib/postgresql/data", "rw"
