@@ -179,7 +179,9 @@ def generated(draw):
     names = st.sampled_from(["www", "workers", "db", "a-b", "x" * 17]) | st.text(max_size=6)
     services = draw(st.dictionaries(names, SERVICE, max_size=3))
     flow = draw(st.booleans())
-    return yaml.safe_dump(services, default_flow_style=flow, allow_unicode=draw(st.booleans()))
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: faster
+    unicode = draw(st.booleans())
+    return yaml.dump(services, Dumper=dumper, default_flow_style=flow, allow_unicode=unicode)
 
 
 @settings(FUZZ, max_examples=1000)
@@ -188,7 +190,7 @@ def test_mutated_build_files_never_crash(text):
     check_outcome(text)
 
 
-@FUZZ
+@settings(FUZZ, max_examples=300)
 @given(generated())
 def test_generated_build_files_never_crash(text):
     check_outcome(text)
@@ -250,7 +252,7 @@ def assert_clean(status, err, build_file_ok):
     assert line.startswith("platform_sim: error: ") and POSITIONED.search(line), line
 
 
-@FUZZ
+@settings(FUZZ, max_examples=300)
 @given(st.one_of(mutated(), generated()))
 def test_verify_exits_3_with_one_line_for_any_bad_build_file(home, text):
     app = home / "app"
@@ -287,7 +289,7 @@ ARGUMENT = st.binary(max_size=12).map(lambda b: os.fsdecode(b.replace(b"\x00", b
 )
 
 
-@settings(FUZZ, max_examples=500)
+@settings(FUZZ, max_examples=400)
 @given(st.sampled_from(["verify", "push"]), st.lists(ARGUMENT, max_size=6))
 def test_verify_and_push_arguments_never_crash(home, command, arguments):
     argv = [*arguments[:1], command, *arguments[1:]] if arguments[:1] == ["-A"] else [
