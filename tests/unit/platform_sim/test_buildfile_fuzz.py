@@ -226,9 +226,16 @@ def tripwire_context(root):
 
 @pytest.fixture
 def home(monkeypatch):
+    """A state home and a temporary folder of our own: whatever is left in them is seen."""
     with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
         monkeypatch.setenv("PLATFORM_SIM_HOME", str(Path(folder) / "state"))
+        (Path(folder) / "tmp").mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(Path(folder) / "tmp"))
         yield Path(folder)
+
+
+def assert_nothing_left(home):
+    assert list((home / "tmp").iterdir()) == []  # verify's throw-away copy is gone
 
 
 def run_cli(argv, make):
@@ -265,6 +272,7 @@ def test_verify_exits_3_with_one_line_for_any_bad_build_file(home, text):
         expected = None
     status, err = run_cli(["-A", "app", "verify", str(app)], stop_at_work)
     assert_clean(status, err, expected)
+    assert_nothing_left(home)
 
 
 @settings(FUZZ, max_examples=150)
@@ -280,6 +288,7 @@ def test_push_exits_3_with_one_line_for_any_bad_build_file(home, text):
         expected = None
     status, err = run_cli(["-A", "app", "push", str(app)], tripwire_context(home / "apps"))
     assert_clean(status, err, expected)
+    assert_nothing_left(home)
 
 
 # Real command lines hold no NUL; undecodable bytes arrive as surrogate escapes.
@@ -302,6 +311,8 @@ def test_verify_and_push_arguments_never_crash(home, command, arguments):
     except SystemExit as exc:
         assert exc.code in (0, 2)
         return
+    finally:
+        assert_nothing_left(home)
     assert status in (2, 3, 4, 7, Reached.exit_code), (status, err.getvalue())
     if status != Reached.exit_code:
         assert len(err.getvalue().splitlines()) == 1, err.getvalue()
