@@ -87,6 +87,15 @@ def test_issue_cases_are_positioned_errors(text, problem, line, column):
     assert "\n" not in str(caught.value)
 
 
+def test_a_line_break_in_an_argument_stays_on_the_error_line(home):
+    err = io.StringIO()
+    assert cli.main(["verify", ".", "-e", "\n"], err=err, make=stop_at_work) == 2
+    assert err.getvalue() == (
+        "platform_sim: error: '\\n' is not NAME=VALUE: write \\n=value "
+        "(quote the whole word when the value has spaces)\n"
+    )
+
+
 def test_aliases_that_expand_beyond_the_limit_are_refused():
     laughs = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     laughs += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
