@@ -4,6 +4,9 @@ import os
 
 from celery import Celery
 
+# Replaces the workers' `conf` and `report` remote-control replies with ones without secrets.
+from minestrone import remote_control  # noqa: F401
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minestrone.settings")
 
 app = Celery("minestrone")

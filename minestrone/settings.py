@@ -11,12 +11,13 @@ from minestrone import platform_env
 BASE_DIR = Path(__file__).resolve().parent
 REPOSITORY_ROOT = BASE_DIR.parent
 
-PLATFORM = platform_env.load(BASE_DIR)
+# Lower case, so it is no setting: Django and Celery never list it (it holds every credential).
+_platform = platform_env.load(BASE_DIR)
 
-SECRET_KEY = PLATFORM.secret_key
-DEBUG = PLATFORM.debug
-ALLOWED_HOSTS = PLATFORM.allowed_hosts
-DATABASES = {"default": PLATFORM.database}
+SECRET_KEY = _platform.secret_key
+DEBUG = _platform.debug
+ALLOWED_HOSTS = _platform.allowed_hosts
+DATABASES = {"default": _platform.database}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -75,7 +76,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = REPOSITORY_ROOT / "static"
 MEDIA_URL = "/media/"
-MEDIA_ROOT = PLATFORM.media_root
+MEDIA_ROOT = _platform.media_root
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -93,7 +94,7 @@ LOGGING = {
 
 # --- Celery (read by minestrone/celery_app.py under the CELERY_ namespace) -----------------------
 
-CELERY_BROKER_URL = PLATFORM.broker_url
+CELERY_BROKER_URL = _platform.broker_url
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # Publisher confirms: apply_async returns only once RabbitMQ has taken the message.
@@ -140,7 +141,7 @@ CELERY_ENABLE_UTC = True
 
 # How long soup.tasks.lazy_job sleeps, in seconds: the tutorial's 5 s unless the environment
 # sets SOUP_LAZY_JOB_SECONDS (tests shorten it).
-SOUP_LAZY_JOB_SECONDS = PLATFORM.lazy_job_seconds
+SOUP_LAZY_JOB_SECONDS = _platform.lazy_job_seconds
 # The longest the active-tasks page waits for the workers' replies, in seconds.
 SOUP_INSPECT_TIMEOUT = 1.0
 
@@ -177,14 +178,15 @@ MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # a plain string (axes' default is a lazy object)
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no banner at every start; lockouts are still logged
 AXES_CLIENT_IP_CALLABLE = "minestrone.security.client_address"
-MINESTRONE_TRUSTED_PROXIES = PLATFORM.trusted_proxies
+MINESTRONE_TRUSTED_PROXIES = _platform.trusted_proxies
 
 # DJANGO_BEHIND_HTTPS=1: the front end terminates TLS and says so in X-Forwarded-Proto. Then
 # cookies are Secure, plain HTTP is redirected and HSTS is sent; `check --deploy` is clean.
-BEHIND_HTTPS = PLATFORM.behind_https
+BEHIND_HTTPS = _platform.behind_https
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_HTTPS else None
 SECURE_SSL_REDIRECT = BEHIND_HTTPS
 SESSION_COOKIE_SECURE = BEHIND_HTTPS

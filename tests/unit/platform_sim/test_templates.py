@@ -72,10 +72,13 @@ def test_supervisor_itself_parses_the_config_and_checks_commands(tmp_path):
     (home / "platform").mkdir()
     (home / "current" / "supervisord.conf").write_text(
         "[program:djcelery]\ndirectory = $HOME/current/\ncommand = python manage.py celeryd\n"
-        "stdout_logfile = /var/log/supervisor/%(program_name)s.log\n"
+        f"stdout_logfile = {tmp_path}/log/%(program_name)s.log\n"
         "[program:ghost]\ncommand = no-such-program --flag\n"
     )
+    # an instance has its own /var/log/supervisor (a private mount); this machine may have none
+    (tmp_path / "log").mkdir()
     text = main_config("python-worker", {"clock": "sh -c 'sleep 1'"}, home=str(home))
+    text = text.replace("/var/log/supervisor", f"{tmp_path}/log")
     (home / "platform" / "supervisord.conf").write_text(text)
     problems = supervisor.check_config(
         str(home / "platform" / "supervisord.conf"), {"PATH": "/usr/bin:/bin"}
