@@ -2,9 +2,10 @@
 """Create the Django admin superuser `admin` after a push, idempotently.
 
 The password comes from MINESTRONE_ADMIN_PASSWORD when set (the account is then kept in step
-with it). Otherwise a new account gets a generated password, printed once and written to an
-owner-only file (default: ~/data/admin-password on a platform instance); an existing account
-keeps its password.
+with it). Otherwise a new account gets a generated password, written to an owner-only file
+(default: ~/data/admin-password on a platform instance) and never printed, so it stays out of
+deploy logs (without a file it is shown on a terminal only); an existing account keeps its
+password. `--unlock` lifts the login lockouts of the account (django-axes).
 """
 
 from __future__ import annotations
@@ -28,9 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--password-file",
-        type=Path,
+        type=lambda value: Path(value) if value else None,
         default=default_password_file(),
         help="owner-only file that receives a generated password (default: ~/data/admin-password)",
+    )
+    parser.add_argument(
+        "--unlock",
+        action="store_true",
+        help="lift the account's login lockouts (too many wrong passwords), from every address",
     )
     options = parser.parse_args(argv)
 
@@ -38,25 +44,38 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minestrone.settings")
     import django
 
-    django.setup()
+    from minestrone.startup import configuration_errors_exit
+
+    with configuration_errors_exit("mkadmin"):
+        django.setup()
     from minestrone.deployment.admin_account import (
+        ADMIN_USERNAME,
         PASSWORD_VARIABLE,
         AdminAccountError,
         ensure_admin,
+        unlock,
         write_secret,
     )
 
+    if options.unlock:
+        print(f"mkadmin: unlocked {ADMIN_USERNAME!r}: {unlock(ADMIN_USERNAME)} lockout(s) lifted")
+        return 0
     try:
         account = ensure_admin(os.environ.get(PASSWORD_VARIABLE) or None)
     except AdminAccountError as exc:
         print(f"mkadmin: {exc}", file=sys.stderr)
         return 2
     if account.generated_password:
-        print(f"mkadmin: created superuser {account.username!r} with password "
-              f"{account.generated_password} (shown once)")
         if options.password_file:
             write_secret(options.password_file, account.generated_password + "\n")
-            print(f"mkadmin: the password is also in {options.password_file} (mode 600)")
+            print(f"mkadmin: created superuser {account.username!r}; its generated password is "
+                  f"in {options.password_file} (mode 600)")
+        elif sys.stdout.isatty():
+            print(f"mkadmin: created superuser {account.username!r} with password "
+                  f"{account.generated_password} (shown once)")
+        else:
+            print(f"mkadmin: created superuser {account.username!r}; its generated password is "
+                  f"not shown outside a terminal: set {PASSWORD_VARIABLE} and run again")
     elif account.created:
         print(f"mkadmin: created superuser {account.username!r} with the password "
               f"from {PASSWORD_VARIABLE}")

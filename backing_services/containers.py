@@ -174,6 +174,10 @@ class DockerPostgres(_ContainerMixin, PostgresService):
     default_image = POSTGRES_IMAGE
     default_start_timeout = 60.0
 
+    def __init__(self, data_dir: Path | str | None = None, *, fsync: bool = False, **kwargs: Any):
+        super().__init__(data_dir, **kwargs)
+        self.fsync = fsync  # off: throw-away test servers only (see LocalPostgres)
+
     def make_container(self) -> Any:
         """The configured (not yet started) PostgresContainer."""
         factory = self.container_factory
@@ -190,6 +194,9 @@ class DockerPostgres(_ContainerMixin, PostgresService):
         )
         _loopback_only(container, POSTGRES_PORT)
         container.with_kwargs(**self.container_options())
+        if not self.fsync:
+            # options alone: our image's entrypoint and the official one both pass them on
+            container.with_command("-c fsync=off")
         if self.data_dir is not None:
             container.with_volume_mapping(
                 str(self.data_dir / "pgdata"), "/var/lib/postgresql/data", "rw"

@@ -61,6 +61,7 @@ class ExternalPostgres(_ExternalMixin, PostgresService):
         user: str | None = None,
         start_timeout: float = 10.0,
         env: Mapping[str, str] | None = None,
+        fsync: bool = True,  # noqa: ARG002 - an existing server keeps its own settings
     ) -> None:
         super().__init__()
         parts = parse_url(

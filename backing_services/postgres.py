@@ -92,6 +92,8 @@ class LocalPostgres(PostgresService):
     ``data_dir`` None: a temporary directory, removed by stop(). Given: kept, and reused with
     the same credentials (stored in its ``service.json``) when started again. As root, the
     programs run as the first existing account of ``run_as`` (None: as ourselves).
+    ``fsync`` False (the default) suits throw-away test servers only: a crash or power loss
+    may then lose committed data. A server whose data matters passes ``fsync=True``.
     """
 
     def __init__(

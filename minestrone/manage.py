@@ -16,6 +16,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minestrone.settings")
     from django.core.management import execute_from_command_line
 
+    from minestrone.startup import load_settings
+
+    load_settings("manage.py")
     execute_from_command_line(sys.argv)
 
 

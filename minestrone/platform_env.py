@@ -11,6 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+    _check_secret_key,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 ENV_FILE_VARIABLE = "MINESTRONE_ENV_FILE"
@@ -20,6 +26,11 @@ DEV_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 CLOUDAMQP_PREFIX = "CLOUDAMQP_RABBITMQ_AMQP_"
 DB_PREFIX = "DOTCLOUD_DB_SQL_"
 _RABBITMQ_SERVICE_HOST = re.compile(r"^DOTCLOUD_([A-Z0-9_]+)_AMQP_HOST$")
+HTTPS_VARIABLE = "DJANGO_BEHIND_HTTPS"
+# On the platform a request passes the front router, then the instance's nginx, each adding the
+# address it saw to X-Forwarded-For: the client is the second address from the right.
+PLATFORM_PROXIES = 2
+MAX_FILE_BYTES = 1024 * 1024  # an environment file is a few kilobytes
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -37,6 +48,8 @@ class PlatformSettings:
     media_root: Path
     lazy_job_seconds: float = 5.0
     development: bool = False
+    behind_https: bool = False
+    trusted_proxies: int = 0
 
     def describe(self) -> str:
         """Say in one line which database and broker these settings use."""
@@ -69,9 +82,23 @@ def environment_file_path(environ: os._Environ | dict) -> Path | None:
     return default if default.exists() else None
 
 
-def read_environment_file(path: Path) -> dict[str, str]:
-    """Read a flat JSON object of strings; any problem raises ImproperlyConfigured naming it."""
+def shown(value: object, limit: int = 60) -> str:
+    """A value as Python writes it, on one line and cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def read_environment_file(path: Path) -> dict[str, object]:
+    """Read a JSON object; any problem raises ImproperlyConfigured naming the file.
+
+    Values are kept as JSON gave them; ``_Lookup`` checks the type of the keys it reads.
+    """
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ImproperlyConfigured(
+                f"The environment file {path} is larger than {MAX_FILE_BYTES} bytes: it is not "
+                "an environment file."
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ImproperlyConfigured(
@@ -90,27 +117,61 @@ def read_environment_file(path: Path) -> dict[str, str]:
             f"The environment file {path} is not valid JSON: {exc.msg} at line {exc.lineno}, "
             f"column {exc.colno}."
         ) from None
+    except (ValueError, RecursionError) as exc:  # too many digits, too deeply nested
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        problem = shown(problem.split(":")[0], 100).strip("'\"")
+        raise ImproperlyConfigured(
+            f"The environment file {path} is not valid JSON: {problem}."
+        ) from None
     if not isinstance(data, dict):
         raise ImproperlyConfigured(
             f"The environment file {path} must hold a JSON object of KEY: value pairs, "
             f"not a {type(data).__name__}."
         )
-    return {str(key): "" if value is None else str(value) for key, value in data.items()}
+    return data
 
 
 class _Lookup:
     """Look keys up in the environment file, then in the process environment."""
 
-    def __init__(self, path: Path, data: dict[str, str], environ):
+    def __init__(self, path: Path, data: dict[str, object], environ):
         self.path = path
         self.data = data
         self.environ = environ
 
     def get(self, key: str, default: str | None = None) -> str | None:
-        """Return a key's value from the file, else the process environment, else default."""
-        if key in self.data:
-            return self.data[key]
-        return self.environ.get(key, default)
+        """Return a key's text from the file, else the process environment, else default.
+
+        A string or a whole number is taken as text; null counts as absent; any other JSON
+        value (list, object, boolean, fraction) and text that is not valid Unicode are refused.
+        """
+        value = self.data.get(key)
+        if value is None:
+            value = self.environ.get(key)
+            where = "The process environment"
+        else:
+            where = f"The environment file {self.path}"
+        if value is None:
+            return default
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            kind = {bool: "a boolean", list: "a list", dict: "an object"}.get(
+                type(value), "a number"
+            )
+            raise ImproperlyConfigured(
+                f"{where} has {key}={shown(value)}, {kind}: write it as a JSON string."
+            )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ImproperlyConfigured(
+                f"{where} has {key}={shown(value)}, which is not valid Unicode text (a lone "
+                "surrogate): write it again."
+            ) from None
+        if "\x00" in value:
+            raise ImproperlyConfigured(f"{where} has {key}={shown(value)}, which holds a NUL.")
+        return value
 
     def require(self, key: str, hint: str = "") -> str:
         """Return a key's value, or raise ImproperlyConfigured naming the file and the key."""
@@ -123,13 +184,12 @@ class _Lookup:
     def port(self, key: str) -> int:
         """Return a required key as a TCP port number."""
         value = self.require(key)
-        try:
-            port = int(value)
-        except ValueError:
-            port = 0
+        digits = value.strip()
+        port = int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 6 else 0
         if not 0 < port < 65536:
             raise ImproperlyConfigured(
-                f"The environment file {self.path} has {key}={value!r}, which is not a port number."
+                f"The environment file {self.path} has {key}={shown(value)}, which is not a port "
+                "number (1 to 65535)."
             )
         return port
 
@@ -143,7 +203,9 @@ def parse_bool(name: str, value: str | None, default: bool) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use 1/0, true/false or yes/no.")
+    raise ImproperlyConfigured(
+        f"{name}={shown(value)} is not a boolean: use 1/0, true/false or yes/no."
+    )
 
 
 def parse_seconds(name: str, value: str | None, default: float) -> float:
@@ -155,7 +217,7 @@ def parse_seconds(name: str, value: str | None, default: float) -> float:
     except ValueError:
         seconds = -1.0
     if not seconds >= 0 or seconds == float("inf"):
-        raise ImproperlyConfigured(f"{name}={value!r} is not a number of seconds (e.g. 0.5).")
+        raise ImproperlyConfigured(f"{name}={shown(value)} is not a number of seconds (e.g. 0.5).")
     return seconds
 
 
@@ -209,9 +271,11 @@ def _broker_url(lookup: _Lookup) -> str:
 
 def _allowed_hosts(lookup: _Lookup) -> list[str]:
     hosts = {"localhost", "127.0.0.1", "[::1]"}
-    for key, value in lookup.data.items():
-        if key.startswith("DOTCLOUD_") and key.endswith("_HTTP_HOST") and value:
-            hosts.add(value.split(":")[0])
+    for key in lookup.data:
+        if key.startswith("DOTCLOUD_") and key.endswith("_HTTP_HOST"):
+            value = lookup.get(key)
+            if value:
+                hosts.add(value.split(":")[0])
     extra = lookup.get("DJANGO_ALLOWED_HOSTS") or ""
     hosts.update(host.strip() for host in extra.split(",") if host.strip())
     return sorted(hosts)
@@ -224,18 +288,33 @@ def platform_settings(path: Path, environ) -> PlatformSettings:
         source=f"environment file {path}",
         database=_database(lookup),
         broker_url=_broker_url(lookup),
-        secret_key=lookup.require(
-            "DJANGO_SECRET_KEY",
-            "Set it as an application variable (platform_sim env set DJANGO_SECRET_KEY=...), "
-            "the same on every service; never commit it.",
-        ),
+        secret_key=strong_secret_key(lookup),
         debug=parse_bool("DJANGO_DEBUG", lookup.get("DJANGO_DEBUG"), default=False),
         allowed_hosts=_allowed_hosts(lookup),
         media_root=Path(environ.get("HOME") or Path.home()) / "data" / "media",
         lazy_job_seconds=parse_seconds(
             "SOUP_LAZY_JOB_SECONDS", lookup.get("SOUP_LAZY_JOB_SECONDS"), 5.0
         ),
+        behind_https=parse_bool(HTTPS_VARIABLE, lookup.get(HTTPS_VARIABLE), default=False),
+        trusted_proxies=PLATFORM_PROXIES,
     )
+
+
+def strong_secret_key(lookup: _Lookup) -> str:
+    """DJANGO_SECRET_KEY, refused unless Django's own check finds it long and varied enough."""
+    how = (
+        "Set it as an application variable (platform_sim env set DJANGO_SECRET_KEY=...), "
+        "the same on every service; never commit it. Generate one with: python3 -c "
+        "'import secrets; print(secrets.token_urlsafe(50))'"
+    )
+    key = lookup.require("DJANGO_SECRET_KEY", how)
+    if not _check_secret_key(key):
+        raise ImproperlyConfigured(
+            f"DJANGO_SECRET_KEY is too weak: Django wants at least {SECRET_KEY_MIN_LENGTH} "
+            f"characters, {SECRET_KEY_MIN_UNIQUE_CHARACTERS} of them different, and no "
+            f"{SECRET_KEY_INSECURE_PREFIX!r} prefix. {how}"
+        )
+    return key
 
 
 def development_settings(base_dir: Path, environ) -> PlatformSettings:
@@ -252,6 +331,7 @@ def development_settings(base_dir: Path, environ) -> PlatformSettings:
             "SOUP_LAZY_JOB_SECONDS", environ.get("SOUP_LAZY_JOB_SECONDS"), 5.0
         ),
         development=True,
+        behind_https=parse_bool(HTTPS_VARIABLE, environ.get(HTTPS_VARIABLE), default=False),
     )
 
 

@@ -71,8 +71,8 @@ def censor(value: object, secrets: Iterable[str], key: str | None = None) -> obj
         return [censor(item, secrets, key) for item in value]
     if key is not None and SECRET_SETTING.search(key) and not URL_SETTING.search(key):
         return MASK
-    if isinstance(value, str):
-        return scrub_text(value, secrets)
+    if isinstance(value, str):  # lazy strings too: they pass isinstance as str
+        return scrub_text(str(value), secrets)
     if isinstance(value, int | float | bool) or value is None:
         return value
     return scrub_text(safe_repr(value), secrets)

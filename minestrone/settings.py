@@ -1,7 +1,9 @@
 """Django and Celery settings of minestrone, read from the platform's environment file."""
 
+from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
 from kombu import Exchange, Queue
 
 from minestrone import platform_env
@@ -165,3 +167,52 @@ MONITOR_CAMERA_FREQUENCY = 1.0
 MONITOR_CONTROL_TIMEOUT = 1.0
 # Minutes without task events after which the admin's Tasks page explains why.
 MONITOR_IDLE_NOTICE_MINUTES = 10
+
+# --- security: login throttling, HTTPS behind the platform's front end, response headers -------
+
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one user from one address, that pair
+# is refused (HTTP 429) for AXES_COOLOFF_TIME; attempts and lockouts are in the admin and logged;
+# `mkadmin.py --unlock` lifts them.
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]  # axes last
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # a plain string (axes' default is a lazy object)
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner at every start; lockouts are still logged
+AXES_CLIENT_IP_CALLABLE = "minestrone.security.client_address"
+MINESTRONE_TRUSTED_PROXIES = _platform.trusted_proxies
+
+# DJANGO_BEHIND_HTTPS=1: the front end terminates TLS and says so in X-Forwarded-Proto. Then
+# cookies are Secure, plain HTTP is redirected and HSTS is sent; `check --deploy` is clean.
+BEHIND_HTTPS = _platform.behind_https
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_HTTPS else None
+SECURE_SSL_REDIRECT = BEHIND_HTTPS
+SESSION_COOKIE_SECURE = BEHIND_HTTPS
+CSRF_COOKIE_SECURE = BEHIND_HTTPS
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if BEHIND_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = BEHIND_HTTPS
+SECURE_HSTS_PRELOAD = BEHIND_HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# django-csp: the site's own pages load nothing from elsewhere and run no inline code; the one
+# inline stylesheet of base.html carries the request's nonce. The admin keeps Django's defaults.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}

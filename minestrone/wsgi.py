@@ -4,6 +4,9 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from minestrone.startup import configuration_errors_exit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minestrone.settings")
 
-application = get_wsgi_application()
+with configuration_errors_exit("wsgi"):
+    application = get_wsgi_application()

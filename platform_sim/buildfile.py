@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .buildyaml import MAX_CHARACTERS, BuildFileLoader, compose, construct
 from .errors import BuildFileError, UnsupportedService
 
 FILENAME = "dotcloud.yml"
@@ -108,7 +108,7 @@ def _fail(message: str, node: Node | None, filename: str) -> BuildFileError:
 class _Reader:
     """Walk the composed YAML nodes, converting values and raising positioned errors."""
 
-    def __init__(self, loader: yaml.SafeLoader, filename: str) -> None:
+    def __init__(self, loader: BuildFileLoader, filename: str) -> None:
         self.loader = loader
         self.filename = filename
 
@@ -118,7 +118,11 @@ class _Reader:
 
     def scalar(self, node: ScalarNode) -> Any:
         """The Python value of a scalar node (string, number, boolean or None)."""
-        return self.loader.construct_object(node, deep=True)
+        return construct(self.loader, node)
+
+    def value(self, node: Node) -> Any:
+        """The Python value of any node (kept as the file wrote it, e.g. in ``config``)."""
+        return construct(self.loader, node)
 
     def kind(self, node: Node) -> str | None:
         """The platform's name for a node's YAML type; None for an empty value."""
@@ -216,7 +220,7 @@ def _service(reader: _Reader, key: ScalarNode, node: Node) -> Service:
         if entry == "process":
             fields["processes"] = _process(reader, name, value)
         elif entry not in SCHEMA:
-            extra[entry] = reader.loader.construct_object(value, deep=True)
+            extra[entry] = reader.value(value)
         else:
             fields[entry] = _attribute(reader, entry, value)
     mark = type_node.start_mark
@@ -300,21 +304,13 @@ def _config(reader: _Reader, node: Node) -> dict[str, Any]:
                 raise reader.fail(
                     f"Invalid uwsgi_processes {reader.scalar(value)} (must be >= 1)", value
                 )
-        config[key.value] = reader.loader.construct_object(value, deep=True)
+        config[key.value] = reader.value(value)
     return config
 
 
 def parse(text: str, filename: str = FILENAME) -> BuildFile:
     """Parse the text of a build file; raise BuildFileError with the platform's message."""
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(exc, filename) from None
-    except yaml.YAMLError as exc:
-        raise BuildFileError(f"YAML syntax error: {exc}", 1, 1, filename) from None
-    finally:
-        loader.dispose()
+    root, loader = compose(text, filename)
     reader = _Reader(loader, filename)
     if root is None:
         raise BuildFileError(f'"{filename}" is empty!', 1, 1, filename)
@@ -328,30 +324,32 @@ def parse(text: str, filename: str = FILENAME) -> BuildFile:
     return BuildFile(services)
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError, filename: str) -> BuildFileError:
-    mark = exc.problem_mark or exc.context_mark
-    problem = exc.problem or exc.context or "invalid YAML"
-    if exc.context and exc.problem:
-        joined = exc.problem.startswith("but ")
-        problem = f"{exc.context}, {problem}" if joined else f"{problem} ({exc.context})"
-    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    return BuildFileError(f"YAML syntax error: {problem}", line, column, filename)
-
-
 def load(folder: Path) -> BuildFile:
     """Read and parse ``dotcloud.yml`` at the root of ``folder``."""
     path = Path(folder) / FILENAME
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if not path.is_file():
+            raise BuildFileError(f"{path} is not a regular file", None)
+        if size > MAX_CHARACTERS:
+            raise BuildFileError(
+                f"{path} is {size} bytes long; a build file holds at most {MAX_CHARACTERS} bytes",
+                None,
+            )
+        data = path.read_bytes()
     except FileNotFoundError:
         raise BuildFileError(
             f"No {FILENAME} in {folder}: the build file must be at the root of the pushed folder",
             None,
         ) from None
-    except UnicodeDecodeError as exc:
-        raise BuildFileError(f'"{FILENAME}" is not UTF-8 text ({exc.reason})', None) from None
     except OSError as exc:
         raise BuildFileError(f"Cannot read {path}: {exc.strerror}", None) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise BuildFileError(f"The file is not UTF-8 text ({exc.reason})", line, column) from None
     return parse(text)
 
 

@@ -22,7 +22,7 @@ from backing_services.errors import ServiceError
 from . import compose, images, info, infotext, logs, revisions, status, variables
 from .context import Context, make_context
 from .destroy import destroy, destroy_service
-from .errors import PlatformError, UsageError
+from .errors import PlatformError, UsageError, one_line
 from .output import Printer
 from .parser import ALIASES, PROG, build_parser
 from .push import push
@@ -297,12 +297,12 @@ def main(
         with stop_signals_interrupt():
             return getattr(commands, ALIASES.get(args.command, args.command))(args)
     except PlatformError as exc:
-        err.write(f"{PROG}: error: {exc}\n")
+        err.write(f"{PROG}: error: {one_line(str(exc))}\n")
         if exc.details:
             err.write("".join(f"    {line}\n" for line in exc.details.splitlines()))
         return exc.exit_code
     except ServiceError as exc:
-        err.write(f"{PROG}: error: {exc}\n")
+        err.write(f"{PROG}: error: {one_line(str(exc))}\n")
         return 6
     except KeyboardInterrupt as exc:
         kill_live_steps()

@@ -21,11 +21,15 @@ KINDS = ("postgresql", "rabbitmq")
 
 
 def make_service(kind: str, data: Path, user: str):  # noqa: ANN201 - a backing_services Service
-    """The server for ``kind`` from the provider backing_services chooses, kept in ``data``."""
+    """The server for ``kind`` from the provider backing_services chooses, kept in ``data``.
+
+    An application's data must survive a crash: PostgreSQL keeps ``fsync`` on here.
+    """
     from backing_services import postgres_server, rabbitmq_server
 
-    factory = postgres_server if kind == "postgresql" else rabbitmq_server
-    return factory(data_dir=data, user=user)
+    if kind == "postgresql":
+        return postgres_server(data_dir=data, user=user, fsync=True)
+    return rabbitmq_server(data_dir=data, user=user)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,11 @@ class NotDeployed(UsageError):
         )
 
 
+def one_line(text: str) -> str:
+    """``text`` with every line break and non-printable character escaped (``\\n``, ``\\x01``)."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 class BuildFileError(PlatformError):
     """``dotcloud.yml`` is missing, unreadable or invalid; carries the platform's position."""
 
@@ -42,6 +47,7 @@ class BuildFileError(PlatformError):
         column: int = 1,
         filename: str = "dotcloud.yml",
     ) -> None:
+        message = one_line(message)
         self.problem = message
         self.line = line
         self.column = column

@@ -149,7 +149,7 @@ def _verify(commands: argparse._SubParsersAction) -> None:
         help="rehearse a deploy's hooks in a throw-away copy (CI)",
         description="Parse, build, run every service's postinstall against "
         "fresh data services, check the supervisor configuration; remove "
-        "everything afterwards. Exit status 1 if a service fails.",
+        "everything afterwards. Exit status 1 if a service fails, 3 if dotcloud.yml is invalid.",
     )
     cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
     cmd.add_argument(

@@ -76,6 +76,7 @@ events {
 
 http {
 {{ mime_types }}    default_type application/octet-stream;
+    server_tokens off;  # "Server: nginx", no version, on every response and error page
     access_log /var/log/nginx/access.log;
     sendfile on;
     client_max_body_size 32m;
@@ -127,6 +128,7 @@ events {
 }
 
 http {
+    server_tokens off;  # "Server: nginx", no version, on every response and error page
     access_log {{ directory }}/access.log;
     client_max_body_size 32m;
     client_body_temp_path {{ directory }}/tmp/client_body;

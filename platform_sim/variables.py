@@ -85,6 +85,8 @@ def add_addon(ctx: Context, name: str) -> dict[str, str]:
 
 def remove_addon(ctx: Context, name: str) -> None:
     """Stop an add-on's server and delete it with its data."""
+    addons.addon_kind(name)
+    existing(ctx.paths)  # an unknown app: say so before the lock, which would create its folder
     with locked(ctx.paths):
         record = existing(ctx.paths)
         if name not in record.addons:

@@ -46,7 +46,11 @@ def verify(
     parsed = load_buildfile(source)
     namespace.check_privileges()
     scratch = Path(tempfile.mkdtemp(prefix="platform_sim-verify-"))
-    ctx = make_context(AppPaths(scratch / app), printer)
+    try:
+        ctx = make_context(AppPaths(scratch / app), printer)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     try:
         record = create(ctx.paths)
         record.variables = dict(variables or {})

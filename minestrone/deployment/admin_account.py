@@ -74,3 +74,10 @@ def write_secret(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(temporary, path)
+
+
+def unlock(username: str = ADMIN_USERNAME) -> int:
+    """Lift every login lockout of ``username`` (from any address); return how many."""
+    from axes.utils import reset
+
+    return reset(username=username)

@@ -15,7 +15,9 @@ from minestrone.soup.routing import (
 MAX_JOB_NAME_LENGTH = 100
 # Control characters, surrogates, private-use and unassigned code points, line and paragraph
 # separators: a job name travels in JSON and log lines, where these break or smuggle things.
-_FORBIDDEN_CATEGORIES = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}
+# Format characters (Cf: U+202E right-to-left override, zero-width spaces…) would make the
+# admin show a name other than the one the job has.
+_FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
 def validate_job_name_characters(value: str) -> None:

@@ -78,6 +78,10 @@ class FakeContainer:
         self.extra.update(kwargs)
         return self
 
+    def with_command(self, command):
+        self.command = command
+        return self
+
     def start(self):
         self.events.append("start")
         if self.start_error:
@@ -221,3 +225,11 @@ def test_rabbitmq_container_vhosts_through_rabbitmqctl():
 def test_rabbitmq_container_publishes_on_loopback_only():
     container = DockerRabbitMQ(container_factory=Recorder()).make_container()
     assert container.ports == {"5672": ("127.0.0.1", None)}
+
+
+def test_postgres_container_syncs_only_when_asked(tmp_path):
+    factory = FakeContainer
+    throw_away = DockerPostgres(container_factory=factory).make_container()
+    assert throw_away.command == "-c fsync=off"
+    kept = DockerPostgres(tmp_path, fsync=True, container_factory=factory).make_container()
+    assert not hasattr(kept, "command")  # the image's default: fsync on

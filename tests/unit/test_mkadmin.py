@@ -31,7 +31,9 @@ def test_first_run_generates_a_password_prints_it_once_and_stores_it_privately(
     password = secret.read_text().strip()
     assert len(password) >= 16
     assert secret.stat().st_mode & 0o777 == 0o600
-    assert password in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert password not in out  # deploy logs never see it
+    assert f"password is in {secret} (mode 600)" in out
     user = admin()
     assert user.is_superuser and user.is_staff and user.check_password(password)
 
@@ -77,3 +79,23 @@ def test_no_default_password_is_in_the_repository():
     text = (ROOT / "mkadmin.py").read_text()
     assert "set_password('password')" not in text
     assert '"password"' not in text
+
+
+def test_without_a_file_the_password_is_not_printed_outside_a_terminal(mkadmin, capsys):
+    assert mkadmin.main(["--password-file", ""]) == 0
+    out = capsys.readouterr().out
+    assert "not shown outside a terminal: set MINESTRONE_ADMIN_PASSWORD" in out
+
+
+def test_unlock_lifts_the_admin_lockouts(mkadmin, capsys):
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.create(
+        username="admin", ip_address="10.0.0.1", user_agent="x", failures_since_start=10
+    )
+    AccessAttempt.objects.create(
+        username="other", ip_address="10.0.0.1", user_agent="x", failures_since_start=10
+    )
+    assert mkadmin.main(["--unlock"]) == 0
+    assert "1 lockout(s) lifted" in capsys.readouterr().out
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["other"]

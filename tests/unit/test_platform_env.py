@@ -25,7 +25,8 @@ RABBITMQ_SERVICE = {
     "DOTCLOUD_BROKER_AMQP_LOGIN": "root",
     "DOTCLOUD_BROKER_AMQP_PASSWORD": "pw",
 }
-SECRET = {"DJANGO_SECRET_KEY": "k" * 50}
+STRONG_KEY = "unit-tests-only-" + "abcdefghij" * 4
+SECRET = {"DJANGO_SECRET_KEY": STRONG_KEY}
 
 
 def write(tmp_path: Path, data) -> Path:
@@ -45,7 +46,7 @@ def test_cloudamqp_and_db_keys_give_database_and_broker(tmp_path):
     assert (settings.database["USER"], settings.database["PASSWORD"]) == ("root", "s3cret")
     assert (settings.database["HOST"], settings.database["PORT"]) == ("db.example", 5433)
     assert settings.broker_url == "amqp://user:p%40ss%2Fword@mq.example:5673/app"
-    assert settings.secret_key == "k" * 50
+    assert settings.secret_key == STRONG_KEY
     assert settings.debug is False
 
 
@@ -65,8 +66,9 @@ def test_database_name_can_be_chosen(tmp_path):
 
 
 def test_process_environment_fills_keys_the_file_lacks(tmp_path):
-    settings = load(write(tmp_path, DB | CLOUDAMQP), DJANGO_SECRET_KEY="from-env", DJANGO_DEBUG="1")
-    assert settings.secret_key == "from-env"
+    key = "from-env-" + "0123456789" * 5
+    settings = load(write(tmp_path, DB | CLOUDAMQP), DJANGO_SECRET_KEY=key, DJANGO_DEBUG="1")
+    assert settings.secret_key == key
     assert settings.debug is True
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -31,6 +34,7 @@ def test_push_ends_with_url_and_admin_credentials(deployed):
     password_file = Path(first(described, "www")["admin_password_file"])
     assert f"Admin credentials: user admin, password in {password_file}" in result.stdout
     assert oct(password_file.stat().st_mode & 0o777) == "0o600"
+    assert password_file.read_text().strip() not in result.stdout + result.stderr
 
 
 def test_environment_file_parses_with_the_tutorial_sed_helper(deployed):
@@ -72,6 +76,82 @@ def test_editor_queues_a_job_a_worker_runs_and_the_admin_shows_it(deployed):
         60,
         "the admin to list the job",
     )
+
+
+LOGIN = "/admin/login/?next=/admin/"
+
+
+class Client:
+    """HTTP from a loopback address of its own (127.0.0.N), keeping cookies: another machine."""
+
+    def __init__(self, url: str, source: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port, self.source = parts.hostname, parts.port, source
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: str | None = None, headers=None):
+        """(status, headers, text) of one request through the router."""
+        connection = http.client.HTTPConnection(
+            self.host, self.port, timeout=30, source_address=(self.source, 0)
+        )
+        cookies = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        connection.request(method, path, body=body, headers={"Cookie": cookies, **(headers or {})})
+        response = connection.getresponse()
+        text = response.read().decode(errors="replace")
+        for value in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            self.cookies[name] = rest.split(";")[0]
+        connection.close()
+        return response.status, response.headers, text
+
+    def log_in(self, password: str) -> int:
+        """Post the admin login form; 302 logged in, 200 refused, 429 locked out."""
+        page = self.request("GET", LOGIN)[2]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        form = {"csrfmiddlewaretoken": token, "username": "admin", "password": password}
+        content = {"Content-Type": "application/x-www-form-urlencoded"}
+        return self.request("POST", LOGIN, urlencode(form), content)[0]
+
+
+def test_responses_name_no_version_and_carry_the_security_headers(deployed):
+    _, described = deployed
+    client = Client(described["url"], "127.0.0.1")
+    status, headers, body = client.request("GET", "/")
+    assert status == 200
+    assert headers.get_all("Server") == ["nginx"]
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert f'<style nonce="{nonce}">' in body
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    status, headers, _ = client.request("GET", "/static/admin/css/base.css")
+    assert status == 200
+    assert headers.get_all("Cache-Control") == ["public, max-age=604800"]
+    assert headers.get_all("X-Content-Type-Options") == ["nosniff"]
+    assert headers.get_all("Server") == ["nginx"]
+    status, headers, body = client.request("GET", "/static/no-such-file.css")  # nginx's own page
+    assert status == 404
+    assert headers.get_all("Server") == ["nginx"]
+    assert "nginx/" not in body
+
+
+def test_wrong_passwords_lock_out_the_user_from_that_address_only(sim_home, deployed):
+    _, described = deployed
+    password = Path(first(described, "www")["admin_password_file"]).read_text().strip()
+    attacker = Client(described["url"], "127.0.0.2")
+    statuses = [attacker.log_in(f"wrong-{n}") for n in range(20)]
+    assert statuses[:9] == [200] * 9
+    assert set(statuses[9:]) == {429}
+    assert attacker.log_in(password) == 429
+    assert Client(described["url"], "127.0.0.3").log_in(password) == 302
+    unlocked = run_cli(
+        sim_home, "-A", APP, "run", "www", "--",
+        "sh", "-c", "cd ~/current && python mkadmin.py --unlock",
+        check=True,
+    )
+    assert re.search(r"unlocked 'admin': [1-9]\d* lockout", unlocked.stdout), unlocked.stdout
+    assert attacker.log_in(password) == 302
 
 
 def test_a_second_push_replaces_the_workers_beside_the_old_ones(sim_home, deployed):

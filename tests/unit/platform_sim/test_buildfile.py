@@ -172,7 +172,7 @@ def test_single_process_is_named_after_the_service():
         ),
         (
             'www:\n  type: python-worker\n  processes:\n    "a]\\n[b": c\n',
-            'Invalid process name "a]\n[b" (letters, digits, "_" and "-" only)',
+            'Invalid process name "a]\\n[b" (letters, digits, "_" and "-" only)',  # one line
             4,
             5,
         ),

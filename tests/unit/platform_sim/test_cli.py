@@ -155,6 +155,24 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, argv, message):
     assert list(tmp_path.iterdir()) == []  # nothing was created
 
 
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        (["addon", "remove", "cloudamqp"], 4, "no application 'x'"),
+        (["addon", "remove", "nosuch"], 2, "unknown add-on 'nosuch'"),
+        (["addon", "list"], 4, "no application 'x'"),
+        (["env", "list"], 4, "no application 'x'"),
+        (["env", "unset", "K"], 4, "no application 'x'"),
+    ],
+)
+def test_unknown_app_leaves_no_state_behind(tmp_path, monkeypatch, argv, status, message):
+    monkeypatch.setenv("PLATFORM_SIM_HOME", str(tmp_path))
+    code, _, err = run(["-A", "x", *argv], fake_context)
+    assert code == status
+    assert err.startswith(f"platform_sim: error: {message}") and len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # nothing was created
+
+
 def test_env_set_before_the_first_push_only_stores(tmp_path, monkeypatch):
     monkeypatch.setenv("PLATFORM_SIM_HOME", str(tmp_path))
     status, out, _ = run(["-A", "x", "var", "set", "K=v"], fake_context)

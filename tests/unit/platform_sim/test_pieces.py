@@ -214,3 +214,13 @@ def test_host_names_are_valid_and_distinct_per_deploy():
     argv = namespace.wrap(["true"], hostname="app-www-0-d1")
     assert "--uts" in argv
     assert "echo app-www-0-d1 > /proc/sys/kernel/hostname" in argv[argv.index("-c") + 1]
+
+
+def test_an_applications_postgresql_keeps_fsync_on(monkeypatch):
+    import backing_services
+    from platform_sim import datahost
+
+    asked = {}
+    monkeypatch.setattr(backing_services, "postgres_server", lambda **kw: asked.update(kw) or kw)
+    datahost.make_service("postgresql", "/data", "root")
+    assert asked == {"data_dir": "/data", "user": "root", "fsync": True}

@@ -3,6 +3,7 @@
 import configparser
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -114,6 +115,7 @@ def test_instance_nginx_includes_the_app_rules_and_maintenance():
     server_block = text.split("server {", 1)[1]
     assert server_block.index("*nginx.conf") < server_block.index("location / {")
     assert "include /home/dotcloud/current/*uwsgi.conf;" in text.split("location / {")[1]
+    assert "server_tokens off;" in text.split("server {")[0]
 
 
 def test_router_balances_over_the_instances():
@@ -124,6 +126,7 @@ def test_router_balances_over_the_instances():
     assert "server 127.0.0.1:5001 max_fails=0;\n        server 127.0.0.1:5002" in text
     assert "proxy_pass http://app_www;" in text
     assert "0.0.0.0" not in text
+    assert "server_tokens off;" in text.split("server {")[0]
 
 
 nginx_binary = shutil.which("nginx", path="/usr/sbin:/usr/bin:/sbin:/bin")
@@ -133,7 +136,8 @@ nginx_binary = shutil.which("nginx", path="/usr/sbin:/usr/bin:/sbin:/bin")
 def test_nginx_accepts_both_configurations(tmp_path):
     home = tmp_path / "home"
     (home / "current").mkdir(parents=True)
-    (home / "current" / "nginx.conf").write_text("location /static/ { alias /tmp/; }\n")
+    app_rules = Path(__file__).parents[3] / "nginx.conf"  # the app's own, as pushed
+    (home / "current" / "nginx.conf").write_text(app_rules.read_text())
     (home / "platform" / "nginx").mkdir(parents=True)
     conf = home / "platform" / "nginx.conf"
     text = nginx.render_instance(

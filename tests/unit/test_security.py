@@ -1,0 +1,90 @@
+"""Security settings: the client address for throttling, headers, and `check --deploy` both ways."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import RequestFactory, override_settings
+
+from minestrone.security import client_address
+
+ROOT = Path(__file__).resolve().parents[2]
+ENVIRONMENT = {
+    "DOTCLOUD_DB_SQL_LOGIN": "root",
+    "DOTCLOUD_DB_SQL_PASSWORD": "pw",
+    "DOTCLOUD_DB_SQL_HOST": "127.0.0.1",
+    "DOTCLOUD_DB_SQL_PORT": "5432",
+    "DOTCLOUD_BROKER_AMQP_HOST": "127.0.0.1",
+    "DOTCLOUD_BROKER_AMQP_PORT": "5672",
+    "DOTCLOUD_BROKER_AMQP_LOGIN": "root",
+    "DOTCLOUD_BROKER_AMQP_PASSWORD": "pw",
+    "DJANGO_SECRET_KEY": "deploy-check-tests-only-" + "abcdefghij" * 4,
+}
+
+
+@pytest.mark.parametrize(
+    ("hops", "forwarded", "remote", "expected"),
+    [
+        (2, "198.51.100.7, 127.0.0.1", "", "198.51.100.7"),
+        (2, "6.6.6.6, 198.51.100.7, 127.0.0.1", "", "198.51.100.7"),  # forged entry ignored
+        (2, "127.0.0.1", "", None),  # fewer entries than proxies: nothing trustworthy
+        (2, "not-an-ip, 127.0.0.1", "10.1.1.1", "10.1.1.1"),
+        (0, "6.6.6.6", "10.1.1.1", "10.1.1.1"),  # development: no proxy, X-F-F is the client's
+        (0, "", "2001:db8::1", "2001:db8::1"),
+        (0, "", "", None),
+    ],
+)
+def test_client_address_is_the_one_our_first_proxy_saw(hops, forwarded, remote, expected):
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR=remote)
+    with override_settings(MINESTRONE_TRUSTED_PROXIES=hops):
+        assert client_address(request) == expected
+    assert client_address(None) is None
+
+
+def test_editor_page_has_a_content_security_policy_with_the_style_nonce(client):
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert f'<style nonce="{nonce}">' in response.content.decode()
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_active_page_has_the_policy_and_the_admin_keeps_djangos_defaults(client):
+    assert "default-src 'self'" in client.get("/active/")["Content-Security-Policy"]
+    admin = client.get("/admin/login/")
+    assert "Content-Security-Policy" not in admin
+    assert admin["X-Frame-Options"] == "DENY"
+
+
+def check_deploy(tmp_path, **extra):
+    path = tmp_path / "environment.json"
+    path.write_text(json.dumps(ENVIRONMENT | extra))
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    return subprocess.run(
+        [sys.executable, "minestrone/manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**env, "MINESTRONE_ENV_FILE": str(path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_behind_https(tmp_path):
+    result = check_deploy(tmp_path, DJANGO_BEHIND_HTTPS="1")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_over_plain_http_names_what_production_lacks(tmp_path):
+    result = check_deploy(tmp_path)
+    assert result.returncode == 1
+    found = set(re.findall(r"\(security\.(W\d+)\)", result.stderr))
+    assert found == {"W004", "W008", "W012", "W016"}  # HSTS, redirect, Secure cookies
