@@ -60,7 +60,8 @@ def stacked_bars(
     last = periods[-1].strftime("%H:%M") if periods else ""
     legend = format_html_join(
         "",
-        '<li><span class="swatch" style="background:{}"></span>{} <b>{}</b></li>',
+        '<li><svg class="swatch" viewBox="0 0 1 1" aria-hidden="true"><rect width="1" height="1" '
+        'fill="{}"/></svg>{} <b>{}</b></li>',
         ((color[key], key, sum(series[key])) for key in keys),
     )
     return format_html(

@@ -54,6 +54,14 @@ def new_page(browser, width, cookies, scheme="light"):
     context.add_cookies(cookies)
     page = context.new_page()
     page.set_default_timeout(30_000)
+    # what the Content-Security-Policy blocked (inline style or script, a foreign source)
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: page.csp_violations.append(message.text)
+        if "Content Security Policy" in message.text
+        else None,
+    )
     return page
 
 
@@ -110,6 +118,7 @@ def test_jobs_queued_in_the_form_show_queued_then_running_then_done_without_relo
         )
         page.wait_for_timeout(1000)
         assert polls, "no refresh when the tab became visible again"
+        assert page.csp_violations == []
     except Exception:
         shot(page, f"FAILED-{request.node.name}")
         raise
@@ -139,17 +148,21 @@ def test_no_page_scrolls_sideways_at_390_and_1280_px(
         "dashboard": "/monitor/",
         "admin": "/admin/",
     }
-    too_wide = {}
+    too_wide, blocked = {}, {}
     for width in WIDTHS:
         page = new_page(browser, width, logged_in)
         for name, path in pages.items():
+            page.csp_violations.clear()
             page.goto(site.url + path)
+            if page.csp_violations:
+                blocked[name] = page.csp_violations[:3]
             scroll, inner = overflow(page)
             shot(page, f"{name}-{width}")
             if scroll > inner:
                 too_wide[f"{name} at {width}px"] = scroll
                 shot(page, f"FAILED-{name}-{width}")
     assert not too_wide, f"pages wider than the window: {too_wide}"
+    assert not blocked, f"the Content-Security-Policy blocked parts of pages: {blocked}"
     # dark mode is respected: our pages switch their background with the admin's
     dark = new_page(browser, 1280, logged_in, scheme="dark")
     for name in ("active", "dashboard", "tasks"):

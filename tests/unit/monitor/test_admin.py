@@ -657,7 +657,8 @@ def test_lists_poll_their_rows_only(admin_client, url):
     add_task("a")
     add_worker("w1@host")
     page = html(admin_client.get(url))
-    assert 'hx-trigger="every 5s [monitorLiveAllowed()]' in page
+    assert 'data-live hx-trigger="every 5s, live-refresh"' in page
+    assert '"allowEval": false' in page
     assert "monitor/live.js" in page and "htmx" in page
     fragment = html(admin_client.get(url, headers={"HX-Request": "true"}))
     assert fragment.lstrip().startswith('<div class="results">')

@@ -89,7 +89,9 @@ def test_failures_and_worker_throughput():
 def test_stacked_bars_draw_one_rect_per_nonzero_value():
     periods = HOUR.periods(NOW)[-3:]
     chart = svg.stacked_bars({"SUCCESS": [1, 0, 2], "FAILURE": [0, 0, 1]}, periods)
-    assert chart.count("<rect") == 3
+    bars, legend = chart.split("</svg>", 1)
+    assert bars.count("<rect") == 3
+    assert legend.count('class="swatch"') == 2 and "style=" not in chart
     assert 'data-bars="3"' in chart and "<title>FAILURE: 1 at 12:30</title>" in chart
 
 
