@@ -16,22 +16,18 @@ import threading
 from pathlib import Path
 
 from .files import write_json
-
-KINDS = ("postgresql", "rabbitmq")
+from .kinds import KINDS
 
 
 def make_service(kind: str, data: Path, user: str):  # noqa: ANN201 - a backing_services Service
     """The server for ``kind`` from the provider backing_services chooses, kept in ``data``."""
-    from backing_services import postgres_server, rabbitmq_server
-
-    factory = postgres_server if kind == "postgresql" else rabbitmq_server
-    return factory(data_dir=data, user=user)
+    return KINDS[kind].server(data, user)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Start the service, report it, wait for SIGTERM, stop it; return an exit status."""
     parser = argparse.ArgumentParser(prog="python -m platform_sim.datahost", description=__doc__)
-    parser.add_argument("--kind", choices=KINDS, required=True)
+    parser.add_argument("--kind", choices=sorted(KINDS), required=True)
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--status", type=Path, required=True)
     parser.add_argument("--user", default="root")
@@ -62,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             "port": service.port,
             "login": service.user,
             "password": service.password,
-            "vhost": vhost if options.kind == "rabbitmq" else "",
+            "vhost": vhost if KINDS[options.kind].vhosts else "",
             "provider": type(service).__name__,
         },
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -11,9 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import namespace
+from .address import LOOPBACK
 from .environment import Endpoint
 from .errors import DataServiceError
 from .files import read_json, tail, write_json
+from .kinds import answers
+from .lifecycle import Namespaced, NotReady
 from .procs import Handle, ProcessTable
 
 START_TIMEOUT = 150.0
@@ -36,6 +38,7 @@ class DataService:
     status_file = property(lambda self: self.folder / "status.json")
     pid_file = property(lambda self: self.folder / "pid.json")
     log = property(lambda self: self.folder / "host.log")
+    address = LOOPBACK
 
 
 @dataclass(frozen=True)
@@ -100,10 +103,13 @@ class DataServices:
             unshare=self.unshare,
         )
 
+    def process(self, service: DataService) -> Namespaced:
+        """The data host's process tree."""
+        return Namespaced(self.table, service.pid_file, service.log)
+
     def handle(self, service: DataService) -> Handle | None:
         """The data host's process, if it still runs."""
-        handle = Handle.from_json(read_json(service.pid_file))
-        return handle if handle is not None and self.table.alive(handle) else None
+        return self.process(service).handle()
 
     def ensure(self, service: DataService) -> Running:
         """The running service: reused if its host runs and answers, else started."""
@@ -117,13 +123,9 @@ class DataServices:
         service.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         service.data.mkdir(exist_ok=True, mode=0o700)
         service.status_file.unlink(missing_ok=True)
-        handle = self.table.spawn(
-            self.command(service),
-            log=service.log,
-            env=host_environment(self.base_env),
-            cwd=service.folder,
+        handle = self.process(service).spawn(
+            self.command(service), env=host_environment(self.base_env), cwd=service.folder
         )
-        write_json(service.pid_file, handle.to_json())
         status = self._wait(service, handle)
         return self._running(status, created=created, started=started)
 
@@ -140,33 +142,33 @@ class DataServices:
         )
 
     def _wait(self, service: DataService, handle: Handle) -> dict:
-        deadline = self.clock() + START_TIMEOUT
-        while True:
+        def probe() -> bool:
             status = read_json(service.status_file, {})
-            state = status.get("state")
-            if state == "ready":
-                return status
-            if state == "failed" or not self.table.alive(handle):
-                self.stop(service)
-                reason = status.get("error") or "its process exited"
-                raise DataServiceError(
-                    f"[{service.name}] {service.kind} could not start: {reason.splitlines()[0]}",
-                    tail(service.log, 30),
+            if status.get("state") == "failed":
+                raise NotReady(status.get("error") or "its process exited")
+            return status.get("state") == "ready"
+
+        def failed(reason: str) -> DataServiceError:
+            self.stop(service)
+            if reason == "exited":
+                reason = "its process exited"
+            elif reason.startswith("not ready"):
+                return DataServiceError(
+                    f"[{service.name}] {service.kind} was {reason}", tail(service.log, 30)
                 )
-            if self.clock() >= deadline:
-                self.stop(service)
-                raise DataServiceError(
-                    f"[{service.name}] {service.kind} was not ready after {START_TIMEOUT:g} s",
-                    tail(service.log, 30),
-                )
-            time.sleep(0.1)
+            return DataServiceError(
+                f"[{service.name}] {service.kind} could not start: {reason.splitlines()[0]}",
+                tail(service.log, 30),
+            )
+
+        self.process(service).wait_ready(
+            handle, probe, timeout=START_TIMEOUT, failed=failed, clock=self.clock
+        )
+        return read_json(service.status_file, {})
 
     def stop(self, service: DataService, grace: float = STOP_GRACE) -> None:
         """Stop the service's server (cleanly, then by force); its data stays."""
-        handle = Handle.from_json(read_json(service.pid_file))
-        if handle is not None:
-            self.table.stop_namespace(handle, grace)
-        service.pid_file.unlink(missing_ok=True)
+        self.process(service).stop(grace)
         status = read_json(service.status_file, {})
         if status.get("state") != "stopped" and service.status_file.exists():
             write_json(service.status_file, {**status, "state": "stopped"})
@@ -177,12 +179,3 @@ class DataServices:
         if self.handle(service) is None:
             status = {**status, "state": "stopped"}
         return status
-
-
-def answers(host: str, port: int, timeout: float = 2.0) -> bool:
-    """Whether something accepts TCP connections on ``host:port``."""
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            return True
-    except OSError:
-        return False

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from backing_services.ports import free_ports, port_is_free
 
 from . import addons
+from .address import host_port, http_url
 from .build import BuildResult
 from .buildfile import BuildFile, Service
 from .context import Context
@@ -120,7 +121,9 @@ def install_instance(
         timings, f"deploy:{label}:ready", lambda: ctx.runner.wait_ready(instance, handle)
     )
     what = (
-        f"answers on 127.0.0.1:{instance.http_port}" if instance.http_port else "programs running"
+        f"answers on {host_port(instance.http_port, instance.address)}"
+        if instance.http_port
+        else "programs running"
     )
     ctx.printer.line(label, f"Instance ready: {what} ({seconds:.1f} s)")
 
@@ -171,7 +174,7 @@ def deploy_generation(
     generation = record.last_generation
     ports = router_ports(ctx, record, parsed)
     record.save(ctx.paths)
-    urls = {name: f"http://127.0.0.1:{port}/" for name, port in ports.items()}
+    urls = {name: http_url(port, ctx.router.address) for name, port in ports.items()}
     instances = new_instances(ctx, parsed, generation, record.scale)
     topo = topology(ctx, record, parsed, prepared, instances, urls)
     try:

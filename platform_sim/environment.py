@@ -13,10 +13,10 @@ from urllib.parse import quote
 
 import yaml
 
+from .address import LOOPBACK
 from .buildfile import BuildFile, Service
 from .errors import UsageError
 
-LOOPBACK = "127.0.0.1"
 ENVIRONMENT_NAME = "default"
 HOME_INSIDE = "/home/dotcloud"
 # Data service type → (tag of its variables, scheme of its URL).

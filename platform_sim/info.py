@@ -7,7 +7,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from . import addons, buildfile, supervisor
+from . import addons, buildfile
+from .address import http_url
 from .context import Context
 from .dataservices import DataService
 from .environment import DATA_TAGS, Endpoint, data_service_variables
@@ -22,7 +23,7 @@ def _programs(ctx: Context, instance: Instance) -> dict[str, str]:
     if ctx.runner.handle(instance) is None:
         return {}
     try:
-        states = supervisor.Control(instance.control_port, instance.control_password, 2).states()
+        states = instance.control(2).states()
     except Exception:  # noqa: BLE001 - a stopped or busy supervisord: no program list
         return {}
     return {name: state["statename"] for name, state in sorted(states.items())}
@@ -38,11 +39,11 @@ def _code_instance(ctx: Context, instance: Instance) -> dict:
         "status": "running" if ctx.runner.handle(instance) is not None else "stopped",
         "programs": _programs(ctx, instance),
         "ports": dict(instance.ports),
-        "supervisor": f"http://127.0.0.1:{instance.control_port}/",
+        "supervisor": http_url(instance.control_port, instance.address),
     }
     if instance.http_port is not None:
         data["port"] = instance.http_port
-        data["url"] = f"http://127.0.0.1:{instance.http_port}/"
+        data["url"] = instance.url
     admin = instance.data / ADMIN_PASSWORD_FILE
     if admin.is_file():
         data["admin_password_file"] = str(admin)
@@ -86,7 +87,7 @@ def describe(ctx: Context, service_name: str | None = None) -> dict:
         if service.is_code:
             entry["instances"] = [_code_instance(ctx, i) for i in instances if i.service == name]
             if name in record.router_ports:
-                entry["url"] = f"http://127.0.0.1:{record.router_ports[name]}/"
+                entry["url"] = http_url(record.router_ports[name], ctx.router.address)
         else:
             folder = DataService(name, service.type, ctx.paths.service(name))
             entry["instances"] = [_data_instance(ctx, folder, service.type)]

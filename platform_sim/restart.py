@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import xmlrpc.client
 
-from . import namespace, supervisor
+from . import namespace
 from .context import Context
 from .errors import PlatformError, UsageError
 from .instance import stored_environment
@@ -35,9 +35,7 @@ def restart(ctx: Context, target: str) -> float:
             handle = ctx.runner.start(instance, stored_environment(instance))
         else:
             ctx.printer.step("Restarting every program", instance.label)
-            control = supervisor.Control(
-                instance.control_port, instance.control_password, RESTART_TIMEOUT
-            )
+            control = instance.control(RESTART_TIMEOUT)
             try:
                 control.restart_all()
             except (OSError, xmlrpc.client.Error) as exc:

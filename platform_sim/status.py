@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import supervisor
+from .address import host_port, http_url
 from .context import Context
-from .dataservices import DataService, answers
+from .dataservices import DataService
 from .errors import UsageError
 from .instance import Instance, answers_http
+from .kinds import answers
 from .targets import Deployed, current, parse_ref
 
 
@@ -28,7 +30,7 @@ def code_status(ctx: Context, instance: Instance) -> InstanceStatus:
     """Up when supervisord runs every program and, for a web instance, nginx answers."""
     if ctx.runner.handle(instance) is None:
         return InstanceStatus(instance.label, False, "supervisord is not running")
-    control = supervisor.Control(instance.control_port, instance.control_password, 3)
+    control = instance.control(3)
     try:
         states = control.states()
     except Exception:  # noqa: BLE001 - a busy or dying supervisord is "down", whatever the error
@@ -36,8 +38,13 @@ def code_status(ctx: Context, instance: Instance) -> InstanceStatus:
     names = sorted(states)
     detail = ", ".join(f"{name} {states[name]['statename']}" for name in names) or "no programs"
     up = bool(states) and all(states[n]["statename"] == supervisor.RUNNING for n in names)
-    if up and instance.http_port is not None and not answers_http(instance.http_port):
-        up, detail = False, f"{detail}; nginx does not answer on 127.0.0.1:{instance.http_port}"
+    if (
+        up
+        and instance.http_port is not None
+        and not answers_http(instance.http_port, instance.address)
+    ):
+        where = host_port(instance.http_port, instance.address)
+        up, detail = False, f"{detail}; nginx does not answer on {where}"
     return InstanceStatus(instance.label, up, detail)
 
 
@@ -81,7 +88,7 @@ def urls(ctx: Context, service: str | None = None) -> dict[str, str]:
     """The HTTP URL of each web service (the router's), or of the one named."""
     deployed = current(ctx.paths)
     web = {
-        name: f"http://127.0.0.1:{port}/"
+        name: http_url(port, ctx.router.address)
         for name, port in deployed.record.router_ports.items()
         if name in deployed.buildfile.services and deployed.buildfile.services[name].is_web
     }

@@ -8,6 +8,7 @@ import xmlrpc.client
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .address import LOOPBACK, host_port
 from .templates import PROGRAM, SUPERVISORD_MAIN, render
 
 CONTROL_USER = "platform"
@@ -54,6 +55,7 @@ def render_main(
     control_port: int,
     control_password: str,
     programs: list[Program],
+    address: str = LOOPBACK,
 ) -> str:
     """The instance's main supervisord.conf, which includes ``~/current/supervisord.conf``."""
     return render(
@@ -66,6 +68,7 @@ def render_main(
             "identifier": f"{app}-{instance}",
             "control_port": control_port,
             "control_password": control_password,
+            "address": address,
             "programs": "".join(render_program(program) for program in programs),
         },
     )
@@ -114,8 +117,10 @@ def platform_programs(
 class Control:
     """The XML-RPC control channel of a running supervisord (loopback, password)."""
 
-    def __init__(self, port: int, password: str, timeout: float = 5.0) -> None:
-        self.url = f"http://{CONTROL_USER}:{password}@127.0.0.1:{port}/RPC2"
+    def __init__(
+        self, port: int, password: str, timeout: float = 5.0, host: str = LOOPBACK
+    ) -> None:
+        self.url = f"http://{CONTROL_USER}:{password}@{host_port(port, host)}/RPC2"
         self.timeout = timeout
         self._password = password
 

@@ -29,12 +29,12 @@ directory = {{ home }}
 identifier = {{ identifier }}
 
 [inet_http_server]
-port = 127.0.0.1:{{ control_port }}
+port = {{ address }}:{{ control_port }}
 username = platform
 password = {{ control_password }}
 
 [supervisorctl]
-serverurl = http://127.0.0.1:{{ control_port }}
+serverurl = http://{{ address }}:{{ control_port }}
 username = platform
 password = {{ control_password }}
 
@@ -90,7 +90,7 @@ http {
     }
 
     server {
-        listen 127.0.0.1:{{ port }};
+        listen {{ address }}:{{ port }};
         server_name _;
 
         if (-f {{ home }}/current/maintenance) {
@@ -143,7 +143,7 @@ ROUTER_SERVER = """
 {{ upstreams }}    }
 
     server {
-        listen 127.0.0.1:{{ port }};
+        listen {{ address }}:{{ port }};
         server_name _;
 
         location / {
