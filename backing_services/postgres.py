@@ -233,6 +233,10 @@ class LocalPostgres(PostgresService):
             self._ctl.wait(timeout=10)  # pg_ctl exits once it too sees the server up: reap it
             self._ctl = None
 
+    def alive(self) -> bool:
+        """Whether the postmaster started by start() still runs."""
+        return self.running and self._postmaster_pid() is not None
+
     def _alive(self) -> bool:
         code = self._ctl.poll() if self._ctl else 1
         if code is None:

@@ -171,6 +171,12 @@ class LocalRabbitMQ(RabbitMQService):
         with contextlib.suppress(FileNotFoundError, ValueError):
             self.beam_pid = int(layout.pid_file.read_text().strip())
 
+    def alive(self) -> bool:
+        """Whether the node started by start() still runs (its script and its beam)."""
+        if not self.running or self._server is None or self._server.poll() is not None:
+            return False
+        return self.beam_pid is None or process.pid_alive(self.beam_pid)
+
     def _choose_port(self, stored: int | None) -> int:
         if self.requested_port is not None:
             ensure_port_free(self.requested_port, "RabbitMQ")

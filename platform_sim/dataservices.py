@@ -14,7 +14,7 @@ from .address import LOOPBACK
 from .environment import Endpoint
 from .errors import DataServiceError
 from .files import read_json, tail, write_json
-from .kinds import answers
+from .kinds import KINDS, answers
 from .lifecycle import Namespaced, NotReady
 from .procs import Handle, ProcessTable
 
@@ -50,6 +50,20 @@ class Running:
     provider: str
     created: bool
     seconds: float
+
+
+@dataclass(frozen=True)
+class Health:
+    """A data service as ``status`` and ``info`` report it: a state word and why."""
+
+    state: str
+    detail: str
+    status: dict
+
+    @property
+    def up(self) -> bool:
+        """Whether it serves now."""
+        return self.state == "running"
 
 
 def host_environment(base: Mapping[str, str]) -> dict[str, str]:
@@ -172,6 +186,28 @@ class DataServices:
         status = read_json(service.status_file, {})
         if status.get("state") != "stopped" and service.status_file.exists():
             write_json(service.status_file, {**status, "state": "stopped"})
+
+    def health(self, service: DataService) -> Health:
+        """The one check ``status`` and ``info`` report: running, restarting, starting, down."""
+        status = self.status(service)
+        state = status.get("state")
+        if state == "stopped":
+            return Health("down", f"{service.kind} is stopped", status)
+        where = f"{status.get('host')}:{status.get('port')}"
+        if state == "restarting":
+            error = f": {status['error']}" if status.get("error") else ""
+            detail = f"{service.kind} died; restarting (attempt {status.get('attempt')}{error})"
+            return Health("restarting", detail, status)
+        if state != "ready":
+            return Health(state or "down", f"{service.kind} is {state or 'unknown'}", status)
+        if not KINDS[service.kind].ready(status):
+            return Health("down", f"{service.kind} does not answer on {where}", status)
+        return Health("running", f"{service.kind} on {where}", status)
+
+    def restart(self, service: DataService) -> Running:
+        """Stop the server (its data stays), start it again, wait until it is ready."""
+        self.stop(service)
+        return self.ensure(service)
 
     def status(self, service: DataService) -> dict:
         """The last status the host reported, with ``state`` "stopped" if it no longer runs."""

@@ -17,27 +17,19 @@ from .instance import Instance
 from .push import ADMIN_PASSWORD_FILE
 from .revisions import Revision, stored
 from .state import AppRecord, existing
-
-
-def _programs(ctx: Context, instance: Instance) -> dict[str, str]:
-    if ctx.runner.handle(instance) is None:
-        return {}
-    try:
-        states = instance.control(2).states()
-    except Exception:  # noqa: BLE001 - a stopped or busy supervisord: no program list
-        return {}
-    return {name: state["statename"] for name, state in sorted(states.items())}
+from .status import code_status
 
 
 def _code_instance(ctx: Context, instance: Instance) -> dict:
+    checked = code_status(ctx, instance)
     data = {
         "id": instance.number,
         "home": str(instance.home),
         "data": str(instance.data),
         "environment": str(instance.home / "environment.json"),
         "logs": str(instance.log_dir),
-        "status": "running" if ctx.runner.handle(instance) is not None else "stopped",
-        "programs": _programs(ctx, instance),
+        "status": checked.state,
+        "programs": checked.programs,
         "ports": dict(instance.ports),
         "supervisor": http_url(instance.control_port, instance.address),
     }
@@ -51,12 +43,13 @@ def _code_instance(ctx: Context, instance: Instance) -> dict:
 
 
 def _data_instance(ctx: Context, service: DataService, service_type: str) -> dict:
-    status = ctx.data.status(service)
+    health = ctx.data.health(service)
+    status = health.status
     data = {
         "id": 0,
         "home": str(service.folder),
         "data": str(service.data),
-        "status": "running" if status.get("state") == "ready" else "stopped",
+        "status": health.state,
         "logs": str(service.log),
     }
     if "port" in status:

@@ -155,6 +155,7 @@ def render_supervisord(instance: Instance, service: Service, nginx_binary: str =
         control_password=instance.control_password,
         programs=programs,
         address=instance.address,
+        watchdog=supervisor.render_watchdog(sys.executable, HOME_INSIDE, PACKAGE_ROOT),
     )
 
 

@@ -6,10 +6,13 @@ it knew: ``environment.DATA_TAGS``.
 
 from __future__ import annotations
 
+import contextlib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+READY_TIMEOUT = 3
 
 
 def _postgres(data: Path, user: str):  # noqa: ANN202 - a backing_services Service
@@ -24,22 +27,63 @@ def _rabbitmq(data: Path, user: str):  # noqa: ANN202 - a backing_services Servi
     return rabbitmq_server(data_dir=data, user=user)
 
 
+def _postgres_ready(status: Mapping) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(
+        host=status["host"],
+        port=int(status["port"]),
+        user=status["login"],
+        password=status["password"],
+        dbname="postgres",
+        connect_timeout=READY_TIMEOUT,
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        connection.close()
+
+
+def _rabbitmq_ready(status: Mapping) -> None:
+    from amqp import Connection
+
+    connection = Connection(
+        host=f"{status['host']}:{status['port']}",
+        userid=status["login"],
+        password=status["password"],
+        virtual_host=status.get("vhost") or "/",
+        connect_timeout=READY_TIMEOUT,
+    )
+    try:
+        connection.connect()
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+        connection.collect()
+
+
 @dataclass(frozen=True)
 class Kind:
-    """A data-service type: the server that runs it and whether it has virtual hosts."""
+    """A data-service type: its server, whether it has virtual hosts, its readiness check."""
 
     name: str
     server: Callable[[Path, str], object]
+    check: Callable[[Mapping], None]
     vhosts: bool = False
 
-    def answers(self, host: str, port: int, timeout: float = 2.0) -> bool:
-        """Readiness as the platform sees it from outside: the server accepts connections."""
-        return answers(host, port, timeout)
+    def ready(self, status: Mapping) -> bool:
+        """Whether the server a status file describes answers a real request (a login)."""
+        try:
+            self.check(status)
+        except Exception:  # noqa: BLE001 - refused, reset, timed out, login failed: not ready
+            return False
+        return True
 
 
 KINDS = {
-    "postgresql": Kind("postgresql", _postgres),
-    "rabbitmq": Kind("rabbitmq", _rabbitmq, vhosts=True),
+    "postgresql": Kind("postgresql", _postgres, _postgres_ready),
+    "rabbitmq": Kind("rabbitmq", _rabbitmq, _rabbitmq_ready, vhosts=True),
 }
 
 

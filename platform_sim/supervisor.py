@@ -9,11 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .address import LOOPBACK, host_port
-from .templates import PROGRAM, SUPERVISORD_MAIN, render
+from .templates import PROGRAM, SUPERVISORD_MAIN, WATCHDOG, render
 
 CONTROL_USER = "platform"
 RUNNING = "RUNNING"
 FAILED_STATES = ("FATAL", "BACKOFF", "EXITED", "UNKNOWN")
+WATCHDOG_NAME = "platform_watchdog"
+PLATFORM_PROGRAMS = frozenset([WATCHDOG_NAME])  # the platform's own: not listed as the app's
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,21 @@ def render_program(program: Program) -> str:
     )
 
 
+def render_watchdog(python: str, home: str, package_root: str) -> str:
+    """The platform's watchdog: an event listener starting FATAL programs again (watchdog.py)."""
+    return render(
+        WATCHDOG,
+        {
+            "name": WATCHDOG_NAME,
+            "command": escape(
+                f"{shlex.quote(python)} -m platform_sim.watchdog "
+                f"-c {home}/platform/supervisord.conf"
+            ),
+            "package_root": escape(package_root),
+        },
+    )
+
+
 def render_main(
     *,
     app: str,
@@ -56,6 +73,7 @@ def render_main(
     control_password: str,
     programs: list[Program],
     address: str = LOOPBACK,
+    watchdog: str = "",
 ) -> str:
     """The instance's main supervisord.conf, which includes ``~/current/supervisord.conf``."""
     return render(
@@ -69,7 +87,7 @@ def render_main(
             "control_port": control_port,
             "control_password": control_password,
             "address": address,
-            "programs": "".join(render_program(program) for program in programs),
+            "programs": "".join(render_program(program) for program in programs) + watchdog,
         },
     )
 

@@ -60,6 +60,17 @@ stdout_logfile = /var/log/supervisor/%(program_name)s.log
 stderr_logfile = /var/log/supervisor/%(program_name)s_error.log
 """
 
+WATCHDOG = """
+[eventlistener:{{ name }}]
+command = {{ command }}
+directory = /
+events = PROCESS_STATE_FATAL
+autostart = true
+autorestart = true
+environment = PYTHONPATH="{{ package_root }}"
+stderr_logfile = /var/log/supervisor/%(program_name)s.log
+"""
+
 INSTANCE_NGINX = """\
 # Written by platform_sim for {{ instance }} of application {{ app }} (deploy {{ generation }}).
 # nginx runs under the instance's supervisord, in its namespaces (~ is {{ home }}).
