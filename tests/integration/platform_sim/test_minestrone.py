@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import secrets
+import signal
+import time
+import urllib.error
+import xmlrpc.client
 from pathlib import Path
 
 import pytest
+
+from platform_sim import watchdog
+from platform_sim.procs import children
 
 from .conftest import REPO, Browser, info, run_cli, sed_get, wait_for
 
 pytestmark = pytest.mark.integration
 APP = "minestrone-e2e"
+FROZEN_ANSWER_WITHIN = 40.0  # the deadlines (5 s to connect, 12 s of silence) and slack
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        for child in children(todo.pop()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +108,42 @@ def test_a_second_push_replaces_the_workers_beside_the_old_ones(sim_home, deploy
     assert after["deploy"] == before["deploy"] + 1
     assert first(after, "workers")["programs"] == {"celerycam": "RUNNING", "djcelery": "RUNNING"}
     assert first(after, "workers")["home"] != first(before, "workers")["home"]
+
+
+def test_a_frozen_database_is_a_503_and_the_camera_survives(sim_home, deployed):
+    described = info(sim_home, APP)
+    admin = Browser(described["url"])
+    password = Path(first(described, "www")["admin_password_file"]).read_text().strip()
+    admin.post_form("/admin/login/?next=/admin/", {"username": "admin", "password": password})
+    assert "Tasks" in admin.get("/admin/monitor/taskstate/")
+    workers = Path(first(described, "workers")["home"])
+    camera = xmlrpc.client.ServerProxy(
+        watchdog.control_url(str(workers / "platform" / "supervisord.conf"))
+    ).supervisor
+    camera_pid = camera.getProcessInfo("celerycam")["pid"]
+    keeper = json.loads((sim_home / APP / "services" / "db" / "pid.json").read_text())["pid"]
+    servers = [pid for pid in descendants(keeper) if comm(pid) == "postgres"]
+    for pid in servers:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(urllib.error.HTTPError) as answered:
+            admin.get("/admin/monitor/taskstate/")
+        assert answered.value.code == 503
+        assert "database is not answering" in answered.value.read().decode()
+        assert time.monotonic() - started < FROZEN_ANSWER_WITHIN
+
+        def camera_said_so():
+            text = "".join(p.read_text(errors="replace") for p in (workers / "log").glob("*.log"))
+            return "PostgreSQL did not answer" in text
+
+        wait_for(camera_said_so, FROZEN_ANSWER_WITHIN, "the camera to log the frozen database")
+    finally:
+        for pid in servers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+    wait_for(
+        lambda: "Tasks" in admin.get("/admin/monitor/taskstate/"), 60, "the admin to serve again"
+    )
+    state = camera.getProcessInfo("celerycam")
+    assert (state["statename"], state["pid"]) == ("RUNNING", camera_pid)  # it never crashed
