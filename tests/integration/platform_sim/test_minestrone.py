@@ -22,6 +22,7 @@ from .conftest import REPO, Browser, info, run_cli, sed_get, wait_for
 pytestmark = pytest.mark.integration
 APP = "minestrone-e2e"
 FROZEN_ANSWER_WITHIN = 40.0  # the deadlines (5 s to connect, 12 s of silence) and slack
+WATCHDOG_WITHIN = 60.0  # a worker in FATAL runs jobs again within this
 
 
 def descendants(pid: int) -> list[int]:
@@ -147,3 +148,34 @@ def test_a_frozen_database_is_a_503_and_the_camera_survives(sim_home, deployed):
     )
     state = camera.getProcessInfo("celerycam")
     assert (state["statename"], state["pid"]) == ("RUNNING", camera_pid)  # it never crashed
+
+
+def test_a_worker_crash_looped_into_fatal_runs_jobs_again(sim_home, deployed):
+    described = info(sim_home, APP)
+    workers = Path(first(described, "workers")["home"])
+    control = xmlrpc.client.ServerProxy(
+        watchdog.control_url(str(workers / "platform" / "supervisord.conf"))
+    ).supervisor
+    root = json.loads((workers / "platform" / "pid.json").read_text())["pid"]
+    deadline = time.monotonic() + 120
+    while control.getProcessInfo("djcelery")["statename"] != "FATAL":  # kill it as it starts
+        assert time.monotonic() < deadline, "djcelery never reached FATAL"
+        inside = control.getProcessInfo("djcelery")["pid"]
+        for pid in descendants(root):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                status = Path(f"/proc/{pid}/status").read_text()
+                if inside and int(status.split("NSpid:")[1].split("\n")[0].split()[-1]) == inside:
+                    os.kill(pid, signal.SIGKILL)
+        time.sleep(0.1)
+    fatal = time.monotonic()
+    job = f"after-fatal-{secrets.token_hex(4)}"
+    Browser(described["url"]).post_form("/", {"job_name": job, "routing_key_name": "soup"})
+
+    def worker_ran_it():
+        text = "".join(p.read_text(errors="replace") for p in (workers / "log").glob("djcelery*"))
+        return f"Lazy job {job} completed" in text
+
+    wait_for(worker_ran_it, WATCHDOG_WITHIN, f"a worker to run {job} after the crash loop")
+    assert time.monotonic() - fatal < WATCHDOG_WITHIN
+    watchdog_log = (workers / "log" / "platform_watchdog.log").read_text()
+    assert "djcelery:djcelery is FATAL" in watchdog_log
