@@ -31,9 +31,10 @@ BACKOFF_MAX = 30.0
 STABLE_AFTER = 60.0  # up this long: the next death starts the backoff again from the start
 
 
-def make_service(kind: str, data: Path, user: str):  # noqa: ANN201 - a backing_services Service
-    """The server for ``kind`` from the provider backing_services chooses, kept in ``data``."""
-    return KINDS[kind].server(data, user)
+def make_service(kind: str, data: Path, user: str, address: str = ""):  # noqa: ANN201
+    """The server for ``kind`` from the provider backing_services chooses, kept in ``data``,
+    listening on ``address`` (its host's own; loopback when empty)."""
+    return KINDS[kind].server(data, user, address)
 
 
 class Keeper:
@@ -47,7 +48,7 @@ class Keeper:
         self,
         options: argparse.Namespace,
         stop: threading.Event,
-        make: Callable[[str, Path, str], object] = make_service,
+        make: Callable[..., object] = make_service,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.options = options
@@ -61,7 +62,9 @@ class Keeper:
 
     def start(self) -> None:
         """Start the server (a new object each time: nothing of a dead one is reused)."""
-        service = self.make(self.options.kind, self.options.data, self.options.user)
+        service = self.make(
+            self.options.kind, self.options.data, self.options.user, self.options.address
+        )
         self.service = service
         service.start()
         vhost = "/"
@@ -142,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--status", type=Path, required=True)
     parser.add_argument("--user", default="root")
     parser.add_argument("--vhost", default="")
+    parser.add_argument("--address", default="")
     options = parser.parse_args(argv)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

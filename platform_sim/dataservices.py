@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import namespace
-from .address import LOOPBACK
 from .environment import Endpoint
 from .errors import DataServiceError
 from .files import read_json, tail, write_json
 from .kinds import KINDS, answers
 from .lifecycle import Namespaced, NotReady
+from .network import Network
 from .procs import Handle, ProcessTable
 
 START_TIMEOUT = 150.0
@@ -38,7 +38,11 @@ class DataService:
     status_file = property(lambda self: self.folder / "status.json")
     pid_file = property(lambda self: self.folder / "pid.json")
     log = property(lambda self: self.folder / "host.log")
-    address = LOOPBACK
+
+    @property
+    def host_key(self) -> str:
+        """Its host's key in the app's network (``services-db``, ``addons-cloudamqp``)."""
+        return f"{self.folder.parent.name}-{self.name}"
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,9 @@ class DataServices:
         unshare: str = "unshare",
         base_env: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        network: Network | None = None,
     ) -> None:
+        self.network = network
         self.table = table
         self.python = python
         self.unshare = unshare
@@ -109,12 +115,19 @@ class DataServices:
         ]
         if service.vhost:
             argv += ["--vhost", service.vhost]
+        netns = None
+        if self.network is not None:
+            host = self.network.host(service.host_key, [service.name])
+            argv += ["--address", host.address]
+            netns = host.netns
         return namespace.wrap(
             argv,
             tmpfs=[INSIDE_HOME],
             binds=[(str(service.data), f"{INSIDE_HOME}/data")],
             cwd="/",
             unshare=self.unshare,
+            netns=netns,
+            ip=self.network.ip if self.network is not None else "ip",
         )
 
     def process(self, service: DataService) -> Namespaced:
@@ -129,8 +142,13 @@ class DataServices:
         """The running service: reused if its host runs and answers, else started."""
         started = self.clock()
         status = read_json(service.status_file, {})
+        where = status.get("host")
+        if self.network is not None:
+            where = self.network.host(service.host_key, [service.name]).address
         if self.handle(service) is not None and status.get("state") == "ready":
-            if answers(status["host"], status["port"]):
+            # reused where it answers on its own host (one started before it had a host is
+            # started again there, data kept)
+            if status.get("host") == where and answers(status["host"], status["port"]):
                 return self._running(status, created=False, started=started)
             self.stop(service)
         created = not service.data.exists()

@@ -31,6 +31,7 @@ def _code_instance(ctx: Context, instance: Instance) -> dict:
         "status": checked.state,
         "programs": checked.programs,
         "ports": dict(instance.ports),
+        "address": instance.address,
         "supervisor": http_url(instance.control_port, instance.address),
     }
     if instance.http_port is not None:

@@ -49,6 +49,8 @@ class Instance:
     control_password: str
     http_port: int | None = None
     ports: dict[str, int] = field(default_factory=dict)
+    address: str = LOOPBACK  # its own host's address on the app's bridge
+    netns: str = ""  # its network namespace ("" : the machine's own, loopback)
 
     @property
     def label(self) -> str:
@@ -60,7 +62,6 @@ class Instance:
         """The instance's own host name; the deploy is part of it, so old and new never clash."""
         return namespace.host_name(self.app, self.service, self.number, f"d{self.generation}")
 
-    address = LOOPBACK
     log_dir = property(lambda self: self.home / "log")
     platform_dir = property(lambda self: self.home / "platform")
     pid_file = property(lambda self: self.home / "platform" / "pid.json")
@@ -214,11 +215,13 @@ class InstanceRunner:
         unshare: str = "unshare",
         run: Callable[..., float] = run_step,
         clock: Callable[[], float] = time.monotonic,
+        ip: str = "ip",
     ) -> None:
         self.table = table
         self.printer = printer
         self.python = python
         self.unshare = unshare
+        self.ip = ip
         self.run = run
         self.clock = clock
 
@@ -230,6 +233,8 @@ class InstanceRunner:
             cwd=cwd,
             hostname=instance.hostname,
             unshare=self.unshare,
+            netns=instance.netns or None,
+            ip=self.ip,
         )
 
     def postinstall(self, instance: Instance, service: Service, env: Mapping[str, str]) -> float:

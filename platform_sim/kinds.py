@@ -15,16 +15,16 @@ from pathlib import Path
 READY_TIMEOUT = 3
 
 
-def _postgres(data: Path, user: str):  # noqa: ANN202 - a backing_services Service
+def _postgres(data: Path, user: str, address: str = ""):  # noqa: ANN202 - a backing_services Service
     from backing_services import postgres_server
 
-    return postgres_server(data_dir=data, user=user)
+    return postgres_server(data_dir=data, user=user, **({"host": address} if address else {}))
 
 
-def _rabbitmq(data: Path, user: str):  # noqa: ANN202 - a backing_services Service
+def _rabbitmq(data: Path, user: str, address: str = ""):  # noqa: ANN202 - a backing_services Service
     from backing_services import rabbitmq_server
 
-    return rabbitmq_server(data_dir=data, user=user)
+    return rabbitmq_server(data_dir=data, user=user, **({"host": address} if address else {}))
 
 
 def _postgres_ready(status: Mapping) -> None:
@@ -68,7 +68,7 @@ class Kind:
     """A data-service type: its server, whether it has virtual hosts, its readiness check."""
 
     name: str
-    server: Callable[[Path, str], object]
+    server: Callable[..., object]
     check: Callable[[Mapping], None]
     vhosts: bool = False
 

@@ -46,9 +46,10 @@ def render_router(
     directory: str,
     services: Mapping[str, tuple[int, Sequence[int]]],
     address: str = LOOPBACK,
-    upstream_address: str = LOOPBACK,
+    upstream_hosts: Mapping[int, str] | None = None,
 ) -> str:
     """The router's nginx.conf: per web service, its public port → its instances' ports."""
+    hosts = upstream_hosts or {}
     servers = "".join(
         render(
             ROUTER_SERVER,
@@ -57,7 +58,8 @@ def render_router(
                 "port": port,
                 "address": address,
                 "upstreams": "".join(
-                    f"        server {host_port(upstream, upstream_address)} max_fails=0;\n"
+                    f"        server {host_port(upstream, hosts.get(upstream, LOOPBACK))} "
+                    "max_fails=0;\n"
                     for upstream in upstreams
                 ),
             },

@@ -53,12 +53,22 @@ class Router:
         """The router's process if it runs."""
         return self.process.handle()
 
-    def switch(self, generation: int, services: Mapping[str, tuple[int, Sequence[int]]]) -> float:
-        """Send each web service's traffic to these instance ports: new config, then reload."""
+    def switch(
+        self,
+        generation: int,
+        services: Mapping[str, tuple[int, Sequence[int]]],
+        hosts: Mapping[int, str] | None = None,
+    ) -> float:
+        """Send each web service's traffic to these instance ports (on the instances' hosts,
+        ``hosts`` by port; loopback for a port not in it): new config, then reload."""
         started = time.monotonic()
         (self.folder / "tmp").mkdir(parents=True, exist_ok=True, mode=0o700)
         text = nginx.render_router(
-            app=self.app, generation=generation, directory=str(self.folder), services=services
+            app=self.app,
+            generation=generation,
+            directory=str(self.folder),
+            services=services,
+            upstream_hosts=hosts or {},
         )
         candidate = self.folder / "nginx.conf.new"
         write_text(candidate, text)

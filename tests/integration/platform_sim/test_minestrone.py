@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import secrets
@@ -51,6 +52,57 @@ def deployed(sim_home):
 
 def first(described, service):
     return described["services"][service]["instances"][0]
+
+
+def host_pid(root: int, inside: int) -> int:
+    """The pid, as this machine sees it, of the process ``inside`` names in root's namespace."""
+    for pid in descendants(root):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            status = Path(f"/proc/{pid}/status").read_text()
+            if int(status.split("NSpid:")[1].split("\n")[0].split()[-1]) == inside:
+                return pid
+    raise AssertionError(f"no process {inside} under {root}")
+
+
+def established(pid: int) -> set[tuple[str, int, str, int]]:
+    """(local address, port, remote address, port) of the TCP connections of pid's namespace."""
+    found = set()
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        local, remote, state = line.split()[1:4]
+        if state == "01":
+            ends = []
+            for end in (local, remote):
+                address, port = end.split(":")
+                ends += [str(ipaddress.IPv4Address(bytes.fromhex(address)[::-1])), int(port, 16)]
+            found.add(tuple(ends))
+    return found
+
+
+def test_the_workers_reach_the_broker_and_the_database_across_the_bridge(sim_home, deployed):
+    described = info(sim_home, APP)
+    workers = first(described, "workers")
+    broker, db = first(described, "broker"), first(described, "db")
+    assert len({workers["address"], broker["host"], db["host"]}) == 3
+    home = Path(workers["home"])
+    control = xmlrpc.client.ServerProxy(
+        watchdog.control_url(str(home / "platform" / "supervisord.conf"))
+    ).supervisor
+    root = json.loads((home / "platform" / "pid.json").read_text())["pid"]
+    worker = host_pid(root, control.getProcessInfo("djcelery")["pid"])
+    camera = host_pid(root, control.getProcessInfo("celerycam")["pid"])
+    to_broker = (broker["host"], broker["port"])
+    to_db = (db["host"], db["port"])
+    wait_for(
+        lambda: any(c[0] == workers["address"] and c[2:] == to_broker for c in established(worker)),
+        30,
+        "the worker's connection to the broker",
+    )
+    wait_for(
+        lambda: any(c[0] == workers["address"] and c[2:] == to_db for c in established(camera)),
+        30,
+        "the camera's connection to the database",
+    )
+    assert not [c for c in established(worker) if c[2] == "127.0.0.1" and c[3] == broker["port"]]
 
 
 def test_push_ends_with_url_and_admin_credentials(deployed):

@@ -56,11 +56,16 @@ class StopAfter(threading.Event):
 
 def keeper(tmp_path, stop, fail=None):
     options = argparse.Namespace(
-        kind="postgresql", data=tmp_path, status=tmp_path / "status.json", user="root", vhost=""
+        kind="postgresql",
+        data=tmp_path,
+        status=tmp_path / "status.json",
+        user="root",
+        vhost="",
+        address="",
     )
     servers = []
 
-    def make(kind, data, user):
+    def make(kind, data, user, address):
         servers.append(FakeServer(fail if fail is not None else []))
         return servers[-1]
 
