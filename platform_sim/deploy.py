@@ -104,7 +104,8 @@ def topology(
         ports[(instance.service, instance.number)] = own
     variables = {**addons.all_variables(prepared.addon_variables), **record.variables}
     endpoints = {name: running.endpoint for name, running in prepared.endpoints.items()}
-    return Topology(ctx.paths.name, parsed, endpoints, dict(urls), ports, variables)
+    addresses = {(i.service, i.number): i.address for i in instances}
+    return Topology(ctx.paths.name, parsed, endpoints, dict(urls), ports, variables, addresses)
 
 
 def install_instance(
