@@ -33,6 +33,10 @@ class Service(abc.ABC):
     def _stop(self) -> None:
         """Stop whatever _start() began, even half-way; must tolerate nothing to stop."""
 
+    def alive(self) -> bool:
+        """Whether the server's process still runs (a provider that cannot tell: started)."""
+        return self.running
+
     def _cleanup(self) -> None:  # noqa: B027 - optional hook
         """Remove what should not outlive the server (temporary directories)."""
 

@@ -17,14 +17,14 @@ def initdb_command(bin_dir: Path, pgdata: Path, user: str, pwfile: Path, fsync: 
     return command if fsync else [*command, "--no-sync"]
 
 
-def server_options(port: int, socket_dir: Path, fsync: bool) -> str:
+def server_options(port: int, socket_dir: Path, fsync: bool, host: str = LOOPBACK) -> str:
     """The options pg_ctl hands to ``postgres`` (through a shell, hence quoted).
 
     Unix sockets go in ``socket_dir`` when its path is short enough, else they are off
-    (clients use TCP on 127.0.0.1 anyway).
+    (clients use TCP on ``host``, loopback unless told, anyway).
     """
     sockets = str(socket_dir) if len(str(socket_dir)) < SOCKET_PATH_MAX else ""
-    settings = [f"listen_addresses={LOOPBACK}", f"fsync={'on' if fsync else 'off'}"]
+    settings = [f"listen_addresses={host}", f"fsync={'on' if fsync else 'off'}"]
     options = ["-p", str(port), "-k", sockets]
     for setting in settings:
         options += ["-c", setting]

@@ -17,12 +17,13 @@ from .base import Service
 from .binaries import postgres_bin_dir
 from .errors import ServiceError, ServiceStartError
 from .pg_commands import initdb_command, server_env, server_options, start_command, stop_command
-from .ports import ensure_port_free, free_port, port_is_free
+from .ports import LOOPBACK, ensure_port_free, free_port, port_is_free
 from .state import load_state, new_password, save_state
 from .urls import postgres_url
 from .workdir import WorkDir
 
 MAINTENANCE_DB = "postgres"
+SAME_NETWORK = "host all all samenet scram-sha-256"
 CREATE_LOCK = 0x6D696E65  # advisory lock key serialising create_database() callers
 
 
@@ -106,8 +107,10 @@ class LocalPostgres(PostgresService):
         start_timeout: float = 60.0,
         bin_dir: Path | None = None,
         run_as: Sequence[str] | None = ("postgres", "nobody"),
+        host: str = LOOPBACK,
     ) -> None:
         super().__init__()
+        self.host = host
         self.workdir = WorkDir(data_dir, prefix="minestrone-postgres-")
         self.requested_port = port
         self.user = user
@@ -169,7 +172,17 @@ class LocalPostgres(PostgresService):
         save_state(directory, {**state, "port": self.port})
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb(directory)
+        if self.host != LOOPBACK:
+            self._allow_same_network()
         self._launch()
+
+    def _allow_same_network(self) -> None:
+        """Clients on the server's own network (its address is not loopback) log in too."""
+        hba = self.pgdata / "pg_hba.conf"
+        text = hba.read_text()
+        if SAME_NETWORK not in text.splitlines():
+            with open(hba, "a") as handle:
+                handle.write(("" if text.endswith("\n") else "\n") + SAME_NETWORK + "\n")
 
     def _credentials(self, directory: Path) -> dict:
         """The stored credentials, or new ones for a new cluster."""
@@ -200,11 +213,11 @@ class LocalPostgres(PostgresService):
 
     def _choose_port(self, stored: int | None) -> int:
         if self.requested_port is not None:
-            ensure_port_free(self.requested_port, "PostgreSQL")
+            ensure_port_free(self.requested_port, "PostgreSQL", self.host)
             return self.requested_port
-        if stored is not None and port_is_free(stored):
+        if stored is not None and port_is_free(stored, self.host):
             return stored
-        return free_port()
+        return free_port(self.host)
 
     def _own_log(self) -> None:
         self.log_path.touch()
@@ -212,7 +225,7 @@ class LocalPostgres(PostgresService):
 
     def _launch(self) -> None:
         self._own_log()
-        options = server_options(self.port, self.directory, self.fsync)
+        options = server_options(self.port, self.directory, self.fsync, self.host)
         command = start_command(
             self.bin_dir, self.pgdata, self.log_path, options, self.start_timeout + 5
         )
@@ -234,6 +247,10 @@ class LocalPostgres(PostgresService):
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._ctl.wait(timeout=10)  # pg_ctl exits once it too sees the server up: reap it
             self._ctl = None
+
+    def alive(self) -> bool:
+        """Whether the postmaster started by start() still runs."""
+        return self.running and self._postmaster_pid() is not None
 
     def _alive(self) -> bool:
         code = self._ctl.poll() if self._ctl else 1

@@ -100,8 +100,10 @@ class LocalRabbitMQ(RabbitMQService):
         start_timeout: float = 90.0,
         bin_dir: Path | None = None,
         epmd: Path | None = None,
+        host: str = LOOPBACK,
     ) -> None:
         super().__init__()
+        self.host = host
         self.workdir = WorkDir(data_dir, prefix="minestrone-rabbitmq-")
         self.requested_port = port
         self.user = user
@@ -152,7 +154,9 @@ class LocalRabbitMQ(RabbitMQService):
             {"user": self.user, "password": self.password, "node": self.node, "port": self.port},
         )
         write_files(layout, self.user, self.password)
-        self.env = node_env(layout, self.node, self.port, self.dist_port, self.epmd_port)
+        self.env = node_env(
+            layout, self.node, self.port, self.dist_port, self.epmd_port, host=self.host
+        )
         self._start_epmd(layout)
         self._server = process.spawn(
             [str(self.bin_dir / "rabbitmq-server")],
@@ -171,13 +175,19 @@ class LocalRabbitMQ(RabbitMQService):
         with contextlib.suppress(FileNotFoundError, ValueError):
             self.beam_pid = int(layout.pid_file.read_text().strip())
 
+    def alive(self) -> bool:
+        """Whether the node started by start() still runs (its script and its beam)."""
+        if not self.running or self._server is None or self._server.poll() is not None:
+            return False
+        return self.beam_pid is None or process.pid_alive(self.beam_pid)
+
     def _choose_port(self, stored: int | None) -> int:
         if self.requested_port is not None:
-            ensure_port_free(self.requested_port, "RabbitMQ")
+            ensure_port_free(self.requested_port, "RabbitMQ", self.host)
             return self.requested_port
-        if stored is not None and port_is_free(stored):
+        if stored is not None and port_is_free(stored, self.host):
             return stored
-        return free_ports(1)[0]
+        return free_ports(1, self.host)[0]
 
     def _start_epmd(self, layout: NodeLayout) -> None:
         """Our own epmd on its own port: node names never clash with other nodes, and it goes."""

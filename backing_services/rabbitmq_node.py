@@ -67,6 +67,7 @@ def node_env(
     dist_port: int,
     epmd_port: int,
     base: dict[str, str] | None = None,
+    host: str = LOOPBACK,
 ) -> dict[str, str]:
     """The environment for rabbitmq-server and rabbitmqctl: the caller's, pointed at ``layout``."""
     base = dict(os.environ if base is None else base)
@@ -75,7 +76,7 @@ def node_env(
         HOME=str(layout.home),
         ERL_EPMD_PORT=str(epmd_port),
         RABBITMQ_NODENAME=node,
-        RABBITMQ_NODE_IP_ADDRESS=LOOPBACK,
+        RABBITMQ_NODE_IP_ADDRESS=host,
         RABBITMQ_NODE_PORT=str(port),
         RABBITMQ_DIST_PORT=str(dist_port),
         RABBITMQ_MNESIA_BASE=str(layout.mnesia),

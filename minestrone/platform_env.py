@@ -25,6 +25,8 @@ DEV_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 CLOUDAMQP_PREFIX = "CLOUDAMQP_RABBITMQ_AMQP_"
 DB_PREFIX = "DOTCLOUD_DB_SQL_"
+CONNECT_TIMEOUT_SECONDS = 5
+STATEMENT_TIMEOUT_MS = 10_000  # the server stops a statement running longer (migrations: none)
 _RABBITMQ_SERVICE_HOST = re.compile(r"^DOTCLOUD_([A-Z0-9_]+)_AMQP_HOST$")
 HTTPS_VARIABLE = "DJANGO_BEHIND_HTTPS"
 # On the platform a request passes the front router, then the instance's nginx, each adding the
@@ -232,6 +234,12 @@ def _database(lookup: _Lookup) -> dict:
         "PORT": lookup.port(DB_PREFIX + "PORT"),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        # A server that is up but slow stops a statement itself; one that is frozen is given
+        # up on by the client (minestrone/deployment/dbwait.py), a little later.
+        "OPTIONS": {
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+        },
     }
 
 

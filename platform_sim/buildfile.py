@@ -11,6 +11,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .buildyaml import MAX_CHARACTERS, BuildFileLoader, compose, construct
 from .errors import BuildFileError, UnsupportedService
+from .kinds import KINDS
 
 FILENAME = "dotcloud.yml"
 NAME_CHARACTERS = re.compile(r"^[a-z0-9_]+$")
@@ -25,7 +26,7 @@ CODE_TYPES = frozenset(
 DATA_TYPES = frozenset(
     ["postgresql", "postgis", "mysql", "redis", "mongodb", "rabbitmq", "solr", "smtp"]
 )
-SUPPORTED_TYPES = ("python", "python-worker", "postgresql", "rabbitmq")
+SUPPORTED_TYPES = ("python", "python-worker", *KINDS)
 PORT_PROTOCOLS = ("http", "tcp", "udp")
 DEFAULT_WSGI_PROCESSES = 4
 # The expected YAML type of each known key; unknown keys are kept and ignored.

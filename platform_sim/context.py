@@ -11,6 +11,7 @@ from . import namespace
 from .build import Builder
 from .dataservices import DataServices
 from .instance import InstanceRunner
+from .network import Network, ip_binary
 from .output import Printer
 from .procs import ProcessTable
 from .router import Router
@@ -28,6 +29,7 @@ class Context:
     data: DataServices
     runner: InstanceRunner
     router: Router
+    network: Network | None = None  # None: everything on loopback (tests' fakes)
 
 
 def make_context(
@@ -40,12 +42,17 @@ def make_context(
     environ = dict(os.environ if environ is None else environ)
     table = ProcessTable()
     unshare = namespace.unshare_binary()
+    ip = ip_binary()
+    network = Network(paths.root, ip=ip)
     return Context(
         paths=paths,
         printer=printer,
         table=table,
         builder=Builder(paths.builds, printer, base_env=environ),
-        data=DataServices(table, python=python, unshare=unshare, base_env=environ),
-        runner=InstanceRunner(table, printer, python=python, unshare=unshare),
+        data=DataServices(
+            table, python=python, unshare=unshare, base_env=environ, network=network
+        ),
+        runner=InstanceRunner(table, printer, python=python, unshare=unshare, ip=ip),
         router=Router(paths.router, paths.name, table, unshare=unshare),
+        network=network,
     )

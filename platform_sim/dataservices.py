@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -14,6 +13,9 @@ from . import namespace
 from .environment import Endpoint
 from .errors import DataServiceError
 from .files import read_json, tail, write_json
+from .kinds import KINDS, answers
+from .lifecycle import Namespaced, NotReady
+from .network import Network
 from .procs import Handle, ProcessTable
 
 START_TIMEOUT = 150.0
@@ -37,6 +39,11 @@ class DataService:
     pid_file = property(lambda self: self.folder / "pid.json")
     log = property(lambda self: self.folder / "host.log")
 
+    @property
+    def host_key(self) -> str:
+        """Its host's key in the app's network (``services-db``, ``addons-cloudamqp``)."""
+        return f"{self.folder.parent.name}-{self.name}"
+
 
 @dataclass(frozen=True)
 class Running:
@@ -47,6 +54,20 @@ class Running:
     provider: str
     created: bool
     seconds: float
+
+
+@dataclass(frozen=True)
+class Health:
+    """A data service as ``status`` and ``info`` report it: a state word and why."""
+
+    state: str
+    detail: str
+    status: dict
+
+    @property
+    def up(self) -> bool:
+        """Whether it serves now."""
+        return self.state == "running"
 
 
 def host_environment(base: Mapping[str, str]) -> dict[str, str]:
@@ -68,7 +89,9 @@ class DataServices:
         unshare: str = "unshare",
         base_env: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        network: Network | None = None,
     ) -> None:
+        self.network = network
         self.table = table
         self.python = python
         self.unshare = unshare
@@ -92,38 +115,49 @@ class DataServices:
         ]
         if service.vhost:
             argv += ["--vhost", service.vhost]
+        netns = None
+        if self.network is not None:
+            host = self.network.host(service.host_key, [service.name])
+            argv += ["--address", host.address]
+            netns = host.netns
         return namespace.wrap(
             argv,
             tmpfs=[INSIDE_HOME],
             binds=[(str(service.data), f"{INSIDE_HOME}/data")],
             cwd="/",
             unshare=self.unshare,
+            netns=netns,
+            ip=self.network.ip if self.network is not None else "ip",
         )
+
+    def process(self, service: DataService) -> Namespaced:
+        """The data host's process tree."""
+        return Namespaced(self.table, service.pid_file, service.log)
 
     def handle(self, service: DataService) -> Handle | None:
         """The data host's process, if it still runs."""
-        handle = Handle.from_json(read_json(service.pid_file))
-        return handle if handle is not None and self.table.alive(handle) else None
+        return self.process(service).handle()
 
     def ensure(self, service: DataService) -> Running:
         """The running service: reused if its host runs and answers, else started."""
         started = self.clock()
         status = read_json(service.status_file, {})
+        where = status.get("host")
+        if self.network is not None:
+            where = self.network.host(service.host_key, [service.name]).address
         if self.handle(service) is not None and status.get("state") == "ready":
-            if answers(status["host"], status["port"]):
+            # reused where it answers on its own host (one started before it had a host is
+            # started again there, data kept)
+            if status.get("host") == where and answers(status["host"], status["port"]):
                 return self._running(status, created=False, started=started)
             self.stop(service)
         created = not service.data.exists()
         service.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         service.data.mkdir(exist_ok=True, mode=0o700)
         service.status_file.unlink(missing_ok=True)
-        handle = self.table.spawn(
-            self.command(service),
-            log=service.log,
-            env=host_environment(self.base_env),
-            cwd=service.folder,
+        handle = self.process(service).spawn(
+            self.command(service), env=host_environment(self.base_env), cwd=service.folder
         )
-        write_json(service.pid_file, handle.to_json())
         status = self._wait(service, handle)
         return self._running(status, created=created, started=started)
 
@@ -140,36 +174,58 @@ class DataServices:
         )
 
     def _wait(self, service: DataService, handle: Handle) -> dict:
-        deadline = self.clock() + START_TIMEOUT
-        while True:
+        def probe() -> bool:
             status = read_json(service.status_file, {})
-            state = status.get("state")
-            if state == "ready":
-                return status
-            if state == "failed" or not self.table.alive(handle):
-                self.stop(service)
-                reason = status.get("error") or "its process exited"
-                raise DataServiceError(
-                    f"[{service.name}] {service.kind} could not start: {reason.splitlines()[0]}",
-                    tail(service.log, 30),
+            if status.get("state") == "failed":
+                raise NotReady(status.get("error") or "its process exited")
+            return status.get("state") == "ready"
+
+        def failed(reason: str) -> DataServiceError:
+            self.stop(service)
+            if reason == "exited":
+                reason = "its process exited"
+            elif reason.startswith("not ready"):
+                return DataServiceError(
+                    f"[{service.name}] {service.kind} was {reason}", tail(service.log, 30)
                 )
-            if self.clock() >= deadline:
-                self.stop(service)
-                raise DataServiceError(
-                    f"[{service.name}] {service.kind} was not ready after {START_TIMEOUT:g} s",
-                    tail(service.log, 30),
-                )
-            time.sleep(0.1)
+            return DataServiceError(
+                f"[{service.name}] {service.kind} could not start: {reason.splitlines()[0]}",
+                tail(service.log, 30),
+            )
+
+        self.process(service).wait_ready(
+            handle, probe, timeout=START_TIMEOUT, failed=failed, clock=self.clock
+        )
+        return read_json(service.status_file, {})
 
     def stop(self, service: DataService, grace: float = STOP_GRACE) -> None:
         """Stop the service's server (cleanly, then by force); its data stays."""
-        handle = Handle.from_json(read_json(service.pid_file))
-        if handle is not None:
-            self.table.stop_namespace(handle, grace)
-        service.pid_file.unlink(missing_ok=True)
+        self.process(service).stop(grace)
         status = read_json(service.status_file, {})
         if status.get("state") != "stopped" and service.status_file.exists():
             write_json(service.status_file, {**status, "state": "stopped"})
+
+    def health(self, service: DataService) -> Health:
+        """The one check ``status`` and ``info`` report: running, restarting, starting, down."""
+        status = self.status(service)
+        state = status.get("state")
+        if state == "stopped":
+            return Health("down", f"{service.kind} is stopped", status)
+        where = f"{status.get('host')}:{status.get('port')}"
+        if state == "restarting":
+            error = f": {status['error']}" if status.get("error") else ""
+            detail = f"{service.kind} died; restarting (attempt {status.get('attempt')}{error})"
+            return Health("restarting", detail, status)
+        if state != "ready":
+            return Health(state or "down", f"{service.kind} is {state or 'unknown'}", status)
+        if not KINDS[service.kind].ready(status):
+            return Health("down", f"{service.kind} does not answer on {where}", status)
+        return Health("running", f"{service.kind} on {where}", status)
+
+    def restart(self, service: DataService) -> Running:
+        """Stop the server (its data stays), start it again, wait until it is ready."""
+        self.stop(service)
+        return self.ensure(service)
 
     def status(self, service: DataService) -> dict:
         """The last status the host reported, with ``state`` "stopped" if it no longer runs."""
@@ -177,12 +233,3 @@ class DataServices:
         if self.handle(service) is None:
             status = {**status, "state": "stopped"}
         return status
-
-
-def answers(host: str, port: int, timeout: float = 2.0) -> bool:
-    """Whether something accepts TCP connections on ``host:port``."""
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            return True
-    except OSError:
-        return False

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from backing_services.ports import free_ports, port_is_free
 
-from . import addons
+from . import addons, namespace
+from .address import host_port, http_url
 from .build import BuildResult
 from .buildfile import BuildFile, Service
 from .context import Context
@@ -49,6 +50,7 @@ def new_instances(
     ports = iter(free_ports(wanted))
     instances = []
     for service, number in specs:
+        host = _host(ctx, generation, service.name, number)
         control = next(ports)
         http = next(ports) if service.is_web else None
         custom = {name: next(ports) for name in service.ports}
@@ -65,9 +67,24 @@ def new_instances(
                 control_password=secrets.token_urlsafe(18),
                 http_port=http,
                 ports=custom,
+                **host,
             )
         )
     return instances
+
+
+def host_key(generation: int, service: str, number: int) -> str:
+    """The key of an instance's host in the app's network."""
+    return f"d{generation}-{service}-{number}"
+
+
+def _host(ctx: Context, generation: int, service: str, number: int) -> dict:
+    """The instance's own host (address and namespace); loopback without a network."""
+    if ctx.network is None:
+        return {}
+    name = namespace.host_name(ctx.paths.name, service, number, f"d{generation}")
+    host = ctx.network.host(host_key(generation, service, number), [f"{service}-{number}", name])
+    return {"address": host.address, "netns": host.netns}
 
 
 def topology(
@@ -87,7 +104,8 @@ def topology(
         ports[(instance.service, instance.number)] = own
     variables = {**addons.all_variables(prepared.addon_variables), **record.variables}
     endpoints = {name: running.endpoint for name, running in prepared.endpoints.items()}
-    return Topology(ctx.paths.name, parsed, endpoints, dict(urls), ports, variables)
+    addresses = {(i.service, i.number): i.address for i in instances}
+    return Topology(ctx.paths.name, parsed, endpoints, dict(urls), ports, variables, addresses)
 
 
 def install_instance(
@@ -120,7 +138,9 @@ def install_instance(
         timings, f"deploy:{label}:ready", lambda: ctx.runner.wait_ready(instance, handle)
     )
     what = (
-        f"answers on 127.0.0.1:{instance.http_port}" if instance.http_port else "programs running"
+        f"answers on {host_port(instance.http_port, instance.address)}"
+        if instance.http_port
+        else "programs running"
     )
     ctx.printer.line(label, f"Instance ready: {what} ({seconds:.1f} s)")
 
@@ -155,6 +175,8 @@ def discard_generation(ctx: Context, generation: int, instances: list[Instance])
                     )
                 )
     stop_instances(ctx, [*instances, *stray])
+    if ctx.network is not None:
+        ctx.network.remove_prefix(f"d{generation}-")
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -171,7 +193,7 @@ def deploy_generation(
     generation = record.last_generation
     ports = router_ports(ctx, record, parsed)
     record.save(ctx.paths)
-    urls = {name: f"http://127.0.0.1:{port}/" for name, port in ports.items()}
+    urls = {name: http_url(port, ctx.router.address) for name, port in ports.items()}
     instances = new_instances(ctx, parsed, generation, record.scale)
     topo = topology(ctx, record, parsed, prepared, instances, urls)
     try:
@@ -191,9 +213,10 @@ def deploy_generation(
             name: (port, [i.http_port for i in instances if i.service == name])
             for name, port in ports.items()
         }
+        hosts = {i.http_port: i.address for i in instances if i.http_port}
         if upstreams:
             ctx.printer.step(f"Switching the router to deploy {generation}")
-            timed(timings, "router", lambda: ctx.router.switch(generation, upstreams))
+            timed(timings, "router", lambda: ctx.router.switch(generation, upstreams, hosts))
     except BaseException:
         ctx.printer.say(
             f"-----> Deploy {generation} failed: stopping its instances; "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .context import Context
 from .dataservices import DataService
-from .deploy import stop_instances
+from .deploy import host_key, stop_instances
 from .files import read_json
 from .instance import Instance
 from .procs import Handle
@@ -71,6 +71,8 @@ def stop_everything(ctx: Context) -> int:
             ctx.table.stop_namespace(handle, STOP_GRACE)
             stopped += 1
         pid_file.unlink(missing_ok=True)
+    if ctx.network is not None:
+        ctx.network.destroy()  # namespaces, links, bridge, files: after every process is gone
     return stopped
 
 
@@ -100,6 +102,8 @@ def destroy_service(ctx: Context, name: str) -> str:
             folder = DataService(name, service.type, ctx.paths.service(name))
             ctx.printer.step(f"Stopping {service.type} and deleting its data", name)
             ctx.data.stop(folder)
+            if ctx.network is not None:
+                ctx.network.remove([folder.host_key])
             shutil.rmtree(folder.folder, ignore_errors=True)
             return f"{name} ({service.type}) and its data"
         instances = [Instance.from_json(data) for data in record.current["instances"]]
@@ -109,6 +113,8 @@ def destroy_service(ctx: Context, name: str) -> str:
             _route_without(ctx, record, kept, name)
         ctx.printer.step(f"Stopping {labels(gone)}", name)
         stop_instances(ctx, gone)
+        if ctx.network is not None:
+            ctx.network.remove([host_key(i.generation, i.service, i.number) for i in gone])
         for instance in gone:
             shutil.rmtree(instance.home, ignore_errors=True)
             shutil.rmtree(instance.data, ignore_errors=True)
@@ -126,7 +132,8 @@ def _route_without(ctx: Context, record: AppRecord, kept: list[Instance], name: 
         for web, port in record.router_ports.items()
     }
     upstreams = {web: entry for web, entry in upstreams.items() if entry[1]}
+    hosts = {i.http_port: i.address for i in kept if i.http_port}
     if upstreams:
-        ctx.router.switch(int(record.current["generation"]), upstreams)
+        ctx.router.switch(int(record.current["generation"]), upstreams, hosts)
     else:
         ctx.router.stop()

@@ -13,10 +13,10 @@ from urllib.parse import quote
 
 import yaml
 
+from .address import LOOPBACK
 from .buildfile import BuildFile, Service
 from .errors import UsageError
 
-LOOPBACK = "127.0.0.1"
 ENVIRONMENT_NAME = "default"
 HOME_INSIDE = "/home/dotcloud"
 # Data service type → (tag of its variables, scheme of its URL).
@@ -54,6 +54,7 @@ class Topology:
     http_urls: dict[str, str] = field(default_factory=dict)
     ports: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
+    addresses: dict[tuple[str, int], str] = field(default_factory=dict)  # instance → its host
 
 
 def check_variable_name(name: str) -> None:
@@ -94,28 +95,31 @@ def http_variables(service: Service, url: str) -> dict[str, str]:
     return {f"{_prefix(service.name)}HTTP_HOST": host, f"{_prefix(service.name)}HTTP_URL": url}
 
 
-def ssh_variables(service: Service) -> dict[str, str]:
+def ssh_variables(service: Service, host: str = LOOPBACK) -> dict[str, str]:
     """``DOTCLOUD_<NAME>_SSH_*``: present as on the platform; no SSH server listens."""
     prefix = f"{_prefix(service.name)}SSH_"
     return {
-        f"{prefix}HOST": LOOPBACK,
+        f"{prefix}HOST": host,
         f"{prefix}PORT": SSH_PORT,
-        f"{prefix}URL": f"ssh://dotcloud@{LOOPBACK}:{SSH_PORT}",
+        f"{prefix}URL": f"ssh://dotcloud@{host}:{SSH_PORT}",
     }
 
 
-def custom_port_variables(service: Service, ports: Mapping[str, int]) -> dict[str, str]:
-    """``DOTCLOUD_<NAME>_<PORT>_{HOST,PORT,URL}`` of the ``ports:`` of a service (instance 0)."""
+def custom_port_variables(
+    service: Service, ports: Mapping[str, int], host: str = LOOPBACK
+) -> dict[str, str]:
+    """``DOTCLOUD_<NAME>_<PORT>_{HOST,PORT,URL}`` of the ``ports:`` of a service (instance 0,
+    on its ``host``)."""
     variables = {}
     for name, protocol in service.ports.items():
         if name not in ports:
             continue
         prefix = f"{_prefix(service.name)}{name.upper()}_"
         port = ports[name]
-        variables[f"{prefix}HOST"] = LOOPBACK
+        variables[f"{prefix}HOST"] = host
         variables[f"{prefix}PORT"] = str(port)
         suffix = "/" if protocol == "http" else ""
-        variables[f"{prefix}URL"] = f"{PORT_SCHEMES[protocol]}://{LOOPBACK}:{port}{suffix}"
+        variables[f"{prefix}URL"] = f"{PORT_SCHEMES[protocol]}://{host}:{port}{suffix}"
     return variables
 
 
@@ -132,8 +136,11 @@ def platform_variables(topology: Topology, service_name: str, instance: int) -> 
             variables.update(data_service_variables(service, topology.endpoints[service.name]))
         if service.name in topology.http_urls:
             variables.update(http_variables(service, topology.http_urls[service.name]))
-        variables.update(ssh_variables(service))
-        variables.update(custom_port_variables(service, topology.ports.get((service.name, 0), {})))
+        host = topology.addresses.get((service.name, 0), LOOPBACK)
+        variables.update(ssh_variables(service, host))
+        variables.update(
+            custom_port_variables(service, topology.ports.get((service.name, 0), {}), host)
+        )
     own_ports = topology.ports.get((service_name, instance), {})
     for name, port in own_ports.items():
         variables[f"PORT_{name.upper()}"] = str(port)

@@ -7,7 +7,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from . import addons, buildfile, supervisor
+from . import addons, buildfile
+from .address import http_url
 from .context import Context
 from .dataservices import DataService
 from .environment import DATA_TAGS, Endpoint, data_service_variables
@@ -16,33 +17,26 @@ from .instance import Instance
 from .push import ADMIN_PASSWORD_FILE
 from .revisions import Revision, stored
 from .state import AppRecord, existing
-
-
-def _programs(ctx: Context, instance: Instance) -> dict[str, str]:
-    if ctx.runner.handle(instance) is None:
-        return {}
-    try:
-        states = supervisor.Control(instance.control_port, instance.control_password, 2).states()
-    except Exception:  # noqa: BLE001 - a stopped or busy supervisord: no program list
-        return {}
-    return {name: state["statename"] for name, state in sorted(states.items())}
+from .status import code_status
 
 
 def _code_instance(ctx: Context, instance: Instance) -> dict:
+    checked = code_status(ctx, instance)
     data = {
         "id": instance.number,
         "home": str(instance.home),
         "data": str(instance.data),
         "environment": str(instance.home / "environment.json"),
         "logs": str(instance.log_dir),
-        "status": "running" if ctx.runner.handle(instance) is not None else "stopped",
-        "programs": _programs(ctx, instance),
+        "status": checked.state,
+        "programs": checked.programs,
         "ports": dict(instance.ports),
-        "supervisor": f"http://127.0.0.1:{instance.control_port}/",
+        "address": instance.address,
+        "supervisor": http_url(instance.control_port, instance.address),
     }
     if instance.http_port is not None:
         data["port"] = instance.http_port
-        data["url"] = f"http://127.0.0.1:{instance.http_port}/"
+        data["url"] = instance.url
     admin = instance.data / ADMIN_PASSWORD_FILE
     if admin.is_file():
         data["admin_password_file"] = str(admin)
@@ -50,12 +44,13 @@ def _code_instance(ctx: Context, instance: Instance) -> dict:
 
 
 def _data_instance(ctx: Context, service: DataService, service_type: str) -> dict:
-    status = ctx.data.status(service)
+    health = ctx.data.health(service)
+    status = health.status
     data = {
         "id": 0,
         "home": str(service.folder),
         "data": str(service.data),
-        "status": "running" if status.get("state") == "ready" else "stopped",
+        "status": health.state,
         "logs": str(service.log),
     }
     if "port" in status:
@@ -86,7 +81,7 @@ def describe(ctx: Context, service_name: str | None = None) -> dict:
         if service.is_code:
             entry["instances"] = [_code_instance(ctx, i) for i in instances if i.service == name]
             if name in record.router_ports:
-                entry["url"] = f"http://127.0.0.1:{record.router_ports[name]}/"
+                entry["url"] = http_url(record.router_ports[name], ctx.router.address)
         else:
             folder = DataService(name, service.type, ctx.paths.service(name))
             entry["instances"] = [_data_instance(ctx, folder, service.type)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .address import LOOPBACK, host_port
+
 HEADERS = ("INSTANCE", "TYPE", "STATUS", "ADDRESS", "PROGRAMS / LOGIN")
 
 
@@ -21,7 +23,7 @@ def instance_row(service: str, kind: str, instance: dict) -> tuple[str, ...]:
     if "url" in instance and kind == "python":
         address = instance["url"]
     elif "port" in instance:
-        address = f"{instance.get('host', '127.0.0.1')}:{instance['port']}"
+        address = host_port(instance["port"], instance.get("host", LOOPBACK))
     else:
         address = "-"
     programs = instance.get("programs") or {}

@@ -12,11 +12,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import namespace, nginx, supervisor
+from .address import LOOPBACK, host_port, http_url
 from .build import BuildResult
 from .buildfile import Service
 from .environment import HOME_INSIDE, process_environment, render_json, render_yaml
 from .errors import StepFailed
-from .files import read_json, tail, write_json, write_text
+from .files import read_json, tail, write_text
+from .lifecycle import Namespaced, NotReady
 from .output import Printer
 from .procs import Handle, ProcessTable
 from .runner import run_step
@@ -47,6 +49,8 @@ class Instance:
     control_password: str
     http_port: int | None = None
     ports: dict[str, int] = field(default_factory=dict)
+    address: str = LOOPBACK  # its own host's address on the app's bridge
+    netns: str = ""  # its network namespace ("" : the machine's own, loopback)
 
     @property
     def label(self) -> str:
@@ -61,6 +65,17 @@ class Instance:
     log_dir = property(lambda self: self.home / "log")
     platform_dir = property(lambda self: self.home / "platform")
     pid_file = property(lambda self: self.home / "platform" / "pid.json")
+
+    def control(self, timeout: float = 5.0) -> supervisor.Control:
+        """The control channel of the instance's supervisord."""
+        return supervisor.Control(
+            self.control_port, self.control_password, timeout, host=self.address
+        )
+
+    @property
+    def url(self) -> str | None:
+        """The URL of a web instance's own nginx (None for a worker)."""
+        return None if self.http_port is None else http_url(self.http_port, self.address)
 
     def binds(self) -> list[tuple[str, str]]:
         """What the instance's mount namespace maps: home, supervisor logs, nginx logs."""
@@ -118,6 +133,7 @@ def lay_out(
             generation=instance.generation,
             home=HOME_INSIDE,
             port=instance.http_port,
+            address=instance.address,
         )
         write_text(instance.platform_dir / "nginx.conf", text)
 
@@ -139,6 +155,8 @@ def render_supervisord(instance: Instance, service: Service, nginx_binary: str =
         control_port=instance.control_port,
         control_password=instance.control_password,
         programs=programs,
+        address=instance.address,
+        watchdog=supervisor.render_watchdog(sys.executable, HOME_INSIDE, PACKAGE_ROOT),
     )
 
 
@@ -197,11 +215,13 @@ class InstanceRunner:
         unshare: str = "unshare",
         run: Callable[..., float] = run_step,
         clock: Callable[[], float] = time.monotonic,
+        ip: str = "ip",
     ) -> None:
         self.table = table
         self.printer = printer
         self.python = python
         self.unshare = unshare
+        self.ip = ip
         self.run = run
         self.clock = clock
 
@@ -213,6 +233,8 @@ class InstanceRunner:
             cwd=cwd,
             hostname=instance.hostname,
             unshare=self.unshare,
+            netns=instance.netns or None,
+            ip=self.ip,
         )
 
     def postinstall(self, instance: Instance, service: Service, env: Mapping[str, str]) -> float:
@@ -265,52 +287,45 @@ class InstanceRunner:
             log=log,
         )
 
+    def process(self, instance: Instance) -> Namespaced:
+        """The instance's process tree: supervisord and its programs."""
+        return Namespaced(self.table, instance.pid_file, instance.platform_dir / "supervisord.out")
+
     def start(self, instance: Instance, env: Mapping[str, str]) -> Handle:
         """Start the instance's supervisord (its programs follow) in its namespaces."""
         argv = [*supervisord_command(self.python), "-c", f"{HOME_INSIDE}/platform/supervisord.conf"]
-        handle = self.table.spawn(
-            self.wrap(instance, argv),
-            log=instance.platform_dir / "supervisord.out",
-            env=env,
-            cwd=instance.home,
-        )
-        write_json(instance.pid_file, handle.to_json())
-        return handle
+        return self.process(instance).spawn(self.wrap(instance, argv), env=env, cwd=instance.home)
 
     def handle(self, instance: Instance) -> Handle | None:
         """The instance's supervisord if it still runs."""
-        handle = Handle.from_json(read_json(instance.pid_file))
-        return handle if handle is not None and self.table.alive(handle) else None
+        return self.process(instance).handle()
 
     def wait_ready(
         self, instance: Instance, handle: Handle, timeout: float = READY_TIMEOUT
     ) -> float:
         """Wait until every program runs and, for a web instance, nginx answers from the app."""
-        started = self.clock()
-        control = supervisor.Control(instance.control_port, instance.control_password)
-        while True:
-            if not self.table.alive(handle):
-                raise StepFailed(
-                    instance.label, "start (supervisord exited)", None, self._tails(instance, [])
-                )
+        control = instance.control()
+        failed_program: list[str] = []
+
+        def probe() -> bool:
             problem, ready = self._programs(control)
             if problem:
-                raise StepFailed(
-                    instance.label,
-                    f"start (program {problem} failed)",
-                    None,
-                    self._tails(instance, [problem]),
-                )
-            if ready and (instance.http_port is None or answers_http(instance.http_port)):
-                return self.clock() - started
-            if self.clock() - started > timeout:
-                raise StepFailed(
-                    instance.label,
-                    f"start (not ready after {timeout:g} s)",
-                    None,
-                    self._tails(instance, []),
-                )
-            time.sleep(0.1)
+                failed_program.append(problem)
+                raise NotReady(f"program {problem} failed")
+            return ready and (
+                instance.http_port is None or answers_http(instance.http_port, instance.address)
+            )
+
+        def failed(reason: str) -> StepFailed:
+            if reason == "exited":
+                reason = "supervisord exited"
+            return StepFailed(
+                instance.label, f"start ({reason})", None, self._tails(instance, failed_program)
+            )
+
+        return self.process(instance).wait_ready(
+            handle, probe, timeout=timeout, failed=failed, clock=self.clock
+        )
 
     @staticmethod
     def _programs(control: supervisor.Control) -> tuple[str | None, bool]:
@@ -336,17 +351,14 @@ class InstanceRunner:
 
     def stop(self, instance: Instance, grace: float = STOP_GRACE) -> None:
         """SIGTERM to supervisord (it stops its programs); at the deadline, kill the namespace."""
-        handle = Handle.from_json(read_json(instance.pid_file))
-        if handle is not None:
-            self.table.stop_namespace(handle, grace)
-        instance.pid_file.unlink(missing_ok=True)
+        self.process(instance).stop(grace)
 
 
-def answers_http(port: int, timeout: float = 2.0) -> bool:
-    """Whether the nginx on ``port`` answers from the app (not a 502/504 of its own)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def answers_http(port: int, host: str = LOOPBACK, timeout: float = 2.0) -> bool:
+    """Whether the nginx on ``host:port`` answers from the app (not a 502/504 of its own)."""
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        connection.request("GET", "/", headers={"Host": f"127.0.0.1:{port}"})
+        connection.request("GET", "/", headers={"Host": host_port(port, host)})
         return connection.getresponse().status not in NOT_ANSWERING
     except (OSError, http.client.HTTPException):
         return False

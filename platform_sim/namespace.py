@@ -83,9 +83,13 @@ def wrap(
     cwd: str | None = None,
     hostname: str | None = None,
     unshare: str = "unshare",
+    netns: str | None = None,
+    ip: str = "ip",
 ) -> list[str]:
-    """The command line running ``argv`` in new namespaces (UTS too, given a host name)."""
+    """The command line running ``argv`` in new namespaces (UTS too, given a host name), inside
+    the network namespace ``netns`` when given."""
     return [
+        *([ip, "netns", "exec", netns] if netns else []),
         unshare,
         *UNSHARE_OPTIONS,
         *(["--uts"] if hostname else []),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
+from .address import LOOPBACK, host_port
 from .templates import INSTANCE_NGINX, ROUTER_NGINX, ROUTER_SERVER, render
 
 MIME_TYPES = "/etc/nginx/mime.types"
@@ -18,7 +19,7 @@ def render_instance(
     home: str,
     port: int,
     mime_types: str | None = MIME_TYPES,
-    address: str = "127.0.0.1",
+    address: str = LOOPBACK,
 ) -> str:
     """The nginx.conf of a ``python`` instance: app's ``*nginx.conf``, maintenance → 503."""
     include = ""
@@ -44,16 +45,22 @@ def render_router(
     generation: int,
     directory: str,
     services: Mapping[str, tuple[int, Sequence[int]]],
+    address: str = LOOPBACK,
+    upstream_hosts: Mapping[int, str] | None = None,
 ) -> str:
     """The router's nginx.conf: per web service, its public port → its instances' ports."""
+    hosts = upstream_hosts or {}
     servers = "".join(
         render(
             ROUTER_SERVER,
             {
                 "service": name,
                 "port": port,
+                "address": address,
                 "upstreams": "".join(
-                    f"        server 127.0.0.1:{upstream} max_fails=0;\n" for upstream in upstreams
+                    f"        server {host_port(upstream, hosts.get(upstream, LOOPBACK))} "
+                    "max_fails=0;\n"
+                    for upstream in upstreams
                 ),
             },
         )

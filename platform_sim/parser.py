@@ -84,7 +84,7 @@ def _operations(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument("assignments", nargs="+", metavar="SVC=N", help="or SVC:instances=N")
     cmd = commands.add_parser(
         "restart",
-        help="restart one instance",
+        help="restart one instance, or a data service (db, broker)",
         description="Restart every program of one instance (the instance must be named).",
     )
     cmd.add_argument("target", metavar="SVC.N", help="the instance, e.g. www.0")

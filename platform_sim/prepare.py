@@ -90,7 +90,8 @@ def prepare(
 ) -> Prepared:
     """Start data services and add-ons while building every code service; all in parallel.
 
-    ``build_job`` gives the job that provides a service's build (default: build it now).
+    ``build_job`` gives the job that provides a service's build (default: build it now); a job
+    returning None leaves the service out of ``builds``.
     """
     code = ctx.paths.revision(revision) / "code"
     jobs: dict[str, Callable[[], object]] = {}
@@ -108,8 +109,10 @@ def prepare(
             else builder_job(ctx, service, code, revision, clean, variables)
         )
     results = run_parallel(jobs, timings)
-    builds = {
-        key.split(":", 1)[1]: value for key, value in results.items() if key.startswith("build:")
+    builds = {  # a build job may return None: its failure was reported (verify)
+        key.split(":", 1)[1]: value
+        for key, value in results.items()
+        if key.startswith("build:") and value is not None
     }
     for build in builds.values():
         for step, seconds in build.timings.items():

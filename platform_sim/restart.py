@@ -1,16 +1,19 @@
-"""``restart SVC.N``: restart one instance's programs (or the instance, if it is down)."""
+"""``restart SVC.N``: restart one instance's programs (or the instance, if it is down);
+``restart DB``: stop and start a data service's server, its data kept."""
 
 from __future__ import annotations
 
 import time
 import xmlrpc.client
 
-from . import namespace, supervisor
+from . import namespace
+from .buildfile import Service
 from .context import Context
+from .dataservices import DataService
 from .errors import PlatformError, UsageError
 from .instance import stored_environment
 from .state import locked
-from .targets import current, labels, parse_ref
+from .targets import Ref, current, labels, parse_ref
 
 RESTART_TIMEOUT = 120.0
 
@@ -18,6 +21,9 @@ RESTART_TIMEOUT = 120.0
 def restart(ctx: Context, target: str) -> float:
     """Restart the instance ``target`` names (``SVC.N`` only); return how long it took."""
     ref = parse_ref(target)
+    service = current(ctx.paths).service(ref.service)
+    if not service.is_code:
+        return restart_data(ctx, ref, service)
     if ref.number is None:
         found = current(ctx.paths).instances_of(ref)
         raise UsageError(
@@ -35,9 +41,7 @@ def restart(ctx: Context, target: str) -> float:
             handle = ctx.runner.start(instance, stored_environment(instance))
         else:
             ctx.printer.step("Restarting every program", instance.label)
-            control = supervisor.Control(
-                instance.control_port, instance.control_password, RESTART_TIMEOUT
-            )
+            control = instance.control(RESTART_TIMEOUT)
             try:
                 control.restart_all()
             except (OSError, xmlrpc.client.Error) as exc:
@@ -45,4 +49,26 @@ def restart(ctx: Context, target: str) -> float:
                     f"[{instance.label}] restart failed: {control.describe(exc)}"
                 ) from None
         ctx.runner.wait_ready(instance, handle)
+        return time.monotonic() - started
+
+
+def restart_data(ctx: Context, ref: Ref, service: Service) -> float:
+    """Stop a data service's server (its data stays), start it, wait until it is ready."""
+    if ref.number not in (None, 0):
+        raise UsageError(
+            f"no instance {ref} in {ctx.paths.name!r}: {ref.service} has {ref.service}.0"
+        )
+    namespace.check_privileges()
+    with locked(ctx.paths):
+        folder = DataService(service.name, service.type, ctx.paths.service(service.name))
+        before = ctx.data.status(folder).get("port")
+        started = time.monotonic()
+        ctx.printer.step(f"Restarting {service.type}", service.name)
+        running = ctx.data.restart(folder)
+        if before is not None and running.endpoint.port != int(before):
+            ctx.printer.line(
+                service.name,
+                f"WARNING: port {before} was taken; it now listens on {running.endpoint.port}: "
+                f"redeploy (platform_sim -A {ctx.paths.name} deploy latest) to tell the instances",
+            )
         return time.monotonic() - started

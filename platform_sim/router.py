@@ -5,16 +5,18 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import namespace, nginx
+from .address import LOOPBACK, host_port
 from .errors import HostError
-from .files import read_json, tail, write_json, write_text
+from .files import tail, write_text
 from .instance import nginx_path
+from .kinds import answers
+from .lifecycle import Namespaced
 from .procs import Handle, ProcessTable, children
 
 STOP_GRACE = 10.0
@@ -40,18 +42,33 @@ class Router:
 
     config = property(lambda self: self.folder / "nginx.conf")
     pid_file = property(lambda self: self.folder / "pid.json")
+    address = LOOPBACK
+
+    @property
+    def process(self) -> Namespaced:
+        """The router's process tree (one nginx)."""
+        return Namespaced(self.table, self.pid_file, self.folder / "nginx.out")
 
     def handle(self) -> Handle | None:
         """The router's process if it runs."""
-        handle = Handle.from_json(read_json(self.pid_file))
-        return handle if handle is not None and self.table.alive(handle) else None
+        return self.process.handle()
 
-    def switch(self, generation: int, services: Mapping[str, tuple[int, Sequence[int]]]) -> float:
-        """Send each web service's traffic to these instance ports: new config, then reload."""
+    def switch(
+        self,
+        generation: int,
+        services: Mapping[str, tuple[int, Sequence[int]]],
+        hosts: Mapping[int, str] | None = None,
+    ) -> float:
+        """Send each web service's traffic to these instance ports (on the instances' hosts,
+        ``hosts`` by port; loopback for a port not in it): new config, then reload."""
         started = time.monotonic()
         (self.folder / "tmp").mkdir(parents=True, exist_ok=True, mode=0o700)
         text = nginx.render_router(
-            app=self.app, generation=generation, directory=str(self.folder), services=services
+            app=self.app,
+            generation=generation,
+            directory=str(self.folder),
+            services=services,
+            upstream_hosts=hosts or {},
         )
         candidate = self.folder / "nginx.conf.new"
         write_text(candidate, text)
@@ -112,32 +129,27 @@ class Router:
 
     def _start(self) -> Handle:
         argv = [self.nginx, "-c", str(self.config), "-e", str(self.folder / "error.log")]
-        handle = self.table.spawn(
+        return self.process.spawn(
             namespace.wrap(argv, cwd=str(self.folder), unshare=self.unshare),
-            log=self.folder / "nginx.out",
             env={"PATH": "/usr/sbin:/usr/bin:/bin"},
             cwd=self.folder,
         )
-        write_json(self.pid_file, handle.to_json())
-        return handle
 
     def _wait_listening(self, port: int, handle: Handle, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    return
-            except OSError:
-                if not self.table.alive(handle) or time.monotonic() > deadline:
-                    raise HostError(
-                        f"the router did not listen on 127.0.0.1:{port}",
-                        tail(self.folder / "error.log", 10) + tail(self.folder / "nginx.out", 10),
-                    ) from None
-                time.sleep(0.05)
+        def failed(_: str) -> HostError:
+            return HostError(
+                f"the router did not listen on {host_port(port, self.address)}",
+                tail(self.folder / "error.log", 10) + tail(self.folder / "nginx.out", 10),
+            )
+
+        self.process.wait_ready(
+            handle,
+            lambda: answers(self.address, port, timeout=1),
+            timeout=timeout,
+            failed=failed,
+            interval=0.05,
+        )
 
     def stop(self) -> None:
         """Stop the router (graceful SIGQUIT, then kill)."""
-        handle = Handle.from_json(read_json(self.pid_file))
-        if handle is not None:
-            self.table.stop_namespace(handle, STOP_GRACE, sig=signal.SIGQUIT)
-        self.pid_file.unlink(missing_ok=True)
+        self.process.stop(STOP_GRACE, sig=signal.SIGQUIT)

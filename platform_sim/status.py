@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import supervisor
+from .address import host_port, http_url
 from .context import Context
-from .dataservices import DataService, answers
+from .dataservices import DataService
 from .errors import UsageError
 from .instance import Instance, answers_http
 from .targets import Deployed, current, parse_ref
@@ -14,42 +15,62 @@ from .targets import Deployed, current, parse_ref
 
 @dataclass(frozen=True)
 class InstanceStatus:
-    """One instance: up or down, and why."""
+    """One instance: up or down and why; its state word and programs (what ``info`` shows)."""
 
     label: str
     up: bool
     detail: str
+    state: str = ""
+    programs: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.label}: {'up' if self.up else 'down'} ({self.detail})"
 
 
 def code_status(ctx: Context, instance: Instance) -> InstanceStatus:
-    """Up when supervisord runs every program and, for a web instance, nginx answers."""
+    """Up when supervisord runs every program and, for a web instance, nginx answers.
+
+    The state word: running, FATAL (a program gave up starting; the watchdog starts it again),
+    restarting (a program is starting or backing off), down, or stopped (no supervisord).
+    """
     if ctx.runner.handle(instance) is None:
-        return InstanceStatus(instance.label, False, "supervisord is not running")
-    control = supervisor.Control(instance.control_port, instance.control_password, 3)
+        return InstanceStatus(instance.label, False, "supervisord is not running", "stopped")
+    control = instance.control(3)
     try:
         states = control.states()
     except Exception:  # noqa: BLE001 - a busy or dying supervisord is "down", whatever the error
-        return InstanceStatus(instance.label, False, "supervisord does not answer")
-    names = sorted(states)
-    detail = ", ".join(f"{name} {states[name]['statename']}" for name in names) or "no programs"
-    up = bool(states) and all(states[n]["statename"] == supervisor.RUNNING for n in names)
-    if up and instance.http_port is not None and not answers_http(instance.http_port):
-        up, detail = False, f"{detail}; nginx does not answer on 127.0.0.1:{instance.http_port}"
-    return InstanceStatus(instance.label, up, detail)
+        return InstanceStatus(instance.label, False, "supervisord does not answer", "down")
+    programs = {
+        name: states[name]["statename"]
+        for name in sorted(states)
+        if name not in supervisor.PLATFORM_PROGRAMS
+    }
+    detail = ", ".join(f"{name} {state}" for name, state in programs.items()) or "no programs"
+    up = bool(programs) and all(state == supervisor.RUNNING for state in programs.values())
+    if (
+        up
+        and instance.http_port is not None
+        and not answers_http(instance.http_port, instance.address)
+    ):
+        where = host_port(instance.http_port, instance.address)
+        up, detail = False, f"{detail}; nginx does not answer on {where}"
+    return InstanceStatus(instance.label, up, detail, _state(up, programs), programs)
+
+
+def _state(up: bool, programs: dict[str, str]) -> str:
+    if up:
+        return "running"
+    if "FATAL" in programs.values():
+        return "FATAL"
+    if {"BACKOFF", "STARTING"} & set(programs.values()):
+        return "restarting"
+    return "down"
 
 
 def data_status(ctx: Context, name: str, kind: str) -> InstanceStatus:
     """Up when the data service's host runs and its server accepts connections."""
-    state = ctx.data.status(DataService(name, kind, ctx.paths.service(name)))
-    if state.get("state") != "ready":
-        return InstanceStatus(f"{name}.0", False, f"{kind} is stopped")
-    address = f"{state['host']}:{state['port']}"
-    if not answers(state["host"], state["port"]):
-        return InstanceStatus(f"{name}.0", False, f"{kind} does not answer on {address}")
-    return InstanceStatus(f"{name}.0", True, f"{kind} on {address}")
+    health = ctx.data.health(DataService(name, kind, ctx.paths.service(name)))
+    return InstanceStatus(f"{name}.0", health.up, health.detail, health.state)
 
 
 def status(ctx: Context, target: str | None = None) -> list[InstanceStatus]:
@@ -81,7 +102,7 @@ def urls(ctx: Context, service: str | None = None) -> dict[str, str]:
     """The HTTP URL of each web service (the router's), or of the one named."""
     deployed = current(ctx.paths)
     web = {
-        name: f"http://127.0.0.1:{port}/"
+        name: http_url(port, ctx.router.address)
         for name, port in deployed.record.router_ports.items()
         if name in deployed.buildfile.services and deployed.buildfile.services[name].is_web
     }

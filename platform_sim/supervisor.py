@@ -8,11 +8,14 @@ import xmlrpc.client
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .templates import PROGRAM, SUPERVISORD_MAIN, render
+from .address import LOOPBACK, host_port
+from .templates import PROGRAM, SUPERVISORD_MAIN, WATCHDOG, render
 
 CONTROL_USER = "platform"
 RUNNING = "RUNNING"
 FAILED_STATES = ("FATAL", "BACKOFF", "EXITED", "UNKNOWN")
+WATCHDOG_NAME = "platform_watchdog"
+PLATFORM_PROGRAMS = frozenset([WATCHDOG_NAME])  # the platform's own: not listed as the app's
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,21 @@ def render_program(program: Program) -> str:
     )
 
 
+def render_watchdog(python: str, home: str, package_root: str) -> str:
+    """The platform's watchdog: an event listener starting FATAL programs again (watchdog.py)."""
+    return render(
+        WATCHDOG,
+        {
+            "name": WATCHDOG_NAME,
+            "command": escape(
+                f"{shlex.quote(python)} -m platform_sim.watchdog "
+                f"-c {home}/platform/supervisord.conf"
+            ),
+            "package_root": escape(package_root),
+        },
+    )
+
+
 def render_main(
     *,
     app: str,
@@ -54,6 +72,8 @@ def render_main(
     control_port: int,
     control_password: str,
     programs: list[Program],
+    address: str = LOOPBACK,
+    watchdog: str = "",
 ) -> str:
     """The instance's main supervisord.conf, which includes ``~/current/supervisord.conf``."""
     return render(
@@ -66,7 +86,8 @@ def render_main(
             "identifier": f"{app}-{instance}",
             "control_port": control_port,
             "control_password": control_password,
-            "programs": "".join(render_program(program) for program in programs),
+            "address": address,
+            "programs": "".join(render_program(program) for program in programs) + watchdog,
         },
     )
 
@@ -114,8 +135,10 @@ def platform_programs(
 class Control:
     """The XML-RPC control channel of a running supervisord (loopback, password)."""
 
-    def __init__(self, port: int, password: str, timeout: float = 5.0) -> None:
-        self.url = f"http://{CONTROL_USER}:{password}@127.0.0.1:{port}/RPC2"
+    def __init__(
+        self, port: int, password: str, timeout: float = 5.0, host: str = LOOPBACK
+    ) -> None:
+        self.url = f"http://{CONTROL_USER}:{password}@{host_port(port, host)}/RPC2"
         self.timeout = timeout
         self._password = password
 

@@ -29,12 +29,12 @@ directory = {{ home }}
 identifier = {{ identifier }}
 
 [inet_http_server]
-port = 127.0.0.1:{{ control_port }}
+port = {{ address }}:{{ control_port }}
 username = platform
 password = {{ control_password }}
 
 [supervisorctl]
-serverurl = http://127.0.0.1:{{ control_port }}
+serverurl = http://{{ address }}:{{ control_port }}
 username = platform
 password = {{ control_password }}
 
@@ -58,6 +58,17 @@ stopasgroup = true
 killasgroup = true
 stdout_logfile = /var/log/supervisor/%(program_name)s.log
 stderr_logfile = /var/log/supervisor/%(program_name)s_error.log
+"""
+
+WATCHDOG = """
+[eventlistener:{{ name }}]
+command = {{ command }}
+directory = /
+events = PROCESS_STATE_FATAL
+autostart = true
+autorestart = true
+environment = PYTHONPATH="{{ package_root }}"
+stderr_logfile = /var/log/supervisor/%(program_name)s.log
 """
 
 INSTANCE_NGINX = """\
@@ -145,7 +156,7 @@ ROUTER_SERVER = """
 {{ upstreams }}    }
 
     server {
-        listen 127.0.0.1:{{ port }};
+        listen {{ address }}:{{ port }};
         server_name _;
 
         location / {

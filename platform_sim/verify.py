@@ -6,17 +6,18 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import addons, namespace
+from .build import BuildResult
+from .buildfile import Service
 from .context import Context
 from .deploy import install_instance, new_instances, topology
 from .destroy import stop_everything
 from .errors import PlatformError
 from .output import Printer
-from .prepare import Prepared, builder_job, data_service_for, run_parallel, starter, upload
+from .prepare import builder_job, prepare, upload
 from .push import load_buildfile
 from .runner import kill_live_steps
 from .state import AppPaths, create
@@ -67,48 +68,30 @@ def verify(
 
 def _rehearse(ctx: Context, record, parsed, revision: int) -> list[ServiceResult]:  # noqa: ANN001
     code_services = parsed.code_services()
-    jobs = {
-        f"data:{s.name}": starter(ctx, data_service_for(ctx, s), s.type)
-        for s in parsed.data_services()
-    }
-    for name, settings in record.addons.items():
-        jobs[f"addon:{name}"] = starter(
-            ctx, addons.data_service(ctx.paths, name, settings["login"]), f"add-on {name}"
-        )
+    results: dict[str, ServiceResult] = {}
+    code = ctx.paths.revision(revision) / "code"
+
+    def build_job(service: Service) -> Callable[[], BuildResult | None]:
+        build = builder_job(ctx, service, code, revision, False, record.variables)
+
+        def run() -> BuildResult | None:
+            try:
+                return build()
+            except PlatformError as exc:  # one service's failure: reported, the others go on
+                results[service.name] = ServiceResult(service.name, False, exc.message, exc.details)
+                return None
+
+        return run
+
     try:
-        started = run_parallel(jobs, {})
+        prepared = prepare(
+            ctx, record, parsed, revision, clean=False, timings={}, build_job=build_job
+        )
     except PlatformError as exc:
         return [ServiceResult(s.name, False, exc.message, exc.details) for s in code_services]
-    code = ctx.paths.revision(revision) / "code"
-    builds, results = {}, {}
-    with ThreadPoolExecutor(max_workers=max(1, len(code_services))) as pool:
-        futures = {
-            s.name: pool.submit(builder_job(ctx, s, code, revision, False, record.variables))
-            for s in code_services
-        }
-    for name, future in futures.items():
-        error = future.exception()
-        if isinstance(error, PlatformError):
-            results[name] = ServiceResult(name, False, error.message, error.details)
-        elif error is not None:
-            raise error
-        else:
-            builds[name] = future.result()
-    prepared = Prepared(
-        endpoints={k.split(":", 1)[1]: v for k, v in started.items() if k.startswith("data:")},
-        addon_variables={
-            k.split(":", 1)[1]: addons.variables(k.split(":", 1)[1], v)
-            for k, v in started.items()
-            if k.startswith("addon:")
-        },
-        builds=builds,
-    )
     instances = new_instances(ctx, parsed, 1, scale={s.name: 1 for s in code_services})
     urls = {
-        s.name: f"http://127.0.0.1:{i.http_port}/"
-        for s in code_services
-        for i in instances
-        if i.service == s.name and i.http_port
+        s.name: i.url for s in code_services for i in instances if i.service == s.name and i.url
     }
     topo = topology(ctx, record, parsed, prepared, instances, urls)
     for instance in instances:
@@ -117,7 +100,7 @@ def _rehearse(ctx: Context, record, parsed, revision: int) -> list[ServiceResult
         service = parsed.services[instance.service]
         try:
             install_instance(
-                ctx, instance, service, builds[instance.service], topo, {}, start=False
+                ctx, instance, service, prepared.builds[instance.service], topo, {}, start=False
             )
         except PlatformError as exc:
             results[instance.service] = ServiceResult(

@@ -8,3 +8,9 @@ class DeploymentConfig(AppConfig):
 
     name = "minestrone.deployment"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Every PostgreSQL wait of this process gets a deadline (a frozen server fails fast)."""
+        from .dbwait import install
+
+        install()

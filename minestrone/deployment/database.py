@@ -69,6 +69,7 @@ def migration_lock(connection):
         yield
         return
     with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")  # waiting here, and migrating, may be long
         cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
     try:
         yield

@@ -224,3 +224,23 @@ def test_urls_quote_the_credentials_and_the_database():
 def test_unusable_database_names(name):
     with pytest.raises(ValueError, match="database name"):
         LocalPostgres().create_database(name)
+
+
+def test_a_server_on_its_own_address_listens_there_and_lets_its_network_in(tmp_path):
+    assert "listen_addresses=198.18.0.2" in server_options(5433, tmp_path, False, "198.18.0.2")
+    server = LocalPostgres(tmp_path, host="198.18.0.2")
+    assert server.host == "198.18.0.2"
+    server.workdir.open()
+    (tmp_path / "pgdata").mkdir()
+    hba = tmp_path / "pgdata" / "pg_hba.conf"
+    hba.write_text("host all all 127.0.0.1/32 scram-sha-256")
+    server._allow_same_network()
+    server._allow_same_network()  # once only, however often it starts
+    assert hba.read_text().splitlines() == [
+        "host all all 127.0.0.1/32 scram-sha-256",
+        "host all all samenet scram-sha-256",
+    ]
+
+
+def test_a_server_never_started_is_not_alive(tmp_path):
+    assert not LocalPostgres(tmp_path).alive()

@@ -141,3 +141,9 @@ def test_vhost_urls_quote_the_name():
     server.user, server.password, server.port = "root", "pw", 5673
     assert server.url == "amqp://root:pw@127.0.0.1:5673/%2F"
     assert server.vhost_url("a/b c") == "amqp://root:pw@127.0.0.1:5673/a%2Fb%20c"
+
+
+def test_a_node_on_its_own_address_listens_there_and_distributes_on_loopback():
+    env = node_env(NodeLayout(ROOT), "n@localhost", 5673, 25673, 14369, {}, host="198.18.0.3")
+    assert env["RABBITMQ_NODE_IP_ADDRESS"] == "198.18.0.3"
+    assert "{127,0,0,1}" in env["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"]

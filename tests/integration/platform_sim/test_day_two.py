@@ -129,6 +129,7 @@ def test_run_executes_in_the_instance_and_returns_its_status(sim_home, url):
     assert status.returncode == 0, status.stdout + status.stderr
     assert [line.split()[:2] for line in status.stdout.splitlines()] == [
         ["echoer", "RUNNING"],
+        ["platform_watchdog", "RUNNING"],  # the platform's own (starts FATAL programs again)
         ["ticker", "RUNNING"],
     ]
 

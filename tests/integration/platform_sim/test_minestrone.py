@@ -4,16 +4,45 @@ from __future__ import annotations
 
 import http.client
 import re
+import contextlib
+import ipaddress
+import json
+import os
 import secrets
+import signal
+import time
+import urllib.error
+import xmlrpc.client
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from platform_sim import watchdog
+from platform_sim.procs import children
+
 from .conftest import REPO, Browser, info, run_cli, sed_get, wait_for
 
 pytestmark = pytest.mark.integration
 APP = "minestrone-e2e"
+FROZEN_ANSWER_WITHIN = 40.0  # the deadlines (5 s to connect, 12 s of silence) and slack
+WATCHDOG_WITHIN = 60.0  # a worker in FATAL runs jobs again within this
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        for child in children(todo.pop()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +55,57 @@ def deployed(sim_home):
 
 def first(described, service):
     return described["services"][service]["instances"][0]
+
+
+def host_pid(root: int, inside: int) -> int:
+    """The pid, as this machine sees it, of the process ``inside`` names in root's namespace."""
+    for pid in descendants(root):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            status = Path(f"/proc/{pid}/status").read_text()
+            if int(status.split("NSpid:")[1].split("\n")[0].split()[-1]) == inside:
+                return pid
+    raise AssertionError(f"no process {inside} under {root}")
+
+
+def established(pid: int) -> set[tuple[str, int, str, int]]:
+    """(local address, port, remote address, port) of the TCP connections of pid's namespace."""
+    found = set()
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        local, remote, state = line.split()[1:4]
+        if state == "01":
+            ends = []
+            for end in (local, remote):
+                address, port = end.split(":")
+                ends += [str(ipaddress.IPv4Address(bytes.fromhex(address)[::-1])), int(port, 16)]
+            found.add(tuple(ends))
+    return found
+
+
+def test_the_workers_reach_the_broker_and_the_database_across_the_bridge(sim_home, deployed):
+    described = info(sim_home, APP)
+    workers = first(described, "workers")
+    broker, db = first(described, "broker"), first(described, "db")
+    assert len({workers["address"], broker["host"], db["host"]}) == 3
+    home = Path(workers["home"])
+    control = xmlrpc.client.ServerProxy(
+        watchdog.control_url(str(home / "platform" / "supervisord.conf"))
+    ).supervisor
+    root = json.loads((home / "platform" / "pid.json").read_text())["pid"]
+    worker = host_pid(root, control.getProcessInfo("djcelery")["pid"])
+    camera = host_pid(root, control.getProcessInfo("celerycam")["pid"])
+    to_broker = (broker["host"], broker["port"])
+    to_db = (db["host"], db["port"])
+    wait_for(
+        lambda: any(c[0] == workers["address"] and c[2:] == to_broker for c in established(worker)),
+        30,
+        "the worker's connection to the broker",
+    )
+    wait_for(
+        lambda: any(c[0] == workers["address"] and c[2:] == to_db for c in established(camera)),
+        30,
+        "the camera's connection to the database",
+    )
+    assert not [c for c in established(worker) if c[2] == "127.0.0.1" and c[3] == broker["port"]]
 
 
 def test_push_ends_with_url_and_admin_credentials(deployed):
@@ -161,3 +241,73 @@ def test_a_second_push_replaces_the_workers_beside_the_old_ones(sim_home, deploy
     assert after["deploy"] == before["deploy"] + 1
     assert first(after, "workers")["programs"] == {"celerycam": "RUNNING", "djcelery": "RUNNING"}
     assert first(after, "workers")["home"] != first(before, "workers")["home"]
+
+
+def test_a_frozen_database_is_a_503_and_the_camera_survives(sim_home, deployed):
+    described = info(sim_home, APP)
+    admin = Browser(described["url"])
+    password = Path(first(described, "www")["admin_password_file"]).read_text().strip()
+    admin.post_form("/admin/login/?next=/admin/", {"username": "admin", "password": password})
+    assert "Tasks" in admin.get("/admin/monitor/taskstate/")
+    workers = Path(first(described, "workers")["home"])
+    camera = xmlrpc.client.ServerProxy(
+        watchdog.control_url(str(workers / "platform" / "supervisord.conf"))
+    ).supervisor
+    camera_pid = camera.getProcessInfo("celerycam")["pid"]
+    keeper = json.loads((sim_home / APP / "services" / "db" / "pid.json").read_text())["pid"]
+    servers = [pid for pid in descendants(keeper) if comm(pid) == "postgres"]
+    for pid in servers:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(urllib.error.HTTPError) as answered:
+            admin.get("/admin/monitor/taskstate/")
+        assert answered.value.code == 503
+        assert "database is not answering" in answered.value.read().decode()
+        assert time.monotonic() - started < FROZEN_ANSWER_WITHIN
+
+        def camera_said_so():
+            text = "".join(p.read_text(errors="replace") for p in (workers / "log").glob("*.log"))
+            return "PostgreSQL did not answer" in text
+
+        wait_for(camera_said_so, FROZEN_ANSWER_WITHIN, "the camera to log the frozen database")
+    finally:
+        for pid in servers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+    wait_for(
+        lambda: "Tasks" in admin.get("/admin/monitor/taskstate/"), 60, "the admin to serve again"
+    )
+    state = camera.getProcessInfo("celerycam")
+    assert (state["statename"], state["pid"]) == ("RUNNING", camera_pid)  # it never crashed
+
+
+def test_a_worker_crash_looped_into_fatal_runs_jobs_again(sim_home, deployed):
+    described = info(sim_home, APP)
+    workers = Path(first(described, "workers")["home"])
+    control = xmlrpc.client.ServerProxy(
+        watchdog.control_url(str(workers / "platform" / "supervisord.conf"))
+    ).supervisor
+    root = json.loads((workers / "platform" / "pid.json").read_text())["pid"]
+    deadline = time.monotonic() + 120
+    while control.getProcessInfo("djcelery")["statename"] != "FATAL":  # kill it as it starts
+        assert time.monotonic() < deadline, "djcelery never reached FATAL"
+        inside = control.getProcessInfo("djcelery")["pid"]
+        for pid in descendants(root):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                status = Path(f"/proc/{pid}/status").read_text()
+                if inside and int(status.split("NSpid:")[1].split("\n")[0].split()[-1]) == inside:
+                    os.kill(pid, signal.SIGKILL)
+        time.sleep(0.1)
+    fatal = time.monotonic()
+    job = f"after-fatal-{secrets.token_hex(4)}"
+    Browser(described["url"]).post_form("/", {"job_name": job, "routing_key_name": "soup"})
+
+    def worker_ran_it():
+        text = "".join(p.read_text(errors="replace") for p in (workers / "log").glob("djcelery*"))
+        return f"Lazy job {job} completed" in text
+
+    wait_for(worker_ran_it, WATCHDOG_WITHIN, f"a worker to run {job} after the crash loop")
+    assert time.monotonic() - fatal < WATCHDOG_WITHIN
+    watchdog_log = (workers / "log" / "platform_watchdog.log").read_text()
+    assert "djcelery:djcelery is FATAL" in watchdog_log

@@ -5,8 +5,13 @@ The tests of this module run in order against one application.
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import json
+import os
+import socket
 import stat
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -14,6 +19,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from platform_sim.network import RANGE as NETWORK
+from platform_sim.network import Network
 from platform_sim.procs import Handle
 
 from .conftest import get, info, leftover_processes, run_cli, sed_get
@@ -39,7 +46,8 @@ def test_push_reports_the_url_and_streams_prefixed_steps(pushed):
     assert f"Your application is available at: {url}" in result.stdout
     assert "[www] Build completed successfully" in result.stdout
     assert "[workers.0] postinstall on workers.0 in /home/dotcloud/current" in result.stdout
-    assert "[db] postgresql created on 127.0.0.1:" in result.stdout
+    db = instance(described, "db")
+    assert f"[db] postgresql created on {db['host']}:{db['port']}" in result.stdout
 
 
 def test_router_balances_across_www_instances(pushed):
@@ -79,6 +87,38 @@ def test_info_json_describes_services_instances_and_credentials(pushed):
     assert set(instance(described, "workers")["programs"]) == {"ticker", "echoer"}
     db = instance(described, "db")
     assert db["login"] == "root" and db["password"] and db["url"].startswith("pgsql://root:")
+    addresses = [
+        i["address"] for s in ("www", "workers") for i in described["services"][s]["instances"]
+    ]
+    addresses.append(db["host"])
+    assert len(set(addresses)) == 4  # www.0, www.1, workers.0, db: a host each
+    assert all(ipaddress.ip_address(a) in NETWORK for a in addresses)
+
+
+def test_hosts_resolve_each_other_and_nothing_leaves_the_range(sim_home, pushed):
+    _, described = pushed
+    db = instance(described, "db")
+    result = run_cli(
+        sim_home,
+        "-A",
+        APP,
+        "run",
+        "workers",
+        "--",
+        "python3",
+        "-c",
+        "import socket; print(socket.gethostbyname('db'), socket.gethostname())",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == db["host"]
+    routes = subprocess.run(["ip", "route", "show", str(NETWORK)], capture_output=True, text=True)
+    assert routes.stdout.startswith("unreachable 198.18.0.0/15")
+    started = time.monotonic()
+    with pytest.raises(OSError) as refused, socket.socket() as sock:
+        sock.settimeout(5)
+        sock.connect(("198.19.255.254", 80))  # no host has it: refused here, at once
+    assert refused.value.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH)
+    assert time.monotonic() - started < 1
 
 
 def test_environment_file_for_the_tutorial_sed_helper(pushed):
@@ -212,7 +252,12 @@ def test_destroy_stops_everything_and_removes_the_state(sim_home):
     pid_files = list((sim_home / APP).rglob("pid.json"))
     handles = [json.loads(path.read_text()) for path in pid_files]
     assert len(handles) == 5  # router, www.0, www.1, workers.0, db
+    network = Network(sim_home / APP)
+    assert Path(f"/sys/class/net/{network.bridge}").exists()
     result = run_cli(sim_home, "-A", APP, "destroy", "-y", check=True)
+    assert not Path(f"/sys/class/net/{network.bridge}").exists()
+    assert not [name for name in os.listdir("/run/netns") if name.startswith(f"ps{network.tag}-")]
+    assert not list(Path("/etc/netns").glob(f"ps{network.tag}-*"))
     assert "5 process tree(s) stopped" in result.stdout
     assert not (sim_home / APP).exists()
     for handle in handles:  # gone, or at most a zombie waiting for init to reap it

@@ -107,6 +107,7 @@ def test_run_reaches_django_and_supervisor_in_the_instances(sim_home, pushed):
     assert [line.split()[:2] for line in status.stdout.splitlines()] == [
         ["celerycam", "RUNNING"],
         ["djcelery", "RUNNING"],
+        ["platform_watchdog", "RUNNING"],  # the platform's own (starts FATAL programs again)
     ]
 
 

@@ -85,6 +85,20 @@ def test_every_service_is_described_in_every_instance(topology, service, instanc
     assert env["DOTCLOUD_WORKERS_FEED_PORT"] == "42001"
 
 
+def test_instance_addresses_are_those_of_instance_0_host(topology):
+    hosts = Topology(
+        **{
+            **topology.__dict__,
+            "addresses": {("workers", 0): "198.18.7.3", ("workers", 1): "198.18.7.4"},
+        }
+    )
+    env = instance_environment(hosts, "www", 0)
+    assert env["DOTCLOUD_WORKERS_API_URL"] == "http://198.18.7.3:42000/"
+    assert env["DOTCLOUD_WORKERS_FEED_HOST"] == "198.18.7.3"
+    assert env["DOTCLOUD_WORKERS_SSH_HOST"] == "198.18.7.3"
+    assert env["DOTCLOUD_WWW_SSH_HOST"] == "127.0.0.1"  # no address known: loopback
+
+
 def test_port_variables_are_the_instance_own(topology):
     assert instance_environment(topology, "workers", 1)["PORT_API"] == "43000"
     assert instance_environment(topology, "workers", 0)["PORT_FEED"] == "42001"

@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from minestrone.deployment import dbwait
 from minestrone.deployment.database import DatabaseSetupError, ensure_database, migration_lock
 
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         """Do the work; database problems become a one-line CommandError."""
         alias = options["database"]
         connection = connections[alias]
+        dbwait.uninstall()  # waiting for another instance's migration is no frozen server
         if connection.vendor == "postgresql":
             try:
                 if ensure_database(connection.settings_dict):

@@ -1,0 +1,204 @@
+"""The app's network of hosts: a bridge of its own, and a network namespace with its own address
+and host name for each instance and data service, in 198.18.0.0/15 (set aside for tests).
+
+Nothing can leave the machine: a host-side ``unreachable`` route for the whole range is
+installed before any bridge, so that an address with no link fails here instead of following
+the default route, and the namespaces have no route but their bridge's subnet. Host names
+(``db``, ``www-0``…) are in ``/etc/netns/<namespace>/hosts``, which ``ip netns exec`` shows
+as /etc/hosts inside. The record (``network.json``) says what exists, so that ``destroy``
+removes every namespace, link and file, even after an interrupted push.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import HostError
+from .files import read_json, write_json
+
+RANGE = ipaddress.ip_network("198.18.0.0/15")
+SUBNETS = 512  # /24s in the range
+FIRST_HOST, LAST_HOST = 2, 254  # .1 is the bridge's (the platform's own side)
+NETNS_ETC = Path("/etc/netns")
+BRIDGE_PREFIX = "psb"
+
+
+def ip_binary() -> str:
+    """The ``ip`` program of iproute2 (a HostError names what is missing)."""
+    found = shutil.which("ip", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin:/usr/bin:/bin")
+    if found is None:
+        raise HostError("ip (iproute2) is not installed: apt-get install iproute2")
+    return found
+
+
+def run_ip(args: Sequence[str], *, ip: str = "ip", check: bool = True) -> str:
+    """Run ``ip ARGS``; a failure is a HostError quoting ip's message."""
+    result = subprocess.run([ip, *args], capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise HostError(f"ip {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def subnet_address(index: int, host: int) -> str:
+    """The address of ``host`` (1–254) in subnet ``index`` (0–511) of the range."""
+    return str(RANGE.network_address + index * 256 + host)
+
+
+def used_subnets(addresses: str) -> set[int]:
+    """The subnet indexes of the range that ``ip -4 -o addr`` shows in use on this machine."""
+    used = set()
+    for word in addresses.split():
+        if "/" not in word:
+            continue
+        try:
+            address = ipaddress.ip_interface(word).ip
+        except ValueError:
+            continue
+        if address in RANGE:
+            used.add((int(address) - int(RANGE.network_address)) // 256)
+    return used
+
+
+@dataclass(frozen=True)
+class Host:
+    """One host of the network: its namespace, its address, its names."""
+
+    key: str
+    netns: str
+    address: str
+
+
+class Network:
+    """The network of one application (its state folder ``root``)."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        ip: str = "ip",
+        run: Callable[..., str] = run_ip,
+        etc: Path = NETNS_ETC,
+    ) -> None:
+        self.root = root
+        self.etc = etc
+        self.ip = ip
+        self._run = run
+        self._lock = threading.Lock()
+        self.tag = hashlib.sha1(str(root).encode()).hexdigest()[:6]  # noqa: S324 - a name
+        self.bridge = f"{BRIDGE_PREFIX}{self.tag}"
+
+    record_file = property(lambda self: self.root / "network.json")
+
+    def run(self, *args: str, check: bool = True) -> str:
+        """``ip ARGS``."""
+        return self._run(list(args), ip=self.ip, check=check)
+
+    def _record(self) -> dict:
+        return read_json(self.record_file, {}) or {}
+
+    def _ensure_bridge(self, record: dict) -> dict:
+        """The guard route, then the bridge with the platform's address .1 (once)."""
+        self.run("route", "replace", "unreachable", str(RANGE))
+        if "subnet" not in record:
+            used = used_subnets(self.run("-4", "-o", "addr", "show"))
+            start = int(self.tag, 16) % SUBNETS
+            free = [(start + step) % SUBNETS for step in range(SUBNETS)]
+            free = [index for index in free if index not in used]
+            if not free:
+                raise HostError(f"no free /24 left in {RANGE} on this machine")
+            record = {"subnet": free[0], "hosts": {}}
+            write_json(self.record_file, record)
+        if not Path(f"/sys/class/net/{self.bridge}").exists():
+            self.run("link", "add", self.bridge, "type", "bridge")
+            self.run("addr", "add", f"{subnet_address(record['subnet'], 1)}/24", "dev", self.bridge)
+            self.run("link", "set", self.bridge, "up")
+        return record
+
+    def host(self, key: str, names: Sequence[str]) -> Host:
+        """The host called ``key`` (created if missing): namespace, link, address, names."""
+        with self._lock:
+            record = self._ensure_bridge(self._record())
+            entry = record["hosts"].get(key)
+            if entry is None:
+                taken = {host["number"] for host in record["hosts"].values()}
+                free = [n for n in range(FIRST_HOST, LAST_HOST + 1) if n not in taken]
+                if not free:
+                    raise HostError(f"no address left in the app's subnet for {key}")
+                number = free[0]
+                entry = {
+                    "number": number,
+                    "netns": f"ps{self.tag}-{number}",
+                    "address": subnet_address(record["subnet"], number),
+                    "names": list(names),
+                }
+                record["hosts"][key] = entry
+                write_json(self.record_file, record)
+            if not Path(f"/run/netns/{entry['netns']}").exists():
+                self._create(entry)
+            self._write_hosts(record)
+            return Host(key, entry["netns"], entry["address"])
+
+    def _create(self, entry: dict) -> None:
+        netns, link = entry["netns"], f"pv{self.tag}{entry['number']:03d}"
+        self.run("netns", "add", netns)
+        self.run("link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", netns)
+        self.run("link", "set", link, "master", self.bridge, "up")
+        self.run("-n", netns, "addr", "add", f"{entry['address']}/24", "dev", "eth0")
+        self.run("-n", netns, "link", "set", "eth0", "up")
+        self.run("-n", netns, "link", "set", "lo", "up")
+
+    def _write_hosts(self, record: dict) -> None:
+        """Every namespace's /etc/hosts: each host's names (rewritten in place: bind mounts)."""
+        lines = ["127.0.0.1 localhost"]
+        lines += [
+            f"{entry['address']} {' '.join(entry['names'])}"
+            for entry in record["hosts"].values()
+            if entry["names"]
+        ]
+        text = "\n".join(lines) + "\n"
+        for entry in record["hosts"].values():
+            folder = self.etc / entry["netns"]
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(folder / "hosts", "w") as handle:
+                handle.write(text)
+
+    def remove(self, keys: Sequence[str]) -> None:
+        """Delete these hosts' namespaces (their links go with them) and files."""
+        with self._lock:
+            record = self._record()
+            for key in keys:
+                entry = record.get("hosts", {}).pop(key, None)
+                if entry is not None:
+                    self._delete(entry)
+            if record:
+                write_json(self.record_file, record)
+                self._write_hosts(record)
+
+    def remove_prefix(self, prefix: str) -> None:
+        """Delete every host whose key starts with ``prefix`` (a deploy's instances)."""
+        keys = [key for key in self._record().get("hosts", {}) if key.startswith(prefix)]
+        self.remove(keys)
+
+    def _delete(self, entry: dict) -> None:
+        self.run("netns", "del", entry["netns"], check=False)
+        shutil.rmtree(self.etc / entry["netns"], ignore_errors=True)
+
+    def destroy(self) -> None:
+        """Remove every host, the bridge and the record; the guard route goes with the last."""
+        with self._lock:
+            record = self._record()
+            for entry in record.get("hosts", {}).values():
+                self._delete(entry)
+            self.run("link", "del", self.bridge, check=False)
+            self.record_file.unlink(missing_ok=True)
+            bridges = [p.name for p in Path("/sys/class/net").iterdir()]
+            if not any(name.startswith(BRIDGE_PREFIX) for name in bridges):
+                self.run("route", "del", "unreachable", str(RANGE), check=False)

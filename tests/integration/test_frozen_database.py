@@ -1,0 +1,73 @@
+"""A frozen PostgreSQL (every process SIGSTOPped) fails queries and connections in seconds, with
+a log line, and serves again once thawed: the app's wait deadline on a real server."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from backing_services.postgres import LocalPostgres
+from minestrone.deployment import dbwait
+
+MARGIN = 5.0  # seconds of slack on a busy machine
+
+
+def tree(pid: int) -> list[int]:
+    found, todo = [pid], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            text = Path(f"/proc/{parent}/task/{parent}/children").read_text()
+        except OSError:
+            continue
+        for child in map(int, text.split()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+@contextlib.contextmanager
+def frozen(server: LocalPostgres):
+    pids = tree(server.pid)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+
+@pytest.fixture
+def server():
+    with LocalPostgres() as running:
+        yield running
+
+
+def test_a_frozen_server_fails_fast_and_serves_again_once_thawed(server, caplog):
+    dbwait.install()
+    conn = psycopg2.connect(server.url)
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    with caplog.at_level(logging.ERROR, "minestrone.database"), frozen(server):
+        started = time.monotonic()
+        with pytest.raises(psycopg2.OperationalError, match="did not answer"), conn.cursor() as c:
+            c.execute("SELECT 1")
+        assert time.monotonic() - started < dbwait.ANSWER_SECONDS + MARGIN
+        assert conn.closed  # psycopg2 closes a connection whose wait failed
+        started = time.monotonic()
+        with pytest.raises(psycopg2.OperationalError, match="while connecting"):
+            psycopg2.connect(server.url)
+        assert time.monotonic() - started < dbwait.CONNECT_SECONDS + MARGIN
+    assert "frozen or unreachable" in caplog.text
+    with contextlib.closing(psycopg2.connect(server.url)) as again, again.cursor() as cursor:
+        cursor.execute("SELECT 2")
+        assert cursor.fetchone() == (2,)

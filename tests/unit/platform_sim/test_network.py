@@ -1,0 +1,92 @@
+"""The app's network of hosts: addresses in 198.18.0.0/15, the guard route first, names, and
+removal of everything it made (``ip`` is a fake recording its commands)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from platform_sim import namespace
+from platform_sim.network import RANGE, Network, subnet_address, used_subnets
+
+
+class FakeIp:
+    """Records ``ip`` commands; ``addr show`` lists what the test says is in use."""
+
+    def __init__(self, addresses: str = "") -> None:
+        self.commands: list[list[str]] = []
+        self.addresses = addresses
+
+    def __call__(self, args, *, ip="ip", check=True) -> str:
+        self.commands.append(list(args))
+        return self.addresses if args[:3] == ["-4", "-o", "addr"] else ""
+
+
+def network(tmp_path, fake):
+    return Network(tmp_path / "app", run=fake, etc=tmp_path / "etc")
+
+
+def test_addresses_are_in_the_reserved_range():
+    assert subnet_address(0, 2) == "198.18.0.2"
+    assert subnet_address(511, 254) == "198.19.255.254"
+    assert used_subnets("2: eth0 inet 192.0.2.2/24\n5: psb inet 198.19.3.1/24 brd") == {259}
+
+
+def test_the_guard_route_comes_first_then_the_bridge_then_each_host(tmp_path):
+    fake = FakeIp()
+    (tmp_path / "app").mkdir()
+    net = network(tmp_path, fake)
+    db = net.host("services-db", ["db"])
+    www = net.host("d1-www-0", ["www-0", "app-www-0-d1"])
+    assert fake.commands[0] == ["route", "replace", "unreachable", "198.18.0.0/15"]
+    assert ["link", "add", net.bridge, "type", "bridge"] in fake.commands
+    assert db.address != www.address
+    assert all(ipaddress.ip_address(h.address) in RANGE for h in (db, www))
+    assert [
+        "link",
+        "add",
+        f"pv{net.tag}002",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "netns",
+        db.netns,
+    ] in fake.commands
+    assert ["-n", db.netns, "addr", "add", f"{db.address}/24", "dev", "eth0"] in fake.commands
+    hosts = (tmp_path / "etc" / www.netns / "hosts").read_text()
+    assert f"{db.address} db\n" in hosts
+    assert f"{www.address} www-0 app-www-0-d1\n" in hosts
+    assert net.host("services-db", ["db"]) == db  # the same host again: nothing new
+
+
+def test_a_subnet_in_use_on_this_machine_is_skipped(tmp_path):
+    (tmp_path / "app").mkdir()
+    probe = network(tmp_path, FakeIp())
+    wanted = int(probe.tag, 16) % 512
+    taken = f"9: x inet {subnet_address(wanted, 1)}/24"
+    host = network(tmp_path, FakeIp(taken)).host("services-db", ["db"])
+    assert host.address == subnet_address((wanted + 1) % 512, 2)
+
+
+def test_removing_hosts_and_destroying_leave_nothing(tmp_path):
+    fake = FakeIp()
+    (tmp_path / "app").mkdir()
+    net = network(tmp_path, fake)
+    old = net.host("d1-www-0", ["www-0"])
+    new = net.host("d2-www-0", ["www-0"])
+    net.remove_prefix("d1-")
+    assert ["netns", "del", old.netns] in fake.commands
+    assert not (tmp_path / "etc" / old.netns).exists()
+    assert (tmp_path / "etc" / new.netns / "hosts").exists()
+    net.destroy()
+    assert ["netns", "del", new.netns] in fake.commands
+    assert ["link", "del", net.bridge] in fake.commands
+    assert not net.record_file.exists()
+    assert not (tmp_path / "etc" / new.netns).exists()
+
+
+def test_a_namespaced_command_enters_the_host_first():
+    argv = namespace.wrap(["true"], netns="ps123456-2", ip="/sbin/ip", unshare="unshare")
+    assert argv[:5] == ["/sbin/ip", "netns", "exec", "ps123456-2", "unshare"]
+    assert namespace.wrap(["true"])[0] == "unshare"
