@@ -23,6 +23,7 @@ from . import info, infotext, logs, revisions, status, variables
 from .context import Context, make_context
 from .destroy import destroy, destroy_service
 from .errors import PlatformError, UsageError
+from .kube.export import ExportRequest, export
 from .output import Printer
 from .parser import ALIASES, PROG, build_parser
 from .push import push
@@ -31,7 +32,7 @@ from .restart import restart
 from .run import run
 from .runner import kill_live_steps
 from .scale import scale
-from .state import app_paths, check_app_name, existing
+from .state import AppRecord, app_paths, check_app_name, existing
 from .targets import current
 from .verify import verify
 
@@ -239,6 +240,30 @@ class Commands:
         else:
             for key, value in sorted(variables.list_variables(ctx).items()):
                 self.out.write(f"{key}={value}\n")
+        return 0
+
+    def export(self, args: argparse.Namespace) -> int:
+        """``export kubernetes [PATH] -o DIR …``."""
+        folder = Path(args.path)
+        name = app_name(args, folder)
+        record = AppRecord.load(app_paths(name, self.environ))
+        known = dict(record.variables) if record else {}
+        request = ExportRequest(
+            folder=folder,
+            out=Path(args.output),
+            namespace=args.namespace,
+            image_prefix=args.image_prefix,
+            tag=args.tag,
+            storage_class=args.storage_class,
+            host=args.host,
+            tls_secret=args.tls_secret,
+            externals=tuple(args.external),
+            variables={**known, **variables.parse_assignments(args.env)},
+            scale=dict(record.scale) if record else {},
+        )
+        written = export(name, request)
+        self.out.write("".join(f"wrote {path}\n" for path in written))
+        self.out.write(f"apply them with: kubectl apply -f {args.output}\n")
         return 0
 
     def _redeployed(self, report: RedeployReport | None, stored: str = "") -> None:

@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         _verify,
         _addon,
         _env,
+        _export,
     ):
         add(commands)
     return parser
@@ -198,3 +199,48 @@ def _env(commands: argparse._SubParsersAction) -> None:
         "unset", help="remove variables", description="Remove variables, then redeploy."
     )
     cmd.add_argument("names", nargs="+", metavar="NAME")
+
+
+def _export(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser(
+        "export",
+        help="write the app as another engine's files (kubernetes)",
+        description="Write the application as files another engine runs.",
+    )
+    formats = export.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    cmd = formats.add_parser(
+        "kubernetes",
+        help="Kubernetes manifests for kubectl apply -f DIR",
+        description="Write Kubernetes manifests for PATH's dotcloud.yml into DIR, one kind of "
+        "object per file: a Namespace, Secrets (each code service's environment.json, each "
+        "data service's credentials), Deployments, StatefulSets, Services, an Ingress. "
+        "Variables (env set) and scale come from the app of the same name when it exists.",
+    )
+    cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
+    cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write into")
+    cmd.add_argument("--namespace", metavar="NS", help="default: the application's name")
+    cmd.add_argument(
+        "--image-prefix",
+        default="localhost/",
+        metavar="REGISTRY/",
+        help="where the images of image build are pushed (default localhost/)",
+    )
+    cmd.add_argument("--tag", default="latest", help="the images' tag (default latest)")
+    cmd.add_argument("--storage-class", metavar="NAME", help="of the data services' volumes")
+    cmd.add_argument("--host", metavar="HOST", help="the Ingress host (default: any host)")
+    cmd.add_argument("--tls-secret", metavar="NAME", help="TLS certificate Secret for --host")
+    cmd.add_argument(
+        "--external",
+        action="append",
+        default=[],
+        metavar="SVC=URL",
+        help="use a managed data service instead of a StatefulSet (repeatable)",
+    )
+    cmd.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an application variable on top of the app's (repeatable)",
+    )

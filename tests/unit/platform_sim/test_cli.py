@@ -32,6 +32,8 @@ COMMANDS = [
     ["url"],
     ["revisions"],
     ["deploy"],
+    ["export"],
+    ["export", "kubernetes"],
 ]
 
 
