@@ -1,4 +1,10 @@
-"""A code service as a Deployment, its environment.json as a Secret, and a disruption budget."""
+"""A code service as a Deployment, its environment as a Secret, and a disruption budget.
+
+The Secret's variables reach the container as its environment; the image's entrypoint writes
+them to ~/environment.json before postinstall, as the platform did. A Secret mounted with
+``subPath`` would be the file itself on a cluster, but Podman 4.3 mounts a Secret as a folder
+whatever the subPath, so the same manifests could not run under ``podman kube play``.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..buildfile import Service
-from ..environment import HOME_INSIDE, render_json
+from ..environment import HOME_INSIDE
+from .data import container_security
 from .meta import Target, labels, metadata, secret, selector
 
-ENVIRONMENT_FILE = "environment.json"
-WEB_PORT = 8080  # nginx in the web service's container; the Service maps port 80 to it
+# nginx in the web service's container; the Service maps port 80 to it. The container lists
+# no ``ports``: Kubernetes takes them as information only, and Podman 4.3 would publish each
+# on every address of the host (podman issue 17028).
+WEB_PORT = 8080
 # supervisord stops djcelery with a 60 s warm shutdown, then celerycam (30 s): room for both.
 STOP_GRACE = 120
 REQUESTS = {
@@ -18,10 +27,12 @@ REQUESTS = {
     "worker": {"cpu": "200m", "memory": "384Mi"},
 }
 # Every program of the container's supervisord RUNNING (exit status 0), else not alive/ready.
-PROGRAMS_RUNNING = ("supervisorctl", "status")
+PROGRAMS_RUNNING = (f"{HOME_INSIDE}/platform/bin/supervisorctl", "status")
 # postinstall (migrations, static files) runs when a pod starts: up to 10 minutes.
 STARTUP = {"periodSeconds": 5, "failureThreshold": 120, "timeoutSeconds": 5}
-RUN_AS = 1000  # the image's ``dotcloud`` user
+# The image's entrypoint lays out the instance as root, then supervisord runs nginx (which
+# switches user: SETUID, SETGID) and the programs; nothing else is kept.
+CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID")
 
 
 def environment_name(service: Service) -> str:
@@ -32,9 +43,8 @@ def environment_name(service: Service) -> str:
 def environment_secret(
     target: Target, service: Service, environment: Mapping[str, str]
 ) -> dict[str, Any]:
-    """The environment every replica reads at ~/environment.json."""
-    values = {ENVIRONMENT_FILE: render_json(environment)}
-    return secret(target, environment_name(service), service.name, values)
+    """The variables of environment.json, one key each (the image writes the file from them)."""
+    return secret(target, environment_name(service), service.name, environment)
 
 
 def _probes(service: Service) -> dict[str, Any]:
@@ -42,7 +52,7 @@ def _probes(service: Service) -> dict[str, Any]:
         check: dict[str, Any] = {
             "httpGet": {
                 "path": "/",
-                "port": "http",
+                "port": WEB_PORT,
                 "httpHeaders": [{"name": "Host", "value": "localhost"}],
             }
         }
@@ -65,23 +75,11 @@ def deployment(target: Target, service: Service, image: str, replicas: int) -> d
     container: dict[str, Any] = {
         "name": service.name,
         "image": image,
-        "volumeMounts": [
-            {
-                "name": "environment",
-                "mountPath": f"{HOME_INSIDE}/{ENVIRONMENT_FILE}",
-                "subPath": ENVIRONMENT_FILE,
-                "readOnly": True,
-            }
-        ],
+        "envFrom": [{"secretRef": {"name": environment_name(service)}}],
         **_probes(service),
         "resources": {"requests": dict(REQUESTS["web" if service.is_web else "worker"])},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": container_security(CAPABILITIES),
     }
-    if service.is_web:
-        container["ports"] = [{"name": "http", "containerPort": WEB_PORT}]
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -97,23 +95,9 @@ def deployment(target: Target, service: Service, image: str, replicas: int) -> d
                 "metadata": {"labels": labels(target, service.name)},
                 "spec": {
                     "terminationGracePeriodSeconds": STOP_GRACE,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": RUN_AS,
-                        "runAsGroup": RUN_AS,
-                        "fsGroup": RUN_AS,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "enableServiceLinks": False,  # no WWW_PORT=… in the environment
                     "containers": [container],
-                    "volumes": [
-                        {
-                            "name": "environment",
-                            "secret": {
-                                "secretName": environment_name(service),
-                                "defaultMode": 0o440,
-                            },
-                        }
-                    ],
                 },
             },
         },

@@ -21,7 +21,6 @@ class DataKind:
     credential_variables: tuple[str, str]  # the login's, then the password's
     ready: tuple[str, ...]
     extra: tuple[tuple[str, str], ...] = ()
-    run_as: int = 999
 
 
 # The variables are the official images' (postgres, rabbitmq), which the images of
@@ -47,6 +46,17 @@ LOGIN = "root"  # the platform's login on every data service
 VOLUME_SIZE = "1Gi"
 REQUESTS = {"cpu": "100m", "memory": "256Mi"}
 STOP_GRACE = 60
+# The images' entrypoints start as root to own the volume, then run the server as its own
+# account (setpriv); these are the only capabilities that takes.
+CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID")
+
+
+def container_security(capabilities: tuple[str, ...] = CAPABILITIES) -> dict[str, Any]:
+    """No privilege escalation, every capability dropped but ``capabilities``."""
+    return {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"], "add": list(capabilities)},
+    }
 
 
 def credentials_name(service: Service) -> str:
@@ -97,7 +107,6 @@ def stateful_set(
     container = {
         "name": service.name,
         "image": image,
-        "ports": [{"name": kind.port_name, "containerPort": kind.port}],
         "envFrom": [{"secretRef": {"name": credentials_name(service)}}],
         "env": [{"name": name, "value": value} for name, value in kind.extra],
         "volumeMounts": [{"name": "data", "mountPath": kind.data_path}],
@@ -108,10 +117,7 @@ def stateful_set(
             "failureThreshold": 3,
         },
         "resources": {"requests": dict(REQUESTS)},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": container_security(),
     }
     return {
         "apiVersion": "apps/v1",
@@ -125,13 +131,7 @@ def stateful_set(
                 "metadata": {"labels": labels(target, service.name)},
                 "spec": {
                     "terminationGracePeriodSeconds": STOP_GRACE,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": kind.run_as,
-                        "runAsGroup": kind.run_as,
-                        "fsGroup": kind.run_as,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                     "containers": [container],
                 },
             },

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..buildfile import Service
+from .code import WEB_PORT
 from .meta import Target, metadata, selector
 
 
@@ -16,7 +17,7 @@ def service(target: Target, web: Service) -> dict[str, Any]:
         "metadata": metadata(target, web.name, web.name),
         "spec": {
             "selector": selector(target, web.name),
-            "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+            "ports": [{"name": "http", "port": 80, "targetPort": WEB_PORT}],
         },
     }
 
