@@ -7,7 +7,7 @@ from typing import Any
 
 from .base import Service
 from .binaries import epmd_path, postgres_bin_dir, rabbitmq_bin_dir
-from .containers import DockerPostgres, DockerRabbitMQ, docker_problem
+from .containers import DockerPostgres, DockerRabbitMQ, engine_problem
 from .errors import ServiceError, ServiceUnavailable
 from .external import POSTGRES_URL_ENV, RABBITMQ_URL_ENV, ExternalPostgres, ExternalRabbitMQ
 from .postgres import LocalPostgres, PostgresService
@@ -44,11 +44,16 @@ def _url_problem(name: str, env: Mapping[str, str]) -> Callable[[], str | None]:
     return lambda: None if env.get(name) else f"{name} is not set"
 
 
+def _engine(env: Mapping[str, str]) -> Callable[[], str | None]:
+    """A Docker engine; when MINESTRONE_SERVICES=docker asks for containers, Podman's API too."""
+    return lambda: engine_problem(start_podman=selected_mode(env) == "docker")
+
+
 def postgres_providers(env: Mapping[str, str] | None = None) -> dict[str, Provider]:
     """The ways to provide PostgreSQL, by mode."""
     env = os.environ if env is None else env
     return {
-        "docker": Provider("docker", docker_problem, DockerPostgres),
+        "docker": Provider("docker", _engine(env), DockerPostgres),
         "local": Provider("local", _missing(postgres_bin_dir), LocalPostgres),
         "url": Provider(
             "url", _url_problem(POSTGRES_URL_ENV, env), lambda **kw: ExternalPostgres(env=env, **kw)
@@ -60,7 +65,7 @@ def rabbitmq_providers(env: Mapping[str, str] | None = None) -> dict[str, Provid
     """The ways to provide RabbitMQ, by mode."""
     env = os.environ if env is None else env
     return {
-        "docker": Provider("docker", docker_problem, DockerRabbitMQ),
+        "docker": Provider("docker", _engine(env), DockerRabbitMQ),
         "local": Provider(
             "local", _missing(lambda: (rabbitmq_bin_dir(), epmd_path())), LocalRabbitMQ
         ),

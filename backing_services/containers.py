@@ -1,12 +1,18 @@
-"""PostgreSQL and RabbitMQ in Docker containers (testcontainers), used when an engine answers."""
+"""PostgreSQL and RabbitMQ in containers (testcontainers), on Docker or on our own Podman API.
+
+Images: ``MINESTRONE_POSTGRES_IMAGE`` / ``MINESTRONE_RABBITMQ_IMAGE`` when set (``postgres:15``,
+``rabbitmq:3`` for a user with a registry); else, on our Podman, the images of
+``backing_services.images`` (built from Debian's packages, once); else the official ones.
+"""
 
 import contextlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import process
-from .errors import ServiceError
+from . import engine_socket, process
+from .errors import EngineError, ServiceError
 from .ports import LOOPBACK
 from .postgres import MAINTENANCE_DB, PostgresService
 from .rabbitmq import RabbitMQService
@@ -18,6 +24,10 @@ POSTGRES_PORT = 5432
 AMQP_PORT = 5672
 # RabbitMQ names its data after the host name: a kept volume needs the same one every time.
 RABBITMQ_HOSTNAME = "minestrone-rabbitmq"
+IMAGE_VARIABLES = {
+    "postgresql": "MINESTRONE_POSTGRES_IMAGE",
+    "rabbitmq": "MINESTRONE_RABBITMQ_IMAGE",
+}
 
 
 def docker_problem(
@@ -42,6 +52,33 @@ def docker_problem(
     return None
 
 
+def engine_problem(start_podman: bool = False) -> str | None:
+    """None when a Docker engine answers, or (``start_podman``) once our Podman API answers."""
+    problem = docker_problem()
+    if problem is None or not start_podman:
+        return problem
+    try:
+        engine_socket.podman_engine()
+    except EngineError as exc:
+        return f"{problem}; and Podman cannot serve one: {exc}"
+    return None
+
+
+def default_image(kind: str, official: str, env: dict | None = None) -> str:
+    """The image for ``kind``: the variable's, else ours on our Podman, else the official one."""
+    env = os.environ if env is None else env
+    if env.get(IMAGE_VARIABLES[kind]):
+        return env[IMAGE_VARIABLES[kind]]
+    if engine_socket.using_our_podman(env):
+        from .images import data_image
+
+        try:
+            return data_image(kind)
+        except EngineError as exc:
+            raise ServiceError(f"cannot build the {kind} image: {exc}") from exc
+    return official
+
+
 def docker_available(client_factory: Callable[..., Any] | None = None) -> bool:
     """Whether a Docker engine answers (checked before any container object is created)."""
     return docker_problem(client_factory) is None
@@ -57,6 +94,12 @@ def _credentials(data_dir: Path | None, user: str) -> tuple[str, str]:
     return state["user"], state["password"]
 
 
+def _host(container: Any) -> str:
+    """The address of the container's published ports (``localhost`` as the IPv4 loopback)."""
+    host = container.get_container_host_ip()
+    return LOOPBACK if host in ("localhost", "") else host
+
+
 def _loopback_only(container: Any, port: int) -> None:
     """Publish the container's port on 127.0.0.1 only (Docker's default is every interface).
 
@@ -70,6 +113,7 @@ class _ContainerMixin:
     """Start, wait, stop and read logs of one testcontainers container."""
 
     container: Any = None
+    image_kind: str
     default_image: str
     default_start_timeout: float
 
@@ -85,9 +129,19 @@ class _ContainerMixin:
         super().__init__()
         self.data_dir = None if data_dir is None else Path(data_dir).absolute()
         self.user = user
-        self.image = image or self.default_image
+        self.image = image
         self.start_timeout = start_timeout or self.default_start_timeout
         self.container_factory = container_factory
+
+    def container_options(self, **kwargs: Any) -> dict:
+        """Extra options of the container: our labels, so that cleanup by label finds it."""
+        return {"labels": engine_socket.test_labels(), **kwargs}
+
+    def resolve_image(self) -> str:
+        """The image to run (decided, and built if it is ours, before the first start)."""
+        if self.image is None:
+            self.image = default_image(self.image_kind, self.default_image)
+        return self.image
 
     def _wait(self, what: str) -> None:
         process.wait_until_ready(
@@ -101,7 +155,7 @@ class _ContainerMixin:
     def _stop(self) -> None:
         if self.container is not None:
             container, self.container = self.container, None
-            container.stop()
+            container.stop()  # removes the container and its anonymous volumes
 
     def _read_log(self, lines: int) -> str:
         if self.container is None:
@@ -116,6 +170,7 @@ class _ContainerMixin:
 class DockerPostgres(_ContainerMixin, PostgresService):
     """PostgreSQL in a container; with ``data_dir``, its data and credentials are kept there."""
 
+    image_kind = "postgresql"
     default_image = POSTGRES_IMAGE
     default_start_timeout = 60.0
 
@@ -126,7 +181,7 @@ class DockerPostgres(_ContainerMixin, PostgresService):
             from testcontainers.community.postgres import PostgresContainer as factory
         self.user, self.password = _credentials(self.data_dir, self.user)
         container = factory(
-            image=self.image,
+            image=self.resolve_image(),
             port=POSTGRES_PORT,
             username=self.user,
             password=self.password,
@@ -134,6 +189,7 @@ class DockerPostgres(_ContainerMixin, PostgresService):
             driver=None,
         )
         _loopback_only(container, POSTGRES_PORT)
+        container.with_kwargs(**self.container_options())
         if self.data_dir is not None:
             container.with_volume_mapping(
                 str(self.data_dir / "pgdata"), "/var/lib/postgresql/data", "rw"
@@ -143,7 +199,7 @@ class DockerPostgres(_ContainerMixin, PostgresService):
     def _start(self) -> None:
         self.container = self.make_container()
         self.container.start()
-        self.host = self.container.get_container_host_ip()
+        self.host = _host(self.container)
         self.port = int(self.container.get_exposed_port(POSTGRES_PORT))
         self._wait("PostgreSQL container")
 
@@ -151,6 +207,7 @@ class DockerPostgres(_ContainerMixin, PostgresService):
 class DockerRabbitMQ(_ContainerMixin, RabbitMQService):
     """RabbitMQ in a container; with ``data_dir``, its data and credentials are kept there."""
 
+    image_kind = "rabbitmq"
     default_image = RABBITMQ_IMAGE
     default_start_timeout = 90.0
 
@@ -161,20 +218,21 @@ class DockerRabbitMQ(_ContainerMixin, RabbitMQService):
             from testcontainers.community.rabbitmq import RabbitMqContainer as factory
         self.user, self.password = _credentials(self.data_dir, self.user)
         container = factory(
-            image=self.image, port=AMQP_PORT, username=self.user, password=self.password
+            image=self.resolve_image(), port=AMQP_PORT, username=self.user, password=self.password
         )
         _loopback_only(container, AMQP_PORT)
+        container.with_kwargs(**self.container_options())
         if self.data_dir is not None:
             container.with_volume_mapping(
                 str(self.data_dir / "rabbitmq"), "/var/lib/rabbitmq", "rw"
             )
-            container.with_kwargs(hostname=RABBITMQ_HOSTNAME)
+            container.with_kwargs(**self.container_options(hostname=RABBITMQ_HOSTNAME))
         return container
 
     def _start(self) -> None:
         self.container = self.make_container()
         self.container.start()
-        self.host = self.container.get_container_host_ip()
+        self.host = _host(self.container)
         self.port = int(self.container.get_exposed_port(AMQP_PORT))
         self._wait("RabbitMQ container")
 

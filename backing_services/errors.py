@@ -31,3 +31,23 @@ class ServiceStartError(ServiceError):
 
 class PortInUse(ServiceStartError):
     """The port a server should listen on is already taken."""
+
+
+class EngineError(ServiceError):
+    """The container engine (Podman) is missing, cannot run containers, or a build failed."""
+
+
+class EngineMissing(EngineError):
+    """Podman, runc or debootstrap is not installed, or containers cannot run here."""
+
+
+class ImageBuildError(EngineError):
+    """One step of an image build failed; carries the step and the tail of its output."""
+
+    def __init__(self, image: str, step: str, status: int | None, tail: str) -> None:
+        self.image = image
+        self.step = step
+        self.status = status
+        self.tail = tail
+        outcome = "timed out" if status is None else f"exited with status {status}"
+        super().__init__(f"building {image}: {step} {outcome}")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from . import choice
+from . import choice, engine_socket
 from .base import Service
 from .postgres import PostgresService
 from .rabbitmq import RabbitMQService
@@ -17,6 +17,11 @@ SERVERS = pytest.StashKey[list[Service]]()
 def pytest_configure(config: pytest.Config) -> None:
     """Keep a list of the servers the session started, for the failure report."""
     config.stash[SERVERS] = []
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the containers this session started and stop our Podman API, if it ran."""
+    engine_socket.shutdown()
 
 
 def _serve(request: pytest.FixtureRequest, server: Service) -> Iterator[Service]:

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from backing_services.errors import ServiceError
 
-from . import info, infotext, logs, revisions, status, variables
+from . import compose, images, info, infotext, logs, revisions, status, variables
 from .context import Context, make_context
 from .destroy import destroy, destroy_service
 from .errors import PlatformError, UsageError
@@ -242,7 +242,38 @@ class Commands:
                 self.out.write(f"{key}={value}\n")
         return 0
 
+    def image(self, args: argparse.Namespace) -> int:
+        """``image build [PATH] [--base IMAGE]``: the images' names, one a line."""
+        folder = Path(args.path)
+        built = images.build_images(folder, app_name(args, folder), base=args.base,
+                                    printer=Printer(sys.stderr))
+        self.out.write("".join(f"{name}\n" for name in built.names.values()))
+        return 0
+
     def export(self, args: argparse.Namespace) -> int:
+        """``export compose [PATH] -o DIR [--force] [--port N]``: the files written."""
+        if args.action == "kubernetes":
+            return self._export_kubernetes(args)
+        folder = Path(args.path)
+        name = app_name(args, folder)
+        record = AppRecord.load(app_paths(name, self.environ))
+        written = compose.export_compose(
+            folder,
+            name,
+            Path(args.output),
+            force=args.force,
+            port=args.port,
+            variables=record.variables if record else {},
+            scale=record.scale if record else {},
+        )
+        self.out.write("".join(f"wrote {path}\n" for path in written))
+        self.out.write(
+            f"Images: platform_sim -A {name} image build {args.path}; then, in {args.output}: "
+            "podman-compose up -d (README, Containers)\n"
+        )
+        return 0
+
+    def _export_kubernetes(self, args: argparse.Namespace) -> int:
         """``export kubernetes [PATH] -o DIR …``."""
         folder = Path(args.path)
         name = app_name(args, folder)

@@ -18,6 +18,7 @@ def render_instance(
     home: str,
     port: int,
     mime_types: str | None = MIME_TYPES,
+    address: str = "127.0.0.1",
 ) -> str:
     """The nginx.conf of a ``python`` instance: app's ``*nginx.conf``, maintenance → 503."""
     include = ""
@@ -31,6 +32,7 @@ def render_instance(
             "generation": generation,
             "home": home,
             "port": port,
+            "address": address,
             "mime_types": include,
         },
     )

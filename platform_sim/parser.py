@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         _verify,
         _addon,
         _env,
+        _image,
         _export,
     ):
         add(commands)
@@ -201,18 +202,54 @@ def _env(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument("names", nargs="+", metavar="NAME")
 
 
+def _image(commands: argparse._SubParsersAction) -> None:
+    image = commands.add_parser(
+        "image",
+        help="container images of the app (Podman)",
+        description="Build OCI images of the app's services with Podman.",
+    )
+    actions = image.add_subparsers(dest="action", metavar="ACTION", required=True)
+    cmd = actions.add_parser(
+        "build",
+        help="one image per service of dotcloud.yml",
+        description="Build one image per service of PATH's dotcloud.yml and print their names "
+        "(localhost/APP-SERVICE:REVISION, REVISION a digest of the pushed tree). Code services: "
+        "code, virtualenv, Supervisor (nginx and gunicorn for python), the platform's "
+        "entrypoint; data services: PostgreSQL or RabbitMQ from Debian's packages.",
+    )
+    cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
+    cmd.add_argument(
+        "--base",
+        metavar="IMAGE",
+        help="any Debian-bookworm-based image to start from (default: one built from "
+        "Debian's packages with debootstrap, once)",
+    )
+
+
 def _export(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser(
         "export",
-        help="write the app as another engine's files (kubernetes)",
-        description="Write the application as files another engine runs.",
+        help="deployment files for other engines (compose, kubernetes)",
+        description="Write files that run the app elsewhere.",
     )
-    formats = export.add_subparsers(dest="format", metavar="FORMAT", required=True)
-    cmd = formats.add_parser(
+    actions = export.add_subparsers(dest="action", metavar="FORMAT", required=True)
+    cmd = actions.add_parser(
+        "compose",
+        help="a compose.yaml for the app's images",
+        description="Write DIR/compose.yaml (Compose specification) running the images of "
+        "`image build`, and owner-only env files holding the secrets.",
+    )
+    cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
+    cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="where to write")
+    cmd.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    cmd.add_argument(
+        "--port", type=int, default=8080, help="loopback port of the (first) web service"
+    )
+    cmd = actions.add_parser(
         "kubernetes",
         help="Kubernetes manifests for kubectl apply -f DIR",
         description="Write Kubernetes manifests for PATH's dotcloud.yml into DIR, one kind of "
-        "object per file: a Namespace, Secrets (each code service's environment.json, each "
+        "object per file: a Namespace, Secrets (each code service's environment, each "
         "data service's credentials), Deployments, StatefulSets, Services, an Ingress. "
         "Variables (env set) and scale come from the app of the same name when it exists.",
     )
@@ -225,7 +262,9 @@ def _export(commands: argparse._SubParsersAction) -> None:
         metavar="REGISTRY/",
         help="where the images of image build are pushed (default localhost/)",
     )
-    cmd.add_argument("--tag", default="latest", help="the images' tag (default latest)")
+    cmd.add_argument(
+        "--tag", help="the images' tag (default: the revision image build gives PATH's tree)"
+    )
     cmd.add_argument("--storage-class", metavar="NAME", help="of the data services' volumes")
     cmd.add_argument("--host", metavar="HOST", help="the Ingress host (default: any host)")
     cmd.add_argument("--tls-secret", metavar="NAME", help="TLS certificate Secret for --host")

@@ -90,7 +90,7 @@ http {
     }
 
     server {
-        listen 127.0.0.1:{{ port }};
+        listen {{ address }}:{{ port }};
         server_name _;
 
         if (-f {{ home }}/current/maintenance) {

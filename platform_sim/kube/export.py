@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import buildfile as buildfiles
+from .. import images
 from ..buildfile import BuildFile
 from ..environment import Endpoint, Topology, check_variable_name, instance_environment
 from ..errors import UsageError
+from ..output import Printer
 from . import code, data, web
 from .external import parse_externals
 from .features import check_buildfile
@@ -26,7 +29,6 @@ from .names import (
 from .render import by_file, check_folder, previous_secrets, to_yaml, write
 
 DEFAULT_PREFIX = "localhost/"
-DEFAULT_TAG = "latest"
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class ExportRequest:
     out: Path
     namespace: str | None = None
     image_prefix: str = DEFAULT_PREFIX
-    tag: str = DEFAULT_TAG
+    tag: str | None = None  # default: the revision ``image build`` tags PATH's images with
     storage_class: str | None = None
     host: str | None = None
     tls_secret: str | None = None
@@ -61,9 +63,14 @@ def target_for(app: str, request: ExportRequest) -> Target:
             f"the application name {app!r} cannot be a Kubernetes label: export it under "
             "another name with -A (lowercase letters, digits and '-')"
         )
-    return Target(
-        app, check_namespace(namespace), check_image_prefix(request.image_prefix), request.tag
-    )
+    tag = request.tag if request.tag is not None else tree_tag(request.folder)
+    return Target(app, check_namespace(namespace), check_image_prefix(request.image_prefix), tag)
+
+
+def tree_tag(folder: Path) -> str:
+    """The tag ``image build`` gives the images of ``folder`` (a digest of what it uploads)."""
+    with images.uploaded(folder, Printer(io.StringIO())) as (_, revision):
+        return revision
 
 
 def _checked(request: ExportRequest) -> None:
@@ -106,7 +113,7 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
     urls = {s.name: f"{scheme}://{request.host}/" for s in web_services if request.host}
     ports = {(s.name, 0): {"www": code.WEB_PORT} for s in web_services}
     topology = Topology(app, parsed, reached, urls, ports, dict(request.variables))
-    images = {
+    references = {
         s.name: image_reference(target.image_prefix, app, s.name, target.tag)
         for s in parsed.services.values()
         if s.name not in externals
@@ -123,13 +130,13 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
         objects.append(data.credentials(target, service, reached[service.name]))
         objects.append(data.headless_service(target, service))
         objects.append(
-            data.stateful_set(target, service, images[service.name], request.storage_class)
+            data.stateful_set(target, service, references[service.name], request.storage_class)
         )
     for service in parsed.code_services():
         replicas = request.scale.get(service.name, service.instances)
         environment = instance_environment(topology, service.name, 0)
         objects.append(code.environment_secret(target, service, environment))
-        objects.append(code.deployment(target, service, images[service.name], replicas))
+        objects.append(code.deployment(target, service, references[service.name], replicas))
         if replicas > 1:
             objects.append(code.disruption_budget(target, service))
         if service.is_web:

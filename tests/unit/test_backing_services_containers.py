@@ -144,8 +144,8 @@ def test_postgres_container_url_and_life_cycle():
     factory = Recorder()
     with OfflinePostgres(container_factory=factory) as server:
         container = factory.made[0]
-        assert server.url == f"postgresql://root:{server.password}@localhost:49153/postgres"
-        assert server.database_url("app").endswith("@localhost:49153/app")
+        assert server.url == f"postgresql://root:{server.password}@127.0.0.1:49153/postgres"
+        assert server.database_url("app").endswith("@127.0.0.1:49153/app")
         assert "ready" in server.log_tail()
     assert container.events == ["start", "stop"]
     assert "ready" in server.log_tail()
@@ -197,15 +197,16 @@ def test_rabbitmq_container_configuration_and_url(tmp_path):
             "password": server.password,
         }
         assert container.volumes == [(str(tmp_path / "rabbitmq"), "/var/lib/rabbitmq", "rw")]
-        assert container.extra == {"hostname": "minestrone-rabbitmq"}
-        assert server.url == f"amqp://root:{server.password}@localhost:49154/%2F"
+        assert container.extra["hostname"] == "minestrone-rabbitmq"
+        assert container.extra["labels"]["io.minestrone.owner"] == "testcontainers"
+        assert server.url == f"amqp://root:{server.password}@127.0.0.1:49154/%2F"
 
 
 def test_rabbitmq_container_vhosts_through_rabbitmqctl():
     factory = Recorder()
     with OfflineRabbitMQ(container_factory=factory) as server:
         container = factory.made[0]
-        assert server.add_vhost("jobs") == f"amqp://root:{server.password}@localhost:49154/jobs"
+        assert server.add_vhost("jobs") == f"amqp://root:{server.password}@127.0.0.1:49154/jobs"
         server.delete_vhost("jobs")
         container.exec_results["add_vhost"] = FakeExecResult(2, b"Error: boom")
         with pytest.raises(ServiceError, match="rabbitmqctl add_vhost x failed .2.: Error: boom"):

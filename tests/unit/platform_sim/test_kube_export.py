@@ -1,6 +1,7 @@
 """export kubernetes: what the manifests say, strict schemas for three Kubernetes versions."""
 
 import base64
+import io
 import stat
 
 import kubernetes_validate
@@ -8,10 +9,11 @@ import pytest
 import yaml
 from kubernetes_validate import utils as kv_utils
 
-from platform_sim import buildfile
+from platform_sim import buildfile, images
 from platform_sim.environment import Endpoint, Topology, instance_environment
 from platform_sim.kube.export import ExportRequest, build_objects, export
 from platform_sim.kube.render import FILES
+from platform_sim.output import Printer
 
 APP = """
 www:
@@ -249,3 +251,13 @@ def test_a_kind_no_longer_exported_loses_its_file(source, tmp_path):
     assert (tmp_path / "out" / "50-disruption-budgets.yaml").exists()
     export("soup", request_for(source, tmp_path, scale={"workers": 1}))
     assert not (tmp_path / "out" / "50-disruption-budgets.yaml").exists()
+
+
+def test_default_tag_is_the_revision_image_build_gives(source, tmp_path):
+    objects = objects_for(source, tmp_path, tag=None)
+    with images.uploaded(source, Printer(io.StringIO())) as (_, revision):
+        pass
+    deployment = find(objects, "Deployment", "www")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == (
+        images.image_name("soup", "www", revision)
+    )

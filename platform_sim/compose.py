@@ -1,0 +1,245 @@
+"""``export compose``: a Compose-specification file running the images of ``image build``.
+
+One service per code service (``deploy.replicas`` from ``instances:`` or ``scale``), the data
+services with a volume and a readiness healthcheck, ``depends_on`` on their health, every
+instance's environment as platform_sim computes it (application variables included). Secrets
+(passwords, application variables) go into owner-only env files beside compose.yaml.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from backing_services.podman import LABEL
+from backing_services.state import new_password
+
+from .buildfile import BuildFile
+from .environment import Endpoint, Topology, instance_environment
+from .errors import UsageError
+from .images import WEB_PORT, image_name
+
+COMPOSE_FILE = "compose.yaml"
+DATA_PORTS = {"postgresql": 5432, "rabbitmq": 5672}
+DATA_MOUNTS = {"postgresql": "/var/lib/postgresql/data", "rabbitmq": "/var/lib/rabbitmq"}
+DATA_LOGIN = "root"
+HOME_DATA = "/home/dotcloud/data"
+CODE_STOP_GRACE = "75s"  # Celery's warm shutdown: running jobs finish (stopwaitsecs 60)
+PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_./:@%+=,-]*$")
+HEALTHCHECKS = {
+    "postgresql": [
+        "CMD-SHELL",
+        'PGPASSWORD="$$POSTGRES_PASSWORD" psql -h 127.0.0.1 -U "$$POSTGRES_USER" -d postgres '
+        "-tAq -c 'SELECT 1'",
+    ],
+    "rabbitmq": ["CMD", "/usr/local/bin/healthcheck"],
+}
+
+
+@dataclass(frozen=True)
+class Export:
+    """What ``export compose`` writes: compose.yaml's data and each env file's variables."""
+
+    compose: dict
+    env_files: dict[str, dict[str, str]]
+
+
+def data_environment(kind: str, password: str) -> dict[str, str]:
+    """The variables a data image reads (the official images' names)."""
+    if kind == "postgresql":
+        return {
+            "POSTGRES_USER": DATA_LOGIN,
+            "POSTGRES_PASSWORD": password,
+            "POSTGRES_DB": "postgres",
+        }
+    return {"RABBITMQ_DEFAULT_USER": DATA_LOGIN, "RABBITMQ_DEFAULT_PASS": password}
+
+
+def is_secret(key: str, value: str, variables: Mapping[str, str], passwords: list[str]) -> bool:
+    """Application variables and anything holding a password never go inline."""
+    return key in variables or key.endswith(("_PASSWORD", "_PASS")) or any(
+        password and password in value for password in passwords
+    )
+
+
+def render(
+    app: str,
+    buildfile: BuildFile,
+    revision: str,
+    *,
+    variables: Mapping[str, str],
+    passwords: Mapping[str, str],
+    scale: Mapping[str, int],
+    port: int,
+) -> Export:
+    """The Compose data and env files for the app (``passwords``: data service → password)."""
+    data = [s for s in buildfile.data_services() if s.type in DATA_PORTS]
+    endpoints = {
+        s.name: Endpoint(s.name, DATA_PORTS[s.type], DATA_LOGIN, passwords[s.name]) for s in data
+    }
+    web = [s for s in buildfile.code_services() if s.is_web]
+    ports = {s.name: port + index for index, s in enumerate(web)}
+    topology = Topology(
+        app=app,
+        buildfile=buildfile,
+        endpoints=endpoints,
+        http_urls={name: f"http://127.0.0.1:{p}/" for name, p in ports.items()},
+        variables=dict(variables),
+    )
+    services: dict[str, dict] = {}
+    env_files: dict[str, dict[str, str]] = {}
+    volumes: dict[str, dict] = {}
+    labels = {LABEL: app}
+    for service in data:
+        env_files[service.name] = data_environment(service.type, passwords[service.name])
+        volume = f"{service.name}-data"
+        volumes[volume] = {"labels": dict(labels)}
+        services[service.name] = {
+            "image": image_name(app, service.name, revision),
+            "env_file": [f"{service.name}.env"],
+            "volumes": [f"{volume}:{DATA_MOUNTS[service.type]}"],
+            "healthcheck": {
+                "test": HEALTHCHECKS[service.type],
+                "interval": "2s",
+                "timeout": "5s",
+                "retries": 90,
+                "start_period": "5s",
+            },
+            "stop_grace_period": "30s",
+            "labels": dict(labels),
+        }
+    secret_values = list(passwords.values())
+    for service in buildfile.code_services():
+        environment = instance_environment(topology, service.name, 0)
+        secret = {
+            k: v for k, v in environment.items()
+            if is_secret(k, v, variables, secret_values)
+        }
+        env_files[service.name] = secret
+        volume = f"{service.name}-data"
+        volumes[volume] = {"labels": dict(labels)}
+        entry: dict = {
+            "image": image_name(app, service.name, revision),
+            "environment": {
+                k: v.replace("$", "$$") for k, v in environment.items() if k not in secret
+            },
+            "env_file": [f"{service.name}.env"],
+            "volumes": [f"{volume}:{HOME_DATA}"],
+            "deploy": {"replicas": int(scale.get(service.name, service.instances))},
+            "stop_grace_period": CODE_STOP_GRACE,
+            "labels": dict(labels),
+        }
+        if data:
+            entry["depends_on"] = {s.name: {"condition": "service_healthy"} for s in data}
+        if service.name in ports:
+            first = ports[service.name]
+            replicas = entry["deploy"]["replicas"]
+            published = str(first) if replicas == 1 else f"{first}-{first + replicas - 1}"
+            entry["ports"] = [f"127.0.0.1:{published}:{WEB_PORT}"]
+        services[service.name] = entry
+    return Export({"name": app, "services": services, "volumes": volumes}, env_files)
+
+
+def env_file_text(values: Mapping[str, str]) -> str:
+    """An env file: ``KEY=value``, quoted (single quotes: literal) unless plain."""
+    lines = ["# Written by platform_sim export compose: secrets, keep it owner-only.\n"]
+    for key, value in sorted(values.items()):
+        if "\n" in value or "'" in value:
+            raise UsageError(
+                f"{key}: a value with a newline or a single quote cannot go into an env file; "
+                "change it (platform_sim env set)"
+            )
+        lines.append(f"{key}={value}\n" if PLAIN_VALUE.match(value) else f"{key}='{value}'\n")
+    return "".join(lines)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The variables of an env file written before (to keep generated credentials)."""
+    values = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            if "=" in line and not line.startswith("#"):
+                key, value = line.split("=", 1)
+                values[key] = value[1:-1] if value[:1] == "'" == value[-1:] else value
+    return values
+
+
+def kept_passwords(folder: Path, buildfile: BuildFile) -> dict[str, str]:
+    """Each data service's password: the one of an earlier export in ``folder``, else new."""
+    passwords = {}
+    for service in buildfile.data_services():
+        old = read_env_file(folder / f"{service.name}.env")
+        passwords[service.name] = (
+            old.get("POSTGRES_PASSWORD") or old.get("RABBITMQ_DEFAULT_PASS") or new_password()
+        )
+    return passwords
+
+
+def check_target(folder: Path, force: bool) -> None:
+    """Refuse a non-empty folder unless ``force``; refuse a file."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"-o {folder}: not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise UsageError(
+            f"-o {folder}: the folder is not empty; choose an empty one or pass --force "
+            "(generated passwords there are kept)"
+        )
+
+
+def write(folder: Path, export: Export) -> list[Path]:
+    """Write compose.yaml and the owner-only env files; the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, values in export.env_files.items():
+        path = folder / f"{name}.env"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(env_file_text(values))
+        path.chmod(0o600)
+        written.append(path)
+    path = folder / COMPOSE_FILE
+    header = (
+        "# Written by platform_sim export compose (Compose specification). Secrets are in the\n"
+        "# owner-only *.env files beside this file. Up: podman-compose up -d\n"
+    )
+    path.write_text(header + yaml.safe_dump(export.compose, sort_keys=False))
+    written.append(path)
+    return written
+
+
+def export_compose(
+    folder: Path,
+    app: str,
+    target: Path,
+    *,
+    force: bool = False,
+    port: int = 8080,
+    variables: Mapping[str, str] | None = None,
+    scale: Mapping[str, int] | None = None,
+) -> list[Path]:
+    """Export the app in ``folder`` (its revision's image names) into ``target``."""
+    from .buildfile import load
+    from .images import check_containerizable, uploaded
+    from .output import QuietPrinter
+
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--port {port}: not a TCP port (1-65535)")
+    check_target(target, force)
+    buildfile = load(folder)
+    check_containerizable(buildfile)
+    with uploaded(folder, QuietPrinter()) as (_, revision):
+        export = render(
+            app,
+            buildfile,
+            revision,
+            variables=variables or {},
+            passwords=kept_passwords(target, buildfile),
+            scale=scale or {},
+            port=port,
+        )
+    return write(target, export)

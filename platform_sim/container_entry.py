@@ -1,0 +1,219 @@
+"""A code service container's entrypoint: what a platform instance does at deploy time.
+
+Lays out /home/dotcloud (code and env are in the image, data is a volume), takes
+``environment.json`` from a mounted file or else from the container's environment, waits for
+the data services it names, runs ``postinstall`` in ~/current, then replaces itself with
+supervisord in the foreground (SIGTERM to the container is then Supervisor's stop: each
+program gets its own stop signal, so Celery workers shut down warm).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from . import nginx, supervisor
+from .buildfile import Service
+from .environment import (
+    HOME_INSIDE,
+    VARIABLE_NAME,
+    process_environment,
+    render_json,
+    render_yaml,
+)
+from .instance import postinstall_command, supervisorctl_script
+
+HOME = Path(HOME_INSIDE)
+PLATFORM = Path("/opt/minestrone-platform")
+PYTHON = "/usr/bin/python3"
+CONTROL_PORT = 9001
+WAIT_TIMEOUT = 180.0
+# The container's own variables, not the application's.
+PROCESS_VARIABLES = frozenset(
+    ["PATH", "HOME", "HOSTNAME", "TERM", "PWD", "OLDPWD", "SHLVL", "LANG", "container", "_",
+     "PYTHONPATH", "PYTHONUNBUFFERED", "VIRTUAL_ENV", "USER", "LOGNAME", "SHELL"]
+)
+PROCESS_PREFIXES = ("PIP_", "LC_")
+DATA_ADDRESS = re.compile(r"^DOTCLOUD_([A-Z0-9_]+)_(SQL|AMQP|MYSQL|REDIS|MONGODB)_HOST$")
+LOG_PROGRAM = """
+[program:platform-logs]
+command = {python} -m platform_sim.container_logs /var/log/supervisor /var/log/nginx
+environment = PYTHONPATH="{platform}"
+; started first, stopped last: the programs' last lines (a job finishing) still get out
+priority = 1
+stopwaitsecs = 10
+autostart = true
+autorestart = true
+stdout_logfile = /dev/stdout
+stdout_logfile_maxbytes = 0
+redirect_stderr = true
+"""
+
+
+class EntryError(Exception):
+    """The container cannot start its service (printed as one line; the container exits 1)."""
+
+
+def say(text: str) -> None:
+    """One line of the entrypoint's own, in the container's log."""
+    print(f"[platform] {text}", flush=True)
+
+
+def application_variables(environ: Mapping[str, str]) -> dict[str, str]:
+    """The container's variables that belong to the application (what environment.json holds)."""
+    return {
+        key: value
+        for key, value in environ.items()
+        if key not in PROCESS_VARIABLES
+        and not key.startswith(PROCESS_PREFIXES)
+        and VARIABLE_NAME.fullmatch(key)
+    }
+
+
+def load_environment(home: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """environment.json (mounted, or written at an earlier start), else the container's."""
+    for name in ("environment.json", "environment.yml", "environment.yaml"):
+        path = home / name
+        if path.is_file():
+            text = path.read_text("utf-8")
+            try:
+                if name.endswith(".json"):
+                    data = json.loads(text)
+                else:
+                    import yaml
+
+                    data = yaml.safe_load(text)
+            except ValueError as exc:
+                raise EntryError(f"{path} is not valid: {exc}") from exc
+            if not isinstance(data, dict):
+                raise EntryError(f"{path} must hold a mapping of variables")
+            return {str(key): str(value) for key, value in data.items()}
+    return dict(sorted(application_variables(environ).items()))
+
+
+def write_if_absent(path: Path, text: str) -> None:
+    """Write an owner-only file unless it exists (a mounted file is never replaced)."""
+    if path.exists() or path.is_symlink():
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def lay_out(
+    home: Path,
+    described: Mapping,
+    environment: Mapping[str, str],
+    log_dirs: tuple[str, ...] = ("/var/log/supervisor", "/var/log/nginx"),
+) -> str:
+    """The platform's files in the home; returns the supervisord.conf path."""
+    write_if_absent(home / "environment.json", render_json(environment))
+    write_if_absent(home / "environment.yml", render_yaml(environment))
+    if not (home / "environment.yaml").exists():
+        (home / "environment.yaml").symlink_to("environment.yml")
+    platform = home / "platform"
+    for folder in ("bin", *(f"nginx/{t}" for t in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                   "scgi"))):
+        (platform / folder).mkdir(parents=True, exist_ok=True)
+    for folder in log_dirs:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    (home / "data").mkdir(exist_ok=True)
+    script = platform / "bin" / "supervisorctl"
+    script.write_text(supervisorctl_script(PYTHON))
+    script.chmod(0o700)
+    if described.get("web_port"):
+        text = nginx.render_instance(
+            app=described["app"], instance=f"{described['service']}.0", generation=0,
+            home=str(home), port=described["web_port"], address="0.0.0.0",  # noqa: S104
+        )
+        (platform / "nginx.conf").write_text(text)
+    programs = supervisor.platform_programs(
+        described["type"], described["processes"], home=str(home), nginx="/usr/sbin/nginx",
+        wsgi_processes=described["wsgi_processes"],
+    )
+    main = supervisor.render_main(
+        app=described["app"], instance=f"{described['service']}.0", generation=0,
+        home=str(home), control_port=CONTROL_PORT, control_password=secrets.token_urlsafe(18),
+        programs=programs,
+    )
+    conf = platform / "supervisord.conf"
+    conf.write_text(main + LOG_PROGRAM.format(python=PYTHON, platform=PLATFORM))
+    conf.chmod(0o600)
+    return str(conf)
+
+
+def data_addresses(environment: Mapping[str, str]) -> dict[str, tuple[str, int]]:
+    """The data services the environment names: service → (host, port)."""
+    found = {}
+    for key, host in environment.items():
+        match = DATA_ADDRESS.match(key)
+        port = environment.get(key[: -len("HOST")] + "PORT", "")
+        if match and port.isdigit():
+            found[match.group(1).lower()] = (host, int(port))
+    return found
+
+
+def wait_for_data(
+    addresses: Mapping[str, tuple[str, int]],
+    timeout: float = WAIT_TIMEOUT,
+    connect: Callable[..., object] = socket.create_connection,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Wait until every data service accepts connections (they start beside us)."""
+    deadline = clock() + timeout
+    for name, (host, port) in addresses.items():
+        while True:
+            try:
+                connect((host, port), timeout=2).close()
+                break
+            except OSError as exc:
+                if clock() >= deadline:
+                    raise EntryError(
+                        f"data service {name} ({host}:{port}) did not answer within "
+                        f"{timeout:g} s: {exc}"
+                    ) from exc
+                time.sleep(1)
+
+
+def run_postinstall(home: Path, described: Mapping, env: Mapping[str, str]) -> None:
+    """The postinstall hook in ~/current (the build file's, else ./postinstall)."""
+    service = Service(name=described["service"], type=described["type"],
+                      postinstall=described.get("postinstall"))
+    hook = postinstall_command(service, home / "current")
+    if hook is None:
+        return
+    say(f"running postinstall ({hook[-1]})")
+    status = subprocess.run(hook, cwd=home / "current", env=dict(env), check=False).returncode
+    if status != 0:
+        raise EntryError(f"postinstall exited with status {status}")
+
+
+def main(environ: Mapping[str, str] | None = None) -> int:
+    """Prepare the instance, then exec supervisord (returns only on failure)."""
+    environ = os.environ if environ is None else environ
+    described = json.loads((PLATFORM / "service.json").read_text())
+    try:
+        environment = load_environment(HOME, environ)
+        conf = lay_out(HOME, described, environment)
+        env = process_environment(environment, home=str(HOME))
+        wait_for_data(data_addresses(environment))
+        run_postinstall(HOME, described, env)
+    except (EntryError, OSError) as exc:
+        print(f"[platform] error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    say(f"starting supervisord ({described['service']}, {described['type']})")
+    os.chdir(HOME)
+    os.execve("/usr/bin/supervisord", ["supervisord", "-n", "-c", conf], env)  # noqa: S606
+    return 1  # pragma: no cover - execve does not return
+
+
+if __name__ == "__main__":
+    sys.exit(main())

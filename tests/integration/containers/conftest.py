@@ -1,0 +1,79 @@
+"""Fixtures for the container tests: the CLI with a private PLATFORM_SIM_HOME, this repository's
+images built once per session, podman and the compose client with the project's settings."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backing_services.podman import Podman
+from tests.integration.platform_sim.conftest import REPO, run_cli
+
+APP = "soupbox"
+
+
+def podman(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``podman ARGS`` with the project's containers.conf."""
+    engine = Podman()
+    return subprocess.run(
+        engine.command(*args), env=engine.env, capture_output=True, text=True,
+        check=check, timeout=timeout,
+    )
+
+
+def compose_client() -> str:
+    """The compose client installed with the project (podman-compose)."""
+    found = shutil.which("podman-compose", path=str(Path(sys.executable).parent))
+    found = found or shutil.which("podman-compose")
+    if found is None:  # never a skip: the project's install must provide it
+        pytest.fail("podman-compose is not installed: run bin/bootstrap")
+    return found
+
+
+def compose(folder: Path, *args: str, check: bool = True, timeout: float = 600):
+    """``podman-compose ARGS`` in ``folder``, with the project's containers.conf."""
+    result = subprocess.run(
+        [compose_client(), *args], cwd=folder, env=Podman().env, capture_output=True,
+        text=True, timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"podman-compose {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def sim_home(tmp_path_factory):
+    """A PLATFORM_SIM_HOME holding the app's variables (never pushed: nothing runs there)."""
+    try:
+        Podman().check()
+    except Exception as exc:  # noqa: BLE001 - any reason is a failure, never a skip
+        pytest.fail(f"Podman cannot run containers here: {exc}")
+    return tmp_path_factory.mktemp("containers_sim_home")
+
+
+@pytest.fixture(scope="session")
+def built(sim_home):
+    """This repository's images, built once for the session (base image reused)."""
+    run_cli(
+        sim_home, "-A", APP, "env", "set",
+        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(40)}", "SOUP_LAZY_JOB_SECONDS=3",
+        check=True,
+    )
+    result = run_cli(sim_home, "-A", APP, "image", "build", str(REPO), check=True, timeout=1800)
+    names = result.stdout.split()
+    yield names, result.stderr
+    for name in names:
+        podman("rmi", name, check=False)
+
+
+def clean_environment() -> dict[str, str]:
+    """Our environment without Django settings (the CLI runs as a user would run it)."""
+    env = dict(os.environ)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env

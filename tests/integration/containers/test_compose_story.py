@@ -1,0 +1,102 @@
+"""The whole app on Compose: this repository exported, brought up with podman-compose against
+Podman, the tutorial's story in containers, a warm worker stop, and nothing left by `down`.
+
+The tests of this module run in order against one Compose project.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+import pytest
+
+from backing_services.ports import free_ports
+from tests.integration.platform_sim.conftest import REPO, Browser, run_cli, wait_for
+
+from .conftest import APP, compose, podman
+
+pytestmark = pytest.mark.integration
+LABEL = f"label=io.podman.compose.project={APP}"
+
+
+@pytest.fixture(scope="module")
+def deployed(sim_home, built, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("deploy")
+    port = free_ports(1)[0]
+    run_cli(
+        sim_home, "-A", APP, "export", "compose", str(REPO), "-o", str(folder), "--force",
+        "--port", str(port), check=True,
+    )
+    try:
+        compose(folder, "up", "-d")
+        url = f"http://127.0.0.1:{port}/"
+        yield folder, url
+    finally:
+        compose(folder, "down", "-v", check=False)
+        assert podman("ps", "-a", "-q", "--filter", LABEL).stdout.split() == []
+
+
+def logs(folder, service: str) -> str:
+    return compose(folder, "logs", service, check=False).stdout
+
+
+def answers(url: str) -> bool:
+    try:
+        return "routing" in Browser(url).get("/").lower()
+    except OSError:
+        return False
+
+
+def queue_job(url: str, prefix: str) -> str:
+    job = f"{prefix}-{secrets.token_hex(4)}"
+    Browser(url).post_form("/", {"job_name": job, "routing_key_name": "soup"})
+    return job
+
+
+def task_row(page: str, job: str) -> str | None:
+    for row in re.findall(r"<tr[^>]*>.*?</tr>", page, re.S):
+        if job in row and ">SUCCESS<" in row:
+            return row
+    return None
+
+
+def test_the_compose_file_runs_the_tutorial_story(deployed):
+    folder, url = deployed
+    wait_for(lambda: answers(url), 300, "the site in its container to answer")
+    wait_for(lambda: " ready." in logs(folder, "workers"), 180, "the worker to be ready")
+    job = queue_job(url, "compose")
+    wait_for(lambda: f"Lazy job {job} completed" in logs(folder, "workers"), 90, f"{job} to run")
+    password = compose(
+        folder, "exec", "-T", "www", "cat", "/home/dotcloud/data/admin-password"
+    ).stdout.strip()
+    assert password
+    admin = Browser(url)
+    admin.post_form("/admin/login/?next=/admin/", {"username": "admin", "password": password})
+    row = wait_for(
+        lambda: task_row(admin.get(f"/admin/monitor/taskstate/?q={job}"), job),
+        90,
+        "the admin's Tasks page to list the job as SUCCESS",
+    )
+    assert "tasks.soup" in row  # its routing key
+
+
+def test_stopping_the_worker_container_finishes_the_running_job(deployed):
+    folder, url = deployed
+    job = queue_job(url, "warm")
+    wait_for(lambda: f"Starting the lazy job: {job}" in logs(folder, "workers"), 60, "the start")
+    started = time.monotonic()
+    compose(folder, "stop", "workers")
+    assert time.monotonic() - started < 70
+    text = logs(folder, "workers")
+    assert f"Lazy job {job} completed" in text, text[-3000:]
+    assert "WorkerLostError" not in text
+
+
+def test_down_leaves_nothing_running_and_volumes_keep_the_data(deployed):
+    folder, _ = deployed
+    compose(folder, "down")
+    assert podman("ps", "-a", "-q", "--filter", LABEL).stdout.split() == []
+    volumes = podman("volume", "ls", "--format", "{{.Name}}").stdout.split()
+    assert f"{APP}_db-data" in volumes

@@ -1,0 +1,57 @@
+"""image build on real Podman: one image per service, incremental rebuilds, failures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.integration.platform_sim.conftest import REPO, copy_tinyapp, run_cli
+
+from .conftest import APP, podman
+
+pytestmark = pytest.mark.integration
+
+
+def test_one_image_per_service_named_app_service_revision(built):
+    names, _ = built
+    revision = names[0].rsplit(":", 1)[1]
+    assert re.fullmatch(r"[0-9a-f]{12}", revision)
+    assert names == [f"localhost/{APP}-{service}:{revision}"
+                     for service in ("www", "workers", "db", "broker")]
+    for name in names:
+        assert podman("image", "exists", name, check=False).returncode == 0
+
+
+def test_a_rebuild_of_the_same_tree_reuses_every_layer(sim_home, built):
+    names, _ = built
+    again = run_cli(sim_home, "-A", APP, "image", "build", str(REPO), check=True, timeout=900)
+    assert again.stdout.split() == names
+    lines = again.stderr.splitlines()
+    runs = [n for n, line in enumerate(lines) if re.search(r"STEP \d+/\d+: RUN ", line)]
+    assert runs, again.stderr[-2000:]
+    for number in runs:  # the virtualenv included: nothing ran again
+        assert "Using cache" in lines[number + 1], lines[number : number + 3]
+
+
+def test_a_failing_step_names_service_and_step_and_tags_nothing(sim_home, tmp_path):
+    app = copy_tinyapp(tmp_path)
+    (app / "requirements.txt").write_text("minestrone-no-such-package-anywhere==0.0.1\n")
+    result = run_cli(sim_home, "-A", "brokenimg", "image", "build", str(app), timeout=900)
+    assert result.returncode == 5, result.stderr[-2000:]
+    assert re.search(r"error: \[\w+\] podman build exited with status \d+", result.stderr)
+    assert "minestrone-no-such-package-anywhere" in result.stderr.split("error:")[-1]
+    listed = podman("images", "--format", "{{.Repository}}").stdout
+    assert "brokenimg" not in listed
+
+
+def test_a_type_that_cannot_be_containerized_is_refused_before_building(sim_home, tmp_path):
+    app = copy_tinyapp(tmp_path)
+    with open(app / "dotcloud.yml", "a") as handle:
+        handle.write("\ncache:\n  type: redis\n")
+    result = run_cli(sim_home, "-A", "redisimg", "image", "build", str(app))
+    assert result.returncode == 3
+    assert 'Service "cache" has type "redis", which image build cannot containerize' in (
+        result.stderr
+    )
+    assert "Building" not in result.stderr

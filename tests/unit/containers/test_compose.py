@@ -1,0 +1,168 @@
+"""export compose: the file checked against the Compose specification's schema, offline."""
+
+import json
+import stat
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from platform_sim import cli
+from platform_sim.buildfile import parse
+from platform_sim.compose import env_file_text, read_env_file, render, write
+from platform_sim.errors import UsageError
+
+SCHEMA = json.loads((Path(__file__).parent / "data" / "compose-spec.json").read_text())
+BUILD_FILE = """\
+www:
+  type: python
+  environment:
+    SOUP_LAZY_JOB_SECONDS: "5"
+workers:
+  type: python-worker
+  instances: 2
+db:
+  type: postgresql
+broker:
+  type: rabbitmq
+"""
+VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
+PASSWORDS = {"db": "db-pass-123", "broker": "broker-pass-456"}
+VARIABLES = {"DJANGO_SECRET_KEY": "the-secret-key", "MINESTRONE_ADMIN_PASSWORD": "admin pw$"}
+
+
+def exported(scale=None, port=8080):
+    return render(
+        "soup",
+        parse(BUILD_FILE),
+        "rev1",
+        variables=VARIABLES,
+        passwords=PASSWORDS,
+        scale=scale or {},
+        port=port,
+    )
+
+
+def test_the_compose_file_is_valid_against_the_compose_specification():
+    VALIDATOR.validate(exported().compose)
+
+
+def test_the_schema_is_not_a_pushover():
+    broken = exported().compose
+    broken["services"]["www"]["depends_on"]["db"]["condition"] = "service_happy"
+    with pytest.raises(jsonschema.ValidationError, match="service_happy"):
+        VALIDATOR.validate(broken)
+    with pytest.raises(jsonschema.ValidationError, match="imagez"):
+        VALIDATOR.validate({"services": {"www": {"imagez": "x"}}})
+
+
+def test_one_service_per_service_of_the_build_file_with_its_image():
+    services = exported().compose["services"]
+    assert list(services) == ["db", "broker", "www", "workers"]
+    assert services["www"]["image"] == "localhost/soup-www:rev1"
+    assert services["db"]["image"] == "localhost/soup-db:rev1"
+
+
+def test_replicas_come_from_instances_or_from_scale():
+    assert exported().compose["services"]["workers"]["deploy"]["replicas"] == 2
+    scaled = exported(scale={"workers": 3, "www": 1}).compose["services"]
+    assert scaled["workers"]["deploy"]["replicas"] == 3
+
+
+def test_code_services_wait_for_healthy_data_services_which_check_readiness_for_real():
+    services = exported().compose["services"]
+    assert services["workers"]["depends_on"] == {
+        "db": {"condition": "service_healthy"},
+        "broker": {"condition": "service_healthy"},
+    }
+    assert "SELECT 1" in " ".join(services["db"]["healthcheck"]["test"])
+    assert services["broker"]["healthcheck"]["test"] == ["CMD", "/usr/local/bin/healthcheck"]
+    assert services["db"]["volumes"] == ["db-data:/var/lib/postgresql/data"]
+    assert services["broker"]["volumes"] == ["broker-data:/var/lib/rabbitmq"]
+
+
+def test_the_web_service_is_published_on_loopback_only():
+    services = exported(port=18080).compose["services"]
+    assert services["www"]["ports"] == ["127.0.0.1:18080:8080"]
+    assert "ports" not in services["workers"]
+    assert services["www"]["environment"]["DOTCLOUD_WWW_HTTP_URL"] == "http://127.0.0.1:18080/"
+
+
+def test_every_instance_gets_the_platforms_environment_and_no_secret_inline():
+    result = exported()
+    www = result.compose["services"]["www"]
+    inline = www["environment"]
+    assert inline["DOTCLOUD_SERVICE_NAME"] == "www"
+    assert inline["DOTCLOUD_DB_SQL_HOST"] == "db"
+    assert inline["SOUP_LAZY_JOB_SECONDS"] == "5"
+    text = yaml.safe_dump(result.compose)
+    for secret in [*PASSWORDS.values(), *VARIABLES.values()]:
+        assert secret not in text
+    secrets = result.env_files["www"]
+    assert secrets["DOTCLOUD_DB_SQL_PASSWORD"] == "db-pass-123"
+    assert secrets["DJANGO_SECRET_KEY"] == "the-secret-key"
+    assert "broker-pass-456" in secrets["DOTCLOUD_BROKER_AMQP_URL"]
+    assert result.env_files["db"]["POSTGRES_PASSWORD"] == "db-pass-123"
+    assert result.env_files["broker"]["RABBITMQ_DEFAULT_PASS"] == "broker-pass-456"
+    assert www["env_file"] == ["www.env"]
+
+
+def test_env_files_are_owner_only_and_read_back_literally(tmp_path):
+    written = write(tmp_path, exported())
+    assert {path.name for path in written} == {
+        "compose.yaml", "www.env", "workers.env", "db.env", "broker.env"
+    }
+    for path in tmp_path.glob("*.env"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert read_env_file(tmp_path / "www.env")["MINESTRONE_ADMIN_PASSWORD"] == "admin pw$"
+    assert yaml.safe_load((tmp_path / "compose.yaml").read_text()) == exported().compose
+
+
+def test_a_value_an_env_file_cannot_hold_is_refused():
+    with pytest.raises(UsageError, match="KEY: a value with a newline"):
+        env_file_text({"KEY": "two\nlines"})
+
+
+def run(argv, tmp_path):
+    out, err = __import__("io").StringIO(), __import__("io").StringIO()
+    status = cli.main(argv, out=out, err=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLATFORM_SIM_HOME", str(tmp_path / "home"))
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "dotcloud.yml").write_text(BUILD_FILE)
+    return folder
+
+
+def test_a_non_empty_folder_is_refused_without_force_and_passwords_are_kept(app, tmp_path):
+    target = tmp_path / "deploy"
+    argv = ["-A", "soup", "export", "compose", str(app), "-o", str(target)]
+    status, out, _ = run(argv, tmp_path)
+    assert status == 0 and "wrote" in out
+    password = read_env_file(target / "db.env")["POSTGRES_PASSWORD"]
+    status, _, err = run(argv, tmp_path)
+    assert status == 2
+    assert "the folder is not empty; choose an empty one or pass --force" in err
+    assert run([*argv, "--force"], tmp_path)[0] == 0
+    assert read_env_file(target / "db.env")["POSTGRES_PASSWORD"] == password
+
+
+def test_an_unsupported_type_is_refused_before_anything_is_written(app, tmp_path):
+    (app / "dotcloud.yml").write_text(BUILD_FILE + "cache:\n  type: redis\n")
+    status, _, err = run(["-A", "soup", "export", "compose", str(app), "-o", str(tmp_path / "d")],
+                         tmp_path)
+    assert status == 3
+    assert 'Service "cache" has type "redis"' in err
+    assert not (tmp_path / "d").exists()
+
+
+def test_env_set_variables_reach_the_export(app, tmp_path):
+    assert run(["-A", "soup", "env", "set", "DJANGO_SECRET_KEY=from-env-set"], tmp_path)[0] == 0
+    target = tmp_path / "deploy"
+    assert run(["-A", "soup", "export", "compose", str(app), "-o", str(target)], tmp_path)[0] == 0
+    assert read_env_file(target / "www.env")["DJANGO_SECRET_KEY"] == "from-env-set"

@@ -1,0 +1,57 @@
+"""The engine module: our containers.conf, the checks that name what is missing."""
+
+from pathlib import Path
+
+import pytest
+
+from backing_services.errors import EngineError, EngineMissing
+from backing_services.podman import CONF, Podman, ensure_base_image, host_ca_bundle
+
+
+def test_every_podman_command_uses_the_projects_own_containers_conf():
+    podman = Podman({"PATH": "/usr/bin"})
+    assert podman.env["CONTAINERS_CONF"] == str(CONF)
+    text = CONF.read_text()
+    assert 'runtime = "runc"' in text
+    assert "default_ulimits = []" in text
+
+
+@pytest.mark.parametrize("missing", ["podman", "runc"])
+def test_a_missing_program_is_named_with_how_to_install_it(missing):
+    def which(name, path):
+        return None if name == missing else name
+
+    podman = Podman({"PATH": "/nowhere"}, which=which)
+    with pytest.raises(EngineMissing, match=f"{missing} is not installed: install it with bin/"):
+        podman.check()
+
+
+def test_debootstrap_is_only_required_to_build_the_base_image():
+    def which(name, path):
+        return None if name == "debootstrap" else f"/usr/bin/{name}"
+
+    podman = Podman({"PATH": "/usr/bin"}, which=which)
+    with pytest.raises(EngineMissing, match="debootstrap is not installed"):
+        podman.require("debootstrap")
+
+
+def test_a_base_image_that_does_not_exist_is_refused_with_how_to_get_it():
+    class Stub(Podman):
+        def check(self):
+            pass
+
+        def image_exists(self, name):
+            return False
+
+    with pytest.raises(EngineError, match="--base python:3.11-bookworm: no such image"):
+        ensure_base_image(Stub({}), "python:3.11-bookworm")
+
+
+def test_the_hosts_ca_bundle_is_found_from_pip_settings(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("x")
+    assert host_ca_bundle({"PIP_CERT": str(bundle)}) == bundle
+    assert host_ca_bundle({"PIP_CERT": str(tmp_path / "none")}) in (
+        None,
+        Path("/etc/ssl/certs/ca-certificates.crt"),
+    )
