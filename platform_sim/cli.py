@@ -24,6 +24,7 @@ from .context import Context, make_context
 from .destroy import destroy, destroy_service
 from .errors import PlatformError, UsageError
 from .kube.export import ExportRequest, export
+from .kube.local import LocalRun
 from .output import Printer
 from .parser import ALIASES, PROG, build_parser
 from .push import push
@@ -297,6 +298,17 @@ class Commands:
         self.out.write(f"apply them with: kubectl apply -f {args.output}\n")
         return 0
 
+    def kube_play(self, args: argparse.Namespace) -> int:
+        """``kube-play up|down DIR``: the export run by Podman on this machine."""
+        run = LocalRun(Path(args.folder), say=self.printer.say)
+        if args.action == "down":
+            removed = run.down()
+            self.out.write(f"Removed {len(removed)} object(s): {', '.join(removed)}\n")
+            return 0
+        url = run.up(args.port)
+        self.out.write(f"{url}\n")
+        return 0
+
     def _redeployed(self, report: RedeployReport | None, stored: str = "") -> None:
         """After a change: the redeploy printed its steps; a change only stored says so."""
         if report is None and stored:
@@ -322,7 +334,8 @@ def main(
     commands = Commands(out, make)
     try:
         with stop_signals_interrupt():
-            return getattr(commands, ALIASES.get(args.command, args.command))(args)
+            method = ALIASES.get(args.command, args.command).replace("-", "_")
+            return getattr(commands, method)(args)
     except PlatformError as exc:
         err.write(f"{PROG}: error: {exc}\n")
         if exc.details:

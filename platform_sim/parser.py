@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         _env,
         _image,
         _export,
+        _kube_play,
     ):
         add(commands)
     return parser
@@ -283,3 +284,27 @@ def _export(commands: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="an application variable on top of the app's (repeatable)",
     )
+
+
+def _kube_play(commands: argparse._SubParsersAction) -> None:
+    play = commands.add_parser(
+        "kube-play",
+        help="run an export kubernetes folder here with Podman (no cluster)",
+        description="Run the manifests of export kubernetes under podman kube play on this "
+        "machine: the Deployments as written, the Secrets, StatefulSets and Services "
+        "translated for Podman (README: Export to Kubernetes, local run).",
+    )
+    actions = play.add_subparsers(dest="action", metavar="ACTION", required=True)
+    cmd = actions.add_parser(
+        "up",
+        help="start or update the app; print its URL",
+        description="Start (or update: changed Deployments are replaced) the app of DIR.",
+    )
+    cmd.add_argument("folder", metavar="DIR", help="a folder written by export kubernetes")
+    cmd.add_argument("--port", type=int, help="loopback port of the web service (default: free)")
+    cmd = actions.add_parser(
+        "down",
+        help="remove everything up created",
+        description="Remove the pods, volumes, secrets and network the run of DIR created.",
+    )
+    cmd.add_argument("folder", metavar="DIR", help="the folder given to up")

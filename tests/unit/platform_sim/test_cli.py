@@ -34,6 +34,9 @@ COMMANDS = [
     ["deploy"],
     ["export"],
     ["export", "kubernetes"],
+    ["kube-play"],
+    ["kube-play", "up"],
+    ["kube-play", "down"],
 ]
 
 
