@@ -169,17 +169,13 @@ class LocalRun:
                 map(self._pod_running, translate.pod_names(deployment))
             ):
                 continue
-            replace = ["--replace"] if name in applied else []
+            if name in applied:  # replaced: its pods stop as a rollout would stop them
+                grace = str(deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"])
+                for pod in translate.pod_names(yaml.safe_load(applied[name])):
+                    self.podman.run("pod", "stop", "-t", grace, pod, check=False, timeout=600)
+                    self.podman.run("pod", "rm", "-f", pod, check=False)
             self.say(f"Playing Deployment {name} ({deployment['spec']['replicas']} pod(s))")
-            self.podman_run(
-                "kube",
-                "play",
-                *replace,
-                "--network",
-                state["network"],
-                "-",
-                stdin=text.encode(),
-            )
+            self.podman_run("kube", "play", "--network", state["network"], "-", stdin=text.encode())
             applied[name] = text
             self._save(state)
         for deployment in deployments:
