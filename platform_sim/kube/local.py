@@ -170,10 +170,7 @@ class LocalRun:
             ):
                 continue
             if name in applied:  # replaced: its pods stop as a rollout would stop them
-                grace = str(deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"])
-                for pod in translate.pod_names(yaml.safe_load(applied[name])):
-                    self.podman.run("pod", "stop", "-t", grace, pod, check=False, timeout=600)
-                    self.podman.run("pod", "rm", "-f", pod, check=False)
+                self._stop_pods(yaml.safe_load(applied[name]))
             self.say(f"Playing Deployment {name} ({deployment['spec']['replicas']} pod(s))")
             self.podman_run("kube", "play", "--network", state["network"], "-", stdin=text.encode())
             applied[name] = text
@@ -236,6 +233,23 @@ class LocalRun:
         )
         self._wait(lambda: answers(state["port"]), f"the site to answer at {url}")
         return url
+
+    def _stop_pods(self, deployment: dict[str, Any]) -> None:
+        """Stop each pod's containers within their grace period, then remove the pods.
+
+        The containers stop first, while the pod's network still exists, so that the workers'
+        warm shutdown closes their broker connections: a new pod of the same name (Podman's
+        pod names repeat, unlike a cluster's) would otherwise find its Celery node name still
+        held by the old connection.
+        """
+        spec = deployment["spec"]["template"]["spec"]
+        grace = str(spec.get("terminationGracePeriodSeconds", 30))
+        for pod in translate.pod_names(deployment):
+            for container in spec["containers"]:
+                self.podman.run(
+                    "stop", "-t", grace, f"{pod}-{container['name']}", check=False, timeout=600
+                )
+            self.podman.run("pod", "rm", "-f", pod, check=False)
 
     def _pod_running(self, pod: str) -> bool:
         result = self.podman.run("pod", "inspect", pod, "--format", "{{.State}}", check=False)
