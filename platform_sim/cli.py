@@ -283,14 +283,14 @@ class Commands:
         request = ExportRequest(
             folder=folder,
             out=Path(args.output),
-            namespace=args.namespace,
-            image_prefix=args.image_prefix,
-            tag=args.tag,
-            storage_class=args.storage_class,
-            host=args.host,
-            tls_secret=args.tls_secret,
-            externals=tuple(args.external),
-            variables={**known, **variables.parse_assignments(args.env)},
+            namespace=_word(args.namespace),
+            image_prefix=_word(args.image_prefix),
+            tag=_word(args.tag),
+            storage_class=_word(args.storage_class),
+            host=_word(args.host),
+            tls_secret=_word(args.tls_secret),
+            externals=tuple(_word(value) for value in args.external),
+            variables={**known, **variables.parse_assignments([_word(v) for v in args.env])},
             scale=dict(record.scale) if record else {},
         )
         written = export(name, request)
@@ -313,6 +313,11 @@ class Commands:
         """After a change: the redeploy printed its steps; a change only stored says so."""
         if report is None and stored:
             self.out.write(f"{stored}; the app was never pushed: they apply at its first push\n")
+
+
+def _word(value: str | list | None) -> str | None:
+    """An option's value as typed: argparse turns a value of ``--`` into an empty list."""
+    return "--" if isinstance(value, list) else value
 
 
 def _confirm(question: str) -> bool:

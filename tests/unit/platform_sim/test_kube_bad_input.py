@@ -5,7 +5,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from platform_sim import cli
@@ -127,6 +127,15 @@ def test_an_output_path_that_is_a_file_is_refused(tmp_path):
     assert code == 2 and "not a folder" in err
 
 
+@pytest.mark.parametrize(
+    "option",
+    ["--namespace", "--host", "--image-prefix", "--tag", "--storage-class", "--external", "--env"],
+)
+def test_a_value_of_two_dashes_is_refused_not_a_traceback(tmp_path, option):
+    # argparse hands such a value over as an empty list
+    assert_refused(run(tmp_path, f"{option}=--"))
+
+
 def test_good_input_exports(tmp_path):
     code, out, err, written = run(tmp_path, "--host", "soup.example.com")
     assert (code, err) == (0, "") and written
@@ -146,6 +155,7 @@ def outcome(*options):
 
 @FAST
 @given(st.text(NAME_ALPHABET, min_size=0, max_size=70))
+@example("--")
 def test_any_namespace_is_exported_or_refused_in_one_line(namespace):
     result = outcome(f"--namespace={namespace}")
     if LABEL.fullmatch(namespace):
@@ -156,6 +166,7 @@ def test_any_namespace_is_exported_or_refused_in_one_line(namespace):
 
 @FAST
 @given(st.text(NAME_ALPHABET, min_size=0, max_size=40))
+@example("--")
 def test_any_host_is_exported_or_refused_in_one_line(host):
     result = outcome(f"--host={host}")
     if result[0] == 0:
@@ -166,6 +177,7 @@ def test_any_host_is_exported_or_refused_in_one_line(host):
 
 @FAST
 @given(st.text(NAME_ALPHABET, min_size=0, max_size=40))
+@example("--")
 def test_any_image_prefix_is_exported_or_refused_in_one_line(prefix):
     result = outcome(f"--image-prefix={prefix}")
     if result[0] != 0:
