@@ -13,7 +13,7 @@ import json
 import os
 import re
 import secrets
-import socket
+import signal
 import subprocess
 import sys
 import time
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import nginx, supervisor
 from .buildfile import Service
+from .container_probe import Address, probe
 from .environment import (
     HOME_INSIDE,
     VARIABLE_NAME,
@@ -150,35 +151,37 @@ def lay_out(
     return str(conf)
 
 
-def data_addresses(environment: Mapping[str, str]) -> dict[str, tuple[str, int]]:
-    """The data services the environment names: service → (host, port)."""
+def data_addresses(environment: Mapping[str, str]) -> dict[str, Address]:
+    """The data services the environment names: service → its address and login."""
     found = {}
     for key, host in environment.items():
         match = DATA_ADDRESS.match(key)
-        port = environment.get(key[: -len("HOST")] + "PORT", "")
+        prefix = key[: -len("HOST")]
+        port = environment.get(prefix + "PORT", "")
         if match and port.isdigit():
-            found[match.group(1).lower()] = (host, int(port))
+            login = environment.get(prefix + "LOGIN", "")
+            found[match.group(1).lower()] = Address(host, int(port), match.group(2), login)
     return found
 
 
 def wait_for_data(
-    addresses: Mapping[str, tuple[str, int]],
+    addresses: Mapping[str, Address],
     timeout: float = WAIT_TIMEOUT,
-    connect: Callable[..., object] = socket.create_connection,
+    ready: Callable[[Address], None] = probe,
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
-    """Wait until every data service accepts connections (they start beside us)."""
+    """Wait until every data service is ready for sessions (they start beside us)."""
     deadline = clock() + timeout
-    for name, (host, port) in addresses.items():
+    for name, address in addresses.items():
         while True:
             try:
-                connect((host, port), timeout=2).close()
+                ready(address)
                 break
             except OSError as exc:
                 if clock() >= deadline:
                     raise EntryError(
-                        f"data service {name} ({host}:{port}) did not answer within "
-                        f"{timeout:g} s: {exc}"
+                        f"data service {name} ({address.host}:{address.port}) was not ready "
+                        f"within {timeout:g} s: {exc}"
                     ) from exc
                 time.sleep(1)
 
@@ -199,6 +202,8 @@ def run_postinstall(home: Path, described: Mapping, env: Mapping[str, str]) -> N
 def main(environ: Mapping[str, str] | None = None) -> int:
     """Prepare the instance, then exec supervisord (returns only on failure)."""
     environ = os.environ if environ is None else environ
+    # As PID 1 a signal without a handler is ignored: stop at once while still preparing.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     described = json.loads((PLATFORM / "service.json").read_text())
     try:
         environment = load_environment(HOME, environ)

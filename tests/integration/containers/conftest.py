@@ -15,7 +15,7 @@ import pytest
 from backing_services.podman import Podman
 from tests.integration.platform_sim.conftest import REPO, run_cli
 
-APP = "soupbox"
+APP = "composestory"
 
 
 def podman(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -68,8 +68,10 @@ def built(sim_home):
     result = run_cli(sim_home, "-A", APP, "image", "build", str(REPO), check=True, timeout=1800)
     names = result.stdout.split()
     yield names, result.stderr
-    for name in names:
-        podman("rmi", name, check=False)
+    listed = podman("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    for name in listed:
+        if name.startswith(f"localhost/{APP}-"):
+            podman("rmi", name, check=False)
 
 
 def clean_environment() -> dict[str, str]:

@@ -21,8 +21,26 @@ pytestmark = pytest.mark.integration
 LABEL = f"label=io.podman.compose.project={APP}"
 
 
+def project_volumes() -> list[str]:
+    """The volumes of this module's Compose project (named ``<project>_<volume>``)."""
+    names = podman("volume", "ls", "--format", "{{.Name}}").stdout.split()
+    return [name for name in names if name.startswith(f"{APP}_")]
+
+
+def remove_leftovers() -> None:
+    """What an interrupted run of this module left: its project's containers, pod, volumes."""
+    found = podman("ps", "-a", "-q", "--filter", LABEL).stdout.split()
+    if found:
+        podman("rm", "--force", "--volumes", *found)
+    podman("pod", "rm", "--force", f"pod_{APP}", check=False)
+    for volume in project_volumes():
+        podman("volume", "rm", "--force", volume, check=False)
+    podman("network", "rm", "--force", f"{APP}_default", check=False)
+
+
 @pytest.fixture(scope="module")
 def deployed(sim_home, built, tmp_path_factory):
+    remove_leftovers()
     folder = tmp_path_factory.mktemp("deploy")
     port = free_ports(1)[0]
     run_cli(
@@ -36,6 +54,7 @@ def deployed(sim_home, built, tmp_path_factory):
     finally:
         compose(folder, "down", "-v", check=False)
         assert podman("ps", "-a", "-q", "--filter", LABEL).stdout.split() == []
+        assert project_volumes() == []
 
 
 def logs(folder, service: str) -> str:
@@ -98,5 +117,4 @@ def test_down_leaves_nothing_running_and_volumes_keep_the_data(deployed):
     folder, _ = deployed
     compose(folder, "down")
     assert podman("ps", "-a", "-q", "--filter", LABEL).stdout.split() == []
-    volumes = podman("volume", "ls", "--format", "{{.Name}}").stdout.split()
-    assert f"{APP}_db-data" in volumes
+    assert f"{APP}_db-data" in project_volumes()

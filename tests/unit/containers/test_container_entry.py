@@ -8,6 +8,7 @@ import pytest
 
 from platform_sim import container_entry as entry
 from platform_sim.container_logs import follow
+from platform_sim.container_probe import Address
 from platform_sim.environment import render_json
 
 DESCRIBED = {
@@ -91,19 +92,23 @@ def test_the_data_services_to_wait_for_come_from_the_environment():
         "DOTCLOUD_BROKER_AMQP_PORT": "5672",
         "DOTCLOUD_WWW_HTTP_HOST": "127.0.0.1:8080",
     }
-    assert entry.data_addresses(environment) == {"db": ("db", 5432), "broker": ("broker", 5672)}
+    environment["DOTCLOUD_DB_SQL_LOGIN"] = "root"
+    assert entry.data_addresses(environment) == {
+        "db": Address("db", 5432, "SQL", "root"),
+        "broker": Address("broker", 5672, "AMQP", ""),
+    }
 
 
 def test_a_data_service_that_never_answers_is_named(monkeypatch):
     monkeypatch.setattr(entry.time, "sleep", lambda seconds: None)
     now = iter(range(0, 1000, 10))
 
-    def refuse(address, timeout):
+    def refuse(address):
         raise ConnectionRefusedError("refused")
 
-    with pytest.raises(entry.EntryError, match=r"data service db \(db:5432\) did not answer"):
+    with pytest.raises(entry.EntryError, match=r"data service db \(db:5432\) was not ready"):
         entry.wait_for_data(
-            {"db": ("db", 5432)}, timeout=30, connect=refuse, clock=lambda: next(now)
+            {"db": Address("db", 5432, "SQL")}, timeout=30, ready=refuse, clock=lambda: next(now)
         )
 
 
