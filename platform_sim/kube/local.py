@@ -98,7 +98,7 @@ class LocalRun:
         self.state_dir.mkdir(mode=0o700, exist_ok=True)
         state.setdefault("namespace", namespace)
         state.setdefault("network", f"{namespace}-kube-play")
-        state.setdefault("port", port or free_ports(1)[0])
+        state["port"] = port or state.get("port") or free_ports(1)[0]
         state.setdefault("volumes", [])
         state.setdefault("applied", {})
         self._network(state)
@@ -117,13 +117,20 @@ class LocalRun:
         if self.podman.run("network", "exists", network, check=False).returncode != 0:
             self.say(f"Creating the Podman network {network} (DNS: pods find one another)")
             self.podman_run("network", "create", "--label", OWNER, network)
-        state["network_created"] = True
-        self._save(state)
+            state["network_created"] = True
+            self._save(state)
 
     def _secrets(self, state: dict[str, Any], secrets: list[dict[str, Any]]) -> None:
         names = state.setdefault("secrets", [])
         for secret in secrets:
             name = secret["metadata"]["name"]
+            exists = self.podman.run("secret", "inspect", name, check=False).returncode == 0
+            if exists and name not in names:
+                raise LocalRunError(
+                    f"a Podman secret {name!r} exists and is not this run's (Podman's secret "
+                    "names are global): stop the run that made it, or remove it with "
+                    f"podman secret rm {name}"
+                )
             self.podman.run("secret", "rm", name, check=False)
             self.podman_run("secret", "create", name, "-", stdin=translate.secret_payload(secret))
             if name not in names:
