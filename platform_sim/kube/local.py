@@ -9,7 +9,6 @@ read sub-folders).
 from __future__ import annotations
 
 import http.client
-import json
 import shutil
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from backing_services.ports import free_ports
 
 from ..errors import PlatformError, UsageError
 from ..files import read_json, write_json, write_text
-from . import translate
+from . import teardown, translate
 from .render import FILES
 
 STATE = ".kube-play"
@@ -278,51 +277,9 @@ class LocalRun:
         state = read_json(self.state_file)
         if state is None:
             raise UsageError(f"nothing runs from {self.folder} (no {STATE}/state.json)")
-        removed: list[str] = []
-        volumes = set(state.get("volumes", []))
-        deployments = self.folder / "40-deployments.yaml"
-        pods = list(state.get("data_pods", []))
-        for text in state.get("applied", {}).values():
-            pods += translate.pod_names(yaml.safe_load(text))
-        volumes |= self._anonymous_volumes(pods)
-        if state.get("router"):
-            self.podman.run("rm", "-f", "-v", state["router"], check=False)
-            removed.append(state["router"])
-        if deployments.is_file() and state.get("applied"):
-            self.podman.run("kube", "down", str(deployments), check=False, timeout=300)
-        data = self.state_dir / "data-pods.yaml"
-        if data.is_file():
-            self.podman.run("kube", "down", str(data), check=False, timeout=300)
-        for pod in pods:  # kube down of a Deployment whose replicas changed since
-            self.podman.run("pod", "rm", "-f", pod, check=False)
-        removed += pods
-        for secret in state.get("secrets", []):
-            self.podman.run("secret", "rm", secret, check=False)
-            removed.append(f"secret {secret}")
-        for volume in sorted(volumes):
-            self.podman.run("volume", "rm", "-f", volume, check=False)
-            removed.append(f"volume {volume}")
-        if state.get("network_created"):
-            self.podman.run("network", "rm", "-f", state["network"], check=False)
-            removed.append(f"network {state['network']}")
+        removed = teardown.tear_down(self.podman, self.folder, self.state_dir, state)
         shutil.rmtree(self.state_dir, ignore_errors=True)
         return removed
-
-    def _anonymous_volumes(self, pods: list[str]) -> set[str]:
-        found: set[str] = set()
-        for pod in pods:
-            listed = self.podman.run(
-                "ps", "-a", "--filter", f"pod={pod}", "--format", "{{.ID}}", check=False
-            ).stdout.split()
-            for container in listed:
-                mounts = self.podman.run(
-                    "inspect", container, "--format", "{{json .Mounts}}", check=False
-                ).stdout
-                try:
-                    found |= {m["Name"] for m in json.loads(mounts or "[]") if m.get("Name")}
-                except (ValueError, TypeError):
-                    continue
-        return found
 
 
 def answers(port: int) -> bool:
