@@ -23,6 +23,8 @@ from . import compose, images, info, infotext, logs, revisions, status, variable
 from .context import Context, make_context
 from .destroy import destroy, destroy_service
 from .errors import PlatformError, UsageError, one_line
+from .kube.export import ExportRequest, export
+from .kube.local import LocalRun
 from .output import Printer
 from .parser import ALIASES, PROG, build_parser
 from .push import push
@@ -251,6 +253,8 @@ class Commands:
 
     def export(self, args: argparse.Namespace) -> int:
         """``export compose [PATH] -o DIR [--force] [--port N]``: the files written."""
+        if args.action == "kubernetes":
+            return self._export_kubernetes(args)
         folder = Path(args.path)
         name = app_name(args, folder)
         record = AppRecord.load(app_paths(name, self.environ))
@@ -270,10 +274,50 @@ class Commands:
         )
         return 0
 
+    def _export_kubernetes(self, args: argparse.Namespace) -> int:
+        """``export kubernetes [PATH] -o DIR …``."""
+        folder = Path(args.path)
+        name = app_name(args, folder)
+        record = AppRecord.load(app_paths(name, self.environ))
+        known = dict(record.variables) if record else {}
+        request = ExportRequest(
+            folder=folder,
+            out=Path(args.output),
+            namespace=_word(args.namespace),
+            image_prefix=_word(args.image_prefix),
+            tag=_word(args.tag),
+            storage_class=_word(args.storage_class),
+            host=_word(args.host),
+            tls_secret=_word(args.tls_secret),
+            externals=tuple(_word(value) for value in args.external),
+            variables={**known, **variables.parse_assignments([_word(v) for v in args.env])},
+            scale=dict(record.scale) if record else {},
+        )
+        written = export(name, request)
+        self.out.write("".join(f"wrote {path}\n" for path in written))
+        self.out.write(f"apply them with: kubectl apply -f {args.output}\n")
+        return 0
+
+    def kube_play(self, args: argparse.Namespace) -> int:
+        """``kube-play up|down DIR``: the export run by Podman on this machine."""
+        run = LocalRun(Path(args.folder), say=self.printer.say)
+        if args.action == "down":
+            removed = run.down()
+            self.out.write(f"Removed {len(removed)} object(s): {', '.join(removed)}\n")
+            return 0
+        url = run.up(args.port)
+        self.out.write(f"{url}\n")
+        return 0
+
     def _redeployed(self, report: RedeployReport | None, stored: str = "") -> None:
         """After a change: the redeploy printed its steps; a change only stored says so."""
         if report is None and stored:
             self.out.write(f"{stored}; the app was never pushed: they apply at its first push\n")
+
+
+def _word(value: str | list | None) -> str | None:
+    """An option's value as typed: argparse turns a value of ``--`` into an empty list."""
+    return "--" if isinstance(value, list) else value
 
 
 def _confirm(question: str) -> bool:
@@ -295,7 +339,8 @@ def main(
     commands = Commands(out, make)
     try:
         with stop_signals_interrupt():
-            return getattr(commands, ALIASES.get(args.command, args.command))(args)
+            method = ALIASES.get(args.command, args.command).replace("-", "_")
+            return getattr(commands, method)(args)
     except PlatformError as exc:
         err.write(f"{PROG}: error: {one_line(str(exc))}\n")
         if exc.details:

@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         _env,
         _image,
         _export,
+        _kube_play,
     ):
         add(commands)
     return parser
@@ -229,7 +230,7 @@ def _image(commands: argparse._SubParsersAction) -> None:
 def _export(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser(
         "export",
-        help="deployment files for other platforms (Compose)",
+        help="deployment files for other engines (compose, kubernetes)",
         description="Write files that run the app elsewhere.",
     )
     actions = export.add_subparsers(dest="action", metavar="FORMAT", required=True)
@@ -245,3 +246,65 @@ def _export(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--port", type=int, default=8080, help="loopback port of the (first) web service"
     )
+    cmd = actions.add_parser(
+        "kubernetes",
+        help="Kubernetes manifests for kubectl apply -f DIR",
+        description="Write Kubernetes manifests for PATH's dotcloud.yml into DIR, one kind of "
+        "object per file: a Namespace, Secrets (each code service's environment, each "
+        "data service's credentials), Deployments, StatefulSets, Services, an Ingress. "
+        "Variables (env set) and scale come from the app of the same name when it exists.",
+    )
+    cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
+    cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write into")
+    cmd.add_argument("--namespace", metavar="NS", help="default: the application's name")
+    cmd.add_argument(
+        "--image-prefix",
+        default="localhost/",
+        metavar="REGISTRY/",
+        help="where the images of image build are pushed (default localhost/)",
+    )
+    cmd.add_argument(
+        "--tag", help="the images' tag (default: the revision image build gives PATH's tree)"
+    )
+    cmd.add_argument("--storage-class", metavar="NAME", help="of the data services' volumes")
+    cmd.add_argument("--host", metavar="HOST", help="the Ingress host (default: any host)")
+    cmd.add_argument("--tls-secret", metavar="NAME", help="TLS certificate Secret for --host")
+    cmd.add_argument(
+        "--external",
+        action="append",
+        default=[],
+        metavar="SVC=URL",
+        help="use a managed data service instead of a StatefulSet (repeatable)",
+    )
+    cmd.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an application variable on top of the app's (repeatable)",
+    )
+
+
+def _kube_play(commands: argparse._SubParsersAction) -> None:
+    play = commands.add_parser(
+        "kube-play",
+        help="run an export kubernetes folder here with Podman (no cluster)",
+        description="Run the manifests of export kubernetes under podman kube play on this "
+        "machine: the Deployments as written, the Secrets, StatefulSets and Services "
+        "translated for Podman (README: Export to Kubernetes, local run).",
+    )
+    actions = play.add_subparsers(dest="action", metavar="ACTION", required=True)
+    cmd = actions.add_parser(
+        "up",
+        help="start or update the app; print its URL",
+        description="Start (or update: changed Deployments are replaced) the app of DIR.",
+    )
+    cmd.add_argument("folder", metavar="DIR", help="a folder written by export kubernetes")
+    cmd.add_argument("--port", type=int, help="loopback port of the web service (default: free)")
+    cmd = actions.add_parser(
+        "down",
+        help="remove everything up created",
+        description="Remove the pods, volumes, secrets and network the run of DIR created.",
+    )
+    cmd.add_argument("folder", metavar="DIR", help="the folder given to up")

@@ -128,7 +128,7 @@ def test_settings_carry_a_connect_and_a_statement_timeout(tmp_path):
         '"CLOUDAMQP_RABBITMQ_AMQP_HOST": "mq", "CLOUDAMQP_RABBITMQ_AMQP_PORT": "5672", '
         '"CLOUDAMQP_RABBITMQ_AMQP_LOGIN": "u", "CLOUDAMQP_RABBITMQ_AMQP_PASSWORD": "p", '
         '"CLOUDAMQP_RABBITMQ_AMQP_VIRTUALHOST": "v", '
-        '"DJANGO_SECRET_KEY": "' + "k" * 50 + '"}'
+        '"DJANGO_SECRET_KEY": "' + "integration-only-secret-key-" + "k0" * 20 + '"}'
     )
     options = platform_env.platform_settings(path, {}).database["OPTIONS"]
     assert options["connect_timeout"] == platform_env.CONNECT_TIMEOUT_SECONDS

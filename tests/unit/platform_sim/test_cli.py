@@ -36,6 +36,10 @@ COMMANDS = [
     ["image", "build"],
     ["export"],
     ["export", "compose"],
+    ["export", "kubernetes"],
+    ["kube-play"],
+    ["kube-play", "up"],
+    ["kube-play", "down"],
 ]
 
 

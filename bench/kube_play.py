@@ -1,0 +1,103 @@
+"""Benchmark the Kubernetes export run locally against a platform_sim push, in the same run.
+
+- the images of this repository (``image build``, reusing cached layers: not measured against);
+- from ``export kubernetes`` to the site answering through the runner's router and every worker
+  pod's programs RUNNING, under ``podman kube play`` (data services created);
+- the baseline: a cold platform_sim push of the same tree (data services created) until the
+  site answers.
+
+Prints JSON with the times and the ratio; leaves nothing running.
+
+    .venv/bin/python bench/kube_play.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from backing_services.podman import Podman  # noqa: E402
+from platform_sim import upload  # noqa: E402
+from platform_sim.context import make_context  # noqa: E402
+from platform_sim.destroy import destroy  # noqa: E402
+from platform_sim.images import build_images  # noqa: E402
+from platform_sim.kube.export import ExportRequest, export  # noqa: E402
+from platform_sim.kube.local import LocalRun  # noqa: E402
+from platform_sim.output import QuietPrinter  # noqa: E402
+from platform_sim.push import push  # noqa: E402
+from platform_sim.state import AppPaths  # noqa: E402
+from platform_sim.variables import set_variables  # noqa: E402
+
+APP = "kubebench"
+COPY_SKIPS = [".venv", ".tox", ".ruff_cache", ".pytest_cache", "node_modules"]
+
+
+def timed(action) -> tuple[float, object]:  # noqa: ANN001
+    """(seconds, result) of ``action()``."""
+    started = time.monotonic()
+    result = action()
+    return round(time.monotonic() - started, 2), result
+
+
+def answers(url: str) -> bool:
+    """Whether the site's front page answers 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def main() -> int:
+    """Run the benchmark and print its JSON."""
+    scratch = Path(tempfile.mkdtemp(prefix="kube-bench-"))
+    folder = scratch / "src" / APP
+    upload.copy_tree(ROOT, folder, upload.ignore_patterns(ROOT) + COPY_SKIPS)
+    variables = {"DJANGO_SECRET_KEY": secrets.token_urlsafe(40)}
+    printer = QuietPrinter()
+    os.environ["PLATFORM_SIM_HOME"] = str(scratch / "home")
+    ctx = make_context(AppPaths(scratch / "home" / APP), printer)
+    podman = Podman()
+    manifests = scratch / "manifests"
+    run = LocalRun(manifests, say=lambda line: None)
+    names: list[str] = []
+    result: dict = {"app": APP, "cpus": os.cpu_count()}
+    try:
+        result["image_build"], built = timed(lambda: build_images(folder, APP, printer=printer))
+        names += built.names.values()
+        request = ExportRequest(folder=folder, out=manifests, variables=variables)
+        result["export"], _ = timed(lambda: export(APP, request))
+        result["kube_play_up"], url = timed(run.up)
+        assert answers(url)
+        result["export_to_answering"] = round(result["export"] + result["kube_play_up"], 2)
+        result["kube_play_down"], _ = timed(run.down)
+        set_variables(ctx, variables)
+        result["push_cold"], report = timed(lambda: push(ctx, folder))
+        assert answers(report.url)
+    finally:
+        if (manifests / ".kube-play").exists():
+            run.down()
+        if ctx.paths.root.exists():
+            destroy(ctx)
+        for name in set(names):
+            podman.run("rmi", name, check=False)
+        shutil.rmtree(scratch, ignore_errors=True)
+    result["ratio_export_to_answering_vs_push_cold"] = round(
+        result["export_to_answering"] / result["push_cold"], 2
+    )
+    print(json.dumps(result, indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

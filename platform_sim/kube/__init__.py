@@ -1,0 +1,1 @@
+"""Export an application's build file as Kubernetes manifests (``export kubernetes``)."""

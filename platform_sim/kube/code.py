@@ -1,0 +1,114 @@
+"""A code service as a Deployment, its environment as a Secret, and a disruption budget.
+
+The Secret's variables reach the container as its environment; the image's entrypoint writes
+them to ~/environment.json before postinstall, as the platform did. A Secret mounted with
+``subPath`` would be the file itself on a cluster, but Podman 4.3 mounts a Secret as a folder
+whatever the subPath, so the same manifests could not run under ``podman kube play``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..buildfile import Service
+from ..environment import HOME_INSIDE
+from .data import container_security
+from .meta import Target, labels, metadata, secret, selector
+
+# nginx in the web service's container; the Service maps port 80 to it. The container lists
+# no ``ports``: Kubernetes takes them as information only, and Podman 4.3 would publish each
+# on every address of the host (podman issue 17028).
+WEB_PORT = 8080
+# supervisord stops djcelery with a 60 s warm shutdown, then celerycam (30 s): room for both.
+STOP_GRACE = 120
+REQUESTS = {
+    "web": {"cpu": "100m", "memory": "256Mi"},
+    "worker": {"cpu": "200m", "memory": "384Mi"},
+}
+# Every program of the container's supervisord RUNNING (exit status 0), else not alive/ready.
+PROGRAMS_RUNNING = (f"{HOME_INSIDE}/platform/bin/supervisorctl", "status")
+# postinstall (migrations, static files) runs when a pod starts: up to 10 minutes.
+STARTUP = {"periodSeconds": 5, "failureThreshold": 120, "timeoutSeconds": 5}
+# The image's entrypoint lays out the instance as root, then supervisord runs nginx (which
+# switches user: SETUID, SETGID) and the programs; nothing else is kept.
+CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID")
+
+
+def environment_name(service: Service) -> str:
+    """The Secret holding one code service's environment.json."""
+    return f"{service.name}-environment"
+
+
+def environment_secret(
+    target: Target, service: Service, environment: Mapping[str, str]
+) -> dict[str, Any]:
+    """The variables of environment.json, one key each (the image writes the file from them)."""
+    return secret(target, environment_name(service), service.name, environment)
+
+
+def _probes(service: Service) -> dict[str, Any]:
+    if service.is_web:
+        check: dict[str, Any] = {
+            "httpGet": {
+                "path": "/",
+                "port": WEB_PORT,
+                "httpHeaders": [{"name": "Host", "value": "localhost"}],
+            }
+        }
+    else:
+        check = {"exec": {"command": list(PROGRAMS_RUNNING)}}
+    return {
+        "startupProbe": {**check, **STARTUP},
+        "readinessProbe": {**check, "periodSeconds": 10, "timeoutSeconds": 5},
+        "livenessProbe": {
+            **check,
+            "periodSeconds": 20,
+            "timeoutSeconds": 10,
+            "failureThreshold": 6,
+        },
+    }
+
+
+def deployment(target: Target, service: Service, image: str, replicas: int) -> dict[str, Any]:
+    """Replicas of the service's image, rolled one extra pod at a time, never one fewer."""
+    container: dict[str, Any] = {
+        "name": service.name,
+        "image": image,
+        "envFrom": [{"secretRef": {"name": environment_name(service)}}],
+        **_probes(service),
+        "resources": {"requests": dict(REQUESTS["web" if service.is_web else "worker"])},
+        "securityContext": container_security(CAPABILITIES),
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(target, service.name, service.name),
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": selector(target, service.name)},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+            },
+            "template": {
+                "metadata": {"labels": labels(target, service.name)},
+                "spec": {
+                    "terminationGracePeriodSeconds": STOP_GRACE,
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "enableServiceLinks": False,  # no WWW_PORT=… in the environment
+                    "containers": [container],
+                },
+            },
+        },
+    }
+
+
+def disruption_budget(target: Target, service: Service) -> dict[str, Any]:
+    """At most one replica evicted at a time (only exported when there are several)."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": metadata(target, service.name, service.name),
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(target, service.name)}},
+    }

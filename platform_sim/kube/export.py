@@ -1,0 +1,154 @@
+"""``export kubernetes``: the build file, variables and scale as manifests in a folder."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import buildfile as buildfiles
+from .. import images
+from ..buildfile import BuildFile
+from ..environment import Endpoint, Topology, check_variable_name, instance_environment
+from ..errors import UsageError
+from ..output import Printer
+from . import code, data, web
+from .external import parse_externals
+from .features import check_buildfile
+from .meta import Target, labels
+from .names import (
+    LABEL,
+    check_host,
+    check_image_prefix,
+    check_namespace,
+    check_object_name,
+    image_reference,
+)
+from .render import by_file, check_folder, previous_secrets, to_yaml, write
+
+DEFAULT_PREFIX = "localhost/"
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What the command line asked for."""
+
+    folder: Path
+    out: Path
+    namespace: str | None = None
+    image_prefix: str = DEFAULT_PREFIX
+    tag: str | None = None  # default: the revision ``image build`` tags PATH's images with
+    storage_class: str | None = None
+    host: str | None = None
+    tls_secret: str | None = None
+    externals: tuple[str, ...] = ()
+    variables: dict[str, str] = field(default_factory=dict)
+    scale: dict[str, int] = field(default_factory=dict)
+
+
+def target_for(app: str, request: ExportRequest) -> Target:
+    """Namespace (the app's name by default), image prefix and tag, each checked."""
+    namespace = request.namespace
+    if namespace is None:
+        namespace = app.lower()
+        if not LABEL.fullmatch(namespace):
+            raise UsageError(
+                f"the application name {app!r} cannot name a namespace: pass --namespace NS "
+                "(lowercase letters, digits and '-')"
+            )
+    if not LABEL.fullmatch(app.lower()):
+        raise UsageError(
+            f"the application name {app!r} cannot be a Kubernetes label: export it under "
+            "another name with -A (lowercase letters, digits and '-')"
+        )
+    tag = request.tag if request.tag is not None else tree_tag(request.folder)
+    return Target(app, check_namespace(namespace), check_image_prefix(request.image_prefix), tag)
+
+
+def tree_tag(folder: Path) -> str:
+    """The tag ``image build`` gives the images of ``folder`` (a digest of what it uploads)."""
+    with images.uploaded(folder, Printer(io.StringIO())) as (_, revision):
+        return revision
+
+
+def _checked(request: ExportRequest) -> None:
+    if request.host is not None:
+        check_host(request.host)
+    if request.storage_class is not None:
+        check_object_name(request.storage_class, "--storage-class")
+    if request.tls_secret is not None:
+        check_object_name(request.tls_secret, "--tls-secret")
+        if request.host is None:
+            raise UsageError("--tls-secret needs --host: a certificate is for a host name")
+    for name in request.variables:
+        check_variable_name(name)
+
+
+def endpoints(
+    parsed: BuildFile, externals: Mapping[str, Endpoint], earlier: Mapping[str, dict[str, str]]
+) -> dict[str, Endpoint]:
+    """Each data service's endpoint: external, else in-cluster (earlier passwords kept)."""
+    found = dict(externals)
+    for service in parsed.data_services():
+        if service.name in found:
+            continue
+        kind = data.KINDS[service.type]
+        password = earlier.get(data.credentials_name(service), {}).get(kind.credential_variables[1])
+        found[service.name] = data.new_endpoint(service, password)
+    return found
+
+
+def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[dict[str, Any]]:
+    """Every object, checked; raises UsageError before anything is written."""
+    check_buildfile(parsed)
+    _checked(request)
+    target = target_for(app, request)
+    externals = parse_externals(request.externals, parsed)
+    earlier = previous_secrets(request.out)
+    reached = endpoints(parsed, externals, earlier)
+    web_services = [service for service in parsed.code_services() if service.is_web]
+    scheme = "https" if request.tls_secret else "http"
+    urls = {s.name: f"{scheme}://{request.host}/" for s in web_services if request.host}
+    ports = {(s.name, 0): {"www": code.WEB_PORT} for s in web_services}
+    topology = Topology(app, parsed, reached, urls, ports, dict(request.variables))
+    references = {
+        s.name: image_reference(target.image_prefix, app, s.name, target.tag)
+        for s in parsed.services.values()
+        if s.name not in externals
+    }
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": target.namespace, "labels": labels(target, app.lower())},
+    }
+    objects: list[dict[str, Any]] = [namespace]
+    for service in parsed.data_services():
+        if service.name in externals:
+            continue
+        objects.append(data.credentials(target, service, reached[service.name]))
+        objects.append(data.headless_service(target, service))
+        objects.append(
+            data.stateful_set(target, service, references[service.name], request.storage_class)
+        )
+    for service in parsed.code_services():
+        replicas = request.scale.get(service.name, service.instances)
+        environment = instance_environment(topology, service.name, 0)
+        objects.append(code.environment_secret(target, service, environment))
+        objects.append(code.deployment(target, service, references[service.name], replicas))
+        if replicas > 1:
+            objects.append(code.disruption_budget(target, service))
+        if service.is_web:
+            objects.append(web.service(target, service))
+            objects.append(web.ingress(target, service, request.host, request.tls_secret))
+    return objects
+
+
+def export(app: str, request: ExportRequest) -> list[Path]:
+    """Check everything, then write the manifests; return the files written."""
+    parsed = buildfiles.load(request.folder)
+    check_folder(request.out)
+    objects = build_objects(app, parsed, request)
+    files = {name: to_yaml(chosen) for name, chosen in by_file(objects).items()}
+    return write(request.out, files)

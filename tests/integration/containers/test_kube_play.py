@@ -1,0 +1,143 @@
+"""The export kubernetes manifests of this repository run under `podman kube play` (the
+Deployments exactly as written): several replicas migrating at once, the tutorial's story,
+two worker pods sharing jobs, a worker pod killed mid-job losing nothing, and `down` leaving
+nothing. The tests of this module run in order against one local run."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+
+import pytest
+
+from platform_sim.kube.export import ExportRequest, export
+from platform_sim.kube.local import LocalRun
+from platform_sim.state import AppRecord, app_paths
+from tests.integration.platform_sim.conftest import REPO, Browser, wait_for
+
+from .conftest import APP, podman
+
+pytestmark = pytest.mark.integration
+ADMIN_PASSWORD = secrets.token_urlsafe(16)
+
+
+def export_to(folder: Path, sim_home: Path, built, scale: dict[str, int]) -> None:
+    tag = built[0][0].rsplit(":", 1)[1]  # the images built, even if the tree changed since
+    record = AppRecord.load(app_paths(APP, {"PLATFORM_SIM_HOME": str(sim_home)}))
+    variables = {**record.variables, "MINESTRONE_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    export(APP, ExportRequest(folder=REPO, out=folder, variables=variables, scale=scale, tag=tag))
+
+
+@pytest.fixture(scope="module")
+def cluster(sim_home, built, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("kube") / "manifests"
+    export_to(folder, sim_home, built, {"www": 2, "workers": 1})
+    run = LocalRun(folder, say=lambda line: None)
+    try:
+        url = run.up()
+        yield run, folder, url
+    finally:
+        if (folder / ".kube-play").exists():
+            run.down()
+
+
+def logs(pod: str, container: str = "workers") -> str:
+    return podman("logs", f"{pod}-{container}", check=False).stdout
+
+
+def queue_job(url: str, prefix: str) -> str:
+    job = f"{prefix}-{secrets.token_hex(4)}"
+    Browser(url).post_form("/", {"job_name": job, "routing_key_name": "soup"})
+    return job
+
+
+def task_row(page: str, job: str) -> str | None:
+    for row in re.findall(r"<tr[^>]*>.*?</tr>", page, re.S):
+        if job in row and ">SUCCESS<" in row:
+            return row
+    return None
+
+
+def test_replicas_starting_together_migrate_once(cluster):
+    for pod in ("www-pod-0", "www-pod-1"):
+        text = logs(pod, "www")
+        assert "migrating the database" in text and "starting supervisord" in text, text[-2000:]
+    counted = podman(
+        "exec",
+        "db-db",
+        "psql",
+        "-U",
+        "root",
+        "-d",
+        "minestrone",
+        "-tAc",
+        "SELECT count(*) - count(DISTINCT (app, name)) FROM django_migrations",
+    ).stdout.strip()
+    assert counted == "0"
+
+
+def test_the_tutorial_story_on_the_manifests(cluster):
+    _, _, url = cluster
+    job = queue_job(url, "kube")
+    wait_for(lambda: f"Lazy job {job} completed" in logs("workers-pod-0"), 120, f"{job} to run")
+    admin = Browser(url)
+    admin.post_form("/admin/login/?next=/admin/", {"username": "admin", "password": ADMIN_PASSWORD})
+    row = wait_for(
+        lambda: task_row(admin.get(f"/admin/monitor/taskstate/?q={job}"), job),
+        120,
+        "the admin's Tasks page to list the job as SUCCESS",
+    )
+    assert "tasks.soup" in row  # its routing key
+
+
+def test_two_worker_pods_share_the_jobs(cluster, sim_home, built):
+    run, folder, url = cluster
+    export_to(folder, sim_home, built, {"www": 2, "workers": 2})
+    assert run.up() == url
+    jobs = [queue_job(url, "scaled") for _ in range(8)]
+
+    def ran_on_both():
+        texts = [logs("workers-pod-0"), logs("workers-pod-1")]
+        done = [job for job in jobs if any(f"Lazy job {job} completed" in t for t in texts)]
+        on_both = all(any(f"Lazy job {job} completed" in t for job in jobs) for t in texts)
+        return len(done) == len(jobs) and on_both
+
+    wait_for(ran_on_both, 180, "eight jobs to complete, some on each worker pod")
+
+
+def test_a_worker_pod_killed_mid_job_loses_no_job(cluster):
+    _, _, url = cluster
+    job = queue_job(url, "killed")
+    pods = ("workers-pod-0", "workers-pod-1")
+    started = wait_for(
+        lambda: next((p for p in pods if f"Starting the lazy job: {job}" in logs(p)), None),
+        60,
+        f"{job} to start",
+    )
+    podman("pod", "kill", started)
+    podman("pod", "rm", "-f", started)
+    [survivor] = [p for p in pods if p != started]
+    wait_for(
+        lambda: f"Lazy job {job} completed" in logs(survivor),
+        180,
+        f"{job} to be delivered again to {survivor} and completed",
+    )
+
+
+def test_down_leaves_nothing(cluster):
+    run, folder, _ = cluster
+    removed = run.down()
+    assert not (folder / ".kube-play").exists()
+    pods = podman("pod", "ps", "--format", "{{.Name}}").stdout.split()
+    for pod in ("db", "broker", "www-pod-0", "www-pod-1", "workers-pod-0", "workers-pod-1"):
+        assert pod not in pods
+    secrets_left = podman("secret", "ls", "--format", "{{.Name}}").stdout.split()
+    assert not {"www-environment", "workers-environment", "db-credentials"} & set(secrets_left)
+    volumes = set(podman("volume", "ls", "--format", "{{.Name}}").stdout.split())
+    ours = {item.split(" ", 1)[1] for item in removed if item.startswith("volume ")}
+    assert f"{APP}-data-db-0" in ours and len(ours) >= 4  # claims, and each pod's anonymous ones
+    assert not ours & volumes
+    networks = podman("network", "ls", "--format", "{{.Name}}").stdout.split()
+    assert f"{APP}-kube-play" not in networks
+    assert podman("ps", "-a", "--filter", f"name={APP}-router", "-q").stdout.split() == []

@@ -1,0 +1,263 @@
+"""export kubernetes: what the manifests say, strict schemas for three Kubernetes versions."""
+
+import base64
+import io
+import stat
+
+import kubernetes_validate
+import pytest
+import yaml
+from kubernetes_validate import utils as kv_utils
+
+from platform_sim import buildfile, images
+from platform_sim.environment import Endpoint, Topology, instance_environment
+from platform_sim.kube.export import ExportRequest, build_objects, export
+from platform_sim.kube.render import FILES
+from platform_sim.output import Printer
+
+APP = """
+www:
+    type: python
+    environment: {GREETING: hello}
+workers:
+    type: python-worker
+    instances: 2
+db:
+    type: postgresql
+broker:
+    type: rabbitmq
+"""
+# The three most recent minor versions whose schemas the package ships.
+VERSIONS = sorted({kv_utils.major_minor(v) for v in kv_utils.all_versions()})[-3:]
+
+
+@pytest.fixture
+def source(tmp_path):
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "dotcloud.yml").write_text(APP)
+    return folder
+
+
+def request_for(source, tmp_path, **options):
+    return ExportRequest(folder=source, out=tmp_path / "out", **options)
+
+
+def objects_for(source, tmp_path, **options):
+    return build_objects("soup", buildfile.load(source), request_for(source, tmp_path, **options))
+
+
+def find(objects, kind, name):
+    [found] = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    return found
+
+
+def decoded(secret):
+    return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+
+
+def web_environment(objects):
+    return decoded(find(objects, "Secret", "www-environment"))
+
+
+VARIANTS = {
+    "defaults": {},
+    "everything": {
+        "host": "soup.example.com",
+        "tls_secret": "soup-tls",
+        "storage_class": "fast-ssd",
+        "image_prefix": "registry.example.com:5000/team/",
+        "namespace": "prod",
+        "scale": {"www": 3},
+        "variables": {"DJANGO_SECRET_KEY": "k"},
+    },
+    "managed services": {
+        "externals": ("db=postgresql://app:pw@pg.example.com:6543", "broker=amqp://u:p@mq:5672"),
+    },
+}
+
+
+def test_the_three_most_recent_versions_are_checked():
+    assert len(VERSIONS) == 3
+    assert VERSIONS[-1] == kv_utils.major_minor(kv_utils.latest_version())
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=str)
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_exported_object_validates_strictly(source, tmp_path, variant, version):
+    written = export("soup", request_for(source, tmp_path, **VARIANTS[variant]))
+    documents = [doc for path in written for doc in yaml.safe_load_all(path.read_text())]
+    assert {doc["kind"] for doc in documents} >= {"Namespace", "Secret", "Deployment", "Service"}
+    for doc in documents:
+        assert kubernetes_validate.validate(doc, version, strict=True) == version
+
+
+def test_schema_validation_catches_a_wrong_field(source, tmp_path):
+    deployment = find(objects_for(source, tmp_path), "Deployment", "www")
+    deployment["spec"]["replicaz"] = 2
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, VERSIONS[-1], strict=True)
+
+
+def test_one_kind_per_file_in_apply_order(source, tmp_path):
+    written = export("soup", request_for(source, tmp_path, host="soup.example.com"))
+    names = [path.name for path in written]
+    assert names == sorted(names)
+    assert names[0] == "00-namespace.yaml"
+    for path in written:
+        kinds = {doc["kind"] for doc in yaml.safe_load_all(path.read_text())}
+        assert kinds <= set(FILES[path.name])
+
+
+def test_files_are_owner_only(source, tmp_path):
+    written = export("soup", request_for(source, tmp_path))
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o700
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_environment_secret_is_what_a_push_writes_with_service_dns_names(source, tmp_path):
+    objects = objects_for(
+        source, tmp_path, host="soup.example.com", variables={"DJANGO_SECRET_KEY": "k"}
+    )
+    environment = web_environment(objects)
+    db = decoded(find(objects, "Secret", "db-credentials"))
+    broker = decoded(find(objects, "Secret", "broker-credentials"))
+    parsed = buildfile.parse(APP)
+    expected = instance_environment(
+        Topology(
+            "soup",
+            parsed,
+            {
+                "db": Endpoint("db", 5432, "root", db["POSTGRES_PASSWORD"]),
+                "broker": Endpoint("broker", 5672, "root", broker["RABBITMQ_DEFAULT_PASS"]),
+            },
+            {"www": "http://soup.example.com/"},
+            {("www", 0): {"www": 8080}},
+            {"DJANGO_SECRET_KEY": "k"},
+        ),
+        "www",
+        0,
+    )
+    assert environment == expected
+    assert environment["DOTCLOUD_DB_SQL_HOST"] == "db"
+    assert environment["DOTCLOUD_BROKER_AMQP_HOST"] == "broker"
+    assert environment["DJANGO_SECRET_KEY"] == "k"
+    assert environment["GREETING"] == "hello"
+    assert db["POSTGRES_USER"] == "root" and len(db["POSTGRES_PASSWORD"]) >= 24
+
+
+def test_environment_reaches_the_container_from_its_secret(source, tmp_path):
+    pod = find(objects_for(source, tmp_path), "Deployment", "workers")["spec"]["template"]["spec"]
+    assert pod["containers"][0]["envFrom"] == [{"secretRef": {"name": "workers-environment"}}]
+    assert pod["enableServiceLinks"] is False
+
+
+def test_deployments_roll_safely_and_stop_gracefully(source, tmp_path):
+    objects = objects_for(source, tmp_path, scale={"www": 3})
+    for name, replicas in (("www", 3), ("workers", 2)):
+        deployment = find(objects, "Deployment", name)
+        spec = deployment["spec"]
+        assert spec["replicas"] == replicas
+        assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+        pod = spec["template"]["spec"]
+        assert pod["terminationGracePeriodSeconds"] >= 60 + 30  # warm shutdown, then the camera
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        container = pod["containers"][0]
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+        assert "ports" not in container  # Podman 4.3 would publish them on the host
+        assert container["resources"]["requests"]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert probe in container
+        assert find(objects, "PodDisruptionBudget", name)["spec"]["maxUnavailable"] == 1
+
+
+def test_web_probes_go_through_nginx_and_workers_check_their_programs(source, tmp_path):
+    objects = objects_for(source, tmp_path)
+    www = find(objects, "Deployment", "www")["spec"]["template"]["spec"]["containers"][0]
+    assert www["readinessProbe"]["httpGet"]["port"] == 8080
+    workers = find(objects, "Deployment", "workers")["spec"]["template"]["spec"]["containers"][0]
+    assert workers["livenessProbe"]["exec"]["command"][0].endswith("/supervisorctl")
+
+
+def test_no_disruption_budget_for_a_single_replica(source, tmp_path):
+    objects = objects_for(source, tmp_path)
+    budgets = {o["metadata"]["name"] for o in objects if o["kind"] == "PodDisruptionBudget"}
+    assert budgets == {"workers"}
+
+
+def test_data_services_are_stateful_sets_with_a_claim_and_a_headless_service(source, tmp_path):
+    objects = objects_for(source, tmp_path, storage_class="fast-ssd")
+    for name, port in (("db", 5432), ("broker", 5672)):
+        spec = find(objects, "StatefulSet", name)["spec"]
+        assert spec["serviceName"] == name
+        [claim] = spec["volumeClaimTemplates"]
+        assert claim["spec"]["storageClassName"] == "fast-ssd"
+        container = spec["template"]["spec"]["containers"][0]
+        assert container["envFrom"] == [{"secretRef": {"name": f"{name}-credentials"}}]
+        assert "readinessProbe" in container
+        service = find(objects, "Service", name)["spec"]
+        assert service["clusterIP"] == "None"
+        assert service["ports"][0]["port"] == port
+
+
+def test_images_live_under_the_prefix(source, tmp_path):
+    objects = objects_for(source, tmp_path, image_prefix="registry.example.com/team", tag="7")
+    images = {
+        o["metadata"]["name"]: o["spec"]["template"]["spec"]["containers"][0]["image"]
+        for o in objects
+        if o["kind"] in ("Deployment", "StatefulSet")
+    }
+    assert images == {
+        name: f"registry.example.com/team/soup-{name}:7"
+        for name in ("www", "workers", "db", "broker")
+    }
+
+
+def test_ingress_routes_the_host_with_tls(source, tmp_path):
+    objects = objects_for(source, tmp_path, host="soup.example.com", tls_secret="soup-tls")
+    spec = find(objects, "Ingress", "www")["spec"]
+    assert spec["rules"][0]["host"] == "soup.example.com"
+    assert spec["tls"] == [{"hosts": ["soup.example.com"], "secretName": "soup-tls"}]
+    environment = web_environment(objects)
+    assert environment["DOTCLOUD_WWW_HTTP_URL"] == "https://soup.example.com/"
+
+
+def test_external_services_are_omitted_and_their_url_fills_the_variables(source, tmp_path):
+    objects = objects_for(
+        source, tmp_path, externals=("db=postgresql://app:s%40cret@pg.example.com:6543",)
+    )
+    names = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    assert ("StatefulSet", "db") not in names and ("Service", "db") not in names
+    assert ("Secret", "db-credentials") not in names
+    assert ("StatefulSet", "broker") in names
+    environment = web_environment(objects)
+    assert environment["DOTCLOUD_DB_SQL_HOST"] == "pg.example.com"
+    assert environment["DOTCLOUD_DB_SQL_PORT"] == "6543"
+    assert environment["DOTCLOUD_DB_SQL_LOGIN"] == "app"
+    assert environment["DOTCLOUD_DB_SQL_PASSWORD"] == "s@cret"
+
+
+def test_a_new_export_into_the_same_folder_keeps_the_data_passwords(source, tmp_path):
+    export("soup", request_for(source, tmp_path))
+    first = (tmp_path / "out" / "10-secrets.yaml").read_text()
+    export("soup", request_for(source, tmp_path))
+    assert (tmp_path / "out" / "10-secrets.yaml").read_text() == first
+
+
+def test_a_kind_no_longer_exported_loses_its_file(source, tmp_path):
+    export("soup", request_for(source, tmp_path))
+    assert (tmp_path / "out" / "50-disruption-budgets.yaml").exists()
+    export("soup", request_for(source, tmp_path, scale={"workers": 1}))
+    assert not (tmp_path / "out" / "50-disruption-budgets.yaml").exists()
+
+
+def test_default_tag_is_the_revision_image_build_gives(source, tmp_path):
+    objects = objects_for(source, tmp_path, tag=None)
+    with images.uploaded(source, Printer(io.StringIO())) as (_, revision):
+        pass
+    deployment = find(objects, "Deployment", "www")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == (
+        images.image_name("soup", "www", revision)
+    )

@@ -1,0 +1,154 @@
+"""The local runner: its translations of what Podman 4.3 lacks, and what it asks Podman to do."""
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from platform_sim import buildfile
+from platform_sim.errors import UsageError
+from platform_sim.kube import translate
+from platform_sim.kube.export import ExportRequest, build_objects, export
+from platform_sim.kube.local import LocalRun, LocalRunError
+
+
+def objects(tmp_path, **options):
+    parsed = buildfile.parse(
+        "www: {type: python}\nworkers: {type: python-worker}\ndb: {type: postgresql}\n"
+    )
+    return build_objects(
+        "soup", parsed, ExportRequest(tmp_path, tmp_path / "out", tag="1", **options)
+    )
+
+
+def of(objs, kind, name):
+    return next(o for o in objs if o["kind"] == kind and o["metadata"]["name"] == name)
+
+
+def test_a_secret_becomes_the_json_map_podman_reads(tmp_path):
+    secret = of(objects(tmp_path), "Secret", "db-credentials")
+    payload = json.loads(translate.secret_payload(secret))
+    assert payload == secret["data"]
+    assert base64.b64decode(payload["POSTGRES_USER"]) == b"root"
+
+
+def test_a_stateful_set_becomes_a_pod_named_after_its_service_with_its_claim(tmp_path):
+    sts = of(objects(tmp_path, namespace="prod"), "StatefulSet", "db")
+    pod = translate.data_pod(sts, "prod")
+    assert pod["kind"] == "Pod" and pod["metadata"]["name"] == "db"
+    assert pod["spec"]["volumes"] == [
+        {"name": "data", "persistentVolumeClaim": {"claimName": "prod-data-db-0"}}
+    ]
+    container = pod["spec"]["containers"][0]
+    assert container["envFrom"] == sts["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+    assert "volumes" not in sts["spec"]["template"]["spec"]  # the export is left untouched
+
+
+def test_deployment_pods_are_named_as_kube_play_names_them(tmp_path):
+    deployment = of(objects(tmp_path, scale={"workers": 3}), "Deployment", "workers")
+    assert translate.pod_names(deployment) == [f"workers-pod-{n}" for n in range(3)]
+
+
+def test_the_router_balances_over_the_web_pods():
+    conf = translate.router_conf("www", [("www-pod-0", 8080), ("www-pod-1", 8080)])
+    assert "server www-pod-0:8080 max_fails=0;" in conf
+    assert "server www-pod-1:8080 max_fails=0;" in conf
+    assert "proxy_pass http://www;" in conf
+
+
+def test_the_runner_refuses_a_folder_without_an_export(tmp_path):
+    with pytest.raises(UsageError, match="no export"):
+        LocalRun(tmp_path).up()
+    with pytest.raises(UsageError, match="nothing runs"):
+        LocalRun(tmp_path).down()
+
+
+class FakePodman:
+    """Records every podman command; answers as an empty machine where everything starts."""
+
+    def __init__(self, foreign_secrets=()):
+        self.calls = []
+        self.foreign = set(foreign_secrets)
+        self.played = False
+
+    def check(self):
+        pass
+
+    def run(self, *args, check=True, timeout=0, stdin=None):
+        self.calls.append((args, stdin))
+        code, out = 0, ""
+        if args[:2] in (("network", "exists"), ("volume", "exists")):
+            code = 1
+        elif args[:2] == ("secret", "inspect"):
+            code = 0 if args[2] in self.foreign else 1
+        elif args[:2] == ("kube", "play"):
+            self.played = True
+        elif args[:2] == ("pod", "inspect"):
+            code, out = (0, "Running") if self.played else (1, "")
+        elif args[:2] == ("ps", "-a"):
+            out = ""
+        return type("Result", (), {"returncode": code, "stdout": out, "stderr": ""})()
+
+    def commands(self, *prefix):
+        return [args for args, _ in self.calls if args[: len(prefix)] == prefix]
+
+
+def workers_only(tmp_path):
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "dotcloud.yml").write_text("workers: {type: python-worker}\ndb: {type: postgresql}\n")
+    out = tmp_path / "out"
+    export("soup", ExportRequest(folder, out, tag="1"))
+    return out
+
+
+def test_up_plays_the_deployments_as_written_and_translates_the_rest(tmp_path):
+    out = workers_only(tmp_path)
+    fake = FakePodman()
+    url = LocalRun(out, podman=fake, say=lambda line: None).up(port=8123)
+    assert url == "http://127.0.0.1:8123/"
+    assert fake.commands("network", "create")[0][-1] == "soup-kube-play"
+    created = {args[2]: stdin for args, stdin in fake.calls if args[:2] == ("secret", "create")}
+    written = {
+        d["metadata"]["name"]: d for d in yaml.safe_load_all((out / "10-secrets.yaml").read_text())
+    }
+    assert {name: json.loads(payload) for name, payload in created.items()} == {
+        name: doc["data"] for name, doc in written.items()
+    }
+    [played] = [
+        stdin for args, stdin in fake.calls if args[:2] == ("kube", "play") and args[-1] == "-"
+    ]
+    assert yaml.safe_load(played) == yaml.safe_load((out / "40-deployments.yaml").read_text())
+    [data] = [args for args in fake.commands("kube", "play") if args[-1] != "-"]
+    pods = list(yaml.safe_load_all(Path(data[-1]).read_text()))
+    assert [pod["metadata"]["name"] for pod in pods] == ["db"]
+    assert fake.commands("volume", "create")[0][-1] == "soup-data-db-0"
+
+
+def test_down_removes_everything_up_created(tmp_path):
+    out = workers_only(tmp_path)
+    fake = FakePodman()
+    run = LocalRun(out, podman=fake, say=lambda line: None)
+    run.up(port=8123)
+    removed = run.down()
+    assert {
+        "db",
+        "workers-pod-0",
+        "secret db-credentials",
+        "secret workers-environment",
+        "volume soup-data-db-0",
+        "network soup-kube-play",
+    } <= set(removed)
+    assert ("kube", "down", str(out / "40-deployments.yaml")) in fake.commands("kube", "down")
+    assert not (out / ".kube-play").exists()
+
+
+def test_a_secret_of_someone_else_is_never_replaced(tmp_path):
+    out = workers_only(tmp_path)
+    fake = FakePodman(foreign_secrets={"db-credentials"})
+    with pytest.raises(LocalRunError, match="not this run's"):
+        LocalRun(out, podman=fake, say=lambda line: None).up(port=8123)
+    assert fake.commands("secret", "rm") == []
+    assert fake.commands("kube", "play") == []
