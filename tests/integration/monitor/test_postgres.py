@@ -95,7 +95,9 @@ def test_the_camera_keeps_its_snapshots_until_the_database_exists(
                 )
                 return dict(cursor.fetchall())
 
-        wait_until(lambda: recorded() == dict.fromkeys(ids, "SUCCESS"), what="the kept tasks")
+        wait_until(
+            lambda: recorded() == dict.fromkeys(ids, "SUCCESS"), timeout=60, what="the kept tasks"
+        )
         assert camera.process.poll() is None  # it kept running throughout
     finally:
         camera.stop()
