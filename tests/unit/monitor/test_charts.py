@@ -101,7 +101,8 @@ def test_metrics_parse_back_with_prometheus_clients_parser():
     task("c", "FAILURE", 2)
     WorkerState.objects.create(hostname="w1", heartbeat_expires=NOW + timedelta(seconds=5))
     WorkerState.objects.create(hostname="w0", heartbeat_expires=NOW - timedelta(seconds=5))
-    text = metrics.render(NOW, depths=lambda: [QueueDepth("default", 4, 2)]).decode()
+    depths = [QueueDepth("default", 4, 2), QueueDepth("jobs", 1, 1, unacked=3)]
+    text = metrics.render(NOW, depths=lambda: depths).decode()
     families = {family.name: family for family in text_string_to_metric_families(text)}
     samples = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
@@ -118,6 +119,10 @@ def test_metrics_parse_back_with_prometheus_clients_parser():
     assert samples[("minestrone_worker_up", (("worker", "w0"),))] == 0
     assert samples[("minestrone_queue_messages_ready", (("queue", "default"),))] == 4
     assert samples[("minestrone_queue_consumers", (("queue", "default"),))] == 2
+    # unacknowledged counts are exported only where known (from the management API)
+    unacked = "minestrone_queue_messages_unacknowledged"
+    assert samples[(unacked, (("queue", "jobs"),))] == 3
+    assert (unacked, (("queue", "default"),)) not in samples
     assert samples[("minestrone_broker_up", ())] == 1
 
 
