@@ -216,9 +216,10 @@ def test_bad_lazy_job_seconds_are_named(tmp_path, value):
 def test_the_management_api_url_is_read_from_the_file_or_the_environment(tmp_path):
     assert load(write(tmp_path, DB | CLOUDAMQP | SECRET)).broker_api_url is None
     url = {"MONITOR_BROKER_API_URL": "http://mq.example:15672"}
-    assert load(write(tmp_path, DB | CLOUDAMQP | SECRET | url)).broker_api_url == url[
-        "MONITOR_BROKER_API_URL"
-    ]
+    assert (
+        load(write(tmp_path, DB | CLOUDAMQP | SECRET | url)).broker_api_url
+        == url["MONITOR_BROKER_API_URL"]
+    )
     path = write(tmp_path, DB | CLOUDAMQP | SECRET)
     assert load(path, **url).broker_api_url == "http://mq.example:15672"
 
