@@ -179,6 +179,34 @@ def test_queue_depth_keeps_the_most_ready_per_period():
     assert series["default"][-2] == 1
 
 
+def test_unacked_counts_are_charted_only_where_the_samples_know_them(admin_client):
+    from django.core.cache import cache
+
+    from minestrone.monitor.models import QueueSample
+
+    QueueSample.objects.create(queue="default", at=NOW, ready=3, consumers=1)
+    assert charts.queue_depth(HOUR, NOW, "unacked") == {}
+    cache.clear()
+    page = admin_client.get("/monitor/").content.decode()
+    assert "Unacknowledged (most, per queue)" not in page
+    QueueSample.objects.create(
+        queue="jobs", at=NOW - timedelta(seconds=5), ready=1, consumers=1, unacked=6
+    )
+    QueueSample.objects.create(queue="jobs", at=NOW, ready=1, consumers=1, unacked=2)
+    series = charts.queue_depth(HOUR, NOW, "unacked")
+    assert list(series) == ["jobs"] and series["jobs"][-1] == 6
+    with pytest.raises(ValueError, match="no such queue count"):
+        charts.queue_depth(HOUR, NOW, "consumers; DROP")
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    QueueSample.objects.create(queue="jobs", at=timezone.now(), ready=1, consumers=1, unacked=2)
+    cache.clear()
+    page = admin_client.get("/monitor/").content.decode()
+    assert "Unacknowledged (most, per queue)" in page
+    assert page.count('<figure class="chart">') == 5
+
+
 def test_polling_dashboards_share_one_computation_per_interval(admin_client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
