@@ -73,6 +73,7 @@ def fetch_queues(
         with opener.open(request, timeout=timeout) as response:
             body = response.read(MAX_RESPONSE_BYTES + 1)
     except urllib.error.HTTPError as exc:
+        exc.close()
         hint = " (the broker's login was refused)" if exc.code in (401, 403) else ""
         raise BrokerApiError(f"the management API answered HTTP {exc.code}{hint}") from None
     except urllib.error.URLError as exc:

@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from celery import Celery
 from django.core.exceptions import ImproperlyConfigured
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minestrone.monitor import broker_api
 from minestrone.monitor.broker import (
@@ -168,3 +170,29 @@ def test_the_setting_is_optional():
     assert parse_api_url("MONITOR_BROKER_API_URL", None) is None
     assert parse_api_url("MONITOR_BROKER_API_URL", " ") is None
     assert parse_api_url("X", " https://mq.example:15672/ ") == "https://mq.example:15672/"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=5,
+)
+rows = st.lists(
+    st.fixed_dictionaries(
+        {"name": st.sampled_from(["a", "b", "c"])},
+        optional={
+            key: json_values for key in ("messages_ready", "messages_unacknowledged", "consumers")
+        },
+    ),
+    max_size=6,
+)
+
+
+@given(rows=rows, names=st.lists(st.sampled_from(["a", "b", "z"]), max_size=4))
+def test_any_rows_give_one_sorted_depth_per_name_with_counts_or_none(rows, names):
+    depths = broker_api.read_api_depths(rows, names)
+    assert [d.name for d in depths] == sorted(set(names))
+    for depth in depths:
+        for value in (depth.ready, depth.unacked, depth.consumers):
+            assert value is None or (type(value) is int and value >= 0)
+        assert depth.missing == (depth.name not in {row["name"] for row in rows})
