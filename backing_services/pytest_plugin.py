@@ -9,7 +9,7 @@ import pytest
 from . import choice, engine_socket
 from .base import Service
 from .postgres import PostgresService
-from .rabbitmq import RabbitMQService
+from .rabbitmq import LocalRabbitMQ, RabbitMQService
 
 SERVERS = pytest.StashKey[list[Service]]()
 
@@ -40,6 +40,13 @@ def postgres_server(request: pytest.FixtureRequest) -> Iterator[PostgresService]
 def rabbitmq_server(request: pytest.FixtureRequest) -> Iterator[RabbitMQService]:
     """A running RabbitMQ server for the whole session (errors, never skips, if none)."""
     yield from _serve(request, choice.rabbitmq_server())
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_management_server(request: pytest.FixtureRequest) -> Iterator[LocalRabbitMQ]:
+    """A local RabbitMQ node with the management plugin on a free loopback port (its
+    ``management_url``), for the session; started only by the tests that ask for it."""
+    yield from _serve(request, LocalRabbitMQ(name="minestrone-mgmt", management=True))
 
 
 def unique_name(request: pytest.FixtureRequest) -> str:

@@ -1,8 +1,10 @@
 """RabbitMQ: what every provider offers (virtual hosts on demand) and a node from local binaries."""
 
+import base64
 import contextlib
 import socket
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import amqp
@@ -101,9 +103,12 @@ class LocalRabbitMQ(RabbitMQService):
         bin_dir: Path | None = None,
         epmd: Path | None = None,
         host: str = LOOPBACK,
+        management: bool = False,
     ) -> None:
         super().__init__()
         self.host = host
+        self.management = management
+        self.management_port: int | None = None
         self.workdir = WorkDir(data_dir, prefix="minestrone-rabbitmq-")
         self.requested_port = port
         self.user = user
@@ -119,6 +124,22 @@ class LocalRabbitMQ(RabbitMQService):
         self.beam_pid: int | None = None
         self._server: subprocess.Popen | None = None
         self._epmd: subprocess.Popen | None = None
+
+    @property
+    def management_url(self) -> str | None:
+        """The base URL of the management HTTP API (None unless started with management)."""
+        if self.management_port is None:
+            return None
+        return f"http://{self.host}:{self.management_port}"
+
+    def check_management_ready(self) -> None:
+        """GET /api/overview with our login; raises until the management API answers 200."""
+        request = urllib.request.Request(f"{self.management_url}/api/overview")  # noqa: S310
+        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode("ascii")
+        request.add_header("Authorization", f"Basic {token}")
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=2) as response:
+            response.read()
 
     @property
     def directory(self) -> Path | None:
@@ -145,7 +166,9 @@ class LocalRabbitMQ(RabbitMQService):
         layout = NodeLayout(self.workdir.open())
         state = load_state(layout.root) or {}
         self.port = self._choose_port(state.get("port"))
-        self.dist_port, self.epmd_port = [p for p in free_ports(3) if p != self.port][:2]
+        spare = [p for p in free_ports(4) if p != self.port]
+        self.dist_port, self.epmd_port = spare[:2]
+        self.management_port = spare[2] if self.management else None
         self.user = state.get("user", self.user)
         self.password = state.get("password") or new_password()
         self.node = state.get("node") or node_name(self.name, self.port)
@@ -153,7 +176,7 @@ class LocalRabbitMQ(RabbitMQService):
             layout.root,
             {"user": self.user, "password": self.password, "node": self.node, "port": self.port},
         )
-        write_files(layout, self.user, self.password)
+        write_files(layout, self.user, self.password, self.management_port, self.host)
         self.env = node_env(
             layout, self.node, self.port, self.dist_port, self.epmd_port, host=self.host
         )
@@ -174,6 +197,14 @@ class LocalRabbitMQ(RabbitMQService):
         )
         with contextlib.suppress(FileNotFoundError, ValueError):
             self.beam_pid = int(layout.pid_file.read_text().strip())
+        if self.management:
+            process.wait_until_ready(
+                self.check_management_ready,
+                alive=lambda: self._server.poll() is None,
+                timeout=self.start_timeout,
+                what="RabbitMQ's management API",
+                tail=self.log_tail,
+            )
 
     def alive(self) -> bool:
         """Whether the node started by start() still runs (its script and its beam)."""

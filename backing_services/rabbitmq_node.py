@@ -44,12 +44,19 @@ class NodeLayout:
         return self.logs / f"{node}.log"
 
 
-def render_config(user: str, password: str) -> str:
-    """The text of ``rabbitmq.conf``: the generated default user, nothing else listening."""
+# How often the management plugin refreshes its queue counts (RabbitMQ's default: 5000 ms).
+MANAGEMENT_STATS_MS = 500
+
+
+def render_config(
+    user: str, password: str, management_port: int | None = None, host: str = LOOPBACK
+) -> str:
+    """The text of ``rabbitmq.conf``: the generated default user, and the management API on
+    ``host:management_port`` when a port is given (nothing else listening)."""
     for label, value in (("user", user), ("password", password)):
         if not _PLAIN.fullmatch(value):
             raise ValueError(f"RabbitMQ {label} must match {_PLAIN.pattern}, got {value!r}")
-    return (
+    text = (
         "# Written by backing_services at every start.\n"
         f"default_user = {user}\n"
         f"default_pass = {password}\n"
@@ -58,6 +65,13 @@ def render_config(user: str, password: str) -> str:
         "log.console = false\n"
         "log.file.level = info\n"
     )
+    if management_port is not None:
+        text += (
+            f"management.tcp.port = {management_port}\n"
+            f"management.tcp.ip = {host}\n"
+            f"collect_statistics_interval = {MANAGEMENT_STATS_MS}\n"
+        )
+    return text
 
 
 def node_env(
@@ -93,12 +107,20 @@ def node_env(
     return env
 
 
-def write_files(layout: NodeLayout, user: str, password: str) -> None:
-    """Create the node's directories and its plugin, config and env files."""
+def write_files(
+    layout: NodeLayout,
+    user: str,
+    password: str,
+    management_port: int | None = None,
+    host: str = LOOPBACK,
+) -> None:
+    """Create the node's directories and its plugin, config and env files; the management
+    plugin is enabled only when ``management_port`` is given."""
     for directory in (layout.home, layout.mnesia, layout.logs):
         directory.mkdir(parents=True, exist_ok=True)
-    layout.plugins_file.write_text("[].\n")
+    plugins = "rabbitmq_management" if management_port is not None else ""
+    layout.plugins_file.write_text(f"[{plugins}].\n")
     layout.env_file.write_text("# Empty on purpose: the settings come from the environment.\n")
     fd = os.open(layout.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(render_config(user, password))
+        handle.write(render_config(user, password, management_port, host))

@@ -29,6 +29,7 @@ CONNECT_TIMEOUT_SECONDS = 5
 STATEMENT_TIMEOUT_MS = 10_000  # the server stops a statement running longer (migrations: none)
 _RABBITMQ_SERVICE_HOST = re.compile(r"^DOTCLOUD_([A-Z0-9_]+)_AMQP_HOST$")
 HTTPS_VARIABLE = "DJANGO_BEHIND_HTTPS"
+API_URL_VARIABLE = "MONITOR_BROKER_API_URL"
 # On the platform a request passes the front router, then the instance's nginx, each adding the
 # address it saw to X-Forwarded-For: the client is the second address from the right.
 PLATFORM_PROXIES = 2
@@ -52,6 +53,7 @@ class PlatformSettings:
     development: bool = False
     behind_https: bool = False
     trusted_proxies: int = 0
+    broker_api_url: str | None = None
 
     def describe(self) -> str:
         """Say in one line which database and broker these settings use."""
@@ -223,6 +225,19 @@ def parse_seconds(name: str, value: str | None, default: float) -> float:
     return seconds
 
 
+def parse_api_url(name: str, value: str | None) -> str | None:
+    """Read the base URL of RabbitMQ's management API such as MONITOR_BROKER_API_URL."""
+    if value is None or value.strip() == "":
+        return None
+    from minestrone.monitor.broker_api import check_base_url
+
+    try:
+        return check_base_url(value.strip())
+    except ValueError as exc:
+        shown_value = shown(redact_url(value))
+        raise ImproperlyConfigured(f"{name}={shown_value} is refused: {exc}.") from None
+
+
 def _database(lookup: _Lookup) -> dict:
     name = lookup.get("DJANGO_DB_NAME") or DEFAULT_DATABASE_NAME
     return {
@@ -305,6 +320,7 @@ def platform_settings(path: Path, environ) -> PlatformSettings:
         ),
         behind_https=parse_bool(HTTPS_VARIABLE, lookup.get(HTTPS_VARIABLE), default=False),
         trusted_proxies=PLATFORM_PROXIES,
+        broker_api_url=parse_api_url(API_URL_VARIABLE, lookup.get(API_URL_VARIABLE)),
     )
 
 
@@ -340,6 +356,7 @@ def development_settings(base_dir: Path, environ) -> PlatformSettings:
         ),
         development=True,
         behind_https=parse_bool(HTTPS_VARIABLE, environ.get(HTTPS_VARIABLE), default=False),
+        broker_api_url=parse_api_url(API_URL_VARIABLE, environ.get(API_URL_VARIABLE)),
     )
 
 

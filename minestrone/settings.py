@@ -168,6 +168,9 @@ MONITOR_CAMERA_FREQUENCY = 1.0
 MONITOR_CONTROL_TIMEOUT = 1.0
 # Minutes without task events after which the admin's Tasks page explains why.
 MONITOR_IDLE_NOTICE_MINUTES = 10
+# RabbitMQ's management API (base URL, read with the broker's own login) for the queues'
+# unacknowledged counts; None: AMQP passive declares (ready and consumers only).
+MONITOR_BROKER_API_URL = _platform.broker_api_url
 
 # --- security: login throttling, HTTPS behind the platform's front end, response headers -------
 

@@ -1,22 +1,30 @@
-"""Queue depths read from the broker: one AMQP passive declare per queue (nothing is created)."""
+"""Queue depths read from the broker: RabbitMQ's management API where configured, else one AMQP
+passive declare per queue (nothing is created)."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kombu.exceptions import ChannelError, OperationalError
 
+logger = logging.getLogger(__name__)
+MANAGEMENT_API = "management API"
+PASSIVE_DECLARE = "AMQP passive declare"
+
 
 @dataclass(frozen=True)
 class QueueDepth:
-    """One queue as the broker sees it: messages ready for delivery and consumers attached."""
+    """One queue as the broker sees it: messages ready for delivery, consumers attached and,
+    from the management API only, messages delivered but not yet acknowledged."""
 
     name: str
     ready: int | None
     consumers: int | None
     missing: bool = False  # the broker has no such queue
+    unacked: int | None = None  # None: unknown (AMQP cannot tell)
 
     @property
     def idle(self) -> bool:
@@ -26,6 +34,15 @@ class QueueDepth:
 
 class BrokerUnreachable(Exception):
     """The broker could not be asked (connection refused, timed out, closed)."""
+
+
+class QueueDepths(list):
+    """QueueDepth items in name order, with where they were read and why not from the API."""
+
+    def __init__(self, depths=(), source: str = PASSIVE_DECLARE, api_error: str | None = None):
+        super().__init__(depths)
+        self.source = source
+        self.api_error = api_error
 
 
 def read_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
@@ -66,12 +83,33 @@ def configured_queue_names(app) -> list[str]:
     return names or [app.conf.task_default_queue]
 
 
-def queue_depths(app, extra_names: Iterable[str] = ()) -> list[QueueDepth]:
-    """Depths of the app's queues and of `extra_names`, on a short-lived broker connection."""
+def queue_depths(app, extra_names: Iterable[str] = (), opener=None) -> QueueDepths:
+    """Depths of the app's queues and of `extra_names`: from the management API when
+    MONITOR_BROKER_API_URL is set and it answers, else by passive declares on a short-lived
+    broker connection."""
+    from minestrone.monitor import broker_api
+    from minestrone.monitor.conf import setting
+
     names = [*configured_queue_names(app), *extra_names]
+    api_url = setting("BROKER_API_URL")
+    api_error = None
     with app.connection_for_read() as connection:
+        if api_url:
+            try:
+                rows = broker_api.fetch_queues(
+                    str(api_url),
+                    connection.virtual_host or "/",
+                    connection.userid or "",
+                    connection.password or "",
+                    float(setting("BROKER_API_TIMEOUT")),
+                    opener,
+                )
+                return QueueDepths(broker_api.read_api_depths(rows, names), MANAGEMENT_API)
+            except broker_api.BrokerApiError as exc:
+                api_error = str(exc)
+                logger.warning("queue depths read by passive declare instead: %s", api_error)
         try:
             connection.ensure_connection(max_retries=1)
         except (OperationalError, OSError) as exc:
             raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
-        return read_depths(connection, names)
+        return QueueDepths(read_depths(connection, names), PASSIVE_DECLARE, api_error)

@@ -249,14 +249,17 @@ def runtimes_by_name(since: datetime, buckets: tuple[float, ...]) -> dict[str, l
     }
 
 
-def queue_depth(window: Window, now: datetime) -> dict[str, list[int]]:
-    """{queue: [the most messages ready in each period]} from the camera's samples."""
+def queue_depth(window: Window, now: datetime, count: str = "ready") -> dict[str, list[int]]:
+    """{queue: [the most messages `count` (ready or unacked) in each period]} from the
+    camera's samples; samples that do not know the count are left out."""
+    if count not in ("ready", "unacked"):
+        raise ValueError(f"no such queue count: {count!r}")
     periods = window.periods(now)
     index = {period: n for n, period in enumerate(periods)}
     series: dict[str, list[int]] = {}
-    samples = QueueSample.objects.filter(at__gte=periods[0], at__lte=now).values_list(
-        "queue", "at", "ready"
-    )
+    samples = QueueSample.objects.filter(
+        at__gte=periods[0], at__lte=now, **{f"{count}__isnull": False}
+    ).values_list("queue", "at", count)
     for queue, at, ready in samples.order_by()[:100_000]:
         slot = index.get(_floor(at, window.step))
         if slot is not None:

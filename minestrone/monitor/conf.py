@@ -30,6 +30,12 @@ DEFAULTS = {
     # A bearer token that lets a scraper read /monitor/metrics without a staff login; None:
     # staff only. Read from the process environment when the settings do not set it.
     "METRICS_TOKEN": os.environ.get("MONITOR_METRICS_TOKEN") or None,
+    # The base URL of RabbitMQ's management API (e.g. http://127.0.0.1:15672), asked for the
+    # queues' ready, unacknowledged and consumer counts with the broker's own login; None: the
+    # queues are read by AMQP passive declares, which cannot count unacknowledged messages.
+    "BROKER_API_URL": None,
+    # Seconds the management API is given before the passive declares are used instead.
+    "BROKER_API_TIMEOUT": 2.0,
 }
 
 

@@ -74,6 +74,11 @@ class MonitorCollector:
         consumers = GaugeMetricFamily(
             "minestrone_queue_consumers", "Consumers attached to the queue.", labels=["queue"]
         )
+        unacked = GaugeMetricFamily(
+            "minestrone_queue_messages_unacknowledged",
+            "Messages delivered but not yet acknowledged (known from the management API only).",
+            labels=["queue"],
+        )
         try:
             depths = self.depths()
         except BrokerUnreachable:
@@ -85,9 +90,13 @@ class MonitorCollector:
             if not depth.missing:
                 ready.add_metric([depth.name], depth.ready)
                 consumers.add_metric([depth.name], depth.consumers)
+                if depth.unacked is not None:
+                    unacked.add_metric([depth.name], depth.unacked)
         yield broker_up
         yield ready
         yield consumers
+        if unacked.samples:
+            yield unacked
 
 
 def render(now: datetime, depths=None) -> bytes:

@@ -173,6 +173,8 @@ class QueueSample(models.Model):
     at = models.DateTimeField()
     ready = models.BigIntegerField()
     consumers = models.IntegerField()
+    # Delivered, not yet acknowledged; None: unknown (read by AMQP passive declare).
+    unacked = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         """Oldest first, by time (the chart's range and the cleanup)."""

@@ -72,9 +72,11 @@ class DatabaseStore:
     def record_queue_depths(self, at: datetime, depths) -> None:
         """Keep one sample of each queue's depth (for the dashboard's chart)."""
         rows = [
-            QueueSample(queue=d.name, at=at, ready=d.ready, consumers=d.consumers)
+            QueueSample(
+                queue=d.name, at=at, ready=d.ready, consumers=d.consumers, unacked=d.unacked
+            )
             for d in depths
-            if not d.missing
+            if not d.missing and d.ready is not None and d.consumers is not None
         ]
         try:
             QueueSample.objects.bulk_create(rows)

@@ -63,9 +63,19 @@ def dashboard_context(window: charts.Window, now) -> dict:
         "by_queue": svg.stacked_bars(
             charts.queue_depth(window, now), periods, label="messages ready per queue"
         ),
+        "by_queue_unacked": _unacked_chart(window, now, periods),
         "runtimes": charts.runtime_percentiles(window, now),
         "failures": charts.recent_failures(window, now),
     }
+
+
+def _unacked_chart(window: charts.Window, now, periods):
+    """The chart of unacknowledged messages per queue, or None when no sample knows them
+    (the queues were read by passive declare, not from the management API)."""
+    series = charts.queue_depth(window, now, "unacked")
+    if not series:
+        return None
+    return svg.stacked_bars(series, periods, label="messages unacknowledged per queue")
 
 
 @staff_member_required

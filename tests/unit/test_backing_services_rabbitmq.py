@@ -147,3 +147,22 @@ def test_a_node_on_its_own_address_listens_there_and_distributes_on_loopback():
     env = node_env(NodeLayout(ROOT), "n@localhost", 5673, 25673, 14369, {}, host="198.18.0.3")
     assert env["RABBITMQ_NODE_IP_ADDRESS"] == "198.18.0.3"
     assert "{127,0,0,1}" in env["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"]
+
+
+def test_the_management_plugin_is_off_unless_asked():
+    assert "management" not in render_config("root", "pw")
+    text = render_config("root", "pw", management_port=15999)
+    assert "management.tcp.port = 15999\nmanagement.tcp.ip = 127.0.0.1\n" in text
+
+
+def test_a_node_with_management_enables_the_plugin_on_its_own_port(tmp_path):
+    bin_dir, epmd = fake_install(tmp_path, "exit 1")
+    server = LocalRabbitMQ(tmp_path / "data", bin_dir=bin_dir, epmd=epmd, management=True)
+    with pytest.raises(ServiceStartError):
+        server.start()
+    data = tmp_path / "data"
+    assert (data / "enabled_plugins").read_text() == "[rabbitmq_management].\n"
+    port = server.management_port
+    assert port not in (None, server.port, server.dist_port, server.epmd_port)
+    assert f"management.tcp.port = {port}\n" in (data / "rabbitmq.conf").read_text()
+    assert server.management_url == f"http://127.0.0.1:{port}"

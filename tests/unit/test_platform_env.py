@@ -211,3 +211,21 @@ def test_bad_lazy_job_seconds_are_named(tmp_path, value):
     path = write(tmp_path, DB | CLOUDAMQP | SECRET | {"SOUP_LAZY_JOB_SECONDS": value})
     with pytest.raises(ImproperlyConfigured, match="SOUP_LAZY_JOB_SECONDS"):
         load(path)
+
+
+def test_the_management_api_url_is_read_from_the_file_or_the_environment(tmp_path):
+    assert load(write(tmp_path, DB | CLOUDAMQP | SECRET)).broker_api_url is None
+    url = {"MONITOR_BROKER_API_URL": "http://mq.example:15672"}
+    assert (
+        load(write(tmp_path, DB | CLOUDAMQP | SECRET | url)).broker_api_url
+        == url["MONITOR_BROKER_API_URL"]
+    )
+    path = write(tmp_path, DB | CLOUDAMQP | SECRET)
+    assert load(path, **url).broker_api_url == "http://mq.example:15672"
+
+
+def test_a_management_api_url_with_a_login_is_refused_without_showing_it(tmp_path):
+    url = {"MONITOR_BROKER_API_URL": "http://admin:hunter2@mq.example:15672"}
+    with pytest.raises(ImproperlyConfigured, match="MONITOR_BROKER_API_URL") as raised:
+        load(write(tmp_path, DB | CLOUDAMQP | SECRET | url))
+    assert "hunter2" not in str(raised.value)

@@ -154,7 +154,7 @@ def test_a_job_just_queued_is_on_the_active_page_as_queued(client, memory_broker
     assert f'<tr data-task-id="{task_id}">' in html
     assert 'data-status="queued"' in html
     # the queue's depth comes from the broker: the job waits in `default`
-    assert '<td class="num">1</td>' in unescape(html)
+    assert '<td class="num" data-ready>1</td>' in unescape(html)
 
 
 def test_recent_jobs_take_the_status_a_worker_or_the_camera_reports():
@@ -198,3 +198,29 @@ def test_pages_have_a_viewport_and_our_stylesheet(client):
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert "soup/site.css" in html
     assert "htmx" in html
+
+
+def test_the_queue_table_shows_unacked_counts_from_the_management_api():
+    from minestrone.monitor.broker import MANAGEMENT_API, QueueDepth, QueueDepths
+
+    queues = QueueDepths([QueueDepth("default", 4, 2, unacked=1)], MANAGEMENT_API)
+    _, html = render_active(Activity(workers=["celery@w1"], queues=queues))
+    row = re.search(r'<tr data-queue="default">.*?</tr>', html, re.S).group(0)
+    cells = re.findall(r"<td class=\"num\" data-(\w+)[^>]*>(.*?)</td>", row)
+    assert cells == [("ready", "4"), ("unacked", "1"), ("consumers", "2")]
+    assert "Read from RabbitMQ's management API" in html
+    assert "need RabbitMQ" not in html
+
+
+def test_without_the_api_the_page_says_unacked_counts_need_it():
+    from minestrone.monitor.broker import PASSIVE_DECLARE, QueueDepth, QueueDepths
+
+    queues = QueueDepths(
+        [QueueDepth("default", 4, 2)], PASSIVE_DECLARE, "the management API answered HTTP 401"
+    )
+    _, html = render_active(Activity(workers=["celery@w1"], queues=queues))
+    row = re.search(r'<tr data-queue="default">.*?</tr>', html, re.S).group(0)
+    assert re.search(r"data-unacked[^>]*>–</td>", row)
+    assert "Read by AMQP passive declare" in html
+    assert "unacknowledged counts per queue need RabbitMQ's management API" in html
+    assert "answered HTTP 401" in html

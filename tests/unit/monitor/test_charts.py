@@ -101,7 +101,8 @@ def test_metrics_parse_back_with_prometheus_clients_parser():
     task("c", "FAILURE", 2)
     WorkerState.objects.create(hostname="w1", heartbeat_expires=NOW + timedelta(seconds=5))
     WorkerState.objects.create(hostname="w0", heartbeat_expires=NOW - timedelta(seconds=5))
-    text = metrics.render(NOW, depths=lambda: [QueueDepth("default", 4, 2)]).decode()
+    depths = [QueueDepth("default", 4, 2), QueueDepth("jobs", 1, 1, unacked=3)]
+    text = metrics.render(NOW, depths=lambda: depths).decode()
     families = {family.name: family for family in text_string_to_metric_families(text)}
     samples = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
@@ -118,6 +119,10 @@ def test_metrics_parse_back_with_prometheus_clients_parser():
     assert samples[("minestrone_worker_up", (("worker", "w0"),))] == 0
     assert samples[("minestrone_queue_messages_ready", (("queue", "default"),))] == 4
     assert samples[("minestrone_queue_consumers", (("queue", "default"),))] == 2
+    # unacknowledged counts are exported only where known (from the management API)
+    unacked = "minestrone_queue_messages_unacknowledged"
+    assert samples[(unacked, (("queue", "jobs"),))] == 3
+    assert (unacked, (("queue", "default"),)) not in samples
     assert samples[("minestrone_broker_up", ())] == 1
 
 
@@ -172,6 +177,34 @@ def test_queue_depth_keeps_the_most_ready_per_period():
     assert list(series) == ["default"]
     assert series["default"][-1] == 9  # 12:30:30, :15 and :00 are in the last minute
     assert series["default"][-2] == 1
+
+
+def test_unacked_counts_are_charted_only_where_the_samples_know_them(admin_client):
+    from django.core.cache import cache
+
+    from minestrone.monitor.models import QueueSample
+
+    QueueSample.objects.create(queue="default", at=NOW, ready=3, consumers=1)
+    assert charts.queue_depth(HOUR, NOW, "unacked") == {}
+    cache.clear()
+    page = admin_client.get("/monitor/").content.decode()
+    assert "Unacknowledged (most, per queue)" not in page
+    QueueSample.objects.create(
+        queue="jobs", at=NOW - timedelta(seconds=5), ready=1, consumers=1, unacked=6
+    )
+    QueueSample.objects.create(queue="jobs", at=NOW, ready=1, consumers=1, unacked=2)
+    series = charts.queue_depth(HOUR, NOW, "unacked")
+    assert list(series) == ["jobs"] and series["jobs"][-1] == 6
+    with pytest.raises(ValueError, match="no such queue count"):
+        charts.queue_depth(HOUR, NOW, "consumers; DROP")
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    QueueSample.objects.create(queue="jobs", at=timezone.now(), ready=1, consumers=1, unacked=2)
+    cache.clear()
+    page = admin_client.get("/monitor/").content.decode()
+    assert "Unacknowledged (most, per queue)" in page
+    assert page.count('<figure class="chart">') == 5
 
 
 def test_polling_dashboards_share_one_computation_per_interval(admin_client):

@@ -162,3 +162,12 @@ def test_queue_samples_are_written_and_expire_after_two_days():
     assert QueueSample.objects.count() == 3 - 1  # the missing queue is not sampled
     store.cleanup(now)
     assert list(QueueSample.objects.values_list("ready", flat=True)) == [7]
+    # from the management API: the unacknowledged count too; a queue without counts yet is
+    # not sampled
+    store.record_queue_depths(
+        now, [QueueDepth("jobs", 4, 1, unacked=2), QueueDepth("new", None, None)]
+    )
+    assert list(QueueSample.objects.filter(queue="jobs").values_list("ready", "unacked")) == [
+        (4, 2)
+    ]
+    assert not QueueSample.objects.filter(queue="new").exists()
