@@ -12,6 +12,16 @@ class ControlUnavailable(Exception):
     """The broker could not take the command; no worker received it."""
 
 
+class NoWorkerSelected(ControlUnavailable):
+    """A command named no worker; nothing was sent (Celery reads an empty list as "all")."""
+
+
+def _check_destination(destination) -> None:
+    """Refuse an empty destination (or an empty name): Celery sends it to every worker."""
+    if destination is not None and (not destination or not all(destination)):
+        raise NoWorkerSelected("no worker selected")
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a command did: the workers that answered and what each said."""
@@ -99,6 +109,7 @@ class RemoteControl:
         self.timeout = timeout
 
     def _ask(self, command: str, *args, **kwargs) -> Outcome:
+        _check_destination(kwargs.get("destination"))
         try:
             answers = getattr(self.control, command)(
                 *args, reply=True, timeout=self.timeout, **kwargs
@@ -163,6 +174,7 @@ class RemoteControl:
 
     def shutdown(self, hostnames: list[str]) -> Outcome:
         """Ask these workers to shut down (warm: running tasks finish); they do not reply."""
+        _check_destination(hostnames or [])
         try:
             self.control.shutdown(destination=hostnames)
         except (OperationalError, OSError) as exc:

@@ -416,6 +416,21 @@ def test_worker_actions(admin_client, control, action, command, message):
     assert messages_of(response) == [message]
 
 
+@pytest.mark.parametrize("action", ["shutdown_workers", "enable_events", "disable_events"])
+def test_a_selection_that_matches_no_worker_sends_nothing(admin_client, control, action):
+    # an empty destination would reach every worker: a row purged before Go, or "select all"
+    # over an empty filter
+    worker = add_worker("w1@host")
+    response = act(admin_client, WORKERS, action, ["99999"])
+    assert control.calls == []
+    assert messages_of(response) == ["No worker selected: nothing was sent."]
+    response = act(
+        admin_client, f"{WORKERS}?status=offline", action, [str(worker.pk)], select_across="1"
+    )
+    assert control.calls == []
+    assert messages_of(response) == ["No worker selected: nothing was sent."]
+
+
 def test_anonymous_users_are_sent_to_the_login_page(client):
     for url in (TASKS, WORKERS, f"{TASKS}x/change/"):
         response = client.get(url)
