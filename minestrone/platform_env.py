@@ -29,9 +29,14 @@ CONNECT_TIMEOUT_SECONDS = 5
 STATEMENT_TIMEOUT_MS = 10_000  # the server stops a statement running longer (migrations: none)
 _RABBITMQ_SERVICE_HOST = re.compile(r"^DOTCLOUD_([A-Z0-9_]+)_AMQP_HOST$")
 HTTPS_VARIABLE = "DJANGO_BEHIND_HTTPS"
-# On the platform a request passes the front router, then the instance's nginx, each adding the
-# address it saw to X-Forwarded-For: the client is the second address from the right.
+# The proxies in front of the app, each adding the address it saw to X-Forwarded-For: the client
+# is that many addresses from the right. Each deployment sets it for its topology: the platform
+# (front router, instance nginx) 2, Compose (the container's nginx) 1, Kubernetes (Ingress, the
+# pod's nginx) 2; one more per extra front end (such as a TLS terminator). Without it: 2, the
+# platform's.
+PROXIES_VARIABLE = "TRUSTED_PROXIES"
 PLATFORM_PROXIES = 2
+MAX_PROXIES = 9
 MAX_FILE_BYTES = 1024 * 1024  # an environment file is a few kilobytes
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -223,6 +228,20 @@ def parse_seconds(name: str, value: str | None, default: float) -> float:
     return seconds
 
 
+def parse_proxies(value: str | None, default: int) -> int:
+    """Read TRUSTED_PROXIES: how many proxies in front of the app add to X-Forwarded-For."""
+    if value is None or value.strip() == "":
+        return default
+    digits = value.strip()
+    if not (digits.isascii() and digits.isdigit() and int(digits) <= MAX_PROXIES):
+        raise ImproperlyConfigured(
+            f"{PROXIES_VARIABLE}={shown(value)} is not a number of proxies (0 to {MAX_PROXIES}): "
+            "count those in front of the app that add to X-Forwarded-For (platform 2, Compose 1, "
+            "Kubernetes 2; one more per extra front end)."
+        )
+    return int(digits)
+
+
 def _database(lookup: _Lookup) -> dict:
     name = lookup.get("DJANGO_DB_NAME") or DEFAULT_DATABASE_NAME
     return {
@@ -254,9 +273,7 @@ def _broker_url(lookup: _Lookup) -> str:
         prefix, default_vhost = CLOUDAMQP_PREFIX, None
     else:
         services = sorted(
-            match.group(1)
-            for key in lookup.data
-            if (match := _RABBITMQ_SERVICE_HOST.match(key))
+            match.group(1) for key in lookup.data if (match := _RABBITMQ_SERVICE_HOST.match(key))
         )
         if not services:
             raise ImproperlyConfigured(
@@ -304,7 +321,7 @@ def platform_settings(path: Path, environ) -> PlatformSettings:
             "SOUP_LAZY_JOB_SECONDS", lookup.get("SOUP_LAZY_JOB_SECONDS"), 5.0
         ),
         behind_https=parse_bool(HTTPS_VARIABLE, lookup.get(HTTPS_VARIABLE), default=False),
-        trusted_proxies=PLATFORM_PROXIES,
+        trusted_proxies=parse_proxies(lookup.get(PROXIES_VARIABLE), PLATFORM_PROXIES),
     )
 
 
@@ -340,6 +357,7 @@ def development_settings(base_dir: Path, environ) -> PlatformSettings:
         ),
         development=True,
         behind_https=parse_bool(HTTPS_VARIABLE, environ.get(HTTPS_VARIABLE), default=False),
+        trusted_proxies=parse_proxies(environ.get(PROXIES_VARIABLE), 0),
     )
 
 

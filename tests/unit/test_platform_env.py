@@ -211,3 +211,24 @@ def test_bad_lazy_job_seconds_are_named(tmp_path, value):
     path = write(tmp_path, DB | CLOUDAMQP | SECRET | {"SOUP_LAZY_JOB_SECONDS": value})
     with pytest.raises(ImproperlyConfigured, match="SOUP_LAZY_JOB_SECONDS"):
         load(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, 2), ("1", 1), (" 2 ", 2), (3, 3), ("0", 0), ("", 2)]
+)
+def test_trusted_proxies_are_set_per_deployment(tmp_path, value, expected):
+    extra = {} if value is None else {"TRUSTED_PROXIES": value}
+    assert load(write(tmp_path, DB | CLOUDAMQP | SECRET | extra)).trusted_proxies == expected
+
+
+@pytest.mark.parametrize("value", ["two", "-1", "10", "1.5", "²"])
+def test_bad_trusted_proxies_are_named(tmp_path, value):
+    path = write(tmp_path, DB | CLOUDAMQP | SECRET | {"TRUSTED_PROXIES": value})
+    with pytest.raises(ImproperlyConfigured, match=r"^TRUSTED_PROXIES=.* is not a number of prox"):
+        load(path)
+
+
+def test_development_trusts_no_proxy_unless_told(tmp_path):
+    assert platform_env.development_settings(tmp_path, {}).trusted_proxies == 0
+    told = platform_env.development_settings(tmp_path, {"TRUSTED_PROXIES": "1"})
+    assert told.trusted_proxies == 1
