@@ -95,6 +95,20 @@ def shown(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Keys whose values are never printed, not even in an error about them.
+_SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY|TOKEN", re.IGNORECASE)
+
+
+def named(key: str, value: object) -> str:
+    """``KEY='value'`` for an error message; for a secret's key, its type only."""
+    if _SECRET_NAME.search(key):
+        kind = {str: "text", bool: "a boolean", list: "a list", dict: "an object"}.get(
+            type(value), "a number"
+        )
+        return f"{key} (value hidden: {kind})"
+    return f"{key}={shown(value)}"
+
+
 def read_environment_file(path: Path) -> dict[str, object]:
     """Read a JSON object; any problem raises ImproperlyConfigured naming the file.
 
@@ -167,17 +181,17 @@ class _Lookup:
                 type(value), "a number"
             )
             raise ImproperlyConfigured(
-                f"{where} has {key}={shown(value)}, {kind}: write it as a JSON string."
+                f"{where} has {named(key, value)}, {kind}: write it as a JSON string."
             )
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise ImproperlyConfigured(
-                f"{where} has {key}={shown(value)}, which is not valid Unicode text (a lone "
+                f"{where} has {named(key, value)}, which is not valid Unicode text (a lone "
                 "surrogate): write it again."
             ) from None
         if "\x00" in value:
-            raise ImproperlyConfigured(f"{where} has {key}={shown(value)}, which holds a NUL.")
+            raise ImproperlyConfigured(f"{where} has {named(key, value)}, which holds a NUL.")
         return value
 
     def require(self, key: str, hint: str = "") -> str:
@@ -195,7 +209,7 @@ class _Lookup:
         port = int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 6 else 0
         if not 0 < port < 65536:
             raise ImproperlyConfigured(
-                f"The environment file {self.path} has {key}={shown(value)}, which is not a port "
+                f"The environment file {self.path} has {named(key, value)}, which is not a port "
                 "number (1 to 65535)."
             )
         return port

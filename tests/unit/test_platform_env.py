@@ -232,3 +232,25 @@ def test_development_trusts_no_proxy_unless_told(tmp_path):
     assert platform_env.development_settings(tmp_path, {}).trusted_proxies == 0
     told = platform_env.development_settings(tmp_path, {"TRUSTED_PROXIES": "1"})
     assert told.trusted_proxies == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "json_value"),
+    [
+        ("DOTCLOUD_DB_SQL_PASSWORD", '"hunter2-\\ud800-hunter2"'),  # a lone surrogate
+        ("DJANGO_SECRET_KEY", "1234.5678"),
+        ("DOTCLOUD_DB_SQL_PASSWORD", '["hunter2"]'),
+        ("CLOUDAMQP_RABBITMQ_AMQP_PASSWORD", '"hunter2\\u0000"'),
+        ("MONITOR_METRICS_TOKEN", '{"t": "hunter2"}'),
+    ],
+)
+def test_a_secrets_value_is_never_printed_in_an_error(tmp_path, key, json_value):
+    data = DB | CLOUDAMQP | SECRET
+    text = json.dumps({k: v for k, v in data.items() if k != key})
+    path = write(tmp_path, text[:-1] + f', "{key}": {json_value}}}')
+    with pytest.raises(ImproperlyConfigured) as error:
+        lookup = platform_env._Lookup(path, platform_env.read_environment_file(path), {})
+        lookup.get(key)
+    message = str(error.value)
+    assert f"{key} (value hidden: " in message
+    assert "hunter2" not in message and "12345" not in message
