@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -33,6 +34,11 @@ from minestrone.monitor.paginator import CappedPaginator
 MAX_ACTION_TASKS = 10_000
 ROUTING_PREFIX = re.compile(r"[A-Za-z0-9_.-]+\*")
 TASK_ID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def indexed_search(term: str) -> bool:
+    """True for a search an index answers: a task id, or a routing key prefix such as tasks.*."""
+    return bool(TASK_ID.fullmatch(term) or ROUTING_PREFIX.fullmatch(term))
 
 
 @admin.register(TaskState)
@@ -270,8 +276,14 @@ class TaskStateAdmin(MonitorAdmin):
         )
 
     def changelist_view(self, request, extra_context=None) -> HttpResponse:
-        """The list, with an explanation when no event arrived lately."""
-        extra_context = {**(extra_context or {}), "monitor_notice": self.idle_notice()}
+        """The list, with an explanation when no event arrived lately; not polled while a word
+        search (a scan of the whole table) is active."""
+        term = request.GET.get(SEARCH_VAR, "").strip()
+        extra_context = {
+            **(extra_context or {}),
+            "monitor_notice": self.idle_notice(),
+            "live_paused_by_search": bool(term) and not indexed_search(term),
+        }
         return super().changelist_view(request, extra_context)
 
     def idle_notice(self) -> str | None:

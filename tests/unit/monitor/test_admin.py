@@ -680,6 +680,25 @@ def test_lists_poll_their_rows_only(admin_client, url):
     assert 'id="result_list"' in fragment and "<html" not in fragment
 
 
+@pytest.mark.parametrize(
+    ("query", "live"),
+    [
+        ("", True),
+        ("?q=", True),
+        ("?q=tasks.reports.*", True),  # a prefix: the routing key's index
+        ("?q=0123abcd-0000-1111-2222-333344445555", True),  # a task id: the primary key
+        ("?state=SUCCESS", True),
+        ("?q=soup", False),  # six columns searched through the whole table
+        ("?q=+reports+&state=FAILURE", False),
+    ],
+)
+def test_a_word_search_is_not_polled(admin_client, query, live):
+    add_task("a")
+    page = html(admin_client.get(f"{TASKS}{query}"))
+    assert ("data-live" in page) is live
+    assert ("Not refreshed live while searching for words" in page) is not live
+
+
 def test_prefixes_stop_at_three_words_and_long_choices_are_shortened():
     from minestrone.monitor.filters import _choice, prefixes
 
