@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import DatabaseError
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.html import format_html
@@ -47,18 +48,34 @@ class EditorView(FormView):
             log.warning("could not queue lazy_job(%r): broker unavailable: %s", name, exc)
             context = self.get_context_data(form=form, broker_error=True)
             return self.render_to_response(context, status=503)
-        recent.remember(self.request.session, task_id, name, routing_key, timezone.now())
         messages.success(
             self.request,
             format_html(
-                "Queued the job “{}” with routing key {} (task <a href=\"{}\">{}</a>).",
+                'Queued the job “{}” with routing key {} (task <a href="{}">{}</a>).',
                 name,
                 routing_key,
                 task_url(task_id),
                 task_id,
             ),
         )
+        if not self._remember(task_id, name, routing_key):
+            # The job is queued: say so here, not on the active page, which needs the database.
+            context = self.get_context_data(form=self.get_form_class()(), database_error=True)
+            return self.render_to_response(context)
         return super().form_valid(form)
+
+    def _remember(self, task_id: str, name: str, routing_key: str) -> bool:
+        """Keep the job in the visitor's session; False (session untouched) when the database
+        does not answer."""
+        session = self.request.session
+        try:
+            recent.remember(session, task_id, name, routing_key, timezone.now())
+            session.save()  # now, so that a failure is caught here and not after the response
+        except DatabaseError as exc:
+            log.warning("queued %s but could not keep it in the session: %s", task_id, exc)
+            session.modified = False  # nothing to save at the end of the request
+            return False
+        return True
 
 
 def _default_inspector() -> ActivityInspector:

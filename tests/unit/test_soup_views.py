@@ -91,6 +91,35 @@ def test_broker_unreachable_is_a_503_and_no_job_is_claimed(client):
     assert "Queued the job" not in html
 
 
+@pytest.mark.parametrize("with_cookie", [True, False])
+def test_a_job_queued_during_a_database_outage_is_reported_as_queued(
+    client, monkeypatch, with_cookie
+):
+    from django.contrib.sessions.backends import db as session_db
+    from django.db import OperationalError as DatabaseDown
+
+    queued = []
+
+    def queue(name, routing_key):
+        queued.append(name)
+        return "11111111-2222-3333-4444-555555555555"
+
+    def down(*args, **kwargs):
+        raise DatabaseDown("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(views.EditorView, "queue_job", staticmethod(queue))
+    monkeypatch.setattr(session_db.SessionStore, "load", down)
+    monkeypatch.setattr(session_db.SessionStore, "save", down)
+    if with_cookie:
+        client.cookies["sessionid"] = "abcdefghijklmnopqrstuvwxyz012345"
+    client.raise_request_exception = False
+    response = client.post("/", {"job_name": "soup", "routing_key_name": "urgent"})
+    html = response.content.decode()
+    assert response.status_code == 200 and queued == ["soup"]
+    assert "Queued the job “soup” with routing key tasks.urgent" in html
+    assert "do not queue it again" in html and "Nothing was changed" not in html
+
+
 def test_queue_lazy_job_turns_broker_errors_into_broker_unavailable(monkeypatch):
     def fail(*args, **kwargs):
         raise OperationalError("[Errno 111] Connection refused")
