@@ -18,11 +18,15 @@ from minestrone.soup import recent
 from minestrone.soup.activity import ActivityInspector, KnownWorkers
 from minestrone.soup.forms import EditorForm
 from minestrone.soup.jobs import BrokerUnavailable, queue_lazy_job
+from minestrone.soup.shared import Shared
 
 log = logging.getLogger(__name__)
 _known_workers = KnownWorkers()
 # The most queued (sent, not yet received) tasks the active page lists from the database.
 MAX_WAITING = 50
+# However many visitors poll the public active page, each process asks the broker and the
+# workers at most once per:
+ACTIVITY_SHARED_SECONDS = 2.0
 
 
 def task_url(task_id: str) -> str:
@@ -87,6 +91,13 @@ def _default_inspector() -> ActivityInspector:
     )
 
 
+def _read_activity():
+    return _default_inspector()()
+
+
+shared_activity = Shared(lambda: _read_activity(), ACTIVITY_SHARED_SECONDS)
+
+
 class ActiveTasksView(TemplateView):
     """List what every worker holds (running, reserved, scheduled), the queues' depths, the
     visitor's recent jobs and the tasks still waiting in the queue."""
@@ -96,10 +107,11 @@ class ActiveTasksView(TemplateView):
     inspector = None
 
     def get_inspector(self):
-        """Return the callable asked for the activity (a fake one in tests)."""
+        """Return the callable asked for the activity: the snapshot this process shares for
+        ACTIVITY_SHARED_SECONDS (a fake one in tests)."""
         if self.inspector is not None:
             return self.inspector
-        return _default_inspector()
+        return shared_activity
 
     def get_template_names(self) -> list[str]:
         """The fragment alone when htmx polls, else the whole page."""

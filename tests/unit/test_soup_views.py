@@ -186,6 +186,51 @@ def test_a_job_just_queued_is_on_the_active_page_as_queued(client, memory_broker
     assert '<td class="num">1</td>' in unescape(html)
 
 
+def test_visitors_within_two_seconds_share_one_ask_of_the_broker(client, monkeypatch):
+    asked = []
+
+    def read():
+        asked.append(1)
+        return Activity(workers=["celery@w1"])
+
+    monkeypatch.setattr(views, "_read_activity", read)
+    clock = [100.0]
+    monkeypatch.setattr(views.shared_activity, "_clock", lambda: clock[0])
+    for _ in range(3):
+        assert client.get("/active/").status_code == 200
+    clock[0] += 1.9
+    client.get("/active/", headers={"HX-Request": "true"})
+    assert len(asked) == 1
+    clock[0] += 0.2
+    client.get("/active/")
+    assert len(asked) == 2
+
+
+def test_concurrent_visitors_wait_for_one_ask():
+    import threading
+
+    from minestrone.soup.shared import Shared
+
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow():
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return "snapshot"
+
+    shared = Shared(slow, 2.0)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(shared())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    started.wait(5)
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert results == ["snapshot"] * 4 and calls == [1]
+
+
 def test_recent_jobs_take_the_status_a_worker_or_the_camera_reports():
     from minestrone.monitor.models import TaskState
 
