@@ -114,6 +114,16 @@ def test_editor_page_has_a_strict_content_security_policy(client):
 
 
 @pytest.mark.django_db
+def test_the_readme_describes_the_policy_sent(client):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    policy = client.get("/")["Content-Security-Policy"]
+    assert ("nonce" in readme.lower()) == ("nonce-" in policy)
+    assert "style-src 'self'" in readme and "style-src 'self'" in policy
+    # which addresses throttling counts: the variable each deployment sets
+    assert "TRUSTED_PROXIES" in readme and "second entry from the right" not in readme
+
+
+@pytest.mark.django_db
 def test_active_page_has_the_policy_and_the_admin_keeps_djangos_defaults(client):
     assert "default-src 'self'" in client.get("/active/")["Content-Security-Policy"]
     admin = client.get("/admin/login/")
