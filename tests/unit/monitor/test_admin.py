@@ -741,6 +741,17 @@ def test_the_worker_page_shows_what_the_worker_says_now(admin_client, asked):
     assert f'href="{TASKS}?worker=w1%40host"' in page and ">History<" not in page
 
 
+def test_the_worker_is_not_asked_for_a_user_who_may_not_see_it(client, monkeypatch):
+    from minestrone.monitor import worker_info
+
+    asked = []
+    monkeypatch.setattr(worker_info, "ask", lambda *args: asked.append(args))
+    worker = add_worker("w1@host")
+    client.force_login(staff("view_taskstate"))
+    assert client.get(f"{WORKERS}{worker.pk}/change/").status_code == 403
+    assert asked == []
+
+
 def post_command(client, worker, **data):
     url = f"{WORKERS}{worker.pk}/command/"
     return client.post(url, data, follow=True)
