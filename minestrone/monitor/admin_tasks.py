@@ -32,6 +32,8 @@ from minestrone.monitor.paginator import CappedPaginator
 
 # The most tasks one action sends to the workers (a revoke carries every id).
 MAX_ACTION_TASKS = 10_000
+# The most task names one rate-limit action sends (one command, and its replies, per name).
+MAX_RATE_LIMIT_NAMES = 20
 ROUTING_PREFIX = re.compile(r"[A-Za-z0-9_.-]+\*")
 TASK_ID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
@@ -347,9 +349,20 @@ class TaskStateAdmin(MonitorAdmin):
     @admin.action(description="Rate limit the selected tasks' names…", permissions=["change"])
     def rate_limit_tasks(self, request, queryset) -> TemplateResponse | None:
         """Ask for a rate, then set it once per distinct task name on every worker."""
-        names = sorted(
-            queryset.exclude(name=None).order_by().values_list("name", flat=True).distinct()
+        names = list(
+            queryset.exclude(name=None)
+            .order_by("name")
+            .values_list("name", flat=True)
+            .distinct()[: MAX_RATE_LIMIT_NAMES + 1]
         )
+        if len(names) > MAX_RATE_LIMIT_NAMES:
+            self.message_user(
+                request,
+                f"The selected tasks have more than {MAX_RATE_LIMIT_NAMES} names: nothing sent. "
+                "Select the tasks of fewer names (filter by name).",
+                messages.ERROR,
+            )
+            return None
         if not names:
             self.message_user(
                 request,
@@ -361,11 +374,13 @@ class TaskStateAdmin(MonitorAdmin):
         if form.is_valid():
             rate = form.cleaned_data["rate"]
             control = self.control_factory()
+            # each name's command returns once every online worker answered, not at the timeout
+            online = WorkerState.objects.online(timezone.now()).count()
             for name in names:
                 outcome = self._send(
                     request,
                     f"Rate limit {rate} for {name}",
-                    lambda name=name: control.rate_limit(name, rate),
+                    lambda name=name: control.rate_limit(name, rate, expected=online),
                 )
                 if outcome is not None and not outcome.failed:
                     TaskLimit.objects.set_rate(

@@ -125,11 +125,15 @@ class RemoteControl:
             return self._ask("revoke", task_ids)
         return self._ask("revoke", task_ids, terminate=True, signal=signal)
 
-    def rate_limit(self, task_name: str, rate: str, hostnames=None) -> Outcome:
-        """Set a task's rate limit on every worker (or on these)."""
+    def rate_limit(
+        self, task_name: str, rate: str, hostnames=None, expected: int | None = None
+    ) -> Outcome:
+        """Set a task's rate limit on every worker (or on these); with `expected`, stop waiting
+        once that many workers have answered."""
+        options = {"limit": expected} if expected else {}
         if hostnames is None:
-            return self._ask("rate_limit", task_name, rate)
-        return self._ask("rate_limit", task_name, rate, destination=hostnames)
+            return self._ask("rate_limit", task_name, rate, **options)
+        return self._ask("rate_limit", task_name, rate, destination=hostnames, **options)
 
     def pool_grow(self, hostname: str, n: int) -> Outcome:
         """Start n more pool processes."""

@@ -364,6 +364,35 @@ def test_rate_limit_asks_for_a_rate_then_sends_it_once_per_name(admin_client, co
     }
 
 
+def test_rate_limit_stops_waiting_once_the_online_workers_answered(admin_client, control):
+    add_task("a", name="app.add")
+    add_worker("w1@host")
+    add_worker("w2@host")
+    add_worker("w3@host", online=False)
+    act(admin_client, TASKS, "rate_limit_tasks", ["a"], apply="yes", rate="10/m")
+    [(_, _, kwargs)] = control.calls
+    assert kwargs["limit"] == 2
+
+
+def test_rate_limit_without_online_workers_waits_the_timeout(admin_client, control):
+    add_task("a", name="app.add")
+    act(admin_client, TASKS, "rate_limit_tasks", ["a"], apply="yes", rate="10/m")
+    [(_, _, kwargs)] = control.calls
+    assert "limit" not in kwargs and kwargs["timeout"] == 0.5
+
+
+def test_rate_limit_refuses_too_many_names(admin_client, control, monkeypatch):
+    from minestrone.monitor import admin_tasks
+
+    monkeypatch.setattr(admin_tasks, "MAX_RATE_LIMIT_NAMES", 2)
+    for pk in "abc":
+        add_task(pk, name=f"app.{pk}")
+    response = act(admin_client, TASKS, "rate_limit_tasks", list("abc"), apply="yes", rate="1/m")
+    assert control.calls == []
+    [message] = messages_of(response)
+    assert message.startswith("The selected tasks have more than 2 names: nothing sent.")
+
+
 @pytest.mark.parametrize("rate", ["fast", "10/d", "-1/m", "", "10 / m"])
 def test_rate_limit_refuses_an_invalid_rate(admin_client, control, rate):
     add_task("a", name="app.add")
