@@ -30,9 +30,14 @@ STATEMENT_TIMEOUT_MS = 10_000  # the server stops a statement running longer (mi
 _RABBITMQ_SERVICE_HOST = re.compile(r"^DOTCLOUD_([A-Z0-9_]+)_AMQP_HOST$")
 HTTPS_VARIABLE = "DJANGO_BEHIND_HTTPS"
 API_URL_VARIABLE = "MONITOR_BROKER_API_URL"
-# On the platform a request passes the front router, then the instance's nginx, each adding the
-# address it saw to X-Forwarded-For: the client is the second address from the right.
+# The proxies in front of the app, each adding the address it saw to X-Forwarded-For: the client
+# is that many addresses from the right. Each deployment sets it for its topology: the platform
+# (front router, instance nginx) 2, Compose (the container's nginx) 1, Kubernetes (Ingress, the
+# pod's nginx) 2; one more per extra front end (such as a TLS terminator). Without it: 2, the
+# platform's.
+PROXIES_VARIABLE = "TRUSTED_PROXIES"
 PLATFORM_PROXIES = 2
+MAX_PROXIES = 9
 MAX_FILE_BYTES = 1024 * 1024  # an environment file is a few kilobytes
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -90,6 +95,20 @@ def shown(value: object, limit: int = 60) -> str:
     """A value as Python writes it, on one line and cut to ``limit`` characters."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Keys whose values are never printed, not even in an error about them.
+_SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY|TOKEN", re.IGNORECASE)
+
+
+def named(key: str, value: object) -> str:
+    """``KEY='value'`` for an error message; for a secret's key, its type only."""
+    if _SECRET_NAME.search(key):
+        kind = {str: "text", bool: "a boolean", list: "a list", dict: "an object"}.get(
+            type(value), "a number"
+        )
+        return f"{key} (value hidden: {kind})"
+    return f"{key}={shown(value)}"
 
 
 def read_environment_file(path: Path) -> dict[str, object]:
@@ -164,17 +183,17 @@ class _Lookup:
                 type(value), "a number"
             )
             raise ImproperlyConfigured(
-                f"{where} has {key}={shown(value)}, {kind}: write it as a JSON string."
+                f"{where} has {named(key, value)}, {kind}: write it as a JSON string."
             )
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise ImproperlyConfigured(
-                f"{where} has {key}={shown(value)}, which is not valid Unicode text (a lone "
+                f"{where} has {named(key, value)}, which is not valid Unicode text (a lone "
                 "surrogate): write it again."
             ) from None
         if "\x00" in value:
-            raise ImproperlyConfigured(f"{where} has {key}={shown(value)}, which holds a NUL.")
+            raise ImproperlyConfigured(f"{where} has {named(key, value)}, which holds a NUL.")
         return value
 
     def require(self, key: str, hint: str = "") -> str:
@@ -192,7 +211,7 @@ class _Lookup:
         port = int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 6 else 0
         if not 0 < port < 65536:
             raise ImproperlyConfigured(
-                f"The environment file {self.path} has {key}={shown(value)}, which is not a port "
+                f"The environment file {self.path} has {named(key, value)}, which is not a port "
                 "number (1 to 65535)."
             )
         return port
@@ -238,6 +257,20 @@ def parse_api_url(name: str, value: str | None) -> str | None:
         raise ImproperlyConfigured(f"{name}={shown_value} is refused: {exc}.") from None
 
 
+def parse_proxies(value: str | None, default: int) -> int:
+    """Read TRUSTED_PROXIES: how many proxies in front of the app add to X-Forwarded-For."""
+    if value is None or value.strip() == "":
+        return default
+    digits = value.strip()
+    if not (digits.isascii() and digits.isdigit() and int(digits) <= MAX_PROXIES):
+        raise ImproperlyConfigured(
+            f"{PROXIES_VARIABLE}={shown(value)} is not a number of proxies (0 to {MAX_PROXIES}): "
+            "count those in front of the app that add to X-Forwarded-For (platform 2, Compose 1, "
+            "Kubernetes 2; one more per extra front end)."
+        )
+    return int(digits)
+
+
 def _database(lookup: _Lookup) -> dict:
     name = lookup.get("DJANGO_DB_NAME") or DEFAULT_DATABASE_NAME
     return {
@@ -269,9 +302,7 @@ def _broker_url(lookup: _Lookup) -> str:
         prefix, default_vhost = CLOUDAMQP_PREFIX, None
     else:
         services = sorted(
-            match.group(1)
-            for key in lookup.data
-            if (match := _RABBITMQ_SERVICE_HOST.match(key))
+            match.group(1) for key in lookup.data if (match := _RABBITMQ_SERVICE_HOST.match(key))
         )
         if not services:
             raise ImproperlyConfigured(
@@ -319,7 +350,7 @@ def platform_settings(path: Path, environ) -> PlatformSettings:
             "SOUP_LAZY_JOB_SECONDS", lookup.get("SOUP_LAZY_JOB_SECONDS"), 5.0
         ),
         behind_https=parse_bool(HTTPS_VARIABLE, lookup.get(HTTPS_VARIABLE), default=False),
-        trusted_proxies=PLATFORM_PROXIES,
+        trusted_proxies=parse_proxies(lookup.get(PROXIES_VARIABLE), PLATFORM_PROXIES),
         broker_api_url=parse_api_url(API_URL_VARIABLE, lookup.get(API_URL_VARIABLE)),
     )
 
@@ -357,6 +388,7 @@ def development_settings(base_dir: Path, environ) -> PlatformSettings:
         development=True,
         behind_https=parse_bool(HTTPS_VARIABLE, environ.get(HTTPS_VARIABLE), default=False),
         broker_api_url=parse_api_url(API_URL_VARIABLE, environ.get(API_URL_VARIABLE)),
+        trusted_proxies=parse_proxies(environ.get(PROXIES_VARIABLE), 0),
     )
 
 

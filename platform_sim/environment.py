@@ -32,6 +32,11 @@ PORT_SCHEMES = {"http": "http", "tcp": "tcp", "udp": "udp"}
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED_PREFIX = "DOTCLOUD_"
 SSH_PORT = "0"  # no SSH server in the simulation: the variables exist, nothing listens
+# How many proxies in front of the app append to X-Forwarded-For (the app reads it to find the
+# client's address). Here: the front router, then the instance's nginx. An application variable
+# may raise it (one more per extra front end, such as a TLS terminator before the router).
+TRUSTED_PROXIES_VARIABLE = "TRUSTED_PROXIES"
+PLATFORM_PROXIES = 2
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class Topology:
     ports: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
     addresses: dict[tuple[str, int], str] = field(default_factory=dict)  # instance → its host
+    trusted_proxies: int = PLATFORM_PROXIES  # proxies adding to X-Forwarded-For before the app
 
 
 def check_variable_name(name: str) -> None:
@@ -147,13 +153,20 @@ def platform_variables(topology: Topology, service_name: str, instance: int) -> 
     return variables
 
 
+def platform_defaults(topology: Topology) -> dict[str, str]:
+    """What the platform says about itself that an application may override (lowest layer)."""
+    return {TRUSTED_PROXIES_VARIABLE: str(topology.trusted_proxies)}
+
+
 def layers(topology: Topology, service_name: str, instance: int) -> ChainMap:
-    """The precedence, highest first: platform, application variables, build-file environment."""
+    """The precedence, highest first: platform, application variables, build-file environment,
+    the platform's overridable defaults."""
     service = topology.buildfile.services[service_name]
     return ChainMap(
         platform_variables(topology, service_name, instance),
         dict(topology.variables),
         dict(service.environment),
+        platform_defaults(topology),
     )
 
 

@@ -13,3 +13,12 @@ def pytest_collection_modifyitems(config, items):
             "Run tests/unit and tests/integration in separate pytest runs (each sets up its own "
             "database: SQLite in memory or the real PostgreSQL); `bin/test` does both."
         )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_activity_snapshot():
+    """Each test asks the workers itself: no snapshot of the active page is shared between tests."""
+    yield
+    from minestrone.soup.views import shared_activity
+
+    shared_activity.clear()

@@ -31,9 +31,9 @@ def wait(conn, connect_seconds: float = CONNECT_SECONDS, answer_seconds: float =
         if state == extensions.POLL_OK:
             return
         if state == extensions.POLL_READ:
-            ready = select.select([conn.fileno()], [], [], seconds)[0]
+            ready = _ready(conn.fileno(), select.POLLIN, seconds)
         elif state == extensions.POLL_WRITE:
-            ready = select.select([], [conn.fileno()], [], seconds)[1]
+            ready = _ready(conn.fileno(), select.POLLOUT, seconds)
         else:
             raise psycopg2.OperationalError(f"unexpected poll state {state!r}")
         if not ready:
@@ -44,6 +44,14 @@ def wait(conn, connect_seconds: float = CONNECT_SECONDS, answer_seconds: float =
             )
             logger.error(message)
             raise psycopg2.OperationalError(message)
+
+
+def _ready(fd: int, events: int, seconds: float) -> bool:
+    """Wait up to ``seconds`` for ``events`` on ``fd`` (poll(2): any descriptor number, unlike
+    select(2), which stops at 1023); True when ready (or in error: libpq then says why)."""
+    poller = select.poll()
+    poller.register(fd, events)
+    return bool(poller.poll(max(0, int(seconds * 1000))))
 
 
 def install() -> None:

@@ -7,7 +7,12 @@ from django.contrib import admin, messages
 from django.utils.text import capfirst
 
 from minestrone.monitor.conf import setting
-from minestrone.monitor.control import ControlUnavailable, Outcome, RemoteControl
+from minestrone.monitor.control import (
+    ControlUnavailable,
+    NoWorkerSelected,
+    Outcome,
+    RemoteControl,
+)
 
 LIVE_RESULTS_TEMPLATE = "admin/monitor/live_results.html"
 
@@ -58,6 +63,9 @@ class MonitorAdmin(admin.ModelAdmin):
         """Run a remote-control command and report its outcome to the user."""
         try:
             outcome = command()
+        except NoWorkerSelected:
+            self.message_user(request, "No worker selected: nothing was sent.", messages.WARNING)
+            return None
         except ControlUnavailable as exc:
             self.message_user(
                 request, f"{what}: not sent, the broker is unavailable ({exc}).", messages.ERROR

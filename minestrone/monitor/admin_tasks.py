@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -31,8 +32,15 @@ from minestrone.monitor.paginator import CappedPaginator
 
 # The most tasks one action sends to the workers (a revoke carries every id).
 MAX_ACTION_TASKS = 10_000
+# The most task names one rate-limit action sends (one command, and its replies, per name).
+MAX_RATE_LIMIT_NAMES = 20
 ROUTING_PREFIX = re.compile(r"[A-Za-z0-9_.-]+\*")
 TASK_ID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def indexed_search(term: str) -> bool:
+    """True for a search an index answers: a task id, or a routing key prefix such as tasks.*."""
+    return bool(TASK_ID.fullmatch(term) or ROUTING_PREFIX.fullmatch(term))
 
 
 @admin.register(TaskState)
@@ -270,8 +278,14 @@ class TaskStateAdmin(MonitorAdmin):
         )
 
     def changelist_view(self, request, extra_context=None) -> HttpResponse:
-        """The list, with an explanation when no event arrived lately."""
-        extra_context = {**(extra_context or {}), "monitor_notice": self.idle_notice()}
+        """The list, with an explanation when no event arrived lately; not polled while a word
+        search (a scan of the whole table) is active."""
+        term = request.GET.get(SEARCH_VAR, "").strip()
+        extra_context = {
+            **(extra_context or {}),
+            "monitor_notice": self.idle_notice(),
+            "live_paused_by_search": bool(term) and not indexed_search(term),
+        }
         return super().changelist_view(request, extra_context)
 
     def idle_notice(self) -> str | None:
@@ -335,9 +349,20 @@ class TaskStateAdmin(MonitorAdmin):
     @admin.action(description="Rate limit the selected tasks' names…", permissions=["change"])
     def rate_limit_tasks(self, request, queryset) -> TemplateResponse | None:
         """Ask for a rate, then set it once per distinct task name on every worker."""
-        names = sorted(
-            queryset.exclude(name=None).order_by().values_list("name", flat=True).distinct()
+        names = list(
+            queryset.exclude(name=None)
+            .order_by("name")
+            .values_list("name", flat=True)
+            .distinct()[: MAX_RATE_LIMIT_NAMES + 1]
         )
+        if len(names) > MAX_RATE_LIMIT_NAMES:
+            self.message_user(
+                request,
+                f"The selected tasks have more than {MAX_RATE_LIMIT_NAMES} names: nothing sent. "
+                "Select the tasks of fewer names (filter by name).",
+                messages.ERROR,
+            )
+            return None
         if not names:
             self.message_user(
                 request,
@@ -349,11 +374,13 @@ class TaskStateAdmin(MonitorAdmin):
         if form.is_valid():
             rate = form.cleaned_data["rate"]
             control = self.control_factory()
+            # each name's command returns once every online worker answered, not at the timeout
+            online = WorkerState.objects.online(timezone.now()).count()
             for name in names:
                 outcome = self._send(
                     request,
                     f"Rate limit {rate} for {name}",
-                    lambda name=name: control.rate_limit(name, rate),
+                    lambda name=name: control.rate_limit(name, rate, expected=online),
                 )
                 if outcome is not None and not outcome.failed:
                     TaskLimit.objects.set_rate(

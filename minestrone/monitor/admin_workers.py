@@ -103,6 +103,8 @@ class WorkerStateAdmin(MonitorAdmin):
         """The recorded row, and what the worker says about itself now (asked live)."""
         worker = self.get_object(request, object_id)
         extra = dict(extra_context or {})
+        if worker is not None and not self.has_view_or_change_permission(request, worker):
+            raise PermissionDenied  # before asking the worker anything
         if worker is not None:
             from minestrone.celery_app import app
 

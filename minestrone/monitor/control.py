@@ -12,6 +12,16 @@ class ControlUnavailable(Exception):
     """The broker could not take the command; no worker received it."""
 
 
+class NoWorkerSelected(ControlUnavailable):
+    """A command named no worker; nothing was sent (Celery reads an empty list as "all")."""
+
+
+def _check_destination(destination) -> None:
+    """Refuse an empty destination (or an empty name): Celery sends it to every worker."""
+    if destination is not None and (not destination or not all(destination)):
+        raise NoWorkerSelected("no worker selected")
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a command did: the workers that answered and what each said."""
@@ -99,6 +109,7 @@ class RemoteControl:
         self.timeout = timeout
 
     def _ask(self, command: str, *args, **kwargs) -> Outcome:
+        _check_destination(kwargs.get("destination"))
         try:
             answers = getattr(self.control, command)(
                 *args, reply=True, timeout=self.timeout, **kwargs
@@ -114,11 +125,15 @@ class RemoteControl:
             return self._ask("revoke", task_ids)
         return self._ask("revoke", task_ids, terminate=True, signal=signal)
 
-    def rate_limit(self, task_name: str, rate: str, hostnames=None) -> Outcome:
-        """Set a task's rate limit on every worker (or on these)."""
+    def rate_limit(
+        self, task_name: str, rate: str, hostnames=None, expected: int | None = None
+    ) -> Outcome:
+        """Set a task's rate limit on every worker (or on these); with `expected`, stop waiting
+        once that many workers have answered."""
+        options = {"limit": expected} if expected else {}
         if hostnames is None:
-            return self._ask("rate_limit", task_name, rate)
-        return self._ask("rate_limit", task_name, rate, destination=hostnames)
+            return self._ask("rate_limit", task_name, rate, **options)
+        return self._ask("rate_limit", task_name, rate, destination=hostnames, **options)
 
     def pool_grow(self, hostname: str, n: int) -> Outcome:
         """Start n more pool processes."""
@@ -163,6 +178,7 @@ class RemoteControl:
 
     def shutdown(self, hostnames: list[str]) -> Outcome:
         """Ask these workers to shut down (warm: running tasks finish); they do not reply."""
+        _check_destination(hostnames or [])
         try:
             self.control.shutdown(destination=hostnames)
         except (OperationalError, OSError) as exc:

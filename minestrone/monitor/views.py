@@ -1,5 +1,5 @@
-"""The monitor's own pages: the dashboard (staff only) and the Prometheus metrics (staff or a
-bearer token)."""
+"""The monitor's own pages: the dashboard (staff who may view tasks) and the Prometheus metrics
+(such staff, or a bearer token)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hmac
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -26,6 +27,15 @@ def _broker_depths():
     return queue_depths(app)
 
 
+# The monitor's pages show what the Tasks list shows (names, failures): the same permission.
+VIEW_PERMISSION = "monitor.view_taskstate"
+
+
+def may_view(user) -> bool:
+    """True for an active staff user allowed to view the Tasks list."""
+    return user.is_active and user.is_staff and user.has_perm(VIEW_PERMISSION)
+
+
 def _token_ok(request) -> bool:
     token = setting("METRICS_TOKEN")
     header = request.headers.get("Authorization", "")
@@ -35,11 +45,11 @@ def _token_ok(request) -> bool:
 
 
 def metrics_view(request) -> HttpResponse:
-    """Prometheus' text format, for a logged-in staff user or a bearer token."""
-    if not (request.user.is_active and request.user.is_staff) and not _token_ok(request):
+    """Prometheus' text format, for staff who may view tasks, or a bearer token."""
+    if not may_view(request.user) and not _token_ok(request):
         return HttpResponse(
-            "Forbidden: log in as staff, or send “Authorization: Bearer <token>” with the "
-            "token set in MONITOR_METRICS_TOKEN.\n",
+            "Forbidden: log in as staff allowed to view tasks, or send “Authorization: Bearer "
+            "<token>” with the token set in MONITOR_METRICS_TOKEN.\n",
             status=403,
             content_type="text/plain; charset=utf-8",
         )
@@ -82,6 +92,8 @@ def _unacked_chart(window: charts.Window, now, periods):
 def dashboard_view(request) -> HttpResponse:
     """Tasks per period by state and by name, runtime percentiles, failures and throughput
     per worker, for the last hour or day."""
+    if not may_view(request.user):
+        raise PermissionDenied
     window = charts.WINDOWS.get(request.GET.get("window", "hour"), charts.WINDOWS["hour"])
     key = f"minestrone.monitor.dashboard.{window.name}"
     context = cache.get(key)

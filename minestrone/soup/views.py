@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import DatabaseError
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.html import format_html
@@ -17,11 +18,15 @@ from minestrone.soup import recent
 from minestrone.soup.activity import ActivityInspector, KnownWorkers
 from minestrone.soup.forms import EditorForm
 from minestrone.soup.jobs import BrokerUnavailable, queue_lazy_job
+from minestrone.soup.shared import Shared
 
 log = logging.getLogger(__name__)
 _known_workers = KnownWorkers()
 # The most queued (sent, not yet received) tasks the active page lists from the database.
 MAX_WAITING = 50
+# However many visitors poll the public active page, each process asks the broker and the
+# workers at most once per:
+ACTIVITY_SHARED_SECONDS = 2.0
 
 
 def task_url(task_id: str) -> str:
@@ -47,18 +52,34 @@ class EditorView(FormView):
             log.warning("could not queue lazy_job(%r): broker unavailable: %s", name, exc)
             context = self.get_context_data(form=form, broker_error=True)
             return self.render_to_response(context, status=503)
-        recent.remember(self.request.session, task_id, name, routing_key, timezone.now())
         messages.success(
             self.request,
             format_html(
-                "Queued the job “{}” with routing key {} (task <a href=\"{}\">{}</a>).",
+                'Queued the job “{}” with routing key {} (task <a href="{}">{}</a>).',
                 name,
                 routing_key,
                 task_url(task_id),
                 task_id,
             ),
         )
+        if not self._remember(task_id, name, routing_key):
+            # The job is queued: say so here, not on the active page, which needs the database.
+            context = self.get_context_data(form=self.get_form_class()(), database_error=True)
+            return self.render_to_response(context)
         return super().form_valid(form)
+
+    def _remember(self, task_id: str, name: str, routing_key: str) -> bool:
+        """Keep the job in the visitor's session; False (session untouched) when the database
+        does not answer."""
+        session = self.request.session
+        try:
+            recent.remember(session, task_id, name, routing_key, timezone.now())
+            session.save()  # now, so that a failure is caught here and not after the response
+        except DatabaseError as exc:
+            log.warning("queued %s but could not keep it in the session: %s", task_id, exc)
+            session.modified = False  # nothing to save at the end of the request
+            return False
+        return True
 
 
 def _default_inspector() -> ActivityInspector:
@@ -70,6 +91,13 @@ def _default_inspector() -> ActivityInspector:
     )
 
 
+def _read_activity():
+    return _default_inspector()()
+
+
+shared_activity = Shared(lambda: _read_activity(), ACTIVITY_SHARED_SECONDS)
+
+
 class ActiveTasksView(TemplateView):
     """List what every worker holds (running, reserved, scheduled), the queues' depths, the
     visitor's recent jobs and the tasks still waiting in the queue."""
@@ -79,10 +107,11 @@ class ActiveTasksView(TemplateView):
     inspector = None
 
     def get_inspector(self):
-        """Return the callable asked for the activity (a fake one in tests)."""
+        """Return the callable asked for the activity: the snapshot this process shares for
+        ACTIVITY_SHARED_SECONDS (a fake one in tests)."""
         if self.inspector is not None:
             return self.inspector
-        return _default_inspector()
+        return shared_activity
 
     def get_template_names(self) -> list[str]:
         """The fragment alone when htmx polls, else the whole page."""

@@ -2,6 +2,8 @@
 
 import contextlib
 import logging
+import os
+import resource
 import socket
 import time
 
@@ -78,6 +80,49 @@ def test_a_server_that_keeps_answering_is_waited_for():
     try:
         dbwait.wait(conn, connect_seconds=0.1, answer_seconds=0.5)
         assert conn.polls == 0
+    finally:
+        conn.close()
+
+
+class HighConnection(FakeConnection):
+    """The same, on a file descriptor above 1023, as in a process with many open files."""
+
+    def __init__(self, status: int, polls: int | None = None) -> None:
+        super().__init__(status, polls)
+        self.high = os.dup2(self.mine.fileno(), HIGH_FD)
+
+    def fileno(self) -> int:
+        return self.high
+
+    def close(self) -> None:
+        os.close(self.high)
+        super().close()
+
+
+HIGH_FD = 1500
+
+
+@pytest.fixture
+def many_files_allowed():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft <= HIGH_FD:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (HIGH_FD + 1, hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_descriptor_above_1023_is_waited_for_and_timed_out(many_files_allowed):
+    # select.select() refuses descriptors of 1024 and above (ValueError)
+    conn = HighConnection(extensions.STATUS_READY, polls=3)
+    try:
+        dbwait.wait(conn, connect_seconds=0.1, answer_seconds=0.5)
+        assert conn.polls == 0
+    finally:
+        conn.close()
+    conn = HighConnection(extensions.STATUS_READY)
+    try:
+        with pytest.raises(psycopg2.OperationalError, match="did not answer for 0.1 s"):
+            dbwait.wait(conn, connect_seconds=5, answer_seconds=0.1)
     finally:
         conn.close()
 

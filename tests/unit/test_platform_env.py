@@ -229,3 +229,46 @@ def test_a_management_api_url_with_a_login_is_refused_without_showing_it(tmp_pat
     with pytest.raises(ImproperlyConfigured, match="MONITOR_BROKER_API_URL") as raised:
         load(write(tmp_path, DB | CLOUDAMQP | SECRET | url))
     assert "hunter2" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, 2), ("1", 1), (" 2 ", 2), (3, 3), ("0", 0), ("", 2)]
+)
+def test_trusted_proxies_are_set_per_deployment(tmp_path, value, expected):
+    extra = {} if value is None else {"TRUSTED_PROXIES": value}
+    assert load(write(tmp_path, DB | CLOUDAMQP | SECRET | extra)).trusted_proxies == expected
+
+
+@pytest.mark.parametrize("value", ["two", "-1", "10", "1.5", "²"])
+def test_bad_trusted_proxies_are_named(tmp_path, value):
+    path = write(tmp_path, DB | CLOUDAMQP | SECRET | {"TRUSTED_PROXIES": value})
+    with pytest.raises(ImproperlyConfigured, match=r"^TRUSTED_PROXIES=.* is not a number of prox"):
+        load(path)
+
+
+def test_development_trusts_no_proxy_unless_told(tmp_path):
+    assert platform_env.development_settings(tmp_path, {}).trusted_proxies == 0
+    told = platform_env.development_settings(tmp_path, {"TRUSTED_PROXIES": "1"})
+    assert told.trusted_proxies == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "json_value"),
+    [
+        ("DOTCLOUD_DB_SQL_PASSWORD", '"hunter2-\\ud800-hunter2"'),  # a lone surrogate
+        ("DJANGO_SECRET_KEY", "1234.5678"),
+        ("DOTCLOUD_DB_SQL_PASSWORD", '["hunter2"]'),
+        ("CLOUDAMQP_RABBITMQ_AMQP_PASSWORD", '"hunter2\\u0000"'),
+        ("MONITOR_METRICS_TOKEN", '{"t": "hunter2"}'),
+    ],
+)
+def test_a_secrets_value_is_never_printed_in_an_error(tmp_path, key, json_value):
+    data = DB | CLOUDAMQP | SECRET
+    text = json.dumps({k: v for k, v in data.items() if k != key})
+    path = write(tmp_path, text[:-1] + f', "{key}": {json_value}}}')
+    with pytest.raises(ImproperlyConfigured) as error:
+        lookup = platform_env._Lookup(path, platform_env.read_environment_file(path), {})
+        lookup.get(key)
+    message = str(error.value)
+    assert f"{key} (value hidden: " in message
+    assert "hunter2" not in message and "12345" not in message

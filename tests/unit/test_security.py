@@ -31,8 +31,17 @@ ENVIRONMENT = {
     [
         (2, "198.51.100.7, 127.0.0.1", "", "198.51.100.7"),
         (2, "6.6.6.6, 198.51.100.7, 127.0.0.1", "", "198.51.100.7"),  # forged entry ignored
-        (2, "127.0.0.1", "", None),  # fewer entries than proxies: nothing trustworthy
-        (2, "not-an-ip, 127.0.0.1", "10.1.1.1", "10.1.1.1"),
+        # fewer entries than proxies: what the nearest proxy saw, never None for everyone
+        (2, "127.0.0.1", "", "127.0.0.1"),
+        (2, "not-an-ip, 127.0.0.1", "10.1.1.1", "127.0.0.1"),
+        (2, "", "10.1.1.1", "10.1.1.1"),
+        # Compose: only the container's nginx, which appends the client's address
+        (1, "6.6.6.6, 198.51.100.7", "", "198.51.100.7"),
+        (1, "198.51.100.7", "", "198.51.100.7"),
+        # Kubernetes: the Ingress, then the pod's nginx (which appends the Ingress's address)
+        (2, "6.6.6.6, 198.51.100.7, 10.42.0.5", "", "198.51.100.7"),
+        # a TLS front end before the platform's router: one more
+        (3, "6.6.6.6, 198.51.100.7, 10.0.0.2, 127.0.0.1", "", "198.51.100.7"),
         (0, "6.6.6.6", "10.1.1.1", "10.1.1.1"),  # development: no proxy, X-F-F is the client's
         (0, "", "2001:db8::1", "2001:db8::1"),
         (0, "", "", None),
@@ -43,6 +52,52 @@ def test_client_address_is_the_one_our_first_proxy_saw(hops, forwarded, remote, 
     with override_settings(MINESTRONE_TRUSTED_PROXIES=hops):
         assert client_address(request) == expected
     assert client_address(None) is None
+
+
+def login_statuses(client_factory, forwarded_for, password="wrong", count=12):
+    """Login attempts as "admin", each with its own X-Forwarded-For (REMOTE_ADDR: a socket)."""
+    return [
+        client_factory()
+        .post(
+            "/admin/login/",
+            {"username": "admin", "password": password},
+            REMOTE_ADDR="",
+            HTTP_X_FORWARDED_FOR=forwarded_for(n),
+        )
+        .status_code
+        for n in range(count)
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("hops", "chain"),
+    [(1, "{forged}, 198.51.100.7"), (2, "{forged}, 198.51.100.7, 10.42.0.5")],
+)
+def test_rotating_a_forged_x_forwarded_for_does_not_escape_throttling(hops, chain):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    User.objects.create_superuser("admin", password="right-password-123")
+    with override_settings(MINESTRONE_TRUSTED_PROXIES=hops):
+        statuses = login_statuses(Client, lambda n: chain.format(forged=f"203.0.113.{n}"))
+    assert statuses[:9] == [200] * 9 and set(statuses[9:]) == {429}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("hops", [1, 2])
+def test_clients_sending_no_header_are_not_locked_out_together(hops):
+    # behind a socket REMOTE_ADDR is empty; the nearest proxy's entry must tell clients apart
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    User.objects.create_superuser("admin", password="right-password-123")
+    with override_settings(MINESTRONE_TRUSTED_PROXIES=hops):
+        assert set(login_statuses(Client, lambda n: "198.51.100.7")[9:]) == {429}
+        [status] = login_statuses(
+            Client, lambda n: "198.51.100.8", password="right-password-123", count=1
+        )
+    assert status == 302
 
 
 @pytest.mark.django_db
@@ -56,6 +111,16 @@ def test_editor_page_has_a_strict_content_security_policy(client):
     assert "<style" not in page and "style=" not in page and "<script>" not in page
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_the_readme_describes_the_policy_sent(client):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    policy = client.get("/")["Content-Security-Policy"]
+    assert ("nonce" in readme.lower()) == ("nonce-" in policy)
+    assert "style-src 'self'" in readme and "style-src 'self'" in policy
+    # which addresses throttling counts: the variable each deployment sets
+    assert "TRUSTED_PROXIES" in readme and "second entry from the right" not in readme
 
 
 @pytest.mark.django_db

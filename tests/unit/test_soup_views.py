@@ -91,6 +91,35 @@ def test_broker_unreachable_is_a_503_and_no_job_is_claimed(client):
     assert "Queued the job" not in html
 
 
+@pytest.mark.parametrize("with_cookie", [True, False])
+def test_a_job_queued_during_a_database_outage_is_reported_as_queued(
+    client, monkeypatch, with_cookie
+):
+    from django.contrib.sessions.backends import db as session_db
+    from django.db import OperationalError as DatabaseDown
+
+    queued = []
+
+    def queue(name, routing_key):
+        queued.append(name)
+        return "11111111-2222-3333-4444-555555555555"
+
+    def down(*args, **kwargs):
+        raise DatabaseDown("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(views.EditorView, "queue_job", staticmethod(queue))
+    monkeypatch.setattr(session_db.SessionStore, "load", down)
+    monkeypatch.setattr(session_db.SessionStore, "save", down)
+    if with_cookie:
+        client.cookies["sessionid"] = "abcdefghijklmnopqrstuvwxyz012345"
+    client.raise_request_exception = False
+    response = client.post("/", {"job_name": "soup", "routing_key_name": "urgent"})
+    html = response.content.decode()
+    assert response.status_code == 200 and queued == ["soup"]
+    assert "Queued the job “soup” with routing key tasks.urgent" in html
+    assert "do not queue it again" in html and "Nothing was changed" not in html
+
+
 def test_queue_lazy_job_turns_broker_errors_into_broker_unavailable(monkeypatch):
     def fail(*args, **kwargs):
         raise OperationalError("[Errno 111] Connection refused")
@@ -155,6 +184,51 @@ def test_a_job_just_queued_is_on_the_active_page_as_queued(client, memory_broker
     assert 'data-status="queued"' in html
     # the queue's depth comes from the broker: the job waits in `default`
     assert '<td class="num" data-ready>1</td>' in unescape(html)
+
+
+def test_visitors_within_two_seconds_share_one_ask_of_the_broker(client, monkeypatch):
+    asked = []
+
+    def read():
+        asked.append(1)
+        return Activity(workers=["celery@w1"])
+
+    monkeypatch.setattr(views, "_read_activity", read)
+    clock = [100.0]
+    monkeypatch.setattr(views.shared_activity, "_clock", lambda: clock[0])
+    for _ in range(3):
+        assert client.get("/active/").status_code == 200
+    clock[0] += 1.9
+    client.get("/active/", headers={"HX-Request": "true"})
+    assert len(asked) == 1
+    clock[0] += 0.2
+    client.get("/active/")
+    assert len(asked) == 2
+
+
+def test_concurrent_visitors_wait_for_one_ask():
+    import threading
+
+    from minestrone.soup.shared import Shared
+
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow():
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return "snapshot"
+
+    shared = Shared(slow, 2.0)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(shared())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    started.wait(5)
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert results == ["snapshot"] * 4 and calls == [1]
 
 
 def test_recent_jobs_take_the_status_a_worker_or_the_camera_reports():

@@ -58,9 +58,11 @@ def new_page(browser, width, cookies, scheme="light"):
     page.csp_violations = []
     page.on(
         "console",
-        lambda message: page.csp_violations.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            page.csp_violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
     )
     return page
 
@@ -176,3 +178,51 @@ def test_no_page_scrolls_sideways_at_390_and_1280_px(
     assert bars.count() >= 3
     assert page.locator("#failures tbody tr").count() == 1
     assert page.locator("#runtimes tbody tr").count() == 1
+
+
+def test_polls_add_no_listeners_and_swapped_checkboxes_still_select(browser, site, logged_in):
+    from django.utils import timezone
+
+    from minestrone.monitor.states import progress
+
+    now = timezone.now()
+    TaskState.objects.record(
+        [
+            {
+                "task_id": f"live-{n}",
+                "state": "SUCCESS",
+                "tstamp": now,
+                "progress": progress("SUCCESS", now.timestamp()),
+            }
+            for n in range(2)
+        ]
+    )
+    page = new_page(browser, 1280, logged_in)
+    page.goto(site.url + "/admin/monitor/taskstate/")
+    page.evaluate(
+        """() => {
+            window.actionsCalls = 0;
+            window.swaps = 0;
+            const actions = window.Actions;
+            window.Actions = function (...args) {
+                window.actionsCalls += 1;
+                return actions.apply(this, args);
+            };
+            document.addEventListener('htmx:afterSwap', () => { window.swaps += 1; });
+        }"""
+    )
+    for swaps in (1, 2, 3):
+        page.evaluate("() => htmx.trigger(document.querySelector('[data-live]'), 'live-refresh')")
+        page.wait_for_function(f"() => window.swaps >= {swaps}")
+    assert page.evaluate("() => window.actionsCalls") == 0  # polling binds nothing
+    page.locator("#result_list input.action-select").first.check()
+    assert page.evaluate("() => window.actionsCalls") == 1
+    page.wait_for_function(
+        "() => document.querySelector('.action-counter').textContent.includes('1 of 2')"
+    )
+    assert "selected" in page.locator("#result_list tbody tr").first.get_attribute("class")
+    page.locator("#action-toggle").check()
+    page.wait_for_function(
+        "() => document.querySelector('.action-counter').textContent.includes('2 of 2')"
+    )
+    assert page.evaluate("() => window.actionsCalls") == 1

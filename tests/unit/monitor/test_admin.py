@@ -364,6 +364,35 @@ def test_rate_limit_asks_for_a_rate_then_sends_it_once_per_name(admin_client, co
     }
 
 
+def test_rate_limit_stops_waiting_once_the_online_workers_answered(admin_client, control):
+    add_task("a", name="app.add")
+    add_worker("w1@host")
+    add_worker("w2@host")
+    add_worker("w3@host", online=False)
+    act(admin_client, TASKS, "rate_limit_tasks", ["a"], apply="yes", rate="10/m")
+    [(_, _, kwargs)] = control.calls
+    assert kwargs["limit"] == 2
+
+
+def test_rate_limit_without_online_workers_waits_the_timeout(admin_client, control):
+    add_task("a", name="app.add")
+    act(admin_client, TASKS, "rate_limit_tasks", ["a"], apply="yes", rate="10/m")
+    [(_, _, kwargs)] = control.calls
+    assert "limit" not in kwargs and kwargs["timeout"] == 0.5
+
+
+def test_rate_limit_refuses_too_many_names(admin_client, control, monkeypatch):
+    from minestrone.monitor import admin_tasks
+
+    monkeypatch.setattr(admin_tasks, "MAX_RATE_LIMIT_NAMES", 2)
+    for pk in "abc":
+        add_task(pk, name=f"app.{pk}")
+    response = act(admin_client, TASKS, "rate_limit_tasks", list("abc"), apply="yes", rate="1/m")
+    assert control.calls == []
+    [message] = messages_of(response)
+    assert message.startswith("The selected tasks have more than 2 names: nothing sent.")
+
+
 @pytest.mark.parametrize("rate", ["fast", "10/d", "-1/m", "", "10 / m"])
 def test_rate_limit_refuses_an_invalid_rate(admin_client, control, rate):
     add_task("a", name="app.add")
@@ -414,6 +443,21 @@ def test_worker_actions(admin_client, control, action, command, message):
     assert name == command
     assert kwargs["destination"] == ["w1@host", "w2@host"]
     assert messages_of(response) == [message]
+
+
+@pytest.mark.parametrize("action", ["shutdown_workers", "enable_events", "disable_events"])
+def test_a_selection_that_matches_no_worker_sends_nothing(admin_client, control, action):
+    # an empty destination would reach every worker: a row purged before Go, or "select all"
+    # over an empty filter
+    worker = add_worker("w1@host")
+    response = act(admin_client, WORKERS, action, ["99999"])
+    assert control.calls == []
+    assert messages_of(response) == ["No worker selected: nothing was sent."]
+    response = act(
+        admin_client, f"{WORKERS}?status=offline", action, [str(worker.pk)], select_across="1"
+    )
+    assert control.calls == []
+    assert messages_of(response) == ["No worker selected: nothing was sent."]
 
 
 def test_anonymous_users_are_sent_to_the_login_page(client):
@@ -665,6 +709,25 @@ def test_lists_poll_their_rows_only(admin_client, url):
     assert 'id="result_list"' in fragment and "<html" not in fragment
 
 
+@pytest.mark.parametrize(
+    ("query", "live"),
+    [
+        ("", True),
+        ("?q=", True),
+        ("?q=tasks.reports.*", True),  # a prefix: the routing key's index
+        ("?q=0123abcd-0000-1111-2222-333344445555", True),  # a task id: the primary key
+        ("?state=SUCCESS", True),
+        ("?q=soup", False),  # six columns searched through the whole table
+        ("?q=+reports+&state=FAILURE", False),
+    ],
+)
+def test_a_word_search_is_not_polled(admin_client, query, live):
+    add_task("a")
+    page = html(admin_client.get(f"{TASKS}{query}"))
+    assert ("data-live" in page) is live
+    assert ("Not refreshed live while searching for words" in page) is not live
+
+
 def test_prefixes_stop_at_three_words_and_long_choices_are_shortened():
     from minestrone.monitor.filters import _choice, prefixes
 
@@ -705,6 +768,17 @@ def test_the_worker_page_shows_what_the_worker_says_now(admin_client, asked):
     assert "applied again by the camera to every worker that comes online" in page
     assert 'value="pool_grow"' in page and 'value="add_consumer"' in page
     assert f'href="{TASKS}?worker=w1%40host"' in page and ">History<" not in page
+
+
+def test_the_worker_is_not_asked_for_a_user_who_may_not_see_it(client, monkeypatch):
+    from minestrone.monitor import worker_info
+
+    asked = []
+    monkeypatch.setattr(worker_info, "ask", lambda *args: asked.append(args))
+    worker = add_worker("w1@host")
+    client.force_login(staff("view_taskstate"))
+    assert client.get(f"{WORKERS}{worker.pk}/change/").status_code == 403
+    assert asked == []
 
 
 def post_command(client, worker, **data):

@@ -166,6 +166,19 @@ def test_the_dashboard_is_staff_only_and_draws_its_charts(client, admin_client):
     assert "<html" not in fragment and 'id="dashboard"' in fragment
 
 
+def test_staff_without_the_view_permission_get_neither_dashboard_nor_metrics(client):
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("intern", password="pw", is_staff=True)
+    client.force_login(user)
+    assert client.get("/monitor/").status_code == 403
+    assert client.get("/monitor/metrics").status_code == 403
+    user.user_permissions.add(Permission.objects.get(codename="view_taskstate"))
+    client.force_login(User.objects.get(pk=user.pk))  # permissions are cached per object
+    assert client.get("/monitor/").status_code == 200
+    assert client.get("/monitor/metrics").status_code == 200
+
+
 def test_queue_depth_keeps_the_most_ready_per_period():
     from minestrone.monitor.models import QueueSample
 

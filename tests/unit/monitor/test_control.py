@@ -2,7 +2,12 @@
 
 import pytest
 
-from minestrone.monitor.control import ControlUnavailable, Outcome, RemoteControl
+from minestrone.monitor.control import (
+    ControlUnavailable,
+    NoWorkerSelected,
+    Outcome,
+    RemoteControl,
+)
 
 
 class Recorder:
@@ -105,3 +110,29 @@ def test_registered_lines_are_parsed(line, name, limits):
 
     task = parse_registered(line)
     assert (task.name, task.limits) == (name, limits)
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda c: c.shutdown([]),
+        lambda c: c.enable_events([]),
+        lambda c: c.disable_events([]),
+        lambda c: c.rate_limit("t", "1/s", hostnames=[]),
+        lambda c: c.time_limit("t", 1.0, 2.0, hostnames=[]),
+        lambda c: c.pool_grow("", 1),
+    ],
+)
+def test_an_empty_destination_is_refused_and_nothing_is_sent(send):
+    # Celery sends a command with an empty destination to every worker
+    recorder = Recorder([])
+    with pytest.raises(NoWorkerSelected):
+        send(RemoteControl(recorder, timeout=1.0))
+    assert recorder.calls == []
+
+
+def test_without_a_destination_a_command_still_reaches_every_worker():
+    recorder = Recorder([])
+    RemoteControl(recorder, timeout=1.0).rate_limit("t", "1/s")
+    [(name, _, kwargs)] = recorder.calls
+    assert name == "rate_limit" and "destination" not in kwargs

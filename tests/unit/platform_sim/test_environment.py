@@ -108,7 +108,7 @@ def test_port_variables_are_the_instance_own(topology):
 
 def test_precedence_layer_by_layer(topology):
     chain = layers(topology, "www", 0)
-    platform, application, build = chain.maps
+    platform, application, build, _defaults = chain.maps
     assert build["MODE"] == "build" and application["MODE"] == "app-variable"
     assert "DOTCLOUD_PROJECT" in platform
     env = instance_environment(topology, "www", 0)
@@ -116,6 +116,17 @@ def test_precedence_layer_by_layer(topology):
     assert env["GREETING"] == "from-build-file"  # build file still fills the rest
     assert env["DJANGO_SECRET_KEY"] == "k"
     assert "GREETING" not in instance_environment(topology, "workers", 0)  # per service
+
+
+def test_the_platform_says_how_many_proxies_add_to_x_forwarded_for(topology):
+    # the front router, then the instance's nginx
+    assert instance_environment(topology, "www", 0)["TRUSTED_PROXIES"] == "2"
+    assert instance_environment(topology, "workers", 1)["TRUSTED_PROXIES"] == "2"
+    one_hop = Topology(**{**topology.__dict__, "trusted_proxies": 1})
+    assert instance_environment(one_hop, "www", 0)["TRUSTED_PROXIES"] == "1"
+    # a TLS front end before the router: the application raises it itself
+    extra = Topology(**{**topology.__dict__, "variables": {"TRUSTED_PROXIES": "3"}})
+    assert instance_environment(extra, "www", 0)["TRUSTED_PROXIES"] == "3"
 
 
 def test_application_variables_cannot_override_the_platform(topology):

@@ -2,7 +2,9 @@
    is skipped while the tab is hidden or a row is selected for an action, and a tab shown again
    refreshes at once. No trigger filter is evaluated as a string (the Content-Security-Policy
    forbids eval), so the pause is decided here. Django's actions.js binds the admin's action
-   checkboxes once, at load: they are wired again after each refresh. */
+   checkboxes once, at load, adding listeners to the document and window at each call: rows
+   swapped in by a refresh are bound when the user first touches one of their checkboxes, so
+   polling alone never adds a listener. */
 'use strict';
 (function () {
   function liveAllowed() {
@@ -22,10 +24,22 @@
       });
     }
   });
+  let swappedUnbound = false;
   document.addEventListener('htmx:afterSwap', function () {
+    swappedUnbound = true;
+  });
+  // In the capture phase: the listeners Actions adds are in place before the click (and the
+  // change that follows it) reach the checkbox and its table.
+  document.addEventListener('click', function (event) {
+    const target = event.target;
+    if (!swappedUnbound || !window.Actions || !(target instanceof Element) ||
+        !target.matches('#result_list input.action-select, #result_list #action-toggle')) {
+      return;
+    }
     const boxes = document.querySelectorAll('tr input.action-select');
-    if (window.Actions && boxes.length) {
+    if (boxes.length) {
+      swappedUnbound = false;
       window.Actions(boxes);
     }
-  });
+  }, true);
 })();
