@@ -232,7 +232,7 @@ def export_compose(
     check_target(target, force)
     buildfile = load(folder)
     check_containerizable(buildfile)
-    with uploaded(folder, QuietPrinter()) as (_, revision):
+    with uploaded(folder, QuietPrinter(), exclude=target) as (_, revision):
         export = render(
             app,
             buildfile,

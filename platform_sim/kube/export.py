@@ -63,13 +63,13 @@ def target_for(app: str, request: ExportRequest) -> Target:
             f"the application name {app!r} cannot be a Kubernetes label: export it under "
             "another name with -A (lowercase letters, digits and '-')"
         )
-    tag = request.tag if request.tag is not None else tree_tag(request.folder)
+    tag = request.tag if request.tag is not None else tree_tag(request.folder, request.out)
     return Target(app, check_namespace(namespace), check_image_prefix(request.image_prefix), tag)
 
 
-def tree_tag(folder: Path) -> str:
+def tree_tag(folder: Path, out: Path | None = None) -> str:
     """The tag ``image build`` gives the images of ``folder`` (a digest of what it uploads)."""
-    with images.uploaded(folder, Printer(io.StringIO())) as (_, revision):
+    with images.uploaded(folder, Printer(io.StringIO()), exclude=out) as (_, revision):
         return revision
 
 
