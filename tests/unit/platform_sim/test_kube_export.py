@@ -261,3 +261,24 @@ def test_default_tag_is_the_revision_image_build_gives(source, tmp_path):
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == (
         images.image_name("soup", "www", revision)
     )
+
+
+def test_every_service_targets_a_port_number_or_a_declared_container_port(source, tmp_path):
+    objects = objects_for(source, tmp_path, host="soup.example.com")
+    workloads = [o for o in objects if o["kind"] in ("Deployment", "StatefulSet")]
+    services = [o for o in objects if o["kind"] == "Service"]
+    assert services
+    for service in services:
+        selected = service["spec"]["selector"].items()
+        pods = [
+            w["spec"]["template"]["spec"] for w in workloads
+            if selected <= w["spec"]["template"]["metadata"]["labels"].items()
+        ]
+        assert pods, service["metadata"]["name"]
+        declared = {
+            port["name"] for pod in pods for container in pod["containers"]
+            for port in container.get("ports", []) if "name" in port
+        }
+        for port in service["spec"]["ports"]:
+            target = port["targetPort"]
+            assert isinstance(target, int) or target in declared, (service["metadata"], port)
