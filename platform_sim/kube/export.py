@@ -29,6 +29,9 @@ from .names import (
 from .render import by_file, check_folder, previous_secrets, to_yaml, write
 
 DEFAULT_PREFIX = "localhost/"
+# With --tls-secret the Ingress terminates TLS and says so in X-Forwarded-Proto: the app must
+# trust that header (minestrone's variable; an explicit -e wins).
+BEHIND_HTTPS = "DJANGO_BEHIND_HTTPS"
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,10 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
     scheme = "https" if request.tls_secret else "http"
     urls = {s.name: f"{scheme}://{request.host}/" for s in web_services if request.host}
     ports = {(s.name, 0): {"www": code.WEB_PORT} for s in web_services}
-    topology = Topology(app, parsed, reached, urls, ports, dict(request.variables))
+    variables = dict(request.variables)
+    if request.tls_secret:
+        variables.setdefault(BEHIND_HTTPS, "1")
+    topology = Topology(app, parsed, reached, urls, ports, variables)
     references = {
         s.name: image_reference(target.image_prefix, app, s.name, target.tag)
         for s in parsed.services.values()

@@ -222,6 +222,17 @@ def test_ingress_routes_the_host_with_tls(source, tmp_path):
     assert spec["tls"] == [{"hosts": ["soup.example.com"], "secretName": "soup-tls"}]
     environment = web_environment(objects)
     assert environment["DOTCLOUD_WWW_HTTP_URL"] == "https://soup.example.com/"
+    assert environment["DJANGO_BEHIND_HTTPS"] == "1"
+
+
+def test_plain_http_does_not_trust_a_forwarded_scheme(source, tmp_path):
+    environment = web_environment(objects_for(source, tmp_path, host="soup.example.com"))
+    assert "DJANGO_BEHIND_HTTPS" not in environment
+    objects = objects_for(
+        source, tmp_path, host="a.example.com", tls_secret="t",
+        variables={"DJANGO_BEHIND_HTTPS": "0"},
+    )
+    assert web_environment(objects)["DJANGO_BEHIND_HTTPS"] == "0"
 
 
 def test_external_services_are_omitted_and_their_url_fills_the_variables(source, tmp_path):
