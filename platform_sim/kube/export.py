@@ -17,7 +17,7 @@ from ..output import Printer
 from . import code, data, web
 from .external import parse_externals
 from .features import check_buildfile
-from .meta import Target, labels
+from .meta import Target, data_digest, labels
 from .names import (
     LABEL,
     check_host,
@@ -141,8 +141,14 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
     for service in parsed.code_services():
         replicas = request.scale.get(service.name, service.instances)
         environment = instance_environment(topology, service.name, 0)
-        objects.append(code.environment_secret(target, service, environment))
-        objects.append(code.deployment(target, service, references[service.name], replicas))
+        environment_secret = code.environment_secret(target, service, environment)
+        objects.append(environment_secret)
+        objects.append(
+            code.deployment(
+                target, service, references[service.name], replicas,
+                data_digest(environment_secret),
+            )
+        )
         if replicas > 1:
             objects.append(code.disruption_budget(target, service))
         if service.is_web:

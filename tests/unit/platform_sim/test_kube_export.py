@@ -293,3 +293,16 @@ def test_every_service_targets_a_port_number_or_a_declared_container_port(source
         for port in service["spec"]["ports"]:
             target = port["targetPort"]
             assert isinstance(target, int) or target in declared, (service["metadata"], port)
+
+
+def test_a_changed_environment_changes_the_pod_template(source, tmp_path):
+    def template(**options):  # managed services: no password generated anew each time
+        externals = VARIANTS["managed services"]["externals"]
+        objects = objects_for(source, tmp_path, externals=externals, **options)
+        return find(objects, "Deployment", "www")["spec"]["template"]["metadata"]
+
+    first = template(variables={"DJANGO_SECRET_KEY": "one"})
+    assert template(variables={"DJANGO_SECRET_KEY": "one"}) == first
+    second = template(variables={"DJANGO_SECRET_KEY": "two"})
+    assert second["annotations"] != first["annotations"]
+    assert second["labels"] == first["labels"]  # the selector never changes
