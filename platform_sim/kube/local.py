@@ -177,10 +177,11 @@ class LocalRun:
                 continue
             if name in applied:  # replaced: its pods stop as a rollout would stop them
                 self._stop_pods(yaml.safe_load(applied[name]))
-            self.say(f"Playing Deployment {name} ({deployment['spec']['replicas']} pod(s))")
-            self.podman_run("kube", "play", "--network", state["network"], "-", stdin=text.encode())
+            # recorded before playing: a play that fails half-way leaves pods down must remove
             applied[name] = text
             self._save(state)
+            self.say(f"Playing Deployment {name} ({deployment['spec']['replicas']} pod(s))")
+            self.podman_run("kube", "play", "--network", state["network"], "-", stdin=text.encode())
         for deployment in deployments:
             container = deployment["spec"]["template"]["spec"]["containers"][0]
             probe = container["readinessProbe"]
@@ -278,6 +279,12 @@ class LocalRun:
         if state is None:
             raise UsageError(f"nothing runs from {self.folder} (no {STATE}/state.json)")
         removed = teardown.tear_down(self.podman, self.folder, self.state_dir, state)
+        left = teardown.still_there(self.podman, state)
+        if left:  # the state stays: a later down tries again
+            raise LocalRunError(
+                f"could not remove {', '.join(left)}: see podman's messages above, then run "
+                f"kube-play down {self.folder} again"
+            )
         shutil.rmtree(self.state_dir, ignore_errors=True)
         return removed
 
