@@ -38,18 +38,41 @@ class LocalRunError(PlatformError):
 
 
 def load(folder: Path) -> list[dict[str, Any]]:
-    """Every object of an export, in the order to apply them."""
+    """Every object of an export, in the order to apply them (UsageError if one is malformed)."""
     objects = []
     for name in FILES:
         path = folder / name
         if path.is_file():
-            objects += [doc for doc in yaml.safe_load_all(path.read_text("utf-8")) if doc]
+            try:
+                documents = list(yaml.safe_load_all(path.read_text("utf-8")))
+            except (yaml.YAMLError, UnicodeDecodeError) as exc:
+                reason = " ".join(str(exc).split())
+                raise UsageError(f"{path} is not valid YAML ({reason}): export it again") from None
+            for document in documents:
+                if document is None:
+                    continue
+                if not well_formed(document):
+                    raise UsageError(
+                        f"{path} holds a document that is not a Kubernetes object (a mapping "
+                        "with kind and metadata.name): export it again"
+                    )
+                objects.append(document)
     if not any(obj.get("kind") == "Namespace" for obj in objects):
         raise UsageError(
             f"{folder} holds no export (no {next(iter(FILES))}): write one with "
             "platform_sim export kubernetes PATH -o DIR"
         )
     return objects
+
+
+def well_formed(document: Any) -> bool:
+    """A mapping with a string ``kind`` and a string ``metadata.name``."""
+    return (
+        isinstance(document, dict)
+        and isinstance(document.get("kind"), str)
+        and isinstance(document.get("metadata"), dict)
+        and isinstance(document["metadata"].get("name"), str)
+    )
 
 
 def of_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -93,7 +116,7 @@ class LocalRun:
         except EngineError as exc:
             raise LocalRunError(str(exc)) from None
         namespace = of_kind(objects, "Namespace")[0]["metadata"]["name"]
-        state = read_json(self.state_file) or {}
+        state = self._state() or {}
         self.state_dir.mkdir(mode=0o700, exist_ok=True)
         state.setdefault("namespace", namespace)
         state.setdefault("network", f"{namespace}-kube-play")
@@ -107,6 +130,19 @@ class LocalRun:
         url = self._router(state, of_kind(objects, "Deployment"), of_kind(objects, "Service"))
         write_json(self.state_file, state)
         return url
+
+    def _state(self) -> dict[str, Any] | None:
+        """The recorded state (None when there is none); UsageError when it is damaged."""
+        try:
+            state = read_json(self.state_file)
+        except (ValueError, OSError) as exc:
+            state = exc
+        if state is not None and not _valid_state(state):
+            raise UsageError(
+                f"{self.state_file} is damaged: remove what it made by hand (podman pod ls, "
+                "volume ls, secret ls, network ls), then delete the file"
+            )
+        return state
 
     def _save(self, state: dict[str, Any]) -> None:
         write_json(self.state_file, state)
@@ -275,7 +311,7 @@ class LocalRun:
 
     def down(self) -> list[str]:
         """Remove everything ``up`` created (pods, volumes, secrets, network); say what."""
-        state = read_json(self.state_file)
+        state = self._state()
         if state is None:
             raise UsageError(f"nothing runs from {self.folder} (no {STATE}/state.json)")
         removed = teardown.tear_down(self.podman, self.folder, self.state_dir, state)
@@ -287,6 +323,21 @@ class LocalRun:
             )
         shutil.rmtree(self.state_dir, ignore_errors=True)
         return removed
+
+
+def _valid_state(state: Any) -> bool:
+    """The shape ``up`` writes: a mapping whose lists and maps are what they should be."""
+    if not isinstance(state, dict):
+        return False
+    lists = ("volumes", "secrets", "data_pods")
+    if any(not isinstance(state.get(key, []), list) for key in lists):
+        return False
+    if any(not isinstance(item, str) for key in lists for item in state.get(key, [])):
+        return False
+    applied = state.get("applied", {})
+    if not isinstance(applied, dict) or not all(isinstance(v, str) for v in applied.values()):
+        return False
+    return all(isinstance(state.get(key, ""), str) for key in ("network", "namespace", "router"))
 
 
 def answers(port: int) -> bool:

@@ -206,3 +206,32 @@ def test_down_keeps_the_state_while_anything_is_left(tmp_path):
     assert (out / ".kube-play" / "state.json").is_file()
     assert LocalRun(out, podman=FakePodman(), say=lambda line: None).down()
     assert not (out / ".kube-play").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kind: Namespace\nmetadata: {name: [unclosed\n",
+        "- just\n- a list\n",
+        "kind: Namespace\n",
+        "kind: Namespace\nmetadata: {name: 3}\n",
+        "plain text\n",
+        "\xff\xfe",
+    ],
+)
+def test_a_damaged_export_is_one_clear_error(tmp_path, text):
+    (tmp_path / "00-namespace.yaml").write_bytes(text.encode("latin-1"))
+    with pytest.raises(UsageError, match="00-namespace.yaml"):
+        LocalRun(tmp_path, podman=FakePodman(), say=lambda line: None).up()
+
+
+@pytest.mark.parametrize(
+    "text", ["{not json", '"a string"', "[]", '{"applied": []}', '{"volumes": [1]}', "\xff"]
+)
+def test_a_damaged_state_is_one_clear_error(tmp_path, text):
+    out = workers_only(tmp_path)
+    (out / ".kube-play").mkdir()
+    (out / ".kube-play" / "state.json").write_bytes(text.encode("latin-1"))
+    for action in (lambda run: run.down(), lambda run: run.up(port=8123)):
+        with pytest.raises(UsageError, match="state.json is damaged"):
+            action(LocalRun(out, podman=FakePodman(), say=lambda line: None))
