@@ -28,6 +28,9 @@ from .render import FILES
 
 STATE = ".kube-play"
 READY_TIMEOUT = 900.0
+STOPPED = ("exited", "stopped", "dead")
+RESTART_LIMIT = 3  # restarts while waiting: a crash loop, not a slow start
+LOG_LINES = 25
 OWNER = f"{LABEL}=kube-play"
 
 
@@ -89,12 +92,14 @@ class LocalRun:
         podman: Podman | None = None,
         say: Callable[[str], None] = print,
         clock: Callable[[], float] = time.monotonic,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self.folder = Path(folder).absolute()
         self.state_dir = self.folder / STATE
         self.podman = podman or Podman()
         self.say = say
         self.clock = clock
+        self.pause = pause
 
     @property
     def state_file(self) -> Path:
@@ -195,11 +200,11 @@ class LocalRun:
         for pod in pods:
             container = pod["spec"]["containers"][0]
             probe = container["readinessProbe"]["exec"]["command"]
+            name = f"{pod['metadata']['name']}-{container['name']}"
             self._wait(
-                lambda pod=pod, container=container, probe=probe: self._exec_ok(
-                    f"{pod['metadata']['name']}-{container['name']}", probe
-                ),
+                lambda name=name, probe=probe: self._exec_ok(name, probe),
                 f"data service {pod['metadata']['name']} to be ready",
+                name,
             )
 
     def _deployments(self, state: dict[str, Any], deployments: list[dict[str, Any]]) -> None:
@@ -229,7 +234,7 @@ class LocalRun:
                     )
                 else:
                     check = lambda pod=pod: self._pod_running(pod)  # noqa: E731
-                self._wait(check, f"pod {pod} to be ready")
+                self._wait(check, f"pod {pod} to be ready", target)
 
     def _router(
         self,
@@ -274,7 +279,7 @@ class LocalRun:
             "-g",
             "daemon off;",
         )
-        self._wait(lambda: answers(state["port"]), f"the site to answer at {url}")
+        self._wait(lambda: answers(state["port"]), f"the site to answer at {url}", router)
         return url
 
     def _stop_pods(self, deployment: dict[str, Any]) -> None:
@@ -302,12 +307,41 @@ class LocalRun:
         result = self.podman.run("exec", container, *command, check=False, timeout=60)
         return result.returncode == 0
 
-    def _wait(self, ready: Callable[[], bool], what: str) -> None:
+    def _wait(self, ready: Callable[[], bool], what: str, container: str) -> None:
+        """Poll ``ready``; fail at once when ``container`` has stopped or keeps restarting."""
         deadline = self.clock() + READY_TIMEOUT
+        exited_before: int | None = None
         while not ready():
+            status, restarts = self._container_state(container)
+            exited = status in STOPPED
+            if restarts >= RESTART_LIMIT or (exited and exited_before == restarts):
+                raise LocalRunError(
+                    f"{container} {'keeps restarting' if not exited else 'stopped'} "
+                    f"({status}, {restarts} restart(s)) while waiting for {what}; its last "
+                    f"lines:\n{self._log_tail(container)}"
+                )
+            exited_before = restarts if exited else None
             if self.clock() > deadline:
-                raise LocalRunError(f"timed out after {READY_TIMEOUT:g} s waiting for {what}")
-            time.sleep(1)
+                raise LocalRunError(
+                    f"timed out after {READY_TIMEOUT:g} s waiting for {what}; the last lines "
+                    f"of {container}:\n{self._log_tail(container)}"
+                )
+            self.pause(1)
+
+    def _container_state(self, container: str) -> tuple[str, int]:
+        """A container's status (running, exited…) and restart count ("", 0 when unknown)."""
+        result = self.podman.run(
+            "inspect", container, "--format", "{{.State.Status}} {{.RestartCount}}", check=False
+        )
+        words = result.stdout.split() if result.returncode == 0 else []
+        if len(words) == 2 and words[1].isdigit():
+            return words[0], int(words[1])
+        return "", 0
+
+    def _log_tail(self, container: str) -> str:
+        """The container's last lines of output (stdout and stderr)."""
+        result = self.podman.run("logs", "--tail", str(LOG_LINES), container, check=False)
+        return ((result.stdout or "") + (getattr(result, "stderr", "") or "")).rstrip()
 
     def down(self) -> list[str]:
         """Remove everything ``up`` created (pods, volumes, secrets, network); say what."""

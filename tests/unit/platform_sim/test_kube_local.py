@@ -235,3 +235,37 @@ def test_a_damaged_state_is_one_clear_error(tmp_path, text):
     for action in (lambda run: run.down(), lambda run: run.up(port=8123)):
         with pytest.raises(UsageError, match="state.json is damaged"):
             action(LocalRun(out, podman=FakePodman(), say=lambda line: None))
+
+
+class Crashing(FakePodman):
+    """The database's container never gets ready: it exits, or restarts again and again."""
+
+    def __init__(self, state):
+        super().__init__()
+        self.state = state
+
+    def run(self, *args, check=True, timeout=0, stdin=None):
+        result = super().run(*args, check=check, timeout=timeout, stdin=stdin)
+        if args[0] == "exec":
+            result.returncode = 1
+        elif args[0] == "inspect" and "{{.RestartCount}}" in args[-1]:
+            result.stdout = self.state
+        elif args[0] == "logs":
+            assert args[1:3] == ("--tail", "25")
+            result.stdout = "FATAL:  data directory has wrong ownership\n"
+        return result
+
+
+@pytest.mark.parametrize(
+    ("state", "said"), [("exited 0", "stopped"), ("running 3", "keeps restarting")]
+)
+def test_a_container_that_dies_fails_the_wait_at_once_with_its_log(tmp_path, state, said):
+    out = workers_only(tmp_path)
+    clock = iter(range(1000)).__next__
+    run = LocalRun(
+        out, podman=Crashing(state), say=lambda line: None, clock=clock, pause=lambda s: None
+    )
+    with pytest.raises(LocalRunError, match=f"db-db {said}") as caught:
+        run.up(port=8123)
+    assert "data directory has wrong ownership" in str(caught.value)
+    assert clock() < 10  # long before the 900 s timeout
