@@ -22,16 +22,16 @@ from backing_services.podman import LABEL
 from backing_services.state import new_password
 
 from .buildfile import BuildFile
+from .container_facts import CODE_STOP_GRACE, WEB_PORT
 from .environment import HOME_INSIDE, Endpoint, Topology, instance_environment
 from .errors import UsageError
-from .images import WEB_PORT, image_name
+from .images import image_name
 
 COMPOSE_FILE = "compose.yaml"
 DATA_PORTS = {"postgresql": 5432, "rabbitmq": 5672}
 DATA_MOUNTS = {"postgresql": "/var/lib/postgresql/data", "rabbitmq": "/var/lib/rabbitmq"}
 DATA_LOGIN = "root"
 HOME_DATA = "/home/dotcloud/data"
-CODE_STOP_GRACE = "75s"  # Celery's warm shutdown: running jobs finish (stopwaitsecs 60)
 HEALTHCHECKS = {
     "postgresql": [
         "CMD-SHELL",
@@ -155,7 +155,7 @@ def render(
                 f"./{environment_file(service.name)}:{HOME_INSIDE}/environment.json:ro",
             ],
             "deploy": {"replicas": int(scale.get(service.name, service.instances))},
-            "stop_grace_period": CODE_STOP_GRACE,
+            "stop_grace_period": f"{CODE_STOP_GRACE}s",
             "labels": dict(labels),
         }
         if data:

@@ -26,6 +26,7 @@ from backing_services.podman import LABEL, Podman, ensure_base_image, host_ca_bu
 
 from .build import WSGI_SERVER, approot
 from .buildfile import BuildFile, Service, load
+from .container_facts import WEB_PORT
 from .errors import HostError, PlatformError, StepFailed, UnsupportedService, UsageError
 from .output import Printer
 from .templates import render
@@ -34,7 +35,6 @@ from .upload import copy_tree, ignore_patterns
 FILES = Path(__file__).resolve().with_name("image_files")
 PACKAGE = Path(__file__).resolve().parent
 CONTAINERIZABLE = ("python", "python-worker", "postgresql", "rabbitmq")
-WEB_PORT = 8080  # nginx inside a web container
 CA_INSIDE = "/etc/minestrone-build-ca.pem"  # the host's CA bundle, mounted during builds only
 SERVICE_FILE = "service.json"
 

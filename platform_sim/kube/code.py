@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..buildfile import Service
+from ..container_facts import CODE_STOP_GRACE, WEB_PORT
 from ..environment import HOME_INSIDE
 from .data import container_security
 from .meta import Target, labels, metadata, secret, selector
@@ -20,12 +21,9 @@ from .meta import Target, labels, metadata, secret, selector
 # change only what differs, so without it a new environment would never reach the pods.
 ENVIRONMENT_DIGEST = "checksum/environment"
 
-# nginx in the web service's container; the Service maps port 80 to it. The container lists
-# no ``ports``: Kubernetes takes them as information only, and Podman 4.3 would publish each
-# on every address of the host (podman issue 17028).
-WEB_PORT = 8080
-# supervisord stops djcelery with a 60 s warm shutdown, then celerycam (30 s): room for both.
-STOP_GRACE = 120
+# The container lists no ``ports`` (WEB_PORT is nginx's): Kubernetes takes them as
+# information only, and Podman 4.3 would publish each on every address of the host (podman
+# issue 17028).
 REQUESTS = {
     "web": {"cpu": "100m", "memory": "256Mi"},
     "worker": {"cpu": "200m", "memory": "384Mi"},
@@ -106,7 +104,7 @@ def deployment(
                     "annotations": {ENVIRONMENT_DIGEST: environment_digest},
                 },
                 "spec": {
-                    "terminationGracePeriodSeconds": STOP_GRACE,
+                    "terminationGracePeriodSeconds": CODE_STOP_GRACE,
                     "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                     "enableServiceLinks": False,  # no WWW_PORT=… in the environment
                     "containers": [container],

@@ -11,6 +11,7 @@ from typing import Any
 from .. import buildfile as buildfiles
 from .. import images
 from ..buildfile import BuildFile
+from ..container_facts import WEB_PORT
 from ..environment import Endpoint, Topology, check_variable_name, instance_environment
 from ..errors import UsageError
 from ..output import Printer
@@ -114,7 +115,7 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
     web_services = [service for service in parsed.code_services() if service.is_web]
     scheme = "https" if request.tls_secret else "http"
     urls = {s.name: f"{scheme}://{request.host}/" for s in web_services if request.host}
-    ports = {(s.name, 0): {"www": code.WEB_PORT} for s in web_services}
+    ports = {(s.name, 0): {"www": WEB_PORT} for s in web_services}
     variables = dict(request.variables)
     if request.tls_secret:
         variables.setdefault(BEHIND_HTTPS, "1")

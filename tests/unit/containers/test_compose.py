@@ -177,3 +177,21 @@ def test_env_set_variables_reach_the_export(app, tmp_path):
     assert run(["-A", "soup", "export", "compose", str(app), "-o", str(target)], tmp_path)[0] == 0
     stored = json.loads((target / "www.environment.json").read_text())
     assert stored["DJANGO_SECRET_KEY"] == "from-env-set"
+
+
+def test_code_containers_get_the_same_time_to_stop_in_compose_and_on_kubernetes():
+    from platform_sim import container_facts
+    from platform_sim.kube.export import ExportRequest, build_objects
+
+    services = exported().compose["services"]
+    objects = build_objects(
+        "soup", parse(BUILD_FILE), ExportRequest(Path("."), Path("/nonexistent"), tag="1")
+    )
+    graces = {
+        o["metadata"]["name"]: o["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        for o in objects if o["kind"] == "Deployment"
+    }
+    for name in ("www", "workers"):
+        assert services[name]["stop_grace_period"] == f"{graces[name]}s"
+    # supervisord stops djcelery (60 s), celerycam (30 s), platform-logs (10 s) in turn
+    assert container_facts.CODE_STOP_GRACE >= 60 + 30 + 10
