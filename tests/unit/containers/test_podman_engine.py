@@ -1,5 +1,6 @@
 """The engine module: our containers.conf, the checks that name what is missing."""
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -30,9 +31,16 @@ def test_debootstrap_is_only_required_to_build_the_base_image():
     def which(name, path):
         return None if name == "debootstrap" else f"/usr/bin/{name}"
 
-    podman = Podman({"PATH": "/usr/bin"}, which=which)
+    class Answering(Podman):
+        def run(self, *args, check=True, timeout=300, stdin=None):
+            missing = args[:2] == ("image", "exists") and args[2] != "localhost/other:1"
+            return subprocess.CompletedProcess(["podman", *args], int(missing), "runc\n", "")
+
+    podman = Answering({"PATH": "/usr/bin"}, which=which)
+    podman.check()  # running and building from a base image that exists: no debootstrap
+    assert ensure_base_image(podman, "localhost/other:1") == "localhost/other:1"
     with pytest.raises(EngineMissing, match="debootstrap is not installed"):
-        podman.require("debootstrap")
+        ensure_base_image(podman)  # no base image yet: only building one needs debootstrap
 
 
 def test_a_base_image_that_does_not_exist_is_refused_with_how_to_get_it():
