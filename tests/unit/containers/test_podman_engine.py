@@ -63,3 +63,38 @@ def test_the_hosts_ca_bundle_is_found_from_pip_settings(tmp_path):
         None,
         Path("/etc/ssl/certs/ca-certificates.crt"),
     )
+
+
+def test_debootstrap_runs_in_a_mount_namespace_of_its_own(tmp_path):
+    class Recording(Podman):
+        streamed = []
+
+        def check(self):
+            pass
+
+        def image_exists(self, name):
+            return False
+
+        def stream(self, argv, **kwargs):
+            self.streamed.append(list(argv))
+
+    podman = Recording({"PATH": "/usr/bin"}, which=lambda name, path: f"/usr/bin/{name}")
+    ensure_base_image(podman)
+    debootstrap = podman.streamed[0]
+    assert debootstrap[:4] == ["/usr/bin/unshare", "--mount", "--propagation", "private"]
+    assert debootstrap[4] == "/usr/bin/debootstrap"
+
+
+def test_an_interrupted_step_lets_the_child_clean_up(tmp_path):
+    cleaned = tmp_path / "cleaned"
+    script = f'trap "touch {cleaned}; exit 0" TERM; echo ready; while :; do sleep 0.1; done'
+
+    def say(line):
+        if line == "ready":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Podman({"PATH": "/usr/bin:/bin"}).stream(
+            ["sh", "-c", script], image="x", step="debootstrap", say=say
+        )
+    assert cleaned.exists()  # SIGTERM first: its traps (debootstrap's umounts) ran
