@@ -25,6 +25,7 @@ INSTALL_HINT = "install it with bin/bootstrap (apt-get install podman runc deboo
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 TAIL_LINES = 25
 BUILD_TIMEOUT = 30 * 60
+STOP_GRACE = 20  # seconds a stopped child gets to clean up (debootstrap unmounts) before SIGKILL
 
 
 def _nothing(line: str) -> None:
@@ -124,12 +125,10 @@ class Podman:
                 say(line)
             status = child.wait(timeout)
         except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            stop(child)
             raise ImageBuildError(image, step, None, "\n".join(tail)) from None
         except BaseException:
-            child.kill()
-            child.wait()
+            stop(child)
             raise
         if status != 0:
             raise ImageBuildError(image, step, status, "\n".join(tail))
@@ -169,6 +168,16 @@ class Podman:
         self.run("tag", image_id, tag)
 
 
+def stop(child: subprocess.Popen, grace: float = STOP_GRACE) -> None:
+    """SIGTERM, so that the child's cleanup runs; SIGKILL if it is still there after ``grace``."""
+    child.terminate()
+    try:
+        child.wait(grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
 def host_ca_bundle(env: Mapping[str, str] | None = None) -> Path | None:
     """The CA bundle this machine trusts (mounted into builds so pip can reach PyPI)."""
     env = os.environ if env is None else env
@@ -197,11 +206,16 @@ def ensure_base_image(
         return base
     if podman.image_exists(BASE_IMAGE):
         return BASE_IMAGE
-    podman.require("debootstrap")
+    podman.require("debootstrap", "unshare")
     say(f"Building the base image {BASE_IMAGE} (debootstrap {SUITE}, about a minute, once)")
     with tempfile.TemporaryDirectory(prefix="minestrone-rootfs-", dir="/var/tmp") as root:
+        # in a mount namespace of its own: the proc/sys mounts it makes go with it, even when
+        # it is killed before its own cleanup unmounts them
         podman.stream(
-            [podman.find("debootstrap") or "debootstrap", "--variant=minbase", SUITE, root],
+            [
+                podman.find("unshare") or "unshare", "--mount", "--propagation", "private",
+                podman.find("debootstrap") or "debootstrap", "--variant=minbase", SUITE, root,
+            ],
             image=BASE_IMAGE,
             step="debootstrap",
             say=say,

@@ -3,13 +3,15 @@
 One service per code service (``deploy.replicas`` from ``instances:`` or ``scale``), the data
 services with a volume and a readiness healthcheck, ``depends_on`` on their health, every
 instance's environment as platform_sim computes it (application variables included). Secrets
-(passwords, application variables) go into owner-only env files beside compose.yaml.
+never reach a command line (podman-compose turns ``environment`` and ``env_file`` into ``podman
+create -e KEY=VALUE``): each code service mounts an owner-only ``<service>.environment.json``
+as ~/environment.json, each data service an owner-only ``<service>.password`` (``*_FILE``).
 """
 
 from __future__ import annotations
 
+import json
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,44 +22,57 @@ from backing_services.podman import LABEL
 from backing_services.state import new_password
 
 from .buildfile import BuildFile
-from .environment import Endpoint, Topology, instance_environment
+from .container_facts import CODE_STOP_GRACE, WEB_PORT
+from .environment import HOME_INSIDE, Endpoint, Topology, instance_environment
 from .errors import UsageError
-from .images import WEB_PORT, image_name
+from .images import image_name
 
 COMPOSE_FILE = "compose.yaml"
 DATA_PORTS = {"postgresql": 5432, "rabbitmq": 5672}
 DATA_MOUNTS = {"postgresql": "/var/lib/postgresql/data", "rabbitmq": "/var/lib/rabbitmq"}
 DATA_LOGIN = "root"
 HOME_DATA = "/home/dotcloud/data"
-CODE_STOP_GRACE = "75s"  # Celery's warm shutdown: running jobs finish (stopwaitsecs 60)
-PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_./:@%+=,-]*$")
 HEALTHCHECKS = {
     "postgresql": [
         "CMD-SHELL",
-        'PGPASSWORD="$$POSTGRES_PASSWORD" psql -h 127.0.0.1 -U "$$POSTGRES_USER" -d postgres '
-        "-tAq -c 'SELECT 1'",
+        'PGPASSWORD="$$(cat "$$POSTGRES_PASSWORD_FILE")" psql -h 127.0.0.1 -U "$$POSTGRES_USER" '
+        "-d postgres -tAq -c 'SELECT 1'",
     ],
     "rabbitmq": ["CMD", "/usr/local/bin/healthcheck"],
 }
 
 
+SECRETS_INSIDE = "/run/secrets"
+
+
 @dataclass(frozen=True)
 class Export:
-    """What ``export compose`` writes: compose.yaml's data and each env file's variables."""
+    """What ``export compose`` writes: compose.yaml's data and each owner-only file's text."""
 
     compose: dict
-    env_files: dict[str, dict[str, str]]
+    secret_files: dict[str, str]
 
 
-def data_environment(kind: str, password: str) -> dict[str, str]:
-    """The variables a data image reads (the official images' names)."""
+def password_file(service: str) -> str:
+    """The owner-only file holding a data service's password."""
+    return f"{service}.password"
+
+
+def environment_file(service: str) -> str:
+    """The owner-only file mounted as a code service's ~/environment.json."""
+    return f"{service}.environment.json"
+
+
+def data_environment(kind: str, service: str) -> dict[str, str]:
+    """The variables a data image reads (the official images' names); the password by file."""
+    secret = f"{SECRETS_INSIDE}/{password_file(service)}"
     if kind == "postgresql":
         return {
             "POSTGRES_USER": DATA_LOGIN,
-            "POSTGRES_PASSWORD": password,
+            "POSTGRES_PASSWORD_FILE": secret,
             "POSTGRES_DB": "postgres",
         }
-    return {"RABBITMQ_DEFAULT_USER": DATA_LOGIN, "RABBITMQ_DEFAULT_PASS": password}
+    return {"RABBITMQ_DEFAULT_USER": DATA_LOGIN, "RABBITMQ_DEFAULT_PASS_FILE": secret}
 
 
 def is_secret(key: str, value: str, variables: Mapping[str, str], passwords: list[str]) -> bool:
@@ -92,17 +107,21 @@ def render(
         variables=dict(variables),
     )
     services: dict[str, dict] = {}
-    env_files: dict[str, dict[str, str]] = {}
+    secret_files: dict[str, str] = {}
     volumes: dict[str, dict] = {}
     labels = {LABEL: app}
     for service in data:
-        env_files[service.name] = data_environment(service.type, passwords[service.name])
+        secret_files[password_file(service.name)] = passwords[service.name]
         volume = f"{service.name}-data"
         volumes[volume] = {"labels": dict(labels)}
         services[service.name] = {
             "image": image_name(app, service.name, revision),
-            "env_file": [f"{service.name}.env"],
-            "volumes": [f"{volume}:{DATA_MOUNTS[service.type]}"],
+            "environment": data_environment(service.type, service.name),
+            "volumes": [
+                f"{volume}:{DATA_MOUNTS[service.type]}",
+                f"./{password_file(service.name)}:{SECRETS_INSIDE}/{password_file(service.name)}"
+                ":ro",
+            ],
             "healthcheck": {
                 "test": HEALTHCHECKS[service.type],
                 "interval": "2s",
@@ -120,18 +139,23 @@ def render(
             k: v for k, v in environment.items()
             if is_secret(k, v, variables, secret_values)
         }
-        env_files[service.name] = secret
+        secret_files[environment_file(service.name)] = (
+            json.dumps(environment, indent=2, sort_keys=True) + "\n"
+        )
         volume = f"{service.name}-data"
         volumes[volume] = {"labels": dict(labels)}
         entry: dict = {
             "image": image_name(app, service.name, revision),
+            # for `podman inspect` only: the entrypoint takes the mounted file's variables
             "environment": {
                 k: v.replace("$", "$$") for k, v in environment.items() if k not in secret
             },
-            "env_file": [f"{service.name}.env"],
-            "volumes": [f"{volume}:{HOME_DATA}"],
+            "volumes": [
+                f"{volume}:{HOME_DATA}",
+                f"./{environment_file(service.name)}:{HOME_INSIDE}/environment.json:ro",
+            ],
             "deploy": {"replicas": int(scale.get(service.name, service.instances))},
-            "stop_grace_period": CODE_STOP_GRACE,
+            "stop_grace_period": f"{CODE_STOP_GRACE}s",
             "labels": dict(labels),
         }
         if data:
@@ -142,41 +166,16 @@ def render(
             published = str(first) if replicas == 1 else f"{first}-{first + replicas - 1}"
             entry["ports"] = [f"127.0.0.1:{published}:{WEB_PORT}"]
         services[service.name] = entry
-    return Export({"name": app, "services": services, "volumes": volumes}, env_files)
-
-
-def env_file_text(values: Mapping[str, str]) -> str:
-    """An env file: ``KEY=value``, quoted (single quotes: literal) unless plain."""
-    lines = ["# Written by platform_sim export compose: secrets, keep it owner-only.\n"]
-    for key, value in sorted(values.items()):
-        if "\n" in value or "'" in value:
-            raise UsageError(
-                f"{key}: a value with a newline or a single quote cannot go into an env file; "
-                "change it (platform_sim env set)"
-            )
-        lines.append(f"{key}={value}\n" if PLAIN_VALUE.match(value) else f"{key}='{value}'\n")
-    return "".join(lines)
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """The variables of an env file written before (to keep generated credentials)."""
-    values = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            if "=" in line and not line.startswith("#"):
-                key, value = line.split("=", 1)
-                values[key] = value[1:-1] if value[:1] == "'" == value[-1:] else value
-    return values
+    return Export({"name": app, "services": services, "volumes": volumes}, secret_files)
 
 
 def kept_passwords(folder: Path, buildfile: BuildFile) -> dict[str, str]:
     """Each data service's password: the one of an earlier export in ``folder``, else new."""
     passwords = {}
     for service in buildfile.data_services():
-        old = read_env_file(folder / f"{service.name}.env")
-        passwords[service.name] = (
-            old.get("POSTGRES_PASSWORD") or old.get("RABBITMQ_DEFAULT_PASS") or new_password()
-        )
+        path = folder / password_file(service.name)
+        old = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+        passwords[service.name] = old or new_password()
     return passwords
 
 
@@ -195,17 +194,18 @@ def write(folder: Path, export: Export) -> list[Path]:
     """Write compose.yaml and the owner-only env files; the paths written."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, values in export.env_files.items():
-        path = folder / f"{name}.env"
+    for name, text in export.secret_files.items():
+        path = folder / name
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(env_file_text(values))
+            handle.write(text)
         path.chmod(0o600)
         written.append(path)
     path = folder / COMPOSE_FILE
     header = (
         "# Written by platform_sim export compose (Compose specification). Secrets are in the\n"
-        "# owner-only *.env files beside this file. Up: podman-compose up -d\n"
+        "# owner-only *.password and *.environment.json files beside this file, mounted into\n"
+        "# the containers (never on a command line). Up: podman-compose up -d\n"
     )
     path.write_text(header + yaml.safe_dump(export.compose, sort_keys=False))
     written.append(path)
@@ -232,7 +232,7 @@ def export_compose(
     check_target(target, force)
     buildfile = load(folder)
     check_containerizable(buildfile)
-    with uploaded(folder, QuietPrinter()) as (_, revision):
+    with uploaded(folder, QuietPrinter(), exclude=target) as (_, revision):
         export = render(
             app,
             buildfile,

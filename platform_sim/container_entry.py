@@ -85,15 +85,13 @@ def load_environment(home: Path, environ: Mapping[str, str]) -> dict[str, str]:
         path = home / name
         if path.is_file():
             text = path.read_text("utf-8")
-            try:
-                if name.endswith(".json"):
-                    data = json.loads(text)
-                else:
-                    import yaml
+            import yaml
 
-                    data = yaml.safe_load(text)
-            except ValueError as exc:
-                raise EntryError(f"{path} is not valid: {exc}") from exc
+            try:
+                data = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+            except (ValueError, yaml.YAMLError) as exc:
+                reason = " ".join(str(exc).split())
+                raise EntryError(f"{path} is not valid: {reason}") from exc
             if not isinstance(data, dict):
                 raise EntryError(f"{path} must hold a mapping of variables")
             return {str(key): str(value) for key, value in data.items()}

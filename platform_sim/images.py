@@ -9,6 +9,7 @@ RabbitMQ images, tagged with the app's names. ``build_images`` is the importable
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -25,15 +26,15 @@ from backing_services.podman import LABEL, Podman, ensure_base_image, host_ca_bu
 
 from .build import WSGI_SERVER, approot
 from .buildfile import BuildFile, Service, load
-from .errors import HostError, PlatformError, StepFailed, UnsupportedService
+from .container_facts import WEB_PORT
+from .errors import HostError, PlatformError, StepFailed, UnsupportedService, UsageError
 from .output import Printer
 from .templates import render
-from .upload import copy_tree
+from .upload import copy_tree, ignore_patterns
 
 FILES = Path(__file__).resolve().with_name("image_files")
 PACKAGE = Path(__file__).resolve().parent
 CONTAINERIZABLE = ("python", "python-worker", "postgresql", "rabbitmq")
-WEB_PORT = 8080  # nginx inside a web container
 CA_INSIDE = "/etc/minestrone-build-ca.pem"  # the host's CA bundle, mounted during builds only
 SERVICE_FILE = "service.json"
 
@@ -82,11 +83,26 @@ def tree_revision(tree: Path) -> str:
 
 
 @contextlib.contextmanager
-def uploaded(folder: Path, printer: Printer) -> Iterator[tuple[Path, str]]:
-    """The tree a push would upload (in a scratch folder) and its revision digest."""
+def uploaded(
+    folder: Path, printer: Printer, exclude: Path | None = None
+) -> Iterator[tuple[Path, str]]:
+    """The tree a push would upload (in a scratch folder) and its revision digest.
+
+    ``exclude`` (an export's ``-o`` folder) is left out when it lies inside ``folder``.
+    """
+    patterns = ignore_patterns(Path(folder))
+    if exclude is not None:
+        inside = os.path.relpath(Path(exclude).resolve(), Path(folder).resolve())
+        if inside == ".":
+            raise UsageError(
+                f"-o {exclude}: the output would be uploaded with the app's code; "
+                "choose a folder outside PATH"
+            )
+        if not inside.startswith(".."):
+            patterns.append("/" + glob.escape(Path(inside).as_posix()))
     with tempfile.TemporaryDirectory(prefix="platform_sim-image-") as scratch:
         tree = Path(scratch) / "tree"
-        copy_tree(Path(folder), tree, warn=lambda text: printer.line("upload", text))
+        copy_tree(Path(folder), tree, patterns, warn=lambda text: printer.line("upload", text))
         yield tree, tree_revision(tree)
 
 

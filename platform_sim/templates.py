@@ -96,6 +96,12 @@ http {
     fastcgi_temp_path {{ home }}/platform/nginx/fastcgi;
     uwsgi_temp_path {{ home }}/platform/nginx/uwsgi;
     scgi_temp_path {{ home }}/platform/nginx/scgi;
+    # The scheme the client used: a front end's X-Forwarded-Proto (an Ingress or a TLS
+    # terminator says https), else this server's own.
+    map $http_x_forwarded_proto $forwarded_proto {
+        default $http_x_forwarded_proto;
+        "" $scheme;
+    }
 
     upstream wsgi_server {
         server unix:{{ home }}/platform/wsgi.sock fail_timeout=0;
@@ -117,7 +123,7 @@ http {
             proxy_pass http://wsgi_server;
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Proto $forwarded_proto;
             proxy_redirect off;
         }
     }
@@ -147,6 +153,12 @@ http {
     fastcgi_temp_path {{ directory }}/tmp/fastcgi;
     uwsgi_temp_path {{ directory }}/tmp/uwsgi;
     scgi_temp_path {{ directory }}/tmp/scgi;
+    # The scheme the client used: a front end's X-Forwarded-Proto (an Ingress or a TLS
+    # terminator says https), else this server's own.
+    map $http_x_forwarded_proto $forwarded_proto {
+        default $http_x_forwarded_proto;
+        "" $scheme;
+    }
 {{ servers }}}
 """
 
@@ -163,7 +175,7 @@ ROUTER_SERVER = """
             proxy_pass http://app_{{ service }};
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Proto $forwarded_proto;
             proxy_redirect off;
             proxy_next_upstream error timeout http_502;
         }

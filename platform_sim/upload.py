@@ -14,6 +14,14 @@ from .errors import PlatformError
 
 IGNORE_FILE = ".dotcloudignore"
 ALWAYS_IGNORED = (".git", ".hg", "*.pyc", "__pycache__")
+# A folder holding one of these is an export (compose / kubernetes / kube-play state): its env
+# files and Secrets hold passwords, so it is never uploaded, whatever .dotcloudignore says.
+EXPORT_MARKERS = ("compose.yaml", "00-namespace.yaml", ".kube-play")
+
+
+def is_export_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder an export wrote (it holds one of ``EXPORT_MARKERS``)."""
+    return any(os.path.lexists(path / marker) for marker in EXPORT_MARKERS)
 
 
 def ignore_patterns(folder: Path) -> list[str]:
@@ -88,6 +96,9 @@ def _copy_tree(
         for dirname in sorted(dirnames):
             path = Path(folder) / dirname
             if is_ignored(prefix + dirname, patterns):
+                continue
+            if not path.is_symlink() and is_export_folder(path):
+                warn(f"skipped {prefix + dirname}/: an export's output (it holds secrets)")
                 continue
             if path.is_symlink():
                 os.symlink(os.readlink(path), target / (prefix + dirname))

@@ -12,16 +12,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..buildfile import Service
+from ..container_facts import CODE_STOP_GRACE, WEB_PORT
 from ..environment import HOME_INSIDE
 from .data import container_security
 from .meta import Target, labels, metadata, secret, selector
 
-# nginx in the web service's container; the Service maps port 80 to it. The container lists
-# no ``ports``: Kubernetes takes them as information only, and Podman 4.3 would publish each
-# on every address of the host (podman issue 17028).
-WEB_PORT = 8080
-# supervisord stops djcelery with a 60 s warm shutdown, then celerycam (30 s): room for both.
-STOP_GRACE = 120
+# On the pod template: a digest of the environment Secret. kubectl apply (and kube-play up)
+# change only what differs, so without it a new environment would never reach the pods.
+ENVIRONMENT_DIGEST = "checksum/environment"
+
+# The container lists no ``ports`` (WEB_PORT is nginx's): Kubernetes takes them as
+# information only, and Podman 4.3 would publish each on every address of the host (podman
+# issue 17028).
 REQUESTS = {
     "web": {"cpu": "100m", "memory": "256Mi"},
     "worker": {"cpu": "200m", "memory": "384Mi"},
@@ -70,8 +72,13 @@ def _probes(service: Service) -> dict[str, Any]:
     }
 
 
-def deployment(target: Target, service: Service, image: str, replicas: int) -> dict[str, Any]:
-    """Replicas of the service's image, rolled one extra pod at a time, never one fewer."""
+def deployment(
+    target: Target, service: Service, image: str, replicas: int, environment_digest: str
+) -> dict[str, Any]:
+    """Replicas of the service's image, rolled one extra pod at a time, never one fewer.
+
+    ``environment_digest`` (of the environment Secret) changes the pods when the Secret does.
+    """
     container: dict[str, Any] = {
         "name": service.name,
         "image": image,
@@ -92,9 +99,12 @@ def deployment(target: Target, service: Service, image: str, replicas: int) -> d
                 "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
             },
             "template": {
-                "metadata": {"labels": labels(target, service.name)},
+                "metadata": {
+                    "labels": labels(target, service.name),
+                    "annotations": {ENVIRONMENT_DIGEST: environment_digest},
+                },
                 "spec": {
-                    "terminationGracePeriodSeconds": STOP_GRACE,
+                    "terminationGracePeriodSeconds": CODE_STOP_GRACE,
                     "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                     "enableServiceLinks": False,  # no WWW_PORT=… in the environment
                     "containers": [container],

@@ -88,7 +88,7 @@ def headless_service(target: Target, service: Service) -> dict[str, Any]:
         "spec": {
             "clusterIP": "None",
             "selector": selector(target, service.name),
-            "ports": [{"name": kind.port_name, "port": kind.port, "targetPort": kind.port_name}],
+            "ports": [{"name": kind.port_name, "port": kind.port, "targetPort": kind.port}],
         },
     }
 

@@ -11,13 +11,14 @@ from typing import Any
 from .. import buildfile as buildfiles
 from .. import images
 from ..buildfile import BuildFile
+from ..container_facts import WEB_PORT
 from ..environment import Endpoint, Topology, check_variable_name, instance_environment
 from ..errors import UsageError
 from ..output import Printer
 from . import code, data, web
 from .external import parse_externals
 from .features import check_buildfile
-from .meta import Target, labels
+from .meta import Target, data_digest, labels
 from .names import (
     LABEL,
     check_host,
@@ -29,6 +30,9 @@ from .names import (
 from .render import by_file, check_folder, previous_secrets, to_yaml, write
 
 DEFAULT_PREFIX = "localhost/"
+# With --tls-secret the Ingress terminates TLS and says so in X-Forwarded-Proto: the app must
+# trust that header (minestrone's variable; an explicit -e wins).
+BEHIND_HTTPS = "DJANGO_BEHIND_HTTPS"
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,13 @@ def target_for(app: str, request: ExportRequest) -> Target:
             f"the application name {app!r} cannot be a Kubernetes label: export it under "
             "another name with -A (lowercase letters, digits and '-')"
         )
-    tag = request.tag if request.tag is not None else tree_tag(request.folder)
+    tag = request.tag if request.tag is not None else tree_tag(request.folder, request.out)
     return Target(app, check_namespace(namespace), check_image_prefix(request.image_prefix), tag)
 
 
-def tree_tag(folder: Path) -> str:
+def tree_tag(folder: Path, out: Path | None = None) -> str:
     """The tag ``image build`` gives the images of ``folder`` (a digest of what it uploads)."""
-    with images.uploaded(folder, Printer(io.StringIO())) as (_, revision):
+    with images.uploaded(folder, Printer(io.StringIO()), exclude=out) as (_, revision):
         return revision
 
 
@@ -111,8 +115,11 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
     web_services = [service for service in parsed.code_services() if service.is_web]
     scheme = "https" if request.tls_secret else "http"
     urls = {s.name: f"{scheme}://{request.host}/" for s in web_services if request.host}
-    ports = {(s.name, 0): {"www": code.WEB_PORT} for s in web_services}
-    topology = Topology(app, parsed, reached, urls, ports, dict(request.variables))
+    ports = {(s.name, 0): {"www": WEB_PORT} for s in web_services}
+    variables = dict(request.variables)
+    if request.tls_secret:
+        variables.setdefault(BEHIND_HTTPS, "1")
+    topology = Topology(app, parsed, reached, urls, ports, variables)
     references = {
         s.name: image_reference(target.image_prefix, app, s.name, target.tag)
         for s in parsed.services.values()
@@ -135,8 +142,14 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
     for service in parsed.code_services():
         replicas = request.scale.get(service.name, service.instances)
         environment = instance_environment(topology, service.name, 0)
-        objects.append(code.environment_secret(target, service, environment))
-        objects.append(code.deployment(target, service, references[service.name], replicas))
+        environment_secret = code.environment_secret(target, service, environment)
+        objects.append(environment_secret)
+        objects.append(
+            code.deployment(
+                target, service, references[service.name], replicas,
+                data_digest(environment_secret),
+            )
+        )
         if replicas > 1:
             objects.append(code.disruption_budget(target, service))
         if service.is_web:

@@ -28,6 +28,9 @@ from .render import FILES
 
 STATE = ".kube-play"
 READY_TIMEOUT = 900.0
+STOPPED = ("exited", "stopped", "dead")
+RESTART_LIMIT = 3  # restarts while waiting: a crash loop, not a slow start
+LOG_LINES = 25
 OWNER = f"{LABEL}=kube-play"
 
 
@@ -38,18 +41,41 @@ class LocalRunError(PlatformError):
 
 
 def load(folder: Path) -> list[dict[str, Any]]:
-    """Every object of an export, in the order to apply them."""
+    """Every object of an export, in the order to apply them (UsageError if one is malformed)."""
     objects = []
     for name in FILES:
         path = folder / name
         if path.is_file():
-            objects += [doc for doc in yaml.safe_load_all(path.read_text("utf-8")) if doc]
+            try:
+                documents = list(yaml.safe_load_all(path.read_text("utf-8")))
+            except (yaml.YAMLError, UnicodeDecodeError) as exc:
+                reason = " ".join(str(exc).split())
+                raise UsageError(f"{path} is not valid YAML ({reason}): export it again") from None
+            for document in documents:
+                if document is None:
+                    continue
+                if not well_formed(document):
+                    raise UsageError(
+                        f"{path} holds a document that is not a Kubernetes object (a mapping "
+                        "with kind and metadata.name): export it again"
+                    )
+                objects.append(document)
     if not any(obj.get("kind") == "Namespace" for obj in objects):
         raise UsageError(
             f"{folder} holds no export (no {next(iter(FILES))}): write one with "
             "platform_sim export kubernetes PATH -o DIR"
         )
     return objects
+
+
+def well_formed(document: Any) -> bool:
+    """A mapping with a string ``kind`` and a string ``metadata.name``."""
+    return (
+        isinstance(document, dict)
+        and isinstance(document.get("kind"), str)
+        and isinstance(document.get("metadata"), dict)
+        and isinstance(document["metadata"].get("name"), str)
+    )
 
 
 def of_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -66,12 +92,14 @@ class LocalRun:
         podman: Podman | None = None,
         say: Callable[[str], None] = print,
         clock: Callable[[], float] = time.monotonic,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self.folder = Path(folder).absolute()
         self.state_dir = self.folder / STATE
         self.podman = podman or Podman()
         self.say = say
         self.clock = clock
+        self.pause = pause
 
     @property
     def state_file(self) -> Path:
@@ -93,7 +121,7 @@ class LocalRun:
         except EngineError as exc:
             raise LocalRunError(str(exc)) from None
         namespace = of_kind(objects, "Namespace")[0]["metadata"]["name"]
-        state = read_json(self.state_file) or {}
+        state = self._state() or {}
         self.state_dir.mkdir(mode=0o700, exist_ok=True)
         state.setdefault("namespace", namespace)
         state.setdefault("network", f"{namespace}-kube-play")
@@ -107,6 +135,19 @@ class LocalRun:
         url = self._router(state, of_kind(objects, "Deployment"), of_kind(objects, "Service"))
         write_json(self.state_file, state)
         return url
+
+    def _state(self) -> dict[str, Any] | None:
+        """The recorded state (None when there is none); UsageError when it is damaged."""
+        try:
+            state = read_json(self.state_file)
+        except (ValueError, OSError) as exc:
+            state = exc
+        if state is not None and not _valid_state(state):
+            raise UsageError(
+                f"{self.state_file} is damaged: remove what it made by hand (podman pod ls, "
+                "volume ls, secret ls, network ls), then delete the file"
+            )
+        return state
 
     def _save(self, state: dict[str, Any]) -> None:
         write_json(self.state_file, state)
@@ -159,11 +200,11 @@ class LocalRun:
         for pod in pods:
             container = pod["spec"]["containers"][0]
             probe = container["readinessProbe"]["exec"]["command"]
+            name = f"{pod['metadata']['name']}-{container['name']}"
             self._wait(
-                lambda pod=pod, container=container, probe=probe: self._exec_ok(
-                    f"{pod['metadata']['name']}-{container['name']}", probe
-                ),
+                lambda name=name, probe=probe: self._exec_ok(name, probe),
                 f"data service {pod['metadata']['name']} to be ready",
+                name,
             )
 
     def _deployments(self, state: dict[str, Any], deployments: list[dict[str, Any]]) -> None:
@@ -177,10 +218,11 @@ class LocalRun:
                 continue
             if name in applied:  # replaced: its pods stop as a rollout would stop them
                 self._stop_pods(yaml.safe_load(applied[name]))
-            self.say(f"Playing Deployment {name} ({deployment['spec']['replicas']} pod(s))")
-            self.podman_run("kube", "play", "--network", state["network"], "-", stdin=text.encode())
+            # recorded before playing: a play that fails half-way leaves pods down must remove
             applied[name] = text
             self._save(state)
+            self.say(f"Playing Deployment {name} ({deployment['spec']['replicas']} pod(s))")
+            self.podman_run("kube", "play", "--network", state["network"], "-", stdin=text.encode())
         for deployment in deployments:
             container = deployment["spec"]["template"]["spec"]["containers"][0]
             probe = container["readinessProbe"]
@@ -192,7 +234,7 @@ class LocalRun:
                     )
                 else:
                     check = lambda pod=pod: self._pod_running(pod)  # noqa: E731
-                self._wait(check, f"pod {pod} to be ready")
+                self._wait(check, f"pod {pod} to be ready", target)
 
     def _router(
         self,
@@ -237,7 +279,7 @@ class LocalRun:
             "-g",
             "daemon off;",
         )
-        self._wait(lambda: answers(state["port"]), f"the site to answer at {url}")
+        self._wait(lambda: answers(state["port"]), f"the site to answer at {url}", router)
         return url
 
     def _stop_pods(self, deployment: dict[str, Any]) -> None:
@@ -265,21 +307,71 @@ class LocalRun:
         result = self.podman.run("exec", container, *command, check=False, timeout=60)
         return result.returncode == 0
 
-    def _wait(self, ready: Callable[[], bool], what: str) -> None:
+    def _wait(self, ready: Callable[[], bool], what: str, container: str) -> None:
+        """Poll ``ready``; fail at once when ``container`` has stopped or keeps restarting."""
         deadline = self.clock() + READY_TIMEOUT
+        exited_before: int | None = None
         while not ready():
+            status, restarts = self._container_state(container)
+            exited = status in STOPPED
+            if restarts >= RESTART_LIMIT or (exited and exited_before == restarts):
+                raise LocalRunError(
+                    f"{container} {'keeps restarting' if not exited else 'stopped'} "
+                    f"({status}, {restarts} restart(s)) while waiting for {what}; its last "
+                    f"lines:\n{self._log_tail(container)}"
+                )
+            exited_before = restarts if exited else None
             if self.clock() > deadline:
-                raise LocalRunError(f"timed out after {READY_TIMEOUT:g} s waiting for {what}")
-            time.sleep(1)
+                raise LocalRunError(
+                    f"timed out after {READY_TIMEOUT:g} s waiting for {what}; the last lines "
+                    f"of {container}:\n{self._log_tail(container)}"
+                )
+            self.pause(1)
+
+    def _container_state(self, container: str) -> tuple[str, int]:
+        """A container's status (running, exited…) and restart count ("", 0 when unknown)."""
+        result = self.podman.run(
+            "inspect", container, "--format", "{{.State.Status}} {{.RestartCount}}", check=False
+        )
+        words = result.stdout.split() if result.returncode == 0 else []
+        if len(words) == 2 and words[1].isdigit():
+            return words[0], int(words[1])
+        return "", 0
+
+    def _log_tail(self, container: str) -> str:
+        """The container's last lines of output (stdout and stderr)."""
+        result = self.podman.run("logs", "--tail", str(LOG_LINES), container, check=False)
+        return ((result.stdout or "") + (getattr(result, "stderr", "") or "")).rstrip()
 
     def down(self) -> list[str]:
         """Remove everything ``up`` created (pods, volumes, secrets, network); say what."""
-        state = read_json(self.state_file)
+        state = self._state()
         if state is None:
             raise UsageError(f"nothing runs from {self.folder} (no {STATE}/state.json)")
         removed = teardown.tear_down(self.podman, self.folder, self.state_dir, state)
+        left = teardown.still_there(self.podman, state)
+        if left:  # the state stays: a later down tries again
+            raise LocalRunError(
+                f"could not remove {', '.join(left)}: see podman's messages above, then run "
+                f"kube-play down {self.folder} again"
+            )
         shutil.rmtree(self.state_dir, ignore_errors=True)
         return removed
+
+
+def _valid_state(state: Any) -> bool:
+    """The shape ``up`` writes: a mapping whose lists and maps are what they should be."""
+    if not isinstance(state, dict):
+        return False
+    lists = ("volumes", "secrets", "data_pods")
+    if any(not isinstance(state.get(key, []), list) for key in lists):
+        return False
+    if any(not isinstance(item, str) for key in lists for item in state.get(key, [])):
+        return False
+    applied = state.get("applied", {})
+    if not isinstance(applied, dict) or not all(isinstance(v, str) for v in applied.values()):
+        return False
+    return all(isinstance(state.get(key, ""), str) for key in ("network", "namespace", "router"))
 
 
 def answers(port: int) -> bool:

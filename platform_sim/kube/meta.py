@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,3 +54,9 @@ def secret(target: Target, name: str, service: str, values: Mapping[str, str]) -
             for key, value in sorted(values.items())
         },
     }
+
+
+def data_digest(secret_object: Mapping[str, Any]) -> str:
+    """A sha256 of a Secret's data: a pod-template annotation, so a changed Secret rolls pods."""
+    text = json.dumps(secret_object.get("data") or {}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

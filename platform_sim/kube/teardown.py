@@ -13,18 +13,36 @@ from backing_services.podman import Podman
 from . import translate
 
 
-def tear_down(podman: Podman, folder: Path, state_dir: Path, state: dict[str, Any]) -> list[str]:
-    """Router, pods (``podman kube down`` first), secrets, volumes, network; what went."""
-    removed: list[str] = []
+def recorded_pods(state: dict[str, Any]) -> list[str]:
+    """Every pod the state names: the data services' and each played Deployment's."""
     pods = list(state.get("data_pods", []))
     for text in state.get("applied", {}).values():
         pods += translate.pod_names(yaml.safe_load(text))
+    return pods
+
+
+def still_there(podman: Podman, state: dict[str, Any]) -> list[str]:
+    """What the state names that Podman still has (empty after a complete tear-down)."""
+    checks = [(["pod", "exists", pod], pod) for pod in recorded_pods(state)]
+    if state.get("router"):
+        checks.append((["container", "exists", state["router"]], state["router"]))
+    checks += [(["secret", "inspect", name], f"secret {name}") for name in state.get("secrets", [])]
+    checks += [(["volume", "exists", name], f"volume {name}") for name in state.get("volumes", [])]
+    if state.get("network_created"):
+        checks.append((["network", "exists", state["network"]], f"network {state['network']}"))
+    return [what for args, what in checks if podman.run(*args, check=False).returncode == 0]
+
+
+def tear_down(podman: Podman, folder: Path, state_dir: Path, state: dict[str, Any]) -> list[str]:
+    """Router, pods (``podman kube down`` first), secrets, volumes, network; what went."""
+    removed: list[str] = []
+    pods = recorded_pods(state)
     volumes = set(state.get("volumes", [])) | anonymous_volumes(podman, pods)
     if state.get("router"):
         podman.run("rm", "-f", "-v", state["router"], check=False)
         removed.append(state["router"])
     deployments = folder / "40-deployments.yaml"
-    if deployments.is_file() and state.get("applied"):
+    if deployments.is_file():
         podman.run("kube", "down", str(deployments), check=False, timeout=300)
     data = state_dir / "data-pods.yaml"
     if data.is_file():

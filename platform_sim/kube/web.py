@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..buildfile import Service
-from .code import WEB_PORT
+from ..container_facts import WEB_PORT
 from .meta import Target, metadata, selector
 
 

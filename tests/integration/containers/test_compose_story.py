@@ -6,6 +6,7 @@ The tests of this module run in order against one Compose project.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -99,6 +100,20 @@ def test_the_compose_file_runs_the_tutorial_story(deployed):
         "the admin's Tasks page to list the job as SUCCESS",
     )
     assert "tasks.soup" in row  # its routing key
+
+
+def test_no_secret_was_on_a_command_line(deployed):
+    folder, _ = deployed
+    environment = json.loads((folder / "www.environment.json").read_text())
+    secrets_ = [(folder / "db.password").read_text(), (folder / "broker.password").read_text()]
+    secrets_ += [environment["DJANGO_SECRET_KEY"], environment["DOTCLOUD_DB_SQL_PASSWORD"]]
+    containers = podman("ps", "-a", "-q", "--filter", LABEL).stdout.split()
+    assert len(containers) >= 4
+    for container in containers:
+        created = podman("inspect", container, "--format", "{{json .Config.CreateCommand}}")
+        assert "podman" in created.stdout
+        for secret in secrets_:
+            assert secret not in created.stdout, container
 
 
 def test_stopping_the_worker_container_finishes_the_running_job(deployed):

@@ -29,11 +29,27 @@ def export_to(folder: Path, sim_home: Path, built, scale: dict[str, int]) -> Non
     export(APP, ExportRequest(folder=REPO, out=folder, variables=variables, scale=scale, tag=tag))
 
 
+def inventory() -> dict[str, set[str]]:
+    """Every pod, container, secret, network and volume Podman has now."""
+    listed = {
+        "pods": ("pod", "ps", "--format", "{{.Name}}"),
+        "containers": ("ps", "-a", "--format", "{{.Names}}"),
+        "secrets": ("secret", "ls", "--format", "{{.Name}}"),
+        "networks": ("network", "ls", "--format", "{{.Name}}"),
+        "volumes": ("volume", "ls", "--format", "{{.Name}}"),
+    }
+    return {kind: set(podman(*args).stdout.split()) for kind, args in listed.items()}
+
+
+BEFORE: dict[str, set[str]] = {}  # what Podman had before the module's run
+
+
 @pytest.fixture(scope="module")
 def cluster(sim_home, built, tmp_path_factory):
     folder = tmp_path_factory.mktemp("kube") / "manifests"
     export_to(folder, sim_home, built, {"www": 2, "workers": 1})
     run = LocalRun(folder, say=lambda line: None)
+    BEFORE.update(inventory())
     try:
         url = run.up()
         yield run, folder, url
@@ -141,3 +157,9 @@ def test_down_leaves_nothing(cluster):
     networks = podman("network", "ls", "--format", "{{.Name}}").stdout.split()
     assert f"{APP}-kube-play" not in networks
     assert podman("ps", "-a", "--filter", f"name={APP}-router", "-q").stdout.split() == []
+    # nothing new at all (volumes: only unused ones count; others' running containers hold theirs)
+    after = inventory()
+    new = {kind: after[kind] - BEFORE[kind] for kind in after}
+    unused = podman("volume", "ls", "--filter", "dangling=true", "--format", "{{.Name}}")
+    new["volumes"] &= set(unused.stdout.split())
+    assert new == {kind: set() for kind in new}

@@ -10,8 +10,7 @@ import yaml
 
 from platform_sim import cli
 from platform_sim.buildfile import parse
-from platform_sim.compose import env_file_text, read_env_file, render, write
-from platform_sim.errors import UsageError
+from platform_sim.compose import render, write
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "compose-spec.json").read_text())
 BUILD_FILE = """\
@@ -78,8 +77,8 @@ def test_code_services_wait_for_healthy_data_services_which_check_readiness_for_
     }
     assert "SELECT 1" in " ".join(services["db"]["healthcheck"]["test"])
     assert services["broker"]["healthcheck"]["test"] == ["CMD", "/usr/local/bin/healthcheck"]
-    assert services["db"]["volumes"] == ["db-data:/var/lib/postgresql/data"]
-    assert services["broker"]["volumes"] == ["broker-data:/var/lib/rabbitmq"]
+    assert services["db"]["volumes"][0] == "db-data:/var/lib/postgresql/data"
+    assert services["broker"]["volumes"][0] == "broker-data:/var/lib/rabbitmq"
 
 
 def test_the_web_service_is_published_on_loopback_only():
@@ -99,29 +98,40 @@ def test_every_instance_gets_the_platforms_environment_and_no_secret_inline():
     text = yaml.safe_dump(result.compose)
     for secret in [*PASSWORDS.values(), *VARIABLES.values()]:
         assert secret not in text
-    secrets = result.env_files["www"]
-    assert secrets["DOTCLOUD_DB_SQL_PASSWORD"] == "db-pass-123"
-    assert secrets["DJANGO_SECRET_KEY"] == "the-secret-key"
-    assert "broker-pass-456" in secrets["DOTCLOUD_BROKER_AMQP_URL"]
-    assert result.env_files["db"]["POSTGRES_PASSWORD"] == "db-pass-123"
-    assert result.env_files["broker"]["RABBITMQ_DEFAULT_PASS"] == "broker-pass-456"
-    assert www["env_file"] == ["www.env"]
+    environment = json.loads(result.secret_files["www.environment.json"])
+    assert environment["DOTCLOUD_DB_SQL_PASSWORD"] == "db-pass-123"
+    assert environment["DJANGO_SECRET_KEY"] == "the-secret-key"
+    assert environment["DOTCLOUD_SERVICE_NAME"] == "www"
+    assert "broker-pass-456" in environment["DOTCLOUD_BROKER_AMQP_URL"]
+    assert result.secret_files["db.password"] == "db-pass-123"
+    assert result.secret_files["broker.password"] == "broker-pass-456"
+    assert "./www.environment.json:/home/dotcloud/environment.json:ro" in www["volumes"]
 
 
-def test_env_files_are_owner_only_and_read_back_literally(tmp_path):
+def test_no_secret_can_reach_a_command_line():
+    """podman-compose passes environment and env_file values as ``podman create -e``."""
+    compose = exported().compose
+    for name, service in compose["services"].items():
+        assert "env_file" not in service, name
+        assert "secrets" not in service, name
+    db = compose["services"]["db"]
+    assert db["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/db.password"
+    assert "./db.password:/run/secrets/db.password:ro" in db["volumes"]
+    broker = compose["services"]["broker"]["environment"]
+    assert broker["RABBITMQ_DEFAULT_PASS_FILE"] == "/run/secrets/broker.password"
+
+
+def test_secret_files_are_owner_only(tmp_path):
     written = write(tmp_path, exported())
     assert {path.name for path in written} == {
-        "compose.yaml", "www.env", "workers.env", "db.env", "broker.env"
+        "compose.yaml", "www.environment.json", "workers.environment.json",
+        "db.password", "broker.password",
     }
-    for path in tmp_path.glob("*.env"):
+    for path in written[:-1]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert read_env_file(tmp_path / "www.env")["MINESTRONE_ADMIN_PASSWORD"] == "admin pw$"
+    stored = json.loads((tmp_path / "www.environment.json").read_text())
+    assert stored["MINESTRONE_ADMIN_PASSWORD"] == "admin pw$"
     assert yaml.safe_load((tmp_path / "compose.yaml").read_text()) == exported().compose
-
-
-def test_a_value_an_env_file_cannot_hold_is_refused():
-    with pytest.raises(UsageError, match="KEY: a value with a newline"):
-        env_file_text({"KEY": "two\nlines"})
 
 
 def run(argv, tmp_path):
@@ -144,12 +154,12 @@ def test_a_non_empty_folder_is_refused_without_force_and_passwords_are_kept(app,
     argv = ["-A", "soup", "export", "compose", str(app), "-o", str(target)]
     status, out, _ = run(argv, tmp_path)
     assert status == 0 and "wrote" in out
-    password = read_env_file(target / "db.env")["POSTGRES_PASSWORD"]
+    password = (target / "db.password").read_text()
     status, _, err = run(argv, tmp_path)
     assert status == 2
     assert "the folder is not empty; choose an empty one or pass --force" in err
     assert run([*argv, "--force"], tmp_path)[0] == 0
-    assert read_env_file(target / "db.env")["POSTGRES_PASSWORD"] == password
+    assert (target / "db.password").read_text() == password
 
 
 def test_an_unsupported_type_is_refused_before_anything_is_written(app, tmp_path):
@@ -165,4 +175,23 @@ def test_env_set_variables_reach_the_export(app, tmp_path):
     assert run(["-A", "soup", "env", "set", "DJANGO_SECRET_KEY=from-env-set"], tmp_path)[0] == 0
     target = tmp_path / "deploy"
     assert run(["-A", "soup", "export", "compose", str(app), "-o", str(target)], tmp_path)[0] == 0
-    assert read_env_file(target / "www.env")["DJANGO_SECRET_KEY"] == "from-env-set"
+    stored = json.loads((target / "www.environment.json").read_text())
+    assert stored["DJANGO_SECRET_KEY"] == "from-env-set"
+
+
+def test_code_containers_get_the_same_time_to_stop_in_compose_and_on_kubernetes():
+    from platform_sim import container_facts
+    from platform_sim.kube.export import ExportRequest, build_objects
+
+    services = exported().compose["services"]
+    objects = build_objects(
+        "soup", parse(BUILD_FILE), ExportRequest(Path("."), Path("/nonexistent"), tag="1")
+    )
+    graces = {
+        o["metadata"]["name"]: o["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        for o in objects if o["kind"] == "Deployment"
+    }
+    for name in ("www", "workers"):
+        assert services[name]["stop_grace_period"] == f"{graces[name]}s"
+    # supervisord stops djcelery (60 s), celerycam (30 s), platform-logs (10 s) in turn
+    assert container_facts.CODE_STOP_GRACE >= 60 + 30 + 10

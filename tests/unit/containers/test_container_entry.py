@@ -129,3 +129,12 @@ def test_the_log_follower_prints_what_is_left_when_stopped(tmp_path):
     out = io.StringIO()
     follow([tmp_path], out=out, stop=stop)  # returns: one last round, not forever
     assert out.getvalue() == "[djcelery] Lazy job y completed\n"
+
+
+@pytest.mark.parametrize("name", ["environment.yml", "environment.yaml"])
+@pytest.mark.parametrize("text", ["a: [unclosed\n", "a: b: c\n", "\tkey: 1\n"])
+def test_a_malformed_mounted_yaml_environment_is_one_clear_error(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(entry.EntryError, match=f"{name} is not valid: .") as caught:
+        entry.load_environment(tmp_path, {})
+    assert "\n" not in str(caught.value)

@@ -222,6 +222,17 @@ def test_ingress_routes_the_host_with_tls(source, tmp_path):
     assert spec["tls"] == [{"hosts": ["soup.example.com"], "secretName": "soup-tls"}]
     environment = web_environment(objects)
     assert environment["DOTCLOUD_WWW_HTTP_URL"] == "https://soup.example.com/"
+    assert environment["DJANGO_BEHIND_HTTPS"] == "1"
+
+
+def test_plain_http_does_not_trust_a_forwarded_scheme(source, tmp_path):
+    environment = web_environment(objects_for(source, tmp_path, host="soup.example.com"))
+    assert "DJANGO_BEHIND_HTTPS" not in environment
+    objects = objects_for(
+        source, tmp_path, host="a.example.com", tls_secret="t",
+        variables={"DJANGO_BEHIND_HTTPS": "0"},
+    )
+    assert web_environment(objects)["DJANGO_BEHIND_HTTPS"] == "0"
 
 
 def test_external_services_are_omitted_and_their_url_fills_the_variables(source, tmp_path):
@@ -261,3 +272,37 @@ def test_default_tag_is_the_revision_image_build_gives(source, tmp_path):
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == (
         images.image_name("soup", "www", revision)
     )
+
+
+def test_every_service_targets_a_port_number_or_a_declared_container_port(source, tmp_path):
+    objects = objects_for(source, tmp_path, host="soup.example.com")
+    workloads = [o for o in objects if o["kind"] in ("Deployment", "StatefulSet")]
+    services = [o for o in objects if o["kind"] == "Service"]
+    assert services
+    for service in services:
+        selected = service["spec"]["selector"].items()
+        pods = [
+            w["spec"]["template"]["spec"] for w in workloads
+            if selected <= w["spec"]["template"]["metadata"]["labels"].items()
+        ]
+        assert pods, service["metadata"]["name"]
+        declared = {
+            port["name"] for pod in pods for container in pod["containers"]
+            for port in container.get("ports", []) if "name" in port
+        }
+        for port in service["spec"]["ports"]:
+            target = port["targetPort"]
+            assert isinstance(target, int) or target in declared, (service["metadata"], port)
+
+
+def test_a_changed_environment_changes_the_pod_template(source, tmp_path):
+    def template(**options):  # managed services: no password generated anew each time
+        externals = VARIANTS["managed services"]["externals"]
+        objects = objects_for(source, tmp_path, externals=externals, **options)
+        return find(objects, "Deployment", "www")["spec"]["template"]["metadata"]
+
+    first = template(variables={"DJANGO_SECRET_KEY": "one"})
+    assert template(variables={"DJANGO_SECRET_KEY": "one"}) == first
+    second = template(variables={"DJANGO_SECRET_KEY": "two"})
+    assert second["annotations"] != first["annotations"]
+    assert second["labels"] == first["labels"]  # the selector never changes

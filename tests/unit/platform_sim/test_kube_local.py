@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from backing_services.errors import EngineError
 from platform_sim import buildfile
 from platform_sim.errors import UsageError
 from platform_sim.kube import translate
@@ -72,6 +73,7 @@ class FakePodman:
         self.calls = []
         self.foreign = set(foreign_secrets)
         self.played = False
+        self.removed = set()
 
     def check(self):
         pass
@@ -79,8 +81,14 @@ class FakePodman:
     def run(self, *args, check=True, timeout=0, stdin=None):
         self.calls.append((args, stdin))
         code, out = 0, ""
+        if args[:2] in (("pod", "rm"), ("rm", "-f")):
+            self.removed.add(args[-1])
         if args[:2] in (("network", "exists"), ("volume", "exists")):
             code = 1
+        elif args[:2] == ("pod", "exists"):
+            code = 0 if self.played and args[2] not in self.removed else 1
+        elif args[:2] == ("container", "exists"):
+            code = 1 if args[2] in self.removed else 0
         elif args[:2] == ("secret", "inspect"):
             code = 0 if args[2] in self.foreign else 1
         elif args[:2] == ("kube", "play"):
@@ -152,3 +160,112 @@ def test_a_secret_of_someone_else_is_never_replaced(tmp_path):
         LocalRun(out, podman=fake, say=lambda line: None).up(port=8123)
     assert fake.commands("secret", "rm") == []
     assert fake.commands("kube", "play") == []
+
+
+class FailingPlay(FakePodman):
+    """A Deployment's play fails after creating its pods (half done, or interrupted)."""
+
+    def run(self, *args, check=True, timeout=0, stdin=None):
+        result = super().run(*args, check=check, timeout=timeout, stdin=stdin)
+        if args[:2] == ("kube", "play") and args[-1] == "-":
+            raise EngineError("podman kube play failed: half created")
+        return result
+
+
+def test_a_failed_play_is_torn_down_by_down(tmp_path):
+    out = workers_only(tmp_path)
+    fake = FailingPlay()
+    run = LocalRun(out, podman=fake, say=lambda line: None)
+    with pytest.raises(LocalRunError):
+        run.up(port=8123)
+    removed = run.down()
+    assert "workers-pod-0" in removed
+    assert fake.commands("kube", "down")
+    assert ("pod", "rm", "-f", "workers-pod-0") in fake.commands("pod", "rm")
+    assert not (out / ".kube-play").exists()
+
+
+class Stubborn(FakePodman):
+    """A volume that cannot be removed (in use by someone else)."""
+
+    def run(self, *args, check=True, timeout=0, stdin=None):
+        result = super().run(*args, check=check, timeout=timeout, stdin=stdin)
+        if args[:2] == ("volume", "exists"):
+            result.returncode = 0
+        return result
+
+
+def test_down_keeps_the_state_while_anything_is_left(tmp_path):
+    out = workers_only(tmp_path)
+    fake = FakePodman()
+    LocalRun(out, podman=fake, say=lambda line: None).up(port=8123)
+    stubborn = Stubborn()
+    stubborn.played = True
+    with pytest.raises(LocalRunError, match="volume soup-data-db-0.*kube-play down"):
+        LocalRun(out, podman=stubborn, say=lambda line: None).down()
+    assert (out / ".kube-play" / "state.json").is_file()
+    assert LocalRun(out, podman=FakePodman(), say=lambda line: None).down()
+    assert not (out / ".kube-play").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kind: Namespace\nmetadata: {name: [unclosed\n",
+        "- just\n- a list\n",
+        "kind: Namespace\n",
+        "kind: Namespace\nmetadata: {name: 3}\n",
+        "plain text\n",
+        "\xff\xfe",
+    ],
+)
+def test_a_damaged_export_is_one_clear_error(tmp_path, text):
+    (tmp_path / "00-namespace.yaml").write_bytes(text.encode("latin-1"))
+    with pytest.raises(UsageError, match="00-namespace.yaml"):
+        LocalRun(tmp_path, podman=FakePodman(), say=lambda line: None).up()
+
+
+@pytest.mark.parametrize(
+    "text", ["{not json", '"a string"', "[]", '{"applied": []}', '{"volumes": [1]}', "\xff"]
+)
+def test_a_damaged_state_is_one_clear_error(tmp_path, text):
+    out = workers_only(tmp_path)
+    (out / ".kube-play").mkdir()
+    (out / ".kube-play" / "state.json").write_bytes(text.encode("latin-1"))
+    for action in (lambda run: run.down(), lambda run: run.up(port=8123)):
+        with pytest.raises(UsageError, match="state.json is damaged"):
+            action(LocalRun(out, podman=FakePodman(), say=lambda line: None))
+
+
+class Crashing(FakePodman):
+    """The database's container never gets ready: it exits, or restarts again and again."""
+
+    def __init__(self, state):
+        super().__init__()
+        self.state = state
+
+    def run(self, *args, check=True, timeout=0, stdin=None):
+        result = super().run(*args, check=check, timeout=timeout, stdin=stdin)
+        if args[0] == "exec":
+            result.returncode = 1
+        elif args[0] == "inspect" and "{{.RestartCount}}" in args[-1]:
+            result.stdout = self.state
+        elif args[0] == "logs":
+            assert args[1:3] == ("--tail", "25")
+            result.stdout = "FATAL:  data directory has wrong ownership\n"
+        return result
+
+
+@pytest.mark.parametrize(
+    ("state", "said"), [("exited 0", "stopped"), ("running 3", "keeps restarting")]
+)
+def test_a_container_that_dies_fails_the_wait_at_once_with_its_log(tmp_path, state, said):
+    out = workers_only(tmp_path)
+    clock = iter(range(1000)).__next__
+    run = LocalRun(
+        out, podman=Crashing(state), say=lambda line: None, clock=clock, pause=lambda s: None
+    )
+    with pytest.raises(LocalRunError, match=f"db-db {said}") as caught:
+        run.up(port=8123)
+    assert "data directory has wrong ownership" in str(caught.value)
+    assert clock() < 10  # long before the 900 s timeout

@@ -62,3 +62,49 @@ def test_a_failed_upload_leaves_no_revision_and_keeps_the_counter(tmp_path, monk
     monkeypatch.undo()
     assert prepare.upload(ctx, record, tmp_path / "src") == 1
     assert create(ctx.paths).last_revision == 1
+
+
+@pytest.mark.parametrize("marker", upload.EXPORT_MARKERS)
+def test_an_export_folder_is_never_uploaded(tmp_path, marker):
+    source = tmp_path / "src"
+    (source / "out").mkdir(parents=True)
+    if marker.startswith("."):
+        (source / "out" / marker).mkdir()
+    else:
+        (source / "out" / marker).write_text("kind: Namespace\n")
+    (source / "out" / "db.env").write_text("POSTGRES_PASSWORD=secret\n")
+    (source / "app.py").write_text("x")
+    warnings = []
+    upload.copy_tree(source, tmp_path / "tree", warn=warnings.append)
+    assert sorted(p.name for p in (tmp_path / "tree").rglob("*")) == ["app.py"]
+    assert warnings == ["skipped out/: an export's output (it holds secrets)"]
+
+
+def test_the_projects_ignore_file_skips_build_and_test_leftovers():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    patterns = upload.ignore_patterns(root)
+    for leftover in ("deploy", "k8s", "artifacts", ".hypothesis", "minestrone.egg-info"):
+        assert upload.is_ignored(leftover, patterns), leftover
+
+
+def test_an_output_folder_inside_path_does_not_change_the_revision(tmp_path):
+    from platform_sim import images
+    from platform_sim.errors import UsageError
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "app.py").write_text("x")
+    with images.uploaded(source, QuietPrinter()) as (_, before):
+        pass
+    (source / "out").mkdir()
+    (source / "out" / "notes.txt").write_text("anything")
+    with images.uploaded(source, QuietPrinter(), exclude=source / "out") as (tree, after):
+        assert not (tree / "out").exists()
+    assert after == before
+    with (
+        pytest.raises(UsageError, match="outside PATH"),
+        images.uploaded(source, QuietPrinter(), exclude=source),
+    ):
+        pass

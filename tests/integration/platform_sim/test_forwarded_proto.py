@@ -1,0 +1,108 @@
+"""Through the real router and instance nginx to the real Django: a front end's https survives."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from backing_services.ports import free_ports
+from platform_sim import nginx
+
+REPO = Path(__file__).resolve().parents[3]
+NGINX = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Report a redirect instead of following it."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def request(url: str, headers: dict[str, str]) -> tuple[int, str]:
+    """Status and Location of a GET, redirects not followed."""
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=30) as response:
+            return response.status, response.headers.get("Location", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Location", "")
+
+
+def wait_for(path: Path, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, f"{process.args[0]} exited with {process.returncode}"
+        assert time.monotonic() < deadline, f"{path} did not appear"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def chain(tmp_path):
+    """Router nginx → instance nginx → gunicorn running minestrone with DJANGO_BEHIND_HTTPS=1."""
+    if NGINX is None or os.geteuid() != 0:
+        pytest.fail("needs nginx (bin/bootstrap) and root, as platform_sim's tests do")
+    home = tmp_path / "home"
+    (home / "current").mkdir(parents=True)
+    (home / "platform" / "nginx").mkdir(parents=True)
+    router = tmp_path / "router"
+    (router / "tmp").mkdir(parents=True)
+    public, instance = free_ports(2)
+    text = nginx.render_instance(
+        app="soup", instance="www.0", generation=1, home=str(home), port=instance
+    )
+    (home / "platform" / "nginx.conf").write_text(
+        text.replace("/var/log/nginx/", f"{tmp_path}/instance-")
+    )
+    (router / "nginx.conf").write_text(
+        nginx.render_router(
+            app="soup", generation=1, directory=str(router),
+            services={"www": (public, [instance])},
+        )
+    )
+    socket = home / "platform" / "wsgi.sock"
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "MINESTRONE_ENV_FILE": "",
+        "DJANGO_SECRET_KEY": "forwarded-proto-test-" + "k" * 50,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_BEHIND_HTTPS": "1",
+    }
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"unix:{socket}", "--workers", "1",
+             "wsgi:application"],
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        wait_for(socket, processes[0])
+        for conf, pid in (
+            (home / "platform" / "nginx.conf", home / "platform" / "nginx.pid"),
+            (router / "nginx.conf", router / "nginx.pid"),
+        ):
+            processes.append(
+                subprocess.Popen([NGINX, "-c", str(conf), "-e", str(tmp_path / "error.log")])
+            )
+            wait_for(pid, processes[-1])
+        yield f"http://127.0.0.1:{public}"
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def test_the_front_ends_scheme_reaches_django_through_both_nginx(chain):
+    page = chain + "/admin/login/"
+    assert request(page, {"X-Forwarded-Proto": "https"}) == (200, "")
+    status, location = request(page, {})
+    assert status == 301 and location.startswith("https://"), (status, location)
