@@ -105,6 +105,7 @@ def render(
         endpoints=endpoints,
         http_urls={name: f"http://127.0.0.1:{p}/" for name, p in ports.items()},
         variables=dict(variables),
+        trusted_proxies=1,  # the client reaches the web container's nginx directly
     )
     services: dict[str, dict] = {}
     secret_files: dict[str, str] = {}

@@ -102,6 +102,7 @@ def test_every_instance_gets_the_platforms_environment_and_no_secret_inline():
     assert environment["DOTCLOUD_DB_SQL_PASSWORD"] == "db-pass-123"
     assert environment["DJANGO_SECRET_KEY"] == "the-secret-key"
     assert environment["DOTCLOUD_SERVICE_NAME"] == "www"
+    assert environment["TRUSTED_PROXIES"] == "1"  # clients reach the container's nginx directly
     assert "broker-pass-456" in environment["DOTCLOUD_BROKER_AMQP_URL"]
     assert result.secret_files["db.password"] == "db-pass-123"
     assert result.secret_files["broker.password"] == "broker-pass-456"

@@ -144,6 +144,7 @@ def test_environment_secret_is_what_a_push_writes_with_service_dns_names(source,
     assert environment["DOTCLOUD_BROKER_AMQP_HOST"] == "broker"
     assert environment["DJANGO_SECRET_KEY"] == "k"
     assert environment["GREETING"] == "hello"
+    assert environment["TRUSTED_PROXIES"] == "2"  # the Ingress and the pod's nginx
     assert db["POSTGRES_USER"] == "root" and len(db["POSTGRES_PASSWORD"]) >= 24
 
 
