@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -314,6 +315,7 @@ def run_scenario(
         sent = list(sender.accepted)
         done = [n for n in sent if counts[n] >= 1]
         first = follower.first_after(names, ended)
+        camera = _camera_missing(described, token, done)
         row.update(
             sent=len(sent),
             completed=len(done),
@@ -321,7 +323,8 @@ def run_scenario(
             duplicated=sum(counts[n] > 1 for n in sent),
             recovery_s=round(first - ended, 1) if first is not None else None,
             site_503_s=round(probe.seconds_503(), 1),
-            camera_missing=_camera_missing(described, token, done),
+            camera_missing=camera[0],
+            camera_missing_states=camera[1],
             unsent=len(sender.unsent),
             refused_sends=len(sender.refused),
             other_site_failures=probe.other_failures(),
@@ -351,19 +354,21 @@ def _wait_quiet(sender: Sender, follower: Completions, names: list[str]) -> bool
     return False
 
 
-def _camera_missing(described: dict, token: str, done: list[str]) -> int | None:
+def _camera_missing(described: dict, token: str, done: list[str]) -> tuple[int | None, dict]:
+    """How many completed jobs have no SUCCESS row, and the states those rows show instead."""
     db = described["services"]["db"]["instances"][0]
     deadline = time.monotonic() + CAMERA_WITHIN
-    missing = None
+    missing: tuple[int | None, dict] = (None, {})
     while time.monotonic() < deadline:
         try:
             states = camera_states(db, token)
         except Exception:  # noqa: BLE001 - the database may still be coming back
             time.sleep(1)
             continue
-        missing = sum(states.get(n) != "SUCCESS" for n in done)
-        if not missing:
-            return 0
+        shown = [states.get(n, "no row") for n in done if states.get(n) != "SUCCESS"]
+        missing = (len(shown), dict(Counter(shown)))
+        if not shown:
+            break
         time.sleep(2)
     return missing
 
