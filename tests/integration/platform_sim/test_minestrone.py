@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import http.client
-import re
 import contextlib
+import http.client
 import ipaddress
 import json
 import os
+import re
 import secrets
 import signal
 import time
