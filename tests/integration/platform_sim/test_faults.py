@@ -62,6 +62,8 @@ def test_no_job_is_lost_and_jobs_run_again_soon(site, scenario):
     assert row["lost"] == 0, row
     assert row["quiet"], row
     assert row["recovery_s"] is not None and row["recovery_s"] < bound, row
+    if scenario in ("partition-www-broker", "broker-stop-start"):  # the fault did bite
+        assert row["site_503_s"] > 0, row
     if scenario == "partition-workers-db":  # the camera kept every job's row through it
         assert row["camera_missing"] == 0, row
     for service in ("workers", "broker", "www", "db"):
