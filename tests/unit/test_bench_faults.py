@@ -80,3 +80,54 @@ def test_the_first_job_after_the_fault_is_one_that_started_after_it():
     assert follower.first_after(["a", "b", "c"], 10.0) == 12.5
     assert follower.first_after(["a"], 10.0) is None
     assert follower.counts(["a", "c", "d"]) == {"a": 1, "c": 2, "d": 0}
+
+
+def _becomes(pid: int, stopped: bool) -> bool:
+    """Whether ``pid`` becomes stopped (or running) within 5 s: signals arrive asynchronously."""
+    import time
+    from pathlib import Path
+
+    deadline = time.monotonic() + 5
+    while True:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if (state == "T") == stopped:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, "SIGTERM"])
+def test_ctrl_c_or_sigterm_undoes_every_fault_destroys_the_app_and_says_so(
+    monkeypatch, capsys, interrupt
+):
+    import os
+    import signal
+    import subprocess
+
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    destroyed = []
+    monkeypatch.setattr(bench.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(bench.upload, "copy_tree", lambda *args: None)
+    monkeypatch.setattr(bench.Deployment, "push", lambda self: None)
+    monkeypatch.setattr(bench.Deployment, "destroy", lambda self: destroyed.append(True))
+
+    def scenario(site, faults, name, jobs):
+        faults.freeze([victim.pid], "a stand-in process")
+        assert _becomes(victim.pid, stopped=True)
+        if interrupt is KeyboardInterrupt:
+            raise KeyboardInterrupt
+        os.kill(os.getpid(), signal.SIGTERM)
+        signal.pause()  # pragma: no cover - the handler raises first
+
+    monkeypatch.setattr(bench, "run_scenario", scenario)
+    try:
+        assert bench.main(["--scenario", "broker-kill", "--jobs", "2"]) == 130
+        assert _becomes(victim.pid, stopped=False)  # thawed
+    finally:
+        victim.kill()
+        victim.wait()
+    assert destroyed == [True]
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == "bench.faults: interrupted: every injected fault undone, the app destroyed"
+    assert not any("Traceback" in line for line in err)
