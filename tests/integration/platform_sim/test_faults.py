@@ -1,0 +1,109 @@
+"""The fault suite, small: this repository pushed once, a few 1 s jobs per scenario through the
+form and directly, one short fault each (the bench's own scenarios, ``bench/faults.py``); no job
+is lost, and a job that started after the fault completes within the bound stated below. The
+faults are undone: no firewall rule, stopped process or namespace is left."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from bench import faults as bench
+from platform_sim.faults import Faults
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.integration
+JOBS = 6
+# scenario: (fault seconds, a job started after the fault completes within this many seconds).
+# Faults are shorter than the bench's (bench/faults.py) to keep the module near 5 minutes.
+SMALL = {
+    "worker-pool-child-kill": (6, 30),
+    "worker-main-kill": (6, 30),  # supervisord restarts the worker at once
+    "worker-crash-into-fatal": (0, 60),  # the platform's watchdog: within 60 s
+    "broker-kill": (0, 30),  # the broker's host restarts beam.smp (under 15 s), then the
+    # worker reconnects with its own backoff
+    "broker-stop-start": (8, 30),
+    "database-kill": (0, 30),
+    "database-sigstop": (10, 30),
+    "partition-workers-broker": (10, 30),
+    "partition-www-broker": (10, 30),
+    "partition-workers-db": (10, 30),
+    "redeploy": (0, 30),
+}
+
+
+@pytest.fixture(scope="module")
+def site(sim_home):
+    deployment = bench.Deployment(sim_home, REPO)
+    deployment.push()
+    return deployment
+
+
+def rules(netns: str) -> str:
+    return subprocess.run(
+        ["ip", "netns", "exec", netns, "iptables", "-S"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+@pytest.mark.parametrize("scenario", list(SMALL))
+def test_no_job_is_lost_and_jobs_run_again_soon(site, scenario):
+    seconds, bound = SMALL[scenario]
+    with Faults() as faults:
+        row = bench.run_scenario(site, faults, scenario, JOBS, seconds)
+        assert faults.active == []
+    assert row["sent"] == JOBS, row
+    assert row["lost"] == 0, row
+    assert row["quiet"], row
+    assert row["recovery_s"] is not None and row["recovery_s"] < bound, row
+    if scenario in ("partition-www-broker", "broker-stop-start"):  # the fault did bite
+        assert row["site_503_s"] > 0, row
+    if scenario == "partition-workers-db":  # the camera kept every job's row through it
+        assert row["camera_missing"] == 0, row
+    for service in ("workers", "broker", "www", "db"):
+        assert "platform_sim-fault" not in rules(site.host(service).netns)
+
+
+def test_sigterm_undoes_a_partition_in_the_namespaces(site):
+    workers, broker = site.host("workers"), site.host("broker")
+    script = (
+        "import sys, time\n"
+        "from platform_sim.faults import Endpoint, Faults\n"
+        "a, b = Endpoint(*sys.argv[1:3]), Endpoint(*sys.argv[3:5])\n"
+        "with Faults() as faults:\n"
+        "    faults.partition(a, b, 'workers | broker')\n"
+        "    print('injected', flush=True)\n"
+        "    time.sleep(120)\n"
+    )
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            script,
+            workers.netns,
+            workers.address,
+            broker.netns,
+            broker.address,
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline().strip() == "injected"
+        assert "platform_sim-fault" in rules(workers.netns)
+        assert "platform_sim-fault" in rules(broker.netns)
+        child.send_signal(signal.SIGTERM)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert "platform_sim-fault" not in rules(workers.netns) + rules(broker.netns)
+    assert child.returncode != 0  # Interrupted: the block undid its faults, then ended it

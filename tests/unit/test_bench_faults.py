@@ -1,0 +1,133 @@
+"""The fault bench's pure parts: its command line (one line per bad input), its table, and how
+it measures 503 seconds and the first job after a fault."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bench import fault_load
+from bench import faults as bench
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--jobs", "0"], "--jobs 0: give a number of jobs of 1 or more"),
+        (["--jobs", "-3"], "--jobs -3: give a number of jobs of 1 or more"),
+        (["--scenario", "nope"], "no scenario 'nope': choose among worker-pool-child-kill"),
+        (["--jobs", "x"], "invalid int value: 'x'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
+    with pytest.raises(SystemExit) as exited:
+        bench.parse(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("bench.faults: error: ")
+    assert message in err
+
+
+@given(st.integers(max_value=0))
+def test_no_job_count_below_one_is_accepted(jobs):
+    with pytest.raises(SystemExit):
+        bench.parse(["--jobs", str(jobs)])
+
+
+def test_every_scenario_of_the_issue_is_there_and_all_run_by_default():
+    assert len(bench.SCENARIOS) == 11
+    assert bench.parse([]).scenario == list(bench.SCENARIOS)
+    chosen = bench.parse(["--scenario", "broker-kill", "redeploy", "--jobs", "5"])
+    assert (chosen.scenario, chosen.jobs) == (["broker-kill", "redeploy"], 5)
+
+
+def test_the_table_has_a_row_per_scenario_and_says_why_jobs_were_lost():
+    rows = [
+        {
+            "scenario": "broker-kill",
+            "sent": 6,
+            "completed": 6,
+            "lost": 0,
+            "duplicated": 1,
+            "recovery_s": 4.2,
+            "site_503_s": 3.0,
+            "camera_missing": 0,
+        },
+        {"scenario": "redeploy", "lost": None, "why": "did not run: push failed"},
+    ]
+    text = bench.table(rows).splitlines()
+    assert text[2] == "| broker-kill | 6 | 6 | 0 | 1 | 4.2 | 3.0 | 0 |"
+    assert text[3].startswith("| redeploy | — |")
+    assert text[4] == "- redeploy: did not run: push failed"
+
+
+def test_503_seconds_are_the_runs_of_503_answers():
+    probe = fault_load.Probe("http://127.0.0.1:1/")
+    probe.samples = [(0, 1, 200), (1, 2, 503), (2, 4, 503), (4, 5, 200), (6, 6.5, 503)]
+    assert probe.seconds_503() == pytest.approx(3 + 0.5)
+    probe.samples.append((7, 8, "ConnectionRefusedError"))
+    assert probe.other_failures() == ["ConnectionRefusedError"]
+
+
+def test_the_first_job_after_the_fault_is_one_that_started_after_it():
+    follower = fault_load.Completions([sys.executable, "-c", ""], {}, ".")
+    follower.close()
+    follower.started = {"a": [1.0], "b": [11.0], "c": [12.0]}
+    follower.completed = {"a": [10.5], "b": [12.5], "c": [13.0, 20.0]}
+    assert follower.first_after(["a", "b", "c"], 10.0) == 12.5
+    assert follower.first_after(["a"], 10.0) is None
+    assert follower.counts(["a", "c", "d"]) == {"a": 1, "c": 2, "d": 0}
+
+
+def _becomes(pid: int, stopped: bool) -> bool:
+    """Whether ``pid`` becomes stopped (or running) within 5 s: signals arrive asynchronously."""
+    import time
+    from pathlib import Path
+
+    deadline = time.monotonic() + 5
+    while True:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if (state == "T") == stopped:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, "SIGTERM"])
+def test_ctrl_c_or_sigterm_undoes_every_fault_destroys_the_app_and_says_so(
+    monkeypatch, capsys, interrupt
+):
+    import os
+    import signal
+    import subprocess
+
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    destroyed = []
+    monkeypatch.setattr(bench.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(bench.upload, "copy_tree", lambda *args: None)
+    monkeypatch.setattr(bench.Deployment, "push", lambda self: None)
+    monkeypatch.setattr(bench.Deployment, "destroy", lambda self: destroyed.append(True))
+
+    def scenario(site, faults, name, jobs):
+        faults.freeze([victim.pid], "a stand-in process")
+        assert _becomes(victim.pid, stopped=True)
+        if interrupt is KeyboardInterrupt:
+            raise KeyboardInterrupt
+        os.kill(os.getpid(), signal.SIGTERM)
+        signal.pause()  # pragma: no cover - the handler raises first
+
+    monkeypatch.setattr(bench, "run_scenario", scenario)
+    try:
+        assert bench.main(["--scenario", "broker-kill", "--jobs", "2"]) == 130
+        assert _becomes(victim.pid, stopped=False)  # thawed
+    finally:
+        victim.kill()
+        victim.wait()
+    assert destroyed == [True]
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == "bench.faults: interrupted: every injected fault undone, the app destroyed"
+    assert not any("Traceback" in line for line in err)
