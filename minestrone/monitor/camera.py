@@ -32,6 +32,10 @@ FINAL_WRITE_ATTEMPTS = len(FINAL_WRITE_DELAYS) + 1
 FINAL_WRITE_DEADLINE = 8.0
 # Seconds between two reads of the queues' depths from the broker (the dashboard's chart).
 QUEUE_SAMPLE_SECONDS = 15.0
+# Limits recorded at run time go again to a worker that came online: asked with a reply (this
+# long at most), and again at the next snapshots until it answered, this many times at most.
+REAPPLY_TIMEOUT = 0.5
+REAPPLY_TRIES = 20
 # Seconds added to a worker's expiry for the time a snapshot takes to be written.
 WRITE_MARGIN = 1.0
 
@@ -82,7 +86,8 @@ class Camera(Polaroid):
         self._changes = Changes(zone=self.app.timezone)
         self._unwritten = Snapshot()
         self._capture_lock = threading.Lock()
-        self._came_online: set[str] = set()
+        # workers that came online, with the number of tries left to give them the limits
+        self._came_online: dict[str, int] = {}
         self._next_queue_sample = 0.0
         self._chained_callback = state.event_callback
         state.event_callback = self.on_event
@@ -121,7 +126,8 @@ class Camera(Polaroid):
         if not self._changes:
             return
         snapshot = self._changes.snapshot(state.workers, slack=self.slack())
-        self._came_online |= self._changes.online
+        for hostname in self._changes.online:
+            self._came_online[hostname] = REAPPLY_TRIES
         self._changes = Changes(zone=self.app.timezone)
         self._unwritten.absorb(snapshot)
 
@@ -165,23 +171,50 @@ class Camera(Polaroid):
 
     def _reapply_limits(self) -> None:
         """Send the recorded rate and time limits to the workers that came online (a worker
-        forgets the limits set at run time when it restarts); never raises."""
-        hosts, self._came_online = sorted(self._came_online), set()
+        forgets the limits set at run time when it restarts); never raises.
+
+        A worker announces itself before its remote control listens, so a command sent at once
+        can be lost: each host is asked with a reply, and one that did not answer every command
+        is asked again at the next snapshots, REAPPLY_TRIES times at most.
+        """
+        hosts = sorted(self._came_online)
         commands_of = getattr(self.store, "limit_commands", None)
         if not hosts or commands_of is None:
+            self._came_online.clear()
             return
         try:
             commands = commands_of()
         except Exception:
             logger.exception("limits not applied again to %s", ", ".join(hosts))
+            self._came_online.clear()
             return
+        answered = set(hosts)
         for command, args, kwargs in commands:
             try:
-                getattr(self.app.control, command)(*args, destination=hosts, **kwargs)
+                replies = getattr(self.app.control, command)(
+                    *args,
+                    destination=hosts,
+                    reply=True,
+                    timeout=REAPPLY_TIMEOUT,
+                    limit=len(hosts),
+                    **kwargs,
+                )
             except Exception:
                 logger.exception("%s%r not applied again to %s", command, args, ", ".join(hosts))
-            else:
-                logger.info("applied %s%r again to %s", command, args, ", ".join(hosts))
+                answered.clear()
+                continue
+            replied = {name for reply in replies or [] for name in reply}
+            answered &= replied
+            if replied:
+                logger.info(
+                    "applied %s%r again to %s", command, args, ", ".join(sorted(replied))
+                )
+        for hostname in hosts:
+            tries = self._came_online.pop(hostname) - 1
+            if hostname not in answered and tries > 0:
+                self._came_online[hostname] = tries
+            elif hostname not in answered:
+                logger.warning("limits not applied again to %s: it never answered", hostname)
 
     def _write(self) -> bool:
         snapshot = self._unwritten

@@ -12,10 +12,15 @@ INDEX = "monitor_task_rkey_pattern"
 
 
 def create(apps, schema_editor) -> None:
-    """Build the index without blocking the camera's writes (PostgreSQL only)."""
+    """Build the index (PostgreSQL only).
+
+    Not CONCURRENTLY: that waits for every other transaction, including another instance's
+    `migrate_safely` waiting for the migration lock this one holds, and PostgreSQL ends the
+    pair as a deadlock. The camera's writes wait meanwhile; it keeps its snapshots until then.
+    """
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
-            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX} "
+            f"CREATE INDEX IF NOT EXISTS {INDEX} "
             "ON monitor_taskstate (routing_key varchar_pattern_ops)"
         )
 
@@ -23,13 +28,11 @@ def create(apps, schema_editor) -> None:
 def drop(apps, schema_editor) -> None:
     """Remove the index (PostgreSQL only)."""
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}")
+        schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
 
 
 class Migration(migrations.Migration):
     """The PostgreSQL-only pattern index on routing_key."""
-
-    atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
 
     dependencies = [
         ("monitor", "0005_queue_sample_unacked"),

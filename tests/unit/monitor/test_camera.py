@@ -454,16 +454,22 @@ def test_the_camera_reads_naive_times_in_the_celery_apps_time_zone(make_camera, 
 
 
 class RecordingControl:
-    def __init__(self, error=None):
-        self.calls, self.error = [], error
+    """Records the commands; the named hosts answer (all of them unless told otherwise)."""
+
+    def __init__(self, error=None, silent=()):
+        self.calls, self.error, self.silent = [], error, set(silent)
 
     def __getattr__(self, name):
-        def call(*args, **kwargs):
-            self.calls.append((name, args, kwargs))
+        def call(*args, destination, **kwargs):
+            self.calls.append((name, args, {"destination": destination, **kwargs}))
             if self.error:
                 raise self.error
+            return [{host: {"ok": "done"}} for host in destination if host not in self.silent]
 
         return call
+
+
+REPLY = {"reply": True, "timeout": 0.5}
 
 
 class LimitStore(FakeStore):
@@ -486,13 +492,39 @@ def test_recorded_limits_are_applied_again_to_a_worker_that_comes_online(make_ca
     feed(camera, ev.worker("online", hostname="w2@host"))
     with caplog.at_level(logging.INFO):
         camera.capture()
+    to_w2 = {"destination": ["w2@host"], **REPLY, "limit": 1}
     assert control.calls == [
-        ("rate_limit", ("app.add", "10/m"), {"destination": ["w2@host"]}),
-        ("time_limit", ("app.add",), {"destination": ["w2@host"], "soft": 5.0, "hard": None}),
+        ("rate_limit", ("app.add", "10/m"), to_w2),
+        ("time_limit", ("app.add",), {**to_w2, "soft": 5.0, "hard": None}),
     ]
     assert "applied rate_limit('app.add', '10/m') again to w2@host" in caplog.text
     camera.capture()
-    assert len(control.calls) == 2  # once per coming online
+    assert len(control.calls) == 2  # once per coming online, when it answered
+
+
+def test_a_worker_that_did_not_answer_yet_is_asked_again(make_camera, caplog):
+    from types import SimpleNamespace
+
+    from minestrone.monitor.camera import REAPPLY_TRIES
+
+    camera = make_camera(store=LimitStore())
+    control = RecordingControl(silent={"w2@host"})  # its remote control does not listen yet
+    camera.app = SimpleNamespace(control=control, timezone=camera.app.timezone)
+    feed(camera, ev.worker("online", hostname="w2@host"))
+    camera.capture()
+    camera.capture()
+    assert len(control.calls) == 4  # asked again at the next snapshot
+    control.silent.clear()
+    camera.capture()
+    assert len(control.calls) == 6
+    camera.capture()
+    assert len(control.calls) == 6  # it answered: done
+    control.silent.add("w3@host")
+    feed(camera, ev.worker("online", hostname="w3@host"))
+    for _ in range(REAPPLY_TRIES + 3):
+        camera.capture()
+    assert len(control.calls) == 6 + 2 * REAPPLY_TRIES  # bounded
+    assert "limits not applied again to w3@host: it never answered" in caplog.text
 
 
 def test_a_failing_reapply_never_stops_the_camera(make_camera, caplog):
