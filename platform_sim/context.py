@@ -53,6 +53,8 @@ def make_context(
             table, python=python, unshare=unshare, base_env=environ, network=network
         ),
         runner=InstanceRunner(table, printer, python=python, unshare=unshare, ip=ip),
-        router=Router(paths.router, paths.name, table, unshare=unshare),
+        router=Router(
+            paths.router, paths.name, table, unshare=unshare, network=network, python=python
+        ),
         network=network,
     )

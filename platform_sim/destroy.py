@@ -20,6 +20,7 @@ STOP_GRACE = 75.0
 
 
 RECORD_PLACES = (
+    "router/forwarder.json",
     "router/pid.json",
     "deploys/*/*/platform/pid.json",
     "services/*/pid.json",

@@ -103,6 +103,7 @@ def describe(ctx: Context, service_name: str | None = None) -> dict:
         "router": {
             "port": record.router_ports,
             "running": ctx.router.handle() is not None,
+            "address": ctx.router.host_address,
         },
         "variables": dict(record.variables),
         "scale": dict(record.scale),

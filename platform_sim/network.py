@@ -1,5 +1,6 @@
 """The app's network of hosts: a bridge of its own, and a network namespace with its own address
-and host name for each instance and data service, in 198.18.0.0/15 (set aside for tests).
+and host name for each instance, data service and the router, in 198.18.0.0/15 (set aside
+for tests).
 
 Nothing can leave the machine: a host-side ``unreachable`` route for the whole range is
 installed before any bridge, so that an address with no link fails here instead of following
@@ -103,6 +104,15 @@ class Network:
 
     def _record(self) -> dict:
         return read_json(self.record_file, {}) or {}
+
+    def recorded(self, key: str) -> dict | None:
+        """The record of host ``key`` (number, netns, address, names), None if it has none."""
+        return self._record().get("hosts", {}).get(key)
+
+    def subnet(self) -> int:
+        """The index of the app's /24 in the range (the bridge made if missing)."""
+        with self._lock:
+            return self._ensure_bridge(self._record())["subnet"]
 
     def _ensure_bridge(self, record: dict) -> dict:
         """The guard route, then the bridge with the platform's address .1 (once)."""

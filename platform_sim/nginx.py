@@ -47,9 +47,17 @@ def render_router(
     services: Mapping[str, tuple[int, Sequence[int]]],
     address: str = LOOPBACK,
     upstream_hosts: Mapping[int, str] | None = None,
+    forwarder: str | None = None,
 ) -> str:
-    """The router's nginx.conf: per web service, its public port → its instances' ports."""
+    """The router's nginx.conf: per web service, its public port → its instances' ports.
+
+    Given ``forwarder`` (the address the loopback forwarder connects from), each server
+    expects the PROXY protocol and takes the client's address from it, from there only.
+    """
     hosts = upstream_hosts or {}
+    real_ip = ""
+    if forwarder:
+        real_ip = f"        set_real_ip_from {forwarder};\n        real_ip_header proxy_protocol;\n"
     servers = "".join(
         render(
             ROUTER_SERVER,
@@ -57,6 +65,8 @@ def render_router(
                 "service": name,
                 "port": port,
                 "address": address,
+                "proxy_protocol": " proxy_protocol" if forwarder else "",
+                "real_ip": real_ip,
                 "upstreams": "".join(
                     f"        server {host_port(upstream, hosts.get(upstream, LOOPBACK))} "
                     "max_fails=0;\n"

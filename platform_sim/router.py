@@ -1,4 +1,10 @@
-"""The front HTTP router: one nginx per app, one URL per web service, switched atomically."""
+"""The front HTTP router: one nginx per app, one URL per web service, switched atomically.
+
+On the app's network the router is a host of its own (namespace ``router`` on the bridge) and
+a loopback forwarder in the machine's namespace gives users its ports on 127.0.0.1, with the
+client's address passed on in the PROXY protocol. Without a network (tests' fakes), nginx
+itself listens on 127.0.0.1.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,12 +21,14 @@ from . import namespace, nginx
 from .address import LOOPBACK, host_port
 from .errors import HostError
 from .files import tail, write_text
-from .instance import nginx_path
+from .instance import PACKAGE_ROOT, nginx_path
 from .kinds import answers
 from .lifecycle import Namespaced
+from .network import Network, subnet_address
 from .procs import Handle, ProcessTable, children
 
 STOP_GRACE = 10.0
+HOST_KEY = "router"
 
 
 class Router:
@@ -33,16 +42,34 @@ class Router:
         *,
         nginx_binary: str | None = None,
         unshare: str = "unshare",
+        network: Network | None = None,
+        python: str = sys.executable,
     ) -> None:
         self.folder = folder
         self.app = app
         self.table = table
         self.nginx = nginx_binary or nginx_path()
         self.unshare = unshare
+        self.network = network
+        self.python = python
 
     config = property(lambda self: self.folder / "nginx.conf")
     pid_file = property(lambda self: self.folder / "pid.json")
-    address = LOOPBACK
+    forwarder_file = property(lambda self: self.folder / "forwarder.json")
+    address = LOOPBACK  # where users reach it
+
+    @property
+    def host_address(self) -> str | None:
+        """The router's own address on the app's bridge (None: it listens on loopback)."""
+        if self.network is None:
+            return None
+        entry = self.network.recorded(HOST_KEY)
+        return entry["address"] if entry else None
+
+    @property
+    def forwarder(self) -> Namespaced:
+        """The loopback forwarder's process tree."""
+        return Namespaced(self.table, self.forwarder_file, self.folder / "forwarder.out")
 
     @property
     def process(self) -> Namespaced:
@@ -63,21 +90,28 @@ class Router:
         ``hosts`` by port; loopback for a port not in it): new config, then reload."""
         started = time.monotonic()
         (self.folder / "tmp").mkdir(parents=True, exist_ok=True, mode=0o700)
+        netns, listen, bridge = None, LOOPBACK, None
+        if self.network is not None:
+            host = self.network.host(HOST_KEY, [HOST_KEY])
+            netns, listen = host.netns, host.address
+            bridge = subnet_address(self.network.subnet(), 1)
         text = nginx.render_router(
             app=self.app,
             generation=generation,
             directory=str(self.folder),
             services=services,
+            address=listen,
             upstream_hosts=hosts or {},
+            forwarder=bridge,
         )
         candidate = self.folder / "nginx.conf.new"
         write_text(candidate, text)
-        self._test(candidate)
+        self._test(candidate, netns)
         previous = self.config.read_text() if self.config.is_file() else None
         os.replace(candidate, self.config)
         handle = self.handle()
         if handle is None:
-            handle = self._start()
+            handle = self._start(netns)
         else:
             try:
                 self._reload(handle)
@@ -86,8 +120,39 @@ class Router:
                     write_text(self.config, previous)
                 raise
         for port, _ in services.values():
-            self._wait_listening(port, handle)
+            self._wait_listening(port, handle, listen)
+        if self.network is not None:
+            self._forward(sorted(port for port, _ in services.values()), listen)
         return time.monotonic() - started
+
+    def _forward(self, ports: Sequence[int], target: str, timeout: float = 15.0) -> None:
+        """Run the loopback forwarder for these ports (restarted only if they changed)."""
+        argv = [self.python, "-m", "platform_sim.forwarder"]
+        argv += [f"{port}={host_port(port, target)}" for port in ports]
+        handle = self.forwarder.handle()
+        command_file = self.folder / "forwarder.args"
+        unchanged = command_file.is_file() and command_file.read_text() == " ".join(argv)
+        if handle is not None and unchanged:
+            return
+        self.forwarder.stop(STOP_GRACE)
+        write_text(command_file, " ".join(argv))
+        env = {"PATH": "/usr/sbin:/usr/bin:/bin", "PYTHONPATH": PACKAGE_ROOT}
+        handle = self.forwarder.spawn(
+            namespace.wrap(argv, cwd=str(self.folder), unshare=self.unshare),
+            env=env,
+            cwd=self.folder,
+        )
+        for port in ports:
+            self.forwarder.wait_ready(
+                handle,
+                lambda port=port: answers(LOOPBACK, port, timeout=1),
+                timeout=timeout,
+                failed=lambda reason: HostError(
+                    f"the router's loopback forwarder did not listen ({reason})",
+                    tail(self.folder / "forwarder.out", 10),
+                ),
+                interval=0.05,
+            )
 
     def _reload(self, handle: Handle, timeout: float = 10.0) -> None:
         """SIGHUP to nginx's master; check it started new workers, then let the old ones go.
@@ -117,9 +182,12 @@ class Router:
             time.sleep(0.02)
         return True
 
-    def _test(self, config: Path) -> None:
+    def _test(self, config: Path, netns: str | None = None) -> None:
+        argv = [self.nginx, "-t", "-q", "-c", str(config), "-e", str(self.folder / "error.log")]
+        if netns is not None and self.network is not None:
+            argv = [self.network.ip, "netns", "exec", netns, *argv]  # it binds its address
         result = subprocess.run(
-            [self.nginx, "-t", "-q", "-c", str(config), "-e", str(self.folder / "error.log")],
+            argv,
             capture_output=True,
             text=True,
             check=False,
@@ -127,29 +195,36 @@ class Router:
         if result.returncode != 0:
             raise HostError(f"the router's nginx configuration is invalid: {result.stderr.strip()}")
 
-    def _start(self) -> Handle:
+    def _start(self, netns: str | None = None) -> Handle:
         argv = [self.nginx, "-c", str(self.config), "-e", str(self.folder / "error.log")]
+        ip = self.network.ip if self.network is not None else "ip"
         return self.process.spawn(
-            namespace.wrap(argv, cwd=str(self.folder), unshare=self.unshare),
+            namespace.wrap(argv, cwd=str(self.folder), unshare=self.unshare, netns=netns, ip=ip),
             env={"PATH": "/usr/sbin:/usr/bin:/bin"},
             cwd=self.folder,
         )
 
-    def _wait_listening(self, port: int, handle: Handle, timeout: float = 15.0) -> None:
+    def _wait_listening(
+        self, port: int, handle: Handle, address: str = LOOPBACK, timeout: float = 15.0
+    ) -> None:
         def failed(_: str) -> HostError:
             return HostError(
-                f"the router did not listen on {host_port(port, self.address)}",
+                f"the router did not listen on {host_port(port, address)}",
                 tail(self.folder / "error.log", 10) + tail(self.folder / "nginx.out", 10),
             )
 
         self.process.wait_ready(
             handle,
-            lambda: answers(self.address, port, timeout=1),
+            lambda: answers(address, port, timeout=1),
             timeout=timeout,
             failed=failed,
             interval=0.05,
         )
 
     def stop(self) -> None:
-        """Stop the router (graceful SIGQUIT, then kill)."""
+        """Stop the forwarder, then the router (graceful SIGQUIT, then kill), then its host."""
+        self.forwarder.stop(STOP_GRACE)
+        (self.folder / "forwarder.args").unlink(missing_ok=True)
         self.process.stop(STOP_GRACE, sig=signal.SIGQUIT)
+        if self.network is not None:
+            self.network.remove([HOST_KEY])

@@ -168,9 +168,9 @@ ROUTER_SERVER = """
 {{ upstreams }}    }
 
     server {
-        listen {{ address }}:{{ port }};
+        listen {{ address }}:{{ port }}{{ proxy_protocol }};
         server_name _;
-
+{{ real_ip }}
         location / {
             proxy_pass http://app_{{ service }};
             proxy_set_header Host $http_host;

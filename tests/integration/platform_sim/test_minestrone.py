@@ -217,6 +217,38 @@ def test_responses_name_no_version_and_carry_the_security_headers(deployed):
     assert "nginx/" not in body
 
 
+def listening(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of the TCP sockets listening in pid's network namespace."""
+    found = set()
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        local, _, state = line.split()[1:4]
+        if state == "0A":
+            address, port = local.split(":")
+            found.add((str(ipaddress.IPv4Address(bytes.fromhex(address)[::-1])), int(port, 16)))
+    return found
+
+
+def test_the_router_is_a_host_on_the_bridge_behind_a_loopback_forwarder(sim_home, deployed):
+    described = info(sim_home, APP)
+    router = described["router"]
+    assert ipaddress.ip_address(router["address"]) in ipaddress.ip_network("198.18.0.0/15")
+    port = router["port"]["www"]
+    assert urlsplit(described["url"]).netloc == f"127.0.0.1:{port}"
+    folder = Path(described["state"]) / "router"
+    nginx = json.loads((folder / "pid.json").read_text())["pid"]
+    forwarder = json.loads((folder / "forwarder.json").read_text())["pid"]
+    assert os.readlink(f"/proc/{nginx}/ns/net") != os.readlink("/proc/self/ns/net")
+    assert os.readlink(f"/proc/{forwarder}/ns/net") == os.readlink("/proc/self/ns/net")
+    assert (router["address"], port) in listening(nginx)
+    assert ("127.0.0.1", port) not in listening(nginx)
+    assert ("127.0.0.1", port) in listening(forwarder)
+    marker = f"/?router-check={secrets.token_hex(4)}"
+    status, _, _ = Client(described["url"], "127.0.0.4").request("GET", marker)
+    assert status == 200
+    logged = [line for line in (folder / "access.log").read_text().splitlines() if marker in line]
+    assert logged and logged[-1].startswith("127.0.0.4 ")  # the client, not the forwarder
+
+
 def test_wrong_passwords_lock_out_the_user_from_that_address_only(sim_home, deployed):
     _, described = deployed
     password = Path(first(described, "www")["admin_password_file"]).read_text().strip()

@@ -258,7 +258,7 @@ def test_destroy_stops_everything_and_removes_the_state(sim_home):
     assert not Path(f"/sys/class/net/{network.bridge}").exists()
     assert not [name for name in os.listdir("/run/netns") if name.startswith(f"ps{network.tag}-")]
     assert not list(Path("/etc/netns").glob(f"ps{network.tag}-*"))
-    assert "5 process tree(s) stopped" in result.stdout
+    assert "6 process tree(s) stopped" in result.stdout  # and the router's forwarder
     assert not (sim_home / APP).exists()
     for handle in handles:  # gone, or at most a zombie waiting for init to reap it
         assert not Handle.from_json(handle).alive()

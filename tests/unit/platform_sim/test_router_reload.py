@@ -38,9 +38,9 @@ def running_router(tmp_path, monkeypatch):
     router.folder.mkdir()
     router.config.write_text("old configuration\n")
     (router.folder / "error.log").write_text("[emerg] bind() to 0.0.0.0:80 failed\n")
-    monkeypatch.setattr(router, "_test", lambda config: None)
+    monkeypatch.setattr(router, "_test", lambda config, netns: None)
     monkeypatch.setattr(router, "handle", lambda: Handle(10, 1))
-    monkeypatch.setattr(router, "_wait_listening", lambda port, handle: None)
+    monkeypatch.setattr(router, "_wait_listening", lambda port, handle, address: None)
     return router
 
 

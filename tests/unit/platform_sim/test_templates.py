@@ -129,6 +129,29 @@ def test_router_balances_over_the_instances():
     assert "server_tokens off;" in text.split("server {")[0]
 
 
+def test_router_behind_the_forwarder_takes_the_client_address_from_the_proxy_protocol():
+    text = nginx.render_router(
+        app="soup",
+        generation=4,
+        directory="/r",
+        services={"www": (8080, [5001])},
+        address="198.18.7.2",
+        upstream_hosts={5001: "198.18.7.3"},
+        forwarder="198.18.7.1",
+    )
+    assert "listen 198.18.7.2:8080 proxy_protocol;" in text
+    assert "set_real_ip_from 198.18.7.1;\n        real_ip_header proxy_protocol;" in text
+    assert "server 198.18.7.3:5001 max_fails=0;" in text
+
+
+def test_router_on_loopback_has_no_proxy_protocol():
+    text = nginx.render_router(
+        app="soup", generation=4, directory="/r", services={"www": (8080, [5001])}
+    )
+    assert "proxy_protocol" not in text
+    assert "real_ip" not in text
+
+
 nginx_binary = shutil.which("nginx", path="/usr/sbin:/usr/bin:/sbin:/bin")
 
 
@@ -154,7 +177,11 @@ def test_nginx_accepts_both_configurations(tmp_path):
     (router / "tmp").mkdir(parents=True)
     (router / "nginx.conf").write_text(
         nginx.render_router(
-            app="soup", generation=1, directory=str(router), services={"www": (8080, [5001])}
+            app="soup",
+            generation=1,
+            directory=str(router),
+            services={"www": (8080, [5001])},
+            forwarder="127.0.0.1",
         )
     )
     result = subprocess.run(
