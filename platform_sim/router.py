@@ -92,6 +92,8 @@ class Router:
         (self.folder / "tmp").mkdir(parents=True, exist_ok=True, mode=0o700)
         netns, listen, bridge = None, LOOPBACK, None
         if self.network is not None:
+            if self.network.recorded(HOST_KEY) is None and self.handle() is not None:
+                self.process.stop(STOP_GRACE, sig=signal.SIGQUIT)  # one started on loopback
             host = self.network.host(HOST_KEY, [HOST_KEY])
             netns, listen = host.netns, host.address
             bridge = subnet_address(self.network.subnet(), 1)
