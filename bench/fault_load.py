@@ -65,7 +65,8 @@ class DirectSender:
     def __init__(self, broker_url: str) -> None:
         from celery import Celery  # noqa: PLC0415 - only the bench needs a client app
 
-        self.app = Celery("bench-faults", broker=broker_url)
+        # not the current app: it must never take over the project's shared tasks
+        self.app = Celery("bench-faults", broker=broker_url, set_as_current=False)
         self.app.conf.update(
             broker_transport_options={"confirm_publish": True},
             broker_connection_timeout=3,

@@ -131,3 +131,18 @@ def test_ctrl_c_or_sigterm_undoes_every_fault_destroys_the_app_and_says_so(
     err = capsys.readouterr().err.splitlines()
     assert err[-1] == "bench.faults: interrupted: every injected fault undone, the app destroyed"
     assert not any("Traceback" in line for line in err)
+
+
+def test_the_direct_sender_never_becomes_the_current_celery_app():
+    # it once did, and the project's shared tasks then went to a destroyed app's broker
+    from celery import current_app
+
+    from bench.fault_load import DirectSender
+    from minestrone.celery_app import app
+
+    before = current_app._get_current_object()
+    DirectSender("memory://")
+    assert current_app._get_current_object() is before
+    from minestrone.soup.tasks import lazy_job
+
+    assert lazy_job.app is app
