@@ -11,31 +11,14 @@ from pathlib import Path
 from . import watchdog
 from .faults import Endpoint, FaultError
 from .files import read_json
-from .procs import children
+from .procs import children, command_name, descendants
 
 SERVER_COMMAND = {"postgresql": "postgres", "rabbitmq": "beam.smp"}
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process under ``pid`` (children first, then theirs)."""
-    found, todo = [], [pid]
-    while todo:
-        for child in children(todo.pop()):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def _status_field(pid: int, name: str) -> str:
     text = Path(f"/proc/{pid}/status").read_text()
     return text.split(f"{name}:", 1)[1].split("\n", 1)[0].strip()
-
-
-def _comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
 
 
 def _parent(pid: int) -> int:
@@ -91,7 +74,8 @@ class Instance:
 def server_pids(folder: Path, kind: str) -> list[int]:
     """Every process of a data service's server (under its host's pid record)."""
     command = SERVER_COMMAND[kind]
-    return [pid for pid in descendants(recorded_root(folder / "pid.json")) if _comm(pid) == command]
+    root = recorded_root(folder / "pid.json")
+    return [pid for pid in descendants(root) if command_name(pid) == command]
 
 
 def server_main(folder: Path, kind: str) -> int:

@@ -153,13 +153,13 @@ def _verify(commands: argparse._SubParsersAction) -> None:
         "everything afterwards. Exit status 1 if a service fails, 3 if dotcloud.yml is invalid.",
     )
     cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
+    _env_option(cmd, "an application variable for the rehearsal (repeatable)")
+
+
+def _env_option(cmd: argparse.ArgumentParser, help_text: str) -> None:
+    """The repeatable ``-e NAME=VALUE`` option of the commands that take variables."""
     cmd.add_argument(
-        "-e",
-        "--env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="an application variable for the rehearsal (repeatable)",
+        "-e", "--env", action="append", default=[], metavar="NAME=VALUE", help=help_text
     )
 
 
@@ -276,14 +276,7 @@ def _export(commands: argparse._SubParsersAction) -> None:
         metavar="SVC=URL",
         help="use a managed data service instead of a StatefulSet (repeatable)",
     )
-    cmd.add_argument(
-        "-e",
-        "--env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="an application variable on top of the app's (repeatable)",
-    )
+    _env_option(cmd, "an application variable on top of the app's (repeatable)")
 
 
 def _kube_play(commands: argparse._SubParsersAction) -> None:

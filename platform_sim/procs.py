@@ -40,6 +40,24 @@ def children(pid: int) -> list[int]:
     return [int(word) for word in text.split()]
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process under ``pid`` (children first, then theirs)."""
+    found, todo = [], [pid]
+    while todo:
+        for child in children(todo.pop()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def command_name(pid: int) -> str:
+    """The process's command name (``/proc/PID/comm``), or "" once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 @dataclass(frozen=True)
 class Handle:
     """A process we started, recognisable later by its pid and start time (pid reuse-proof)."""

@@ -90,12 +90,14 @@ def period_counts(window: Window, now: datetime) -> dict[str, dict[str, list[int
     return {kind: _fold_small(series) for kind, series in found.items()}
 
 
-def per_period(window: Window, now: datetime, column: str) -> dict[str, list[int]]:
-    """{value of column: [count per period]}: tasks per minute (or hour) by state or name;
-    names beyond MAX_SERIES are summed as "other"."""
+def per_period(
+    window: Window, now: datetime, column: str, tasks: QuerySet | None = None
+) -> dict[str, list[int]]:
+    """{value of column: [count per period]}: tasks (of the window, or ``tasks``) per minute
+    (or hour) by state, name or worker; values beyond MAX_SERIES are summed as "other"."""
     trunc = TruncMinute if window.step < timedelta(hours=1) else TruncHour
     rows = (
-        in_window(window, now)
+        (in_window(window, now) if tasks is None else tasks)
         .annotate(period=trunc("tstamp"))
         .values("period", column)
         .annotate(n=Count("pk"))
@@ -194,22 +196,7 @@ def recent_failures(window: Window, now: datetime, limit: int = 10) -> list[Task
 def worker_throughput(window: Window, now: datetime) -> dict[str, list[int]]:
     """{worker: [tasks finished per period]} in the window."""
     finished = in_window(window, now).filter(state__in=states.FINISHED_STATES)
-    trunc = TruncMinute if window.step < timedelta(hours=1) else TruncHour
-    rows = (
-        finished.exclude(worker=None)
-        .annotate(period=trunc("tstamp"))
-        .values("period", "worker")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    periods = window.periods(now)
-    index = {period: n for n, period in enumerate(periods)}
-    series: dict[str, list[int]] = {}
-    for row in rows:
-        slot = index.get(row["period"])
-        if slot is not None:
-            series.setdefault(row["worker"], [0] * len(periods))[slot] += row["n"]
-    return _fold_small(series)
+    return per_period(window, now, "worker", finished.exclude(worker=None))
 
 
 def counts_by_name_and_state(since: datetime) -> list[tuple[str, str, int]]:

@@ -16,7 +16,8 @@ import psycopg2
 import pytest
 
 from platform_sim import watchdog
-from platform_sim.procs import children
+from platform_sim.procs import children, descendants
+from platform_sim.procs import command_name as comm
 
 from .conftest import info, run_cli, wait_for
 
@@ -36,22 +37,6 @@ def app(sim_home, folder):
 
 def cli(sim_home, *args, check=False):
     return run_cli(sim_home, "-A", APP, *args, check=check)
-
-
-def descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        for child in children(todo.pop()):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
 
 
 def host_pid(root: int, name: str) -> int:

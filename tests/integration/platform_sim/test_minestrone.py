@@ -19,7 +19,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from platform_sim import watchdog
-from platform_sim.procs import children
+from platform_sim.procs import command_name as comm
+from platform_sim.procs import descendants
 
 from .conftest import REPO, Browser, info, run_cli, sed_get, wait_for
 
@@ -27,22 +28,6 @@ pytestmark = pytest.mark.integration
 APP = "minestrone-e2e"
 FROZEN_ANSWER_WITHIN = 40.0  # the deadlines (5 s to connect, 12 s of silence) and slack
 WATCHDOG_WITHIN = 60.0  # a worker in FATAL runs jobs again within this
-
-
-def descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        for child in children(todo.pop()):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
 
 
 @pytest.fixture(scope="module")
