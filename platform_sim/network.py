@@ -53,6 +53,17 @@ def subnet_address(index: int, host: int) -> str:
     return str(RANGE.network_address + index * 256 + host)
 
 
+def mac_address(address: str) -> str:
+    """The link address of the host with this IP address: fixed by the IP (``02:00`` + its bytes).
+
+    A host created again on an address another host had (a later deploy's instance) answers
+    with the same link address, so the other hosts' neighbour caches stay right: with a new one
+    they would send to the old link for up to a minute, and connections would hang meanwhile.
+    """
+    octets = ipaddress.ip_address(address).packed
+    return ":".join(f"{byte:02x}" for byte in (0x02, 0x00, *octets))  # locally administered
+
+
 def used_subnets(addresses: str) -> set[int]:
     """The subnet indexes of the range that ``ip -4 -o addr`` shows in use on this machine."""
     used = set()
@@ -159,7 +170,8 @@ class Network:
     def _create(self, entry: dict) -> None:
         netns, link = entry["netns"], f"pv{self.tag}{entry['number']:03d}"
         self.run("netns", "add", netns)
-        self.run("link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", netns)
+        peer = ["name", "eth0", "address", mac_address(entry["address"]), "netns", netns]
+        self.run("link", "add", link, "type", "veth", "peer", *peer)
         self.run("link", "set", link, "master", self.bridge, "up")
         self.run("-n", netns, "addr", "add", f"{entry['address']}/24", "dev", "eth0")
         self.run("-n", netns, "link", "set", "eth0", "up")

@@ -146,7 +146,11 @@ events {
 
 http {
     server_tokens off;  # "Server: nginx", no version, on every response and error page
-    access_log {{ directory }}/access.log;
+    # Which instance answered and how long it took: what to read when a request was slow.
+    log_format routed '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
+                      'upstream=$upstream_addr upstream_status=$upstream_status '
+                      'upstream_time=$upstream_response_time request_time=$request_time';
+    access_log {{ directory }}/access.log routed;
     client_max_body_size 32m;
     client_body_temp_path {{ directory }}/tmp/client_body;
     proxy_temp_path {{ directory }}/tmp/proxy;
@@ -177,6 +181,7 @@ ROUTER_SERVER = """
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $forwarded_proto;
             proxy_redirect off;
+            proxy_connect_timeout 5s;  # an instance on the bridge answers in milliseconds
             proxy_next_upstream error timeout http_502;
         }
     }

@@ -40,19 +40,12 @@ def answer(url):
     return json.loads(body)
 
 
-def redeploy_under_load(sim_home, url, *args, slow_allowed=0):
-    """Run a redeploying command while a client keeps sending requests; none may fail.
-
-    ``slow_allowed``: how many requests may time out (15 s) without an error answer — an open
-    defect of the rollback (`deploy previous`), seen in 2 of 5 full runs; any error still fails.
-    """
+def redeploy_under_load(sim_home, url, *args):
+    """Run a redeploying command while a client keeps sending requests; none may fail."""
     with Hammer(url) as client:
         result = cli(sim_home, *args, check=True)
     assert len(client.outcomes) > 20, "the client barely ran during the redeploy"
-    slow = [f for f in client.failures if isinstance(f, str) and "timed out" in f]
-    failures = [f for f in client.failures if f not in slow]
-    assert failures == [], f"{len(client.failures)} failed request(s): {client.failures[:5]}"
-    assert len(slow) <= slow_allowed, f"{len(slow)} request(s) timed out: {slow[:5]}"
+    assert client.failures == [], f"{len(client.failures)} failed request(s): {client.failures[:5]}"
     return result
 
 
@@ -252,7 +245,7 @@ def test_rollback_serves_the_previous_code_and_forward_again(sim_home, url, fold
     assert answer(url)["version"] == "2"
     revisions = cli(sim_home, "revisions", check=True).stdout.splitlines()
     assert [line[:6] for line in revisions] == ["     1", "*    2"]
-    redeploy_under_load(sim_home, url, "deploy", "previous", slow_allowed=1)
+    redeploy_under_load(sim_home, url, "deploy", "previous")
     assert answer(url)["version"] == "1"
     assert answer(url)["instance"] in {"0", "1", "2"}  # the scale is kept
     assert info(sim_home, APP)["revision"] == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 from platform_sim import namespace
-from platform_sim.network import RANGE, Network, subnet_address, used_subnets
+from platform_sim.network import RANGE, Network, mac_address, subnet_address, used_subnets
 
 
 class FakeIp:
@@ -31,6 +31,11 @@ def test_addresses_are_in_the_reserved_range():
     assert used_subnets("2: eth0 inet 192.0.2.2/24\n5: psb inet 198.19.3.1/24 brd") == {259}
 
 
+def test_a_host_s_link_address_is_fixed_by_its_ip_address():
+    assert mac_address("198.18.0.2") == "02:00:c6:12:00:02"
+    assert mac_address("198.19.255.254") == "02:00:c6:13:ff:fe"
+
+
 def test_the_guard_route_comes_first_then_the_bridge_then_each_host(tmp_path):
     fake = FakeIp()
     (tmp_path / "app").mkdir()
@@ -50,6 +55,8 @@ def test_the_guard_route_comes_first_then_the_bridge_then_each_host(tmp_path):
         "peer",
         "name",
         "eth0",
+        "address",
+        mac_address(db.address),
         "netns",
         db.netns,
     ] in fake.commands

@@ -127,6 +127,10 @@ def test_router_balances_over_the_instances():
     assert "proxy_pass http://app_www;" in text
     assert "0.0.0.0" not in text
     assert "server_tokens off;" in text.split("server {")[0]
+    location = text.split("location / {")[1]
+    assert "proxy_connect_timeout 5s;" in location  # a gone instance: the next one, soon
+    assert "proxy_next_upstream error timeout http_502;" in location
+    assert "upstream=$upstream_addr" in text  # the access log says which instance answered
 
 
 def test_router_behind_the_forwarder_takes_the_client_address_from_the_proxy_protocol():
