@@ -8,7 +8,7 @@
 
 Prints JSON with the times and the ratio; leaves nothing running.
 
-    .venv/bin/python bench/kube_play.py
+    .venv/bin/python -m bench.kube_play
 """
 
 from __future__ import annotations

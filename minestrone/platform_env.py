@@ -97,6 +97,14 @@ def shown(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def shown_key(key: str, limit: int = 80) -> str:
+    """A key for an error message: a very long one keeps its start and end, cut in the middle."""
+    if len(key) <= limit:
+        return key
+    half = (limit - 1) // 2
+    return f"{key[:half]}…{key[-half:]}"
+
+
 # Keys whose values are never printed, not even in an error about them.
 _SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY|TOKEN", re.IGNORECASE)
 
@@ -107,8 +115,8 @@ def named(key: str, value: object) -> str:
         kind = {str: "text", bool: "a boolean", list: "a list", dict: "an object"}.get(
             type(value), "a number"
         )
-        return f"{key} (value hidden: {kind})"
-    return f"{key}={shown(value)}"
+        return f"{shown_key(key)} (value hidden: {kind})"
+    return f"{shown_key(key)}={shown(value)}"
 
 
 def read_environment_file(path: Path) -> dict[str, object]:
@@ -200,7 +208,7 @@ class _Lookup:
         """Return a key's value, or raise ImproperlyConfigured naming the file and the key."""
         value = self.get(key)
         if value is None or value == "":
-            message = f"The environment file {self.path} has no {key}."
+            message = f"The environment file {self.path} has no {shown_key(key)}."
             raise ImproperlyConfigured(f"{message} {hint}".strip())
         return value
 

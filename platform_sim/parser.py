@@ -194,9 +194,17 @@ def _env(commands: argparse._SubParsersAction) -> None:
     actions = env.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("list", help="list the variables", description="List the variables.")
     cmd = actions.add_parser(
-        "set", help="set variables", description="Set NAME=VALUE pairs, then redeploy."
+        "set",
+        help="set variables",
+        description="Set NAME=VALUE pairs, then redeploy. A secret given as a word shows in "
+        "the process list while the command runs: give secrets with --from-file.",
     )
-    cmd.add_argument("pairs", nargs="+", metavar="NAME=VALUE")
+    cmd.add_argument("pairs", nargs="*", metavar="NAME=VALUE")
+    cmd.add_argument(
+        "--from-file",
+        metavar="FILE",
+        help="NAME=VALUE lines (# comments and blank lines skipped); - reads standard input",
+    )
     cmd = actions.add_parser(
         "unset", help="remove variables", description="Remove variables, then redeploy."
     )

@@ -88,7 +88,11 @@ events {
 http {
 {{ mime_types }}    default_type application/octet-stream;
     server_tokens off;  # "Server: nginx", no version, on every response and error page
-    access_log /var/log/nginx/access.log;
+    # The combined format, and how long each request took (in all, and in the application).
+    log_format timed '$remote_addr - $remote_user [$time_local] "$request" $status '
+                     '$body_bytes_sent "$http_referer" "$http_user_agent" '
+                     'request_time=$request_time upstream_time=$upstream_response_time';
+    access_log /var/log/nginx/access.log timed;
     sendfile on;
     client_max_body_size 32m;
     client_body_temp_path {{ home }}/platform/nginx/client_body;

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Mapping
+from pathlib import Path
+from typing import BinaryIO
 
 from . import addons
 from .context import Context
@@ -25,6 +28,41 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
             )
         check_variable_name(name)
         values[name] = value
+    return values
+
+
+def read_assignments(source: str, stdin: BinaryIO | None = None) -> dict[str, str]:
+    """``NAME=VALUE`` lines of file ``source`` (``-``: standard input) into a mapping.
+
+    Blank lines and lines starting with ``#`` are skipped; a value is everything after the
+    first ``=``, as written. Values read this way never appear in a process list, as a
+    command-line word would. Any problem is a UsageError naming the line, never its value.
+    """
+    where = "standard input" if source == "-" else source
+    try:
+        stream = stdin or sys.stdin.buffer
+        data = stream.read() if source == "-" else Path(source).read_bytes()
+        text = data.decode("utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{where} is not UTF-8 text") from None
+    values = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep:
+            raise UsageError(f"{where}, line {number}: not NAME=VALUE (no '=')")
+        try:
+            check_variable_name(name.strip())
+        except UsageError as exc:
+            raise UsageError(f"{where}, line {number}: {exc}") from None
+        if "\x00" in value:
+            raise UsageError(f"{where}, line {number}: the value of {name.strip()} holds a NUL")
+        values[name.strip()] = value
+    if not values:
+        raise UsageError(f"{where} sets no variable: write NAME=VALUE lines")
     return values
 
 

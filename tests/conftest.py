@@ -1,6 +1,12 @@
 """Test-suite plugins: real backing services (PostgreSQL, RabbitMQ) as fixtures."""
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check what any input gives, never how fast: no per-example deadline and no
+# "generation too slow" failure when the machine is busy (CI's two cores run servers meanwhile).
+settings.register_profile("minestrone", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("minestrone")
 
 pytest_plugins = ["backing_services.pytest_plugin"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import variables
+from ..errors import UsageError
 from .base import Verbs, app_name
 
 
@@ -31,6 +32,10 @@ class SettingVerbs(Verbs):
         ctx = self.context(app_name(args))
         if args.action == "set":
             values = variables.parse_assignments(args.pairs)
+            if args.from_file is not None:
+                values.update(variables.read_assignments(args.from_file))
+            if not values:
+                raise UsageError("env set needs NAME=VALUE words or --from-file FILE")
             self._redeployed(variables.set_variables(ctx, values), "Variables set")
         elif args.action == "unset":
             self._redeployed(variables.unset_variables(ctx, args.names), "Variables removed")

@@ -104,6 +104,18 @@ def test_a_missing_key_is_named_with_the_file(tmp_path, missing):
     assert str(path) in str(error.value)
 
 
+def test_a_very_long_key_is_cut_in_the_middle_of_the_message(tmp_path):
+    service = "9" * 5000
+    broker = {f"DOTCLOUD_{service}_AMQP_HOST": "127.0.0.1"}
+    path = write(tmp_path, DB | SECRET | broker)
+    with pytest.raises(ImproperlyConfigured) as error:
+        load(path)
+    message = str(error.value)
+    assert len(message) < len(str(path)) + 200
+    assert "has no DOTCLOUD_999" in message and "…" in message
+    assert message.endswith("9_AMQP_PORT.")
+
+
 def test_no_broker_at_all_says_how_to_add_one(tmp_path):
     path = write(tmp_path, DB | SECRET)
     with pytest.raises(ImproperlyConfigured, match="CLOUDAMQP_RABBITMQ_AMQP_HOST.*rabbitmq"):

@@ -153,15 +153,20 @@ class Hammer:
         self.url = url
         self.pause = pause
         self.outcomes: list[int | str] = []
+        self.failed_at: list[str] = []  # when each failed request started, and how long it took
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            started = time.time()
             try:
                 self.outcomes.append(get(self.url, timeout=15)[0])
             except OSError as exc:  # refused, reset, timed out: a failed request
                 self.outcomes.append(repr(exc))
+            if self.outcomes[-1] != 200:
+                when = time.strftime("%H:%M:%S", time.localtime(started))
+                self.failed_at.append(f"{when} +{time.time() - started:.1f} s")
             time.sleep(self.pause)
 
     def __enter__(self) -> Hammer:
@@ -176,6 +181,21 @@ class Hammer:
     def failures(self) -> list[int | str]:
         """Every outcome that was not a 200."""
         return [outcome for outcome in self.outcomes if outcome != 200]
+
+    def explain(self, home: Path) -> str:
+        """The failures with their times, and every access-log line of a request over 5 s."""
+        return f"failed at {self.failed_at}; slow requests:\n" + "\n".join(slow_requests(home))
+
+
+def slow_requests(home: Path, seconds: float = 5.0) -> list[str]:
+    """Access-log lines (router and instances) of requests that took ``seconds`` or more."""
+    found = []
+    for log in home.rglob("access.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            taken = re.search(r"request_time=([0-9.]+)", line)
+            if taken and float(taken.group(1)) >= seconds:
+                found.append(f"{log.relative_to(home)}: {line}")
+    return found
 
 
 class Browser:

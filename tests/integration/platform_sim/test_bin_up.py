@@ -41,6 +41,7 @@ def test_bin_up_brings_the_app_up_and_says_where_the_admin_password_is(sim_home)
 
     # run again: the secret key is kept and the app redeploys
     variables = run_cli(sim_home, "-A", APP, "env", "list", check=True).stdout
+    assert re.search(r"^DJANGO_SECRET_KEY=[\w-]{60,}$", variables, re.MULTILINE), variables
     again = subprocess.run(
         [str(REPO / "bin" / "up")],
         cwd=REPO,

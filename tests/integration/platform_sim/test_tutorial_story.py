@@ -7,9 +7,13 @@ The tests of this module run in order against one application.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import queue
 import re
 import secrets
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -54,18 +58,43 @@ def task_row(page: str, job: str) -> str | None:
 
 
 class Follower:
-    """``logs workers`` running in the background; its lines are collected as they come."""
+    """``logs workers`` running in the background; its lines are collected as they come.
+
+    It is ready once it holds every worker instance's ``djcelery.log`` open: from then on every
+    line written there reaches it (it starts at the files' ends).
+    """
 
     def __init__(self, sim_home) -> None:
+        instances = info(sim_home, APP)["services"]["workers"]["instances"]
+        wanted = {str(Path(instance["logs"]) / "djcelery.log") for instance in instances}
         self.process = start_cli(sim_home, "-A", APP, "logs", "workers", "-n", "0")
         self.lines: list[str] = []
+        self._arrived: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        wait_for(lambda: wanted <= self._open_files(), 30, "the follower to open the logs")
+
+    def _open_files(self) -> set[str]:
+        opened = set()
+        for fd in Path(f"/proc/{self.process.pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                opened.add(os.readlink(fd))
+        return opened
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self._arrived.put(line)
 
     def until(self, text: str, timeout: float) -> None:
+        """Wait until a line holding ``text`` arrived."""
         deadline = time.monotonic() + timeout
         while not any(text in line for line in self.lines):
-            assert time.monotonic() < deadline, f"no {text!r} in the followed logs"
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {text!r} in the followed logs"
             assert self.process.poll() is None, "logs stopped following"
-            self.lines.append(self.process.stdout.readline())
+            try:
+                self.lines.append(self._arrived.get(timeout=min(left, 1.0)))
+            except queue.Empty:
+                continue
 
     def count(self, text: str) -> int:
         return sum(text in line for line in self.lines)
@@ -115,7 +144,6 @@ def test_logs_workers_streams_the_job_lines_as_they_are_written(sim_home, pushed
     _, url = pushed
     follower = Follower(sim_home)
     try:
-        time.sleep(1.5)  # the follower has reached the files' ends
         job = queue_job(url, "follow")
         follower.until(f"Starting the lazy job: {job}", 30)
         follower.until(f"Lazy job {job} completed", 30)
@@ -127,7 +155,7 @@ def test_two_workers_run_jobs_in_parallel(sim_home, pushed):
     _, url = pushed
     with Hammer(url) as client:
         cli(sim_home, "scale", "workers=2", check=True)
-    assert client.outcomes and client.failures == []
+    assert client.outcomes and client.failures == [], client.explain(sim_home)
     assert cli(sim_home, "status", "workers", check=True).stdout.count(": up (") == 2
     started = time.monotonic()
     jobs = [queue_job(url, f"parallel{n}") for n in range(4)]  # 4 jobs of 5 s, 2 x -c 2 slots
@@ -151,15 +179,14 @@ def test_a_redeploy_loses_no_running_job(sim_home, pushed):
     _, url = pushed
     with Hammer(url) as client:  # a redeploy of the real app: no failed request
         cli(sim_home, "env", "set", "SOUP_LAZY_JOB_SECONDS=15", check=True)
-    assert client.outcomes and client.failures == []
+    assert client.outcomes and client.failures == [], client.explain(sim_home)
     follower = Follower(sim_home)
     try:
-        time.sleep(1.5)
         job = queue_job(url, "long")
         follower.until(f"Starting the lazy job: {job}", 30)
         with Hammer(url) as client:
             cli(sim_home, "deploy", "latest", check=True)  # stops the worker running the job
-        assert client.failures == []
+        assert client.failures == [], client.explain(sim_home)
         follower.until(f"Lazy job {job} completed", 45)
         time.sleep(2)
     finally:

@@ -185,6 +185,55 @@ def test_env_set_before_the_first_push_only_stores(tmp_path, monkeypatch):
     assert run(["-A", "x", "env", "list"], fake_context)[1] == "K=v\n"
 
 
+def test_env_set_reads_secrets_from_a_file_or_standard_input(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLATFORM_SIM_HOME", str(tmp_path / "home"))
+    secrets = tmp_path / "secrets.env"
+    secrets.write_text("# the app's keys\n\nDJANGO_SECRET_KEY=a=b c\nTOKEN=t\n")
+    status, out, _ = run(
+        ["-A", "x", "env", "set", "--from-file", str(secrets), "K=v"], fake_context
+    )
+    assert status == 0 and "Variables set" in out
+    listed = run(["-A", "x", "env", "list"], fake_context)[1]
+    assert listed == "DJANGO_SECRET_KEY=a=b c\nK=v\nTOKEN=t\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"FROM_STDIN=1\n")))
+    assert run(["-A", "x", "env", "set", "--from-file", "-"], fake_context)[0] == 0
+    assert "FROM_STDIN=1\n" in run(["-A", "x", "env", "list"], fake_context)[1]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read {file}: No such file or directory"),
+        (b"", "{file} sets no variable: write NAME=VALUE lines"),
+        (b"# only a comment\n", "{file} sets no variable"),
+        (b"A=1\nSECRET-NO-EQUALS\n", "{file}, line 2: not NAME=VALUE (no '=')"),
+        (b"9X=hidden-value\n", "{file}, line 1: '9X' is not a valid variable name"),
+        (b"DOTCLOUD_X=1\n", "{file}, line 1: DOTCLOUD_X: names starting with DOTCLOUD_"),
+        (b"A=x\x00y\n", "{file}, line 1: the value of A holds a NUL"),
+        (b"A=\xff\n", "{file} is not UTF-8 text"),
+    ],
+)
+def test_a_bad_variables_file_is_one_line_and_stores_nothing(
+    tmp_path, monkeypatch, content, message
+):
+    monkeypatch.setenv("PLATFORM_SIM_HOME", str(tmp_path / "home"))
+    file = tmp_path / "vars.env"
+    if content is not None:
+        file.write_bytes(content)
+    status, out, err = run(["-A", "x", "env", "set", "--from-file", str(file)], fake_context)
+    assert status == 2 and out == ""
+    assert err.startswith(f"platform_sim: error: {message.format(file=file)}")
+    assert len(err.splitlines()) == 1 and "hidden-value" not in err
+    assert not (tmp_path / "home").exists()
+
+
+def test_env_set_with_nothing_to_set_says_how(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLATFORM_SIM_HOME", str(tmp_path))
+    status, _, err = run(["-A", "x", "env", "set"], fake_context)
+    assert status == 2
+    assert err == "platform_sim: error: env set needs NAME=VALUE words or --from-file FILE\n"
+
+
 def test_run_passes_the_command_after_the_double_dash():
     args = cli.build_parser().parse_args(["run", "www.0", "--", "ls", "-l"])
     assert args.target == "www.0" and args.cmd[-2:] == ["ls", "-l"]

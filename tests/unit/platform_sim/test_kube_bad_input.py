@@ -144,7 +144,9 @@ def test_good_input_exports(tmp_path):
 
 NAME_ALPHABET = st.sampled_from("abcxyz019-_.AZ:/@ \n")
 FAST = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
 

@@ -1,13 +1,18 @@
 """What day-two commands read from their command line: SVC[.N], SVC=N, K=V, REV."""
 
-import pytest
+import io
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from platform_sim.environment import check_variable_name
 from platform_sim.errors import UsageError
 from platform_sim.revisions import resolve
 from platform_sim.scale import parse_all, parse_scale
 from platform_sim.state import AppRecord
 from platform_sim.targets import Ref, parse_ref
-from platform_sim.variables import parse_assignments
+from platform_sim.variables import parse_assignments, read_assignments
 
 
 @pytest.mark.parametrize(
@@ -103,6 +108,18 @@ def test_bad_variable_assignments(pair, message):
     with pytest.raises(UsageError) as caught:
         parse_assignments(["GOOD=1", pair])
     assert str(caught.value).startswith(message)
+
+
+@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_any_variables_file_gives_variables_or_one_line(data):
+    try:
+        values = read_assignments("-", io.BytesIO(data))
+    except UsageError as exc:
+        assert str(exc).startswith("standard input") and "\n" not in str(exc)
+    else:
+        assert values and all("\x00" not in value for value in values.values())
+        for name in values:
+            check_variable_name(name)
 
 
 def record_with_revisions(numbers, serving):
