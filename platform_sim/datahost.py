@@ -11,8 +11,6 @@ exits, the kernel ends whatever is left in its PID namespace.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import signal
 import sys
 import threading
@@ -23,12 +21,11 @@ from pathlib import Path
 from backing_services import ServiceError
 
 from .files import write_json
+from .keeper import STABLE_AFTER, backoff
 from .kinds import KINDS
+from .procs import reap_orphans
 
 WATCH_INTERVAL = 0.5
-BACKOFF_FIRST = 0.5
-BACKOFF_MAX = 30.0
-STABLE_AFTER = 60.0  # up this long: the next death starts the backoff again from the start
 
 
 def make_service(kind: str, data: Path, user: str, address: str = ""):  # noqa: ANN201
@@ -84,8 +81,8 @@ class Keeper:
         say(f"{self.options.kind} ready on {service.host}:{service.port}")
 
     def delay(self) -> float:
-        """Seconds before the next restart: doubling from half a second, at most BACKOFF_MAX."""
-        return min(BACKOFF_MAX, BACKOFF_FIRST * 2**self.attempt)
+        """Seconds before the next restart (the platform's one backoff)."""
+        return backoff(self.attempt)
 
     def watch(self) -> None:
         """Until SIGTERM: restart the server whenever it has died; stop it at the end."""
@@ -128,13 +125,6 @@ class Keeper:
 def say(text: str) -> None:
     """One line of the host's log (``logs db`` shows it)."""
     print(f"datahost: {time.strftime('%H:%M:%S')} {text}", flush=True)
-
-
-def reap_orphans() -> None:
-    """Collect the exit status of dead processes left to us (we are the namespace's init)."""
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
 
 
 def main(argv: list[str] | None = None) -> int:

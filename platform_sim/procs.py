@@ -50,6 +50,13 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def reap_orphans() -> None:
+    """Collect the exit status of every dead child (a namespace's init inherits orphans)."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
 def command_name(pid: int) -> str:
     """The process's command name (``/proc/PID/comm``), or "" once it is gone."""
     try:

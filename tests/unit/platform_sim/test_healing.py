@@ -11,6 +11,7 @@ import pytest
 from platform_sim import datahost, supervisor, watchdog
 from platform_sim.dataservices import DataService, DataServices
 from platform_sim.files import read_json, write_json
+from platform_sim.keeper import BACKOFF_FIRST, BACKOFF_MAX
 from platform_sim.procs import ProcessTable
 
 
@@ -80,7 +81,7 @@ def test_a_dead_server_is_started_again_with_the_same_credentials(tmp_path):
     servers[0].running = False  # SIGKILL
     kept.watch()
     assert len(servers) == 2 and servers[0].stopped >= 1  # what was left of it is cleaned
-    assert datahost.BACKOFF_FIRST in stop.waits
+    assert BACKOFF_FIRST in stop.waits
     assert read_json(tmp_path / "status.json") == {
         "state": "stopped",
         "host": "127.0.0.1",
@@ -101,9 +102,9 @@ def test_failed_restarts_back_off_and_say_restarting(tmp_path):
     status = read_json(tmp_path / "status.json")
     assert status["state"] == "restarting" and status["attempt"] == 1
     assert status["error"] == "shared memory block still in use"
-    assert kept.delay() == 2 * datahost.BACKOFF_FIRST
+    assert kept.delay() == 2 * BACKOFF_FIRST
     kept.attempt = 20
-    assert kept.delay() == datahost.BACKOFF_MAX
+    assert kept.delay() == BACKOFF_MAX
 
 
 def test_watchdog_backoff_doubles_per_program_and_forgets_old_failures():
