@@ -54,7 +54,7 @@ def subnet_address(index: int, host: int) -> str:
 
 
 def mac_address(address: str) -> str:
-    """The link address of the host with this IP address: fixed by the IP (``02:00`` + its bytes).
+    """The link address of the host (or bridge) with this IP address: ``02:00`` + its bytes.
 
     A host created again on an address another host had (a later deploy's instance) answers
     with the same link address, so the other hosts' neighbour caches stay right: with a new one
@@ -138,8 +138,12 @@ class Network:
             record = {"subnet": free[0], "hosts": {}}
             write_json(self.record_file, record)
         if not Path(f"/sys/class/net/{self.bridge}").exists():
-            self.run("link", "add", self.bridge, "type", "bridge")
-            self.run("addr", "add", f"{subnet_address(record['subnet'], 1)}/24", "dev", self.bridge)
+            address = subnet_address(record["subnet"], 1)
+            # A fixed link address: left to the kernel, a bridge takes its ports' lowest one,
+            # and it changes when that port goes (a deploy's instance): the hosts would send
+            # to the old one for seconds, and answers to the platform would be lost meanwhile.
+            self.run("link", "add", self.bridge, "address", mac_address(address), "type", "bridge")
+            self.run("addr", "add", f"{address}/24", "dev", self.bridge)
             self.run("link", "set", self.bridge, "up")
         return record
 

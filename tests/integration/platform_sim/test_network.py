@@ -1,14 +1,16 @@
 """The app's network of hosts on real namespaces: a host created on an address another host had
-is reached at once by hosts that talked to the old one (their neighbour caches stay right)."""
+is reached at once by hosts that talked to the old one, and the bridge keeps its link address
+while hosts come and go (the hosts' neighbour caches stay right)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from platform_sim.network import Network
+from platform_sim.network import Network, mac_address, subnet_address
 
 LISTEN = "import socket, sys, time; s = socket.socket(); s.bind((sys.argv[1], 8000)); s.listen()\n"
 LISTEN += "print('ready', flush=True); time.sleep(60)"
@@ -16,9 +18,8 @@ CONNECT = "import socket, sys; socket.create_connection((sys.argv[1], 8000), tim
 
 
 @pytest.fixture
-def network(sim_home):
-    net = Network(sim_home / "network-check")
-    (sim_home / "network-check").mkdir()
+def network(sim_home, tmp_path):  # sim_home: fails at once without root, ip and nginx
+    net = Network(tmp_path)
     yield net
     net.destroy()
 
@@ -59,3 +60,16 @@ def test_a_host_on_a_freed_address_is_reached_at_once(network):
     finally:
         stop(server)
     assert connected.returncode == 0, connected.stderr  # a new link address: timed out
+
+
+def test_the_bridge_keeps_its_link_address_while_hosts_come_and_go(network):
+    bridge = Path("/sys/class/net") / network.bridge
+    network.host("router", ["router"])
+    fixed = mac_address(subnet_address(network.subnet(), 1))
+    assert (bridge / "address").read_text().strip() == fixed
+    for generation in range(1, 6):  # each deploy's links have new random addresses
+        network.host(f"d{generation}-www-0", ["www-0"])
+        network.host(f"d{generation}-www-1", ["www-1"])
+        network.remove_prefix(f"d{generation - 1}-")
+        assert (bridge / "address").read_text().strip() == fixed
+    assert (bridge / "addr_assign_type").read_text().strip() == "3"  # set, never recomputed

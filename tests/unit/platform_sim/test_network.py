@@ -43,7 +43,8 @@ def test_the_guard_route_comes_first_then_the_bridge_then_each_host(tmp_path):
     db = net.host("services-db", ["db"])
     www = net.host("d1-www-0", ["www-0", "app-www-0-d1"])
     assert fake.commands[0] == ["route", "replace", "unreachable", "198.18.0.0/15"]
-    assert ["link", "add", net.bridge, "type", "bridge"] in fake.commands
+    bridge_mac = mac_address(subnet_address(net.subnet(), 1))
+    assert ["link", "add", net.bridge, "address", bridge_mac, "type", "bridge"] in fake.commands
     assert db.address != www.address
     assert all(ipaddress.ip_address(h.address) in RANGE for h in (db, www))
     assert [
