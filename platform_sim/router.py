@@ -25,10 +25,18 @@ from .instance import PACKAGE_ROOT, nginx_path
 from .kinds import answers
 from .lifecycle import Namespaced
 from .network import Network, subnet_address
-from .procs import Handle, ProcessTable, children
+from .procs import Handle, ProcessTable, children, command_name
 
 STOP_GRACE = 10.0
 HOST_KEY = "router"
+KEPT_ENV = {"PATH": "/usr/sbin:/usr/bin:/bin", "PYTHONPATH": PACKAGE_ROOT}
+
+
+def nginx_masters(handle: Handle) -> list[int]:
+    """The router's nginx master: its namespace's init (the keeper) or that init's child."""
+    inits = children(handle.pid)
+    candidates = [*inits, *(pid for init in inits for pid in children(init))]
+    return [pid for pid in candidates if command_name(pid) == "nginx"]
 
 
 class Router:
@@ -127,6 +135,10 @@ class Router:
             self._forward(sorted(port for port, _ in services.values()), listen)
         return time.monotonic() - started
 
+    def _kept(self, name: str, argv: Sequence[str]) -> list[str]:
+        """``argv`` run by the platform's keeper: started again whenever it dies."""
+        return [self.python, "-m", "platform_sim.keeper", name, "--", *argv]
+
     def _forward(self, ports: Sequence[int], target: str, timeout: float = 15.0) -> None:
         """Run the loopback forwarder for these ports (restarted only if they changed)."""
         argv = [self.python, "-m", "platform_sim.forwarder"]
@@ -138,10 +150,11 @@ class Router:
             return
         self.forwarder.stop(STOP_GRACE)
         write_text(command_file, " ".join(argv))
-        env = {"PATH": "/usr/sbin:/usr/bin:/bin", "PYTHONPATH": PACKAGE_ROOT}
         handle = self.forwarder.spawn(
-            namespace.wrap(argv, cwd=str(self.folder), unshare=self.unshare),
-            env=env,
+            namespace.wrap(
+                self._kept("forwarder", argv), cwd=str(self.folder), unshare=self.unshare
+            ),
+            env=KEPT_ENV,
             cwd=self.folder,
         )
         for port in ports:
@@ -162,7 +175,7 @@ class Router:
         A configuration nginx rejects at run time (a port it cannot bind…) leaves the old
         workers serving and no new ones: that is a HostError with the end of the error log.
         """
-        for master in children(handle.pid):
+        for master in nginx_masters(handle):
             old_workers = set(children(master))
             with contextlib.suppress(ProcessLookupError):
                 os.kill(master, signal.SIGHUP)
@@ -201,8 +214,14 @@ class Router:
         argv = [self.nginx, "-c", str(self.config), "-e", str(self.folder / "error.log")]
         ip = self.network.ip if self.network is not None else "ip"
         return self.process.spawn(
-            namespace.wrap(argv, cwd=str(self.folder), unshare=self.unshare, netns=netns, ip=ip),
-            env={"PATH": "/usr/sbin:/usr/bin:/bin"},
+            namespace.wrap(
+                self._kept("router nginx", argv),
+                cwd=str(self.folder),
+                unshare=self.unshare,
+                netns=netns,
+                ip=ip,
+            ),
+            env=KEPT_ENV,
             cwd=self.folder,
         )
 

@@ -9,15 +9,19 @@ from platform_sim.router import Router
 
 
 class FakeNginx:
-    """unshare 10 → master 20 → workers; SIGHUP replaces the workers unless told to refuse."""
+    """unshare 10 → keeper 15 → master 20 → workers; SIGHUP replaces the workers unless told
+    to refuse."""
 
     def __init__(self, accepts):
         self.accepts = accepts
-        self.tree = {10: [20], 20: [21, 22]}
+        self.tree = {10: [15], 15: [20], 20: [21, 22]}
         self.signals = []
 
     def children(self, pid):
         return list(self.tree.get(pid, []))
+
+    def command_name(self, pid):
+        return "python3" if pid == 15 else "nginx"
 
     def kill(self, pid, sig):
         self.signals.append((pid, sig))
@@ -29,6 +33,7 @@ class FakeNginx:
 def fake(monkeypatch, request):
     nginx = FakeNginx(request.param)
     monkeypatch.setattr(router_module, "children", nginx.children)
+    monkeypatch.setattr(router_module, "command_name", nginx.command_name)
     monkeypatch.setattr(router_module.os, "kill", nginx.kill)
     return nginx
 
