@@ -88,7 +88,6 @@ class CommandKeeper:
                 pass
             if self.stopping.is_set():
                 break
-            self.clean_up()
             if self.clock() - started > STABLE_AFTER:
                 self.attempt = 0
             delay = backoff(self.attempt)
@@ -96,6 +95,7 @@ class CommandKeeper:
             self.restarts += 1
             ended = how_it_ended(self.child.returncode)
             say(self.name, f"{ended}: starting it again in {delay:g} s (attempt {self.attempt})")
+            self.clean_up()
             if self.stopping.wait(delay):
                 break
         return self._stop()

@@ -1,25 +1,29 @@
 """The platform heals, on real servers: a killed PostgreSQL or RabbitMQ comes back by itself with
 its data, ``restart db``/``restart broker`` work, ``status``/``info`` say the truth meanwhile,
-and a program crash-looped into FATAL is started again by the platform's watchdog."""
+a program crash-looped into FATAL is started again by the platform's watchdog, and the router's
+nginx and loopback forwarder come back when killed."""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
 import time
 import xmlrpc.client
 from pathlib import Path
+from unittest import mock
 
 import psycopg2
 import pytest
 
 from platform_sim import watchdog
+from platform_sim.cli import main as cli_main
 from platform_sim.procs import children, descendants
 from platform_sim.procs import command_name as comm
 
-from .conftest import info, run_cli, wait_for
+from .conftest import get, info, run_cli, wait_for
 
 pytestmark = pytest.mark.integration
 APP = "heal"
@@ -75,6 +79,14 @@ def query(entry: dict, sql: str):
 
 def status_line(sim_home, target: str) -> str:
     return cli(sim_home, "status", target, check=True).stdout.strip()
+
+
+def status_now(sim_home, target: str) -> str:
+    """``status TARGET`` run in this process (no interpreter to start: it answers at once)."""
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.dict(os.environ, {"PLATFORM_SIM_HOME": str(sim_home)}):
+        assert cli_main(["-A", APP, "status", target], out=out, err=err) == 0, err.getvalue()
+    return out.getvalue().strip()
 
 
 def test_a_killed_postmaster_comes_back_with_its_data(sim_home, app):
@@ -158,7 +170,8 @@ def test_a_program_crash_looped_into_fatal_is_started_again(sim_home, app):
                 if inside and int(nspid.split()[-1]) == inside:
                     os.kill(pid, signal.SIGKILL)
         time.sleep(0.05)
-    assert status_line(sim_home, "workers.0").startswith("workers.0: down (echoer FATAL")
+    # at once: the watchdog starts it again a second later, sooner than a CLI run would answer
+    assert status_now(sim_home, "workers.0").startswith("workers.0: down (echoer FATAL")
     fatal = time.monotonic()
     wait_for(lambda: state()["statename"] == "RUNNING", WATCHDOG_WITHIN, "echoer running")
     assert time.monotonic() - fatal < WATCHDOG_WITHIN
@@ -168,3 +181,40 @@ def test_a_program_crash_looped_into_fatal_is_started_again(sim_home, app):
     assert "platform_watchdog" not in json.dumps(
         info(sim_home, APP)["services"]["workers"]["instances"][0]["programs"]
     )
+
+
+def answers(url: str) -> bool:
+    try:
+        return get(url, timeout=2)[0] == 200
+    except OSError:
+        return False
+
+
+def kept_process(app_root: Path, record: str, module: str) -> int:
+    """The process that the router's keeper (pid record ``record``) keeps running ``module``."""
+    root = json.loads((app_root / "router" / record).read_text())["pid"]
+    for pid in descendants(root):
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if module.encode() in words and b"platform_sim.keeper" not in words:
+            return pid
+    raise AssertionError(f"no {module} under {root}")
+
+
+@pytest.mark.parametrize(
+    ("record", "module", "log"),
+    [("forwarder.json", "platform_sim.forwarder", "forwarder.out"), ("pid.json", "", "nginx.out")],
+    ids=["forwarder", "nginx"],
+)
+def test_a_killed_router_process_comes_back(sim_home, app, record, module, log):
+    url = info(sim_home, APP)["url"]
+    assert answers(url)
+    if module:
+        victim = kept_process(app, record, module)
+    else:  # the nginx master
+        victim = host_pid(json.loads((app / "router" / record).read_text())["pid"], "nginx")
+    os.kill(victim, signal.SIGKILL)
+    killed = time.monotonic()
+    said = "killed by SIGKILL: starting it again"
+    wait_for(lambda: said in (app / "router" / log).read_text(), BACK_WITHIN, "the keeper")
+    wait_for(lambda: answers(url), BACK_WITHIN, "the site to answer again")
+    assert time.monotonic() - killed < BACK_WITHIN
