@@ -202,8 +202,10 @@ def test_two_workers_run_jobs_in_parallel(sim_home, pushed):
 def test_a_redeploy_loses_no_running_job(sim_home, pushed):
     _, url = pushed
     with Hammer(url) as client:  # a redeploy of the real app: no failed request
-        # a job longer than any redeploy here, so that the redeploy stops the worker running it
-        cli(sim_home, "env", "set", "SOUP_LAZY_JOB_SECONDS=40", check=True)
+        # a job longer than a redeploy (about 12 s; 4 times that on a slow machine), so that
+        # the redeploy stops the worker running it, and shorter than the workers' 60 s stop
+        # deadline, so that the warm shutdown can let it finish
+        cli(sim_home, "env", "set", "SOUP_LAZY_JOB_SECONDS=55", check=True)
     assert client.outcomes and client.failures == [], client.explain(sim_home)
     follower = Follower(sim_home)
     try:
@@ -212,7 +214,7 @@ def test_a_redeploy_loses_no_running_job(sim_home, pushed):
         with Hammer(url) as client:
             cli(sim_home, "deploy", "latest", check=True)  # stops the worker running the job
         assert client.failures == [], client.explain(sim_home)
-        follower.until(f"Lazy job {job} completed", 100)
+        follower.until(f"Lazy job {job} completed", 150)
         time.sleep(2)
     finally:
         follower.stop()
