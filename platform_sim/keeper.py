@@ -68,7 +68,6 @@ class CommandKeeper:
         self.stop_signal = signal.SIGTERM
         self.child: subprocess.Popen | None = None
         self.attempt = 0
-        self.restarts = 0
 
     def signal(self, signum: int) -> None:
         """A signal to the keeper: passed on to the command; a stop signal ends the keeping."""
@@ -92,7 +91,6 @@ class CommandKeeper:
                 self.attempt = 0
             delay = backoff(self.attempt)
             self.attempt += 1
-            self.restarts += 1
             ended = how_it_ended(self.child.returncode)
             say(self.name, f"{ended}: starting it again in {delay:g} s (attempt {self.attempt})")
             self.clean_up()

@@ -40,8 +40,7 @@ def read_assignments(source: str, stdin: BinaryIO | None = None) -> dict[str, st
     """
     where = "standard input" if source == "-" else source
     try:
-        stream = stdin or sys.stdin.buffer
-        data = stream.read() if source == "-" else Path(source).read_bytes()
+        data = (stdin or sys.stdin.buffer).read() if source == "-" else Path(source).read_bytes()
         text = data.decode("utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
@@ -52,15 +51,16 @@ def read_assignments(source: str, stdin: BinaryIO | None = None) -> dict[str, st
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         name, sep, value = line.partition("=")
+        name = name.strip()
         if not sep:
             raise UsageError(f"{where}, line {number}: not NAME=VALUE (no '=')")
         try:
-            check_variable_name(name.strip())
+            check_variable_name(name)
         except UsageError as exc:
             raise UsageError(f"{where}, line {number}: {exc}") from None
         if "\x00" in value:
-            raise UsageError(f"{where}, line {number}: the value of {name.strip()} holds a NUL")
-        values[name.strip()] = value
+            raise UsageError(f"{where}, line {number}: the value of {name} holds a NUL")
+        values[name] = value
     if not values:
         raise UsageError(f"{where} sets no variable: write NAME=VALUE lines")
     return values
