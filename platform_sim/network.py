@@ -171,8 +171,15 @@ class Network:
             self._write_hosts(record)
             return Host(key, entry["netns"], entry["address"])
 
+    def _link(self, entry: dict) -> str:
+        """The host-side end of a host's link (its name follows the host's number)."""
+        return f"pv{self.tag}{entry['number']:03d}"
+
     def _create(self, entry: dict) -> None:
-        netns, link = entry["netns"], f"pv{self.tag}{entry['number']:03d}"
+        netns, link = entry["netns"], self._link(entry)
+        # A link of an earlier host with this number, left by an interrupted run: its name
+        # is ours (the tag), and the new link needs it.
+        self.run("link", "del", link, check=False)
         self.run("netns", "add", netns)
         peer = ["name", "eth0", "address", mac_address(entry["address"]), "netns", netns]
         self.run("link", "add", link, "type", "veth", "peer", *peer)
@@ -214,6 +221,10 @@ class Network:
         self.remove(keys)
 
     def _delete(self, entry: dict) -> None:
+        # The link first, at once: deleting the namespace alone takes its end of the link
+        # down later, in the kernel's own time, and a host created meanwhile on the same
+        # number would find the name still taken.
+        self.run("link", "del", self._link(entry), check=False)
         self.run("netns", "del", entry["netns"], check=False)
         shutil.rmtree(self.etc / entry["netns"], ignore_errors=True)
 

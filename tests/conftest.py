@@ -11,6 +11,13 @@ settings.load_profile("minestrone")
 pytest_plugins = ["backing_services.pytest_plugin"]
 
 
+def pytest_report_header(config):
+    """Say how much the time bounds of the integration tests are stretched on this machine."""
+    from tests.pace import pace
+
+    return f"machine pace: {pace():.2f} (time bounds stretched by it; tests/pace.py)"
+
+
 def pytest_collection_modifyitems(config, items):
     """Refuse one run mixing unit and integration tests: they set Django's database up apart."""
     kinds = {part for item in items for part in item.path.parts if part in ("unit", "integration")}

@@ -11,6 +11,7 @@ from django.test import Client
 from minestrone.monitor.models import TaskState, WorkerState
 from tests.integration.monitor.browser import WIDTHS, launch, overflow, shot
 from tests.integration.monitor.conftest import wait_until
+from tests.pace import within
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +54,7 @@ def new_page(browser, width, cookies, scheme="light"):
     context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
     context.add_cookies(cookies)
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(within(30) * 1000)
     # what the Content-Security-Policy blocked (inline style or script, a foreign source)
     page.csp_violations = []
     page.on(
@@ -98,7 +99,7 @@ def test_jobs_queued_in_the_form_show_queued_then_running_then_done_without_relo
         page.wait_for_function(
             "() => [...document.querySelectorAll('#recent-jobs [data-status]')]"
             ".every(el => el.dataset.status === 'SUCCESS')",
-            timeout=90_000,
+            timeout=within(90) * 1000,
         )
         assert page.evaluate("() => window.__notReloaded") is True
         shot(page, "active-done-1280")

@@ -21,13 +21,15 @@ import pytest
 from platform_sim import watchdog
 from platform_sim.procs import command_name as comm
 from platform_sim.procs import descendants
+from tests.pace import within
 
 from .conftest import REPO, Browser, info, run_cli, sed_get, wait_for
 
 pytestmark = pytest.mark.integration
 APP = "minestrone-e2e"
-FROZEN_ANSWER_WITHIN = 40.0  # the deadlines (5 s to connect, 12 s of silence) and slack
-WATCHDOG_WITHIN = 60.0  # a worker in FATAL runs jobs again within this
+# Bounds stated for the reference machine, stretched on a slower one (tests/pace.py).
+FROZEN_ANSWER_WITHIN = within(40.0)  # the deadlines (5 s to connect, 12 s of silence) and slack
+WATCHDOG_WITHIN = within(60.0)  # a worker in FATAL runs jobs again within this
 
 
 @pytest.fixture(scope="module")
