@@ -5,7 +5,8 @@ services with a volume and a readiness healthcheck, ``depends_on`` on their heal
 instance's environment as platform_sim computes it (application variables included). Secrets
 never reach a command line (podman-compose turns ``environment`` and ``env_file`` into ``podman
 create -e KEY=VALUE``): each code service mounts an owner-only ``<service>.environment.json``
-as ~/environment.json, each data service an owner-only ``<service>.password`` (``*_FILE``).
+in /run/secrets (its entrypoint, still root, copies it to ~/environment.json for the app's
+account), each data service an owner-only ``<service>.password`` (``*_FILE``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from backing_services.podman import LABEL
 from backing_services.state import new_password
 
 from .buildfile import BuildFile
-from .container_facts import CODE_STOP_GRACE, WEB_PORT
-from .environment import HOME_INSIDE, Endpoint, Topology, instance_environment
+from .container_facts import CODE_STOP_GRACE, MOUNTED_SECRETS, WEB_PORT
+from .environment import Endpoint, Topology, instance_environment
 from .errors import UsageError
 from .images import image_name
 
@@ -59,7 +60,7 @@ def password_file(service: str) -> str:
 
 
 def environment_file(service: str) -> str:
-    """The owner-only file mounted as a code service's ~/environment.json."""
+    """The owner-only file mounted as a code service's environment.json."""
     return f"{service}.environment.json"
 
 
@@ -153,7 +154,7 @@ def render(
             },
             "volumes": [
                 f"{volume}:{HOME_DATA}",
-                f"./{environment_file(service.name)}:{HOME_INSIDE}/environment.json:ro",
+                f"./{environment_file(service.name)}:{MOUNTED_SECRETS}/environment.json:ro",
             ],
             "deploy": {"replicas": int(scale.get(service.name, service.instances))},
             "stop_grace_period": f"{CODE_STOP_GRACE}s",

@@ -4,13 +4,18 @@ Lays out /home/dotcloud (code and env are in the image, data is a volume), takes
 ``environment.json`` from a mounted file or else from the container's environment, waits for
 the data services it names, runs ``postinstall`` in ~/current, then replaces itself with
 supervisord in the foreground (SIGTERM to the container is then Supervisor's stop: each
-program gets its own stop signal, so Celery workers shut down warm).
+program gets its own stop signal, so Celery workers shut down warm). Started as root, it reads
+the root-only mounted file, hands the home to the image's unprivileged account and runs
+``postinstall`` and supervisord as that account; started as that account (a Kubernetes pod),
+it does the same without the hand-over.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pwd
 import re
 import secrets
 import signal
@@ -18,10 +23,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import nginx, supervisor
 from .buildfile import Service
+from .container_facts import CODE_USER, MOUNTED_SECRETS
 from .container_probe import Address, probe
 from .environment import (
     HOME_INSIDE,
@@ -33,6 +40,8 @@ from .environment import (
 from .instance import postinstall_command, supervisorctl_script
 
 HOME = Path(HOME_INSIDE)
+MOUNTED = Path(MOUNTED_SECRETS)
+ENVIRONMENT_FILES = ("environment.json", "environment.yml", "environment.yaml")
 PLATFORM = Path("/opt/minestrone-platform")
 PYTHON = "/usr/bin/python3"
 CONTROL_PORT = 9001
@@ -79,29 +88,43 @@ def application_variables(environ: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def load_environment(home: Path, environ: Mapping[str, str]) -> dict[str, str]:
-    """environment.json (mounted, or written at an earlier start), else the container's."""
-    for name in ("environment.json", "environment.yml", "environment.yaml"):
-        path = home / name
-        if path.is_file():
-            text = path.read_text("utf-8")
-            import yaml
-
-            try:
-                data = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
-            except (ValueError, yaml.YAMLError) as exc:
-                reason = " ".join(str(exc).split())
-                raise EntryError(f"{path} is not valid: {reason}") from exc
-            if not isinstance(data, dict):
-                raise EntryError(f"{path} must hold a mapping of variables")
-            return {str(key): str(value) for key, value in data.items()}
-    return dict(sorted(application_variables(environ).items()))
+def environment_file(home: Path, mounted: Path = MOUNTED) -> Path | None:
+    """The environment file to read: one mounted in ``mounted`` (root-only secrets) first, then
+    one in the home (mounted there, or written at an earlier start); None: none of them."""
+    for folder in (mounted, home):
+        for name in ENVIRONMENT_FILES:
+            if (folder / name).is_file():
+                return folder / name
+    return None
 
 
-def write_if_absent(path: Path, text: str) -> None:
-    """Write an owner-only file unless it exists (a mounted file is never replaced)."""
+def load_environment(
+    home: Path, environ: Mapping[str, str], mounted: Path = MOUNTED
+) -> dict[str, str]:
+    """A mounted environment file's variables (``environment_file``), else the container's."""
+    path = environment_file(home, mounted)
+    if path is None:
+        return dict(sorted(application_variables(environ).items()))
+    text = path.read_text("utf-8")
+    import yaml
+
+    try:
+        data = json.loads(text) if path.name.endswith(".json") else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        reason = " ".join(str(exc).split())
+        raise EntryError(f"{path} is not valid: {reason}") from exc
+    if not isinstance(data, dict):
+        raise EntryError(f"{path} must hold a mapping of variables")
+    return {str(key): str(value) for key, value in data.items()}
+
+
+def write_owner_only(path: Path, text: str, *, replace: bool = False) -> None:
+    """Write an owner-only file; one that exists is kept (a file mounted in the home is never
+    replaced) unless ``replace``."""
     if path.exists() or path.is_symlink():
-        return
+        if not replace:
+            return
+        path.unlink()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
@@ -112,10 +135,13 @@ def lay_out(
     described: Mapping,
     environment: Mapping[str, str],
     log_dirs: tuple[str, ...] = ("/var/log/supervisor", "/var/log/nginx"),
+    *,
+    replace: bool = False,
 ) -> str:
-    """The platform's files in the home; returns the supervisord.conf path."""
-    write_if_absent(home / "environment.json", render_json(environment))
-    write_if_absent(home / "environment.yml", render_yaml(environment))
+    """The platform's files in the home; returns the supervisord.conf path. ``replace``: the
+    environment files are written afresh (read from elsewhere than the home)."""
+    write_owner_only(home / "environment.json", render_json(environment), replace=replace)
+    write_owner_only(home / "environment.yml", render_yaml(environment), replace=replace)
     if not (home / "environment.yaml").exists():
         (home / "environment.yaml").symlink_to("environment.yml")
     platform = home / "platform"
@@ -132,6 +158,7 @@ def lay_out(
         text = nginx.render_instance(
             app=described["app"], instance=f"{described['service']}.0", generation=0,
             home=str(home), port=described["web_port"], address="0.0.0.0",  # noqa: S104
+            user=None,  # nginx runs as the service's account already
         )
         (platform / "nginx.conf").write_text(text)
     programs = supervisor.platform_programs(
@@ -147,6 +174,54 @@ def lay_out(
     conf.write_text(main + LOG_PROGRAM.format(python=PYTHON, platform=PLATFORM))
     conf.chmod(0o600)
     return str(conf)
+
+
+@dataclass(frozen=True)
+class Account:
+    """The unprivileged account the app's code runs as."""
+
+    name: str
+    uid: int
+    gid: int
+
+
+def code_account(user: str = CODE_USER) -> Account | None:
+    """The account to hand over to when this process runs as root; None when it does not."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError as exc:
+        raise EntryError(
+            f"the image has no {user} account: build it again with `platform_sim image build`"
+        ) from exc
+    return Account(user, entry.pw_uid, entry.pw_gid)
+
+
+def hand_over(home: Path, account: Account) -> None:
+    """Give the account what the platform wrote in the home, the data folder, and the
+    container's output (supervisord opens /dev/stdout again for the programs' logs)."""
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):  # not a pipe or terminal of ours: left as it is
+            os.fchown(fd, account.uid, account.gid)
+    platform = home / "platform"
+    for path in [platform, *platform.rglob("*"), home / "data"]:
+        os.lchown(path, account.uid, account.gid)
+    for name in ENVIRONMENT_FILES:
+        path = home / name
+        try:
+            os.lchown(path, account.uid, account.gid)
+        except FileNotFoundError:
+            continue
+        except OSError:  # mounted read-only into the home: readable as it is, or not at all
+            say(f"{path} is mounted read-only: {account.name} reads it only if it may")
+
+
+def become(account: Account) -> None:
+    """Give up root for the account, for good (this process and what it starts or execs)."""
+    os.setgroups([])
+    os.setgid(account.gid)
+    os.setuid(account.uid)
 
 
 def data_addresses(environment: Mapping[str, str]) -> dict[str, Address]:
@@ -204,8 +279,15 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     described = json.loads((PLATFORM / "service.json").read_text())
     try:
+        source = environment_file(HOME)
         environment = load_environment(HOME, environ)
-        conf = lay_out(HOME, described, environment)
+        account = code_account()
+        conf = lay_out(
+            HOME, described, environment, replace=source is not None and source.parent == MOUNTED
+        )
+        if account is not None:
+            hand_over(HOME, account)
+            become(account)
         env = process_environment(environment, home=str(HOME))
         wait_for_data(data_addresses(environment))
         run_postinstall(HOME, described, env)

@@ -8,3 +8,14 @@ WEB_PORT = 8080
 # programs one after another: djcelery's warm shutdown (stopwaitsecs 60, running jobs finish),
 # then celerycam (30), then platform-logs (10) — 100 s at worst, with room to spare.
 CODE_STOP_GRACE = 120
+
+# The account a code service's programs run as in a container: the image creates it and owns
+# the home, the code and the log folders to it; a container started as root (Compose, `podman
+# run`) reads its root-only secrets, then the entrypoint drops to it before running any of the
+# app's code; a Kubernetes pod runs as it from the start (runAsNonRoot).
+CODE_USER = "dotcloud"
+CODE_UID = 10001
+
+# Where a code service's container finds a mounted environment.json (or .yml) owned by root:
+# the entrypoint writes it to ~/environment.json for the account above.
+MOUNTED_SECRETS = "/run/secrets"

@@ -26,7 +26,7 @@ from backing_services.podman import LABEL, Podman, ensure_base_image, host_ca_bu
 
 from .build import WSGI_SERVER, approot
 from .buildfile import BuildFile, Service, load
-from .container_facts import WEB_PORT
+from .container_facts import CODE_UID, CODE_USER, WEB_PORT
 from .errors import HostError, PlatformError, StepFailed, UnsupportedService, UsageError
 from .output import Printer
 from .templates import render
@@ -136,6 +136,8 @@ def render_containerfile(app: str, service: Service, base: str, pip_env: str) ->
             "requirements": shlex.join([WSGI_SERVER, *service.requirements]),
             "current": current,
             "expose": f"EXPOSE {WEB_PORT}\n" if service.is_web else "",
+            "user": CODE_USER,
+            "uid": CODE_UID,
         },
     )
 

@@ -20,8 +20,13 @@ def render_instance(
     port: int,
     mime_types: str | None = MIME_TYPES,
     address: str = LOOPBACK,
+    user: str | None = "root",
 ) -> str:
-    """The nginx.conf of a ``python`` instance: app's ``*nginx.conf``, maintenance → 503."""
+    """The nginx.conf of a ``python`` instance: app's ``*nginx.conf``, maintenance → 503.
+
+    ``user``: the account of nginx's workers when its master runs as root; None when nginx
+    runs as an unprivileged account already (a code service's container).
+    """
     include = ""
     if mime_types and os.path.exists(mime_types):
         include = f"    include {mime_types};\n"
@@ -35,6 +40,7 @@ def render_instance(
             "port": port,
             "address": address,
             "mime_types": include,
+            "user": f"user {user};\n" if user else "",
         },
     )
 

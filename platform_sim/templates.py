@@ -77,8 +77,7 @@ INSTANCE_NGINX = """\
 daemon off;
 master_process on;
 worker_processes 1;
-user root;
-pid {{ home }}/platform/nginx.pid;
+{{ user }}pid {{ home }}/platform/nginx.pid;
 error_log /var/log/nginx/error.log;
 
 events {

@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..buildfile import Service
-from ..container_facts import CODE_STOP_GRACE, WEB_PORT
+from ..container_facts import CODE_STOP_GRACE, CODE_UID, WEB_PORT
 from ..environment import HOME_INSIDE
-from .data import container_security
 from .meta import Target, labels, metadata, secret, selector
 
 # On the pod template: a digest of the environment Secret. kubectl apply (and kube-play up)
@@ -32,9 +31,15 @@ REQUESTS = {
 PROGRAMS_RUNNING = (f"{HOME_INSIDE}/platform/bin/supervisorctl", "status")
 # postinstall (migrations, static files) runs when a pod starts: up to 10 minutes.
 STARTUP = {"periodSeconds": 5, "failureThreshold": 120, "timeoutSeconds": 5}
-# The image's entrypoint lays out the instance as root, then supervisord runs nginx (which
-# switches user: SETUID, SETGID) and the programs; nothing else is kept.
-CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID")
+# The pod runs as the image's account from the start (the image owns the home, the code and
+# the log folders to it): no root, no capability; fsGroup gives it the volumes.
+POD_ACCOUNT = {
+    "runAsNonRoot": True,
+    "runAsUser": CODE_UID,
+    "runAsGroup": CODE_UID,
+    "fsGroup": CODE_UID,
+}
+CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
 
 
 def environment_name(service: Service) -> str:
@@ -85,7 +90,7 @@ def deployment(
         "envFrom": [{"secretRef": {"name": environment_name(service)}}],
         **_probes(service),
         "resources": {"requests": dict(REQUESTS["web" if service.is_web else "worker"])},
-        "securityContext": container_security(CAPABILITIES),
+        "securityContext": CONTAINER_SECURITY,
     }
     return {
         "apiVersion": "apps/v1",
@@ -105,7 +110,10 @@ def deployment(
                 },
                 "spec": {
                     "terminationGracePeriodSeconds": CODE_STOP_GRACE,
-                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "securityContext": {
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                        **POD_ACCOUNT,
+                    },
                     "enableServiceLinks": False,  # no WWW_PORT=… in the environment
                     "containers": [container],
                 },

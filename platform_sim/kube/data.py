@@ -51,11 +51,11 @@ STOP_GRACE = 60
 CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID")
 
 
-def container_security(capabilities: tuple[str, ...] = CAPABILITIES) -> dict[str, Any]:
-    """No privilege escalation, every capability dropped but ``capabilities``."""
+def container_security() -> dict[str, Any]:
+    """No privilege escalation, every capability dropped but ``CAPABILITIES``."""
     return {
         "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"], "add": list(capabilities)},
+        "capabilities": {"drop": ["ALL"], "add": list(CAPABILITIES)},
     }
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from backing_services.podman import Podman
+from platform_sim.procs import descendants
 from tests.integration.platform_sim.conftest import REPO, run_cli
 
 APP = "composestory"
@@ -25,6 +26,29 @@ def podman(*args: str, check: bool = True, timeout: float = 300) -> subprocess.C
         engine.command(*args), env=engine.env, capture_output=True, text=True,
         check=check, timeout=timeout,
     )
+
+
+def process_uids(container: str) -> dict[str, set[int]]:
+    """{command line: its real, effective, saved and file uids} of every process of a running
+    container, read from the host (rootful Podman: the same uids as inside)."""
+    pid = int(podman("inspect", container, "--format", "{{.State.Pid}}").stdout)
+    found: dict[str, set[int]] = {}
+    for process in [pid, *descendants(pid)]:
+        try:
+            status = Path(f"/proc/{process}/status").read_text()
+            command = Path(f"/proc/{process}/cmdline").read_bytes().replace(b"\0", b" ")
+        except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
+            continue
+        uids = next(line for line in status.splitlines() if line.startswith("Uid:"))
+        found[f"{process} {command.decode(errors='replace')}"] = {
+            int(uid) for uid in uids.split()[1:]
+        }
+    return found
+
+
+def runs(owners: dict[str, set[int]], *programs: str) -> bool:
+    """Whether each of ``programs`` is in some command line of ``owners``."""
+    return all(any(program in command for command in owners) for program in programs)
 
 
 def compose_client() -> str:

@@ -14,9 +14,10 @@ import time
 import pytest
 
 from backing_services.ports import free_ports
+from platform_sim.container_facts import CODE_UID
 from tests.integration.platform_sim.conftest import REPO, Browser, run_cli, wait_for
 
-from .conftest import APP, compose, podman
+from .conftest import APP, compose, podman, process_uids, runs
 
 pytestmark = pytest.mark.integration
 LABEL = f"label=io.podman.compose.project={APP}"
@@ -114,6 +115,17 @@ def test_no_secret_was_on_a_command_line(deployed):
         assert "podman" in created.stdout
         for secret in secrets_:
             assert secret not in created.stdout, container
+
+
+def test_the_apps_code_runs_as_its_own_account_never_as_root(deployed):
+    for service, programs in (("www", {"nginx", "gunicorn"}), ("workers", {"celery"})):
+        names = podman(
+            "ps", "-q", "--filter", LABEL, "--filter", f"label=com.docker.compose.service={service}"
+        ).stdout.split()
+        assert names, service
+        owners = process_uids(names[0])
+        assert runs(owners, *programs), owners
+        assert set().union(*owners.values()) == {CODE_UID}, owners  # supervisord included
 
 
 def test_stopping_the_worker_container_finishes_the_running_job(deployed):

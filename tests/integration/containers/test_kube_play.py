@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from platform_sim.container_facts import CODE_UID
 from platform_sim.kube.export import ExportRequest, export
 from platform_sim.kube.local import LocalRun
 from platform_sim.state import AppRecord, app_paths
 from tests.integration.platform_sim.conftest import REPO, Browser, wait_for
 
-from .conftest import APP, podman
+from .conftest import APP, podman, process_uids, runs
 
 pytestmark = pytest.mark.integration
 ADMIN_PASSWORD = secrets.token_urlsafe(16)
@@ -105,6 +106,14 @@ def test_the_tutorial_story_on_the_manifests(cluster):
         "the admin's Tasks page to list the job as SUCCESS",
     )
     assert "tasks.soup" in row  # its routing key
+
+
+def test_the_pods_run_the_apps_code_as_its_own_account_never_as_root(cluster):
+    for container, programs in (("www-pod-0-www", {"nginx", "gunicorn"}),
+                                ("workers-pod-0-workers", {"celery"})):
+        owners = process_uids(container)
+        assert runs(owners, *programs), owners
+        assert set().union(*owners.values()) == {CODE_UID}, owners
 
 
 def test_two_worker_pods_share_the_jobs(cluster, sim_home, built):

@@ -106,7 +106,7 @@ def test_every_instance_gets_the_platforms_environment_and_no_secret_inline():
     assert "broker-pass-456" in environment["DOTCLOUD_BROKER_AMQP_URL"]
     assert result.secret_files["db.password"] == "db-pass-123"
     assert result.secret_files["broker.password"] == "broker-pass-456"
-    assert "./www.environment.json:/home/dotcloud/environment.json:ro" in www["volumes"]
+    assert "./www.environment.json:/run/secrets/environment.json:ro" in www["volumes"]
 
 
 def test_no_secret_can_reach_a_command_line():

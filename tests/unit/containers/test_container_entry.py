@@ -2,6 +2,10 @@
 
 import io
 import json
+import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -46,6 +50,21 @@ def test_a_mounted_environment_json_wins_over_the_containers_environment(tmp_pat
     assert loaded == {"DOTCLOUD_SERVICE_NAME": "workers"}
 
 
+def test_a_file_mounted_with_the_secrets_wins_over_one_in_the_home(tmp_path):
+    home, mounted = tmp_path / "home", tmp_path / "secrets"
+    home.mkdir()
+    mounted.mkdir()
+    (home / "environment.json").write_text(render_json({"DOTCLOUD_SERVICE_NAME": "old"}))
+    (mounted / "environment.json").write_text(render_json({"DOTCLOUD_SERVICE_NAME": "new"}))
+    assert entry.environment_file(home, mounted) == mounted / "environment.json"
+    variables = entry.load_environment(home, {}, mounted)
+    assert variables == {"DOTCLOUD_SERVICE_NAME": "new"}
+    # read from the secrets, it is written afresh into the home for the app's account
+    entry.lay_out(home, DESCRIBED, variables, log_dirs=(str(tmp_path / "log"),), replace=True)
+    assert json.loads((home / "environment.json").read_text()) == variables
+    assert (home / "environment.json").stat().st_mode & 0o777 == 0o600
+
+
 def test_a_mounted_environment_yml_is_read_too(tmp_path):
     (tmp_path / "environment.yml").write_text("DOTCLOUD_SERVICE_ID: 3\n")
     assert entry.load_environment(tmp_path, {}) == {"DOTCLOUD_SERVICE_ID": "3"}
@@ -70,11 +89,52 @@ def test_the_home_is_laid_out_as_platform_sim_lays_out_an_instance(tmp_path):
     assert "[program:gunicorn]" in text and "[program:nginx]" in text
     assert f"files = {home}/current/supervisord.conf" in text
     assert "stdout_logfile = /dev/stdout" in text  # the programs' logs reach `podman logs`
-    assert "listen 0.0.0.0:8080;" in (home / "platform" / "nginx.conf").read_text()
+    nginx_conf = (home / "platform" / "nginx.conf").read_text()
+    assert "listen 0.0.0.0:8080;" in nginx_conf
+    assert not re.search(r"^user ", nginx_conf, re.M)  # it runs as the app's account already
     assert (home / "data").is_dir()
     # a second start (container restarted) keeps the files it wrote
     entry.lay_out(home, DESCRIBED, {"OTHER": "1"}, log_dirs=(str(logs),))
     assert json.loads((home / "environment.json").read_text()) == variables
+
+
+@pytest.fixture
+def open_folder():
+    """A folder another account can reach (pytest's own are root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="entry-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="handing files over to another account needs root")
+def test_started_as_root_the_home_is_handed_over_and_root_given_up(open_folder):
+    home = open_folder / "home"
+    home.mkdir()
+    entry.lay_out(home, DESCRIBED, {"A": "1"}, log_dirs=(str(open_folder / "log"),))
+    account = entry.Account("nobody", 65534, 65534)
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports by its exit status
+        try:
+            entry.hand_over(home, account)
+            entry.become(account)
+            ok = os.getuid() == os.geteuid() == 65534 and os.getgroups() == []
+            (home / "platform" / "written-as-the-account").write_text("x")
+            os._exit(0 if ok else 1)
+        except BaseException:
+            os._exit(2)
+    assert os.waitpid(child, 0)[1] == 0
+    owned = [home / "environment.json", home / "platform" / "supervisord.conf", home / "data"]
+    assert {path.stat().st_uid for path in owned} == {65534}
+    assert (home / "platform" / "written-as-the-account").stat().st_uid == 65534
+
+
+def test_without_root_there_is_nothing_to_hand_over(monkeypatch):
+    monkeypatch.setattr(entry.os, "geteuid", lambda: 10001)
+    assert entry.code_account() is None
+    monkeypatch.setattr(entry.os, "geteuid", lambda: 0)
+    with pytest.raises(entry.EntryError, match="the image has no no-such-user account"):
+        entry.code_account("no-such-user")
 
 
 def test_a_worker_gets_no_nginx(tmp_path):

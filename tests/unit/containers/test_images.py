@@ -46,18 +46,23 @@ def test_a_type_we_cannot_containerize_is_refused_by_name_before_building():
 
 def test_the_web_recipe_layers_system_then_virtualenv_then_platform_then_code():
     text = render_containerfile("app", services()["www"], "localhost/base:1", "")
-    assert text.splitlines()[3] == "FROM localhost/base:1"
+    assert text.splitlines()[4] == "FROM localhost/base:1"
     order = [
         text.index("apt-get install"),
         text.index("COPY requirements.txt"),
         text.index("pip install"),
         text.index("COPY platform"),
-        text.index("COPY code"),
+        text.index("COPY --chown=10001:10001 code"),
     ]
     assert order == sorted(order)
     assert " nginx libjpeg-dev" in text
     assert "'gunicorn>=22' requests==2.32.3" in text
     assert "EXPOSE 8080" in text
+    # the app's account owns its home, code and logs; the virtualenv stays root's
+    assert "useradd --uid 10001 --user-group --home-dir /home/dotcloud" in text
+    # recursive: Debian's nginx package leaves www-data's log files in /var/log/nginx
+    assert "chown -R 10001:10001 /var/log/supervisor /var/log/nginx /home/dotcloud" in text
+    assert "--chown" not in text[: text.index("COPY platform")]
     assert "ln -s code /home/dotcloud/current" in text
     assert "VOLUME /home/dotcloud/data" in text
 

@@ -166,7 +166,10 @@ def test_deployments_roll_safely_and_stop_gracefully(source, tmp_path):
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         container = pod["containers"][0]
         assert container["securityContext"]["allowPrivilegeEscalation"] is False
-        assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}  # none added
+        # the image's account from the start, never root
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] == pod["securityContext"]["fsGroup"] == 10001
         assert "ports" not in container  # Podman 4.3 would publish them on the host
         assert container["resources"]["requests"]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
