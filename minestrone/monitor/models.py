@@ -186,3 +186,59 @@ class QueueSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue} {self.ready} ready at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class SummarisedHour(models.Model):
+    """An hour whose finished tasks are summed up in HourCount rows (the day's dashboard)."""
+
+    hour = models.DateTimeField(unique=True)
+    computed = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        """By hour."""
+
+        verbose_name = "summarised hour"
+        verbose_name_plural = "summarised hours"
+        ordering = ["hour"]
+
+    def __str__(self) -> str:
+        return f"tasks of {self.hour:%Y-%m-%d %H:00}"
+
+
+class HourCount(models.Model):
+    """How many tasks of a summarised hour finished in one state, by name and worker."""
+
+    summary = models.ForeignKey(SummarisedHour, on_delete=models.CASCADE, related_name="counts")
+    state = models.CharField(max_length=64, choices=STATE_CHOICES)
+    name = models.CharField(max_length=255, null=True, blank=True)
+    worker = models.CharField(max_length=255, null=True, blank=True)
+    tasks = models.PositiveIntegerField()
+
+    class Meta:
+        """In no particular order."""
+
+        verbose_name = "hour count"
+        verbose_name_plural = "hour counts"
+
+    def __str__(self) -> str:
+        return f"{self.tasks} {self.state} {self.name} on {self.worker}"
+
+
+class HourRuntimes(models.Model):
+    """The runtimes of one task name's successes in a summarised hour, as a histogram:
+    {bucket index: runs} (``minestrone.monitor.rollup``)."""
+
+    summary = models.ForeignKey(
+        SummarisedHour, on_delete=models.CASCADE, related_name="runtimes"
+    )
+    name = models.CharField(max_length=255, null=True, blank=True)
+    runs = models.JSONField(default=dict)
+
+    class Meta:
+        """In no particular order."""
+
+        verbose_name = "hour runtimes"
+        verbose_name_plural = "hour runtimes"
+
+    def __str__(self) -> str:
+        return f"runtimes of {self.name}"

@@ -9,6 +9,7 @@ from minestrone.monitor import charts, metrics, svg
 from minestrone.monitor.broker import BrokerUnreachable, QueueDepth
 from minestrone.monitor.models import TaskState, WorkerState
 from minestrone.monitor.states import progress
+from tests.unit.monitor.tasks import record
 
 pytestmark = pytest.mark.django_db
 
@@ -25,16 +26,7 @@ HOUR = charts.WINDOWS["hour"]
 
 
 def task(task_id, state, ago_minutes, name="app.add", runtime=None, worker="w1"):
-    when = NOW - timedelta(minutes=ago_minutes)
-    TaskState.objects.create(
-        task_id=task_id,
-        state=state,
-        progress=progress(state, when.timestamp()),
-        tstamp=when,
-        name=name,
-        runtime=runtime,
-        worker=worker,
-    )
+    record(task_id, state, NOW - timedelta(minutes=ago_minutes), name, runtime, worker)
 
 
 def test_windows_have_one_period_per_minute_or_hour():
