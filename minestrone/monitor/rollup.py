@@ -1,8 +1,8 @@
 """Hourly summaries of the finished tasks of settled hours, so that the day's dashboard reads a
 few hundred summary rows and the last hour's tasks instead of every task of the day.
 
-An hour is summed up once it ended ``SETTLE`` ago, the first time a day's chart needs it, and
-never again: a finished task does not change state. Tasks not finished yet are always counted
+An hour is summed up once it ended ``SETTLE`` ago, by the camera's cleanup or by the first
+chart that needs it sooner, and never again: a finished task does not change state. Tasks not finished yet are always counted
 from the task table (the state index finds them). Runtimes are kept as histograms with buckets
 ``GROWTH`` apart, so the day's percentiles are within half a bucket (±2.5 %) of the exact ones.
 """

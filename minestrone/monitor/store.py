@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 
+from minestrone.monitor import charts, rollup
 from minestrone.monitor.conf import days, setting
 from minestrone.monitor.errors import StoreUnavailable
 from minestrone.monitor.models import (
@@ -122,7 +123,8 @@ class DatabaseStore:
                 raise StoreUnavailable(f"the database refused every row: {exc}") from exc
 
     def cleanup(self, now: datetime, between_batches: Callable[[], bool] | None = None) -> Cleanup:
-        """Delete expired tasks and long-offline workers, per the MONITOR_* settings."""
+        """Delete expired tasks and long-offline workers, per the MONITOR_* settings; sum up
+        the day's settled hours for the dashboard (``rollup``)."""
         try:
             tasks = TaskState.objects.expire(
                 now,
@@ -141,6 +143,9 @@ class DatabaseStore:
                     batch_size=int(setting("EXPIRE_BATCH_SIZE")),
                     between_batches=between_batches,
                 )
+            # the day's settled hours summed up here, so that no dashboard view waits for it
+            day = charts.WINDOWS["day"]
+            rollup.ensure_summarised(rollup.settled_hours(day.periods(now), now))
         except (OperationalError, InterfaceError) as exc:
             _forget_connections()
             raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc

@@ -139,3 +139,12 @@ def test_the_days_page_says_its_percentiles_are_approximate(admin_client):
     assert SummarisedHour.objects.exists()
     hour = admin_client.get("/monitor/?window=hour").content.decode()
     assert "app.ok" in hour and "≈" not in hour
+
+
+def test_the_cameras_cleanup_sums_up_the_days_settled_hours():
+    from minestrone.monitor.store import DatabaseStore
+
+    task("done", "SUCCESS", timedelta(hours=3), runtime=0.5)
+    DatabaseStore().cleanup(NOW)
+    assert SummarisedHour.objects.count() == 23  # every settled hour of the day's window
+    assert HourCount.objects.get().tasks == 1
