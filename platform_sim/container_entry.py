@@ -5,9 +5,9 @@ Lays out /home/dotcloud (code and env are in the image, data is a volume), takes
 the data services it names, runs ``postinstall`` in ~/current, then replaces itself with
 supervisord in the foreground (SIGTERM to the container is then Supervisor's stop: each
 program gets its own stop signal, so Celery workers shut down warm). Started as root, it reads
-the root-only mounted file, hands the home to the image's unprivileged account and runs
-``postinstall`` and supervisord as that account; started as that account (a Kubernetes pod),
-it does the same without the hand-over.
+the root-only mounted file, hands the container's output and the data volume to the image's
+unprivileged account and gives root up before it writes anything in the home; started as that
+account (a Kubernetes pod), it does the same without the hand-over.
 """
 
 from __future__ import annotations
@@ -199,22 +199,30 @@ def code_account(user: str = CODE_USER) -> Account | None:
 
 
 def hand_over(home: Path, account: Account) -> None:
-    """Give the account what the platform wrote in the home, the data folder, and the
-    container's output (supervisord opens /dev/stdout again for the programs' logs)."""
+    """What root does for the account before giving root up: the container's output
+    (supervisord opens /dev/stdout again for the programs' logs) and the data volume (an
+    earlier image may have filled it as root). Nothing else of the home: the account owns it,
+    and root follows no link the app may have left there."""
     for fd in (1, 2):
         with contextlib.suppress(OSError):  # not a pipe or terminal of ours: left as it is
             os.fchown(fd, account.uid, account.gid)
-    platform = home / "platform"
-    for path in [platform, *platform.rglob("*"), home / "data"]:
-        os.lchown(path, account.uid, account.gid)
-    for name in ENVIRONMENT_FILES:
-        path = home / name
-        try:
-            os.lchown(path, account.uid, account.gid)
-        except FileNotFoundError:
-            continue
-        except OSError:  # mounted read-only into the home: readable as it is, or not at all
-            say(f"{path} is mounted read-only: {account.name} reads it only if it may")
+    data = home / "data"
+    if data.is_symlink() or not data.is_dir():
+        return
+    for folder, folders, files in os.walk(data):  # links are not followed
+        for name in (*folders, *files):
+            os.lchown(os.path.join(folder, name), account.uid, account.gid)
+    os.lchown(data, account.uid, account.gid)
+
+
+def check_readable(source: Path | None) -> None:
+    """The environment file mounted in the home can be read by this process's account (an
+    older Compose export mounted it there root-only)."""
+    if source is not None and source.parent != MOUNTED and not os.access(source, os.R_OK):
+        raise EntryError(
+            f"{source} cannot be read by the app's account: mount it in {MOUNTED}/ instead "
+            "(platform_sim export compose does)"
+        )
 
 
 def become(account: Account) -> None:
@@ -280,14 +288,15 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     described = json.loads((PLATFORM / "service.json").read_text())
     try:
         source = environment_file(HOME)
-        environment = load_environment(HOME, environ)
+        environment = load_environment(HOME, environ)  # root-only secrets: read as root
         account = code_account()
-        conf = lay_out(
-            HOME, described, environment, replace=source is not None and source.parent == MOUNTED
-        )
         if account is not None:
             hand_over(HOME, account)
             become(account)
+        check_readable(source)
+        conf = lay_out(
+            HOME, described, environment, replace=source is not None and source.parent == MOUNTED
+        )
         env = process_environment(environment, home=str(HOME))
         wait_for_data(data_addresses(environment))
         run_postinstall(HOME, described, env)

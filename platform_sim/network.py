@@ -204,7 +204,7 @@ class Network:
                 handle.write(text)
 
     def remove(self, keys: Sequence[str]) -> None:
-        """Delete these hosts' namespaces (their links go with them) and files."""
+        """Delete these hosts' links, namespaces and files."""
         with self._lock:
             record = self._record()
             for key in keys:

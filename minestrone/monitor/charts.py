@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connections
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncHour, TruncMinute
 from django.utils import timezone
 
@@ -52,10 +52,10 @@ WINDOWS = {
 
 
 def _floor(when: datetime, step: timedelta) -> datetime:
-    when = timezone.localtime(when)  # periods start where the database truncates them
     if step >= timedelta(hours=1):
-        return when.replace(minute=0, second=0, microsecond=0)
-    return when.replace(second=0, microsecond=0)
+        return rollup.hour_of(when)
+    # periods start where the database truncates them
+    return timezone.localtime(when).replace(second=0, microsecond=0)
 
 
 def in_window(window: Window, now: datetime) -> QuerySet:
@@ -70,14 +70,18 @@ def _settled(window: Window, now: datetime) -> list[datetime]:
     return rollup.settled_hours(window.periods(now), now)
 
 
-def _not_summarised(window: Window, now: datetime, settled: list[datetime]) -> QuerySet:
-    """The window's tasks that no summary counts: every task after the settled hours, and the
-    unfinished ones in them."""
+def _not_summarised(window: Window, now: datetime, settled: list[datetime]) -> list[QuerySet]:
+    """The window's tasks that no summary counts: every task after the settled hours (the time
+    index), and the unfinished ones in them (the state and time index)."""
     tasks = in_window(window, now)
     if not settled:
-        return tasks
+        return [tasks]
     after = settled[-1] + window.step
-    return tasks.filter(Q(tstamp__gte=after) | ~Q(state__in=states.FINISHED_STATES))
+    unfinished = [state for state in states.ALL_STATES if state not in states.FINISHED_STATES]
+    return [
+        tasks.filter(tstamp__gte=after),
+        tasks.filter(tstamp__lt=after, state__in=unfinished),
+    ]
 
 
 def period_counts(window: Window, now: datetime) -> dict[str, dict[str, list[int]]]:
@@ -86,13 +90,14 @@ def period_counts(window: Window, now: datetime) -> dict[str, dict[str, list[int
     "worker": series}."""
     trunc = TruncMinute if window.step < timedelta(hours=1) else TruncHour
     settled = _settled(window, now)
-    rows = list(
-        _not_summarised(window, now, settled)
-        .annotate(period=trunc("tstamp"))
+    rows = [
+        row
+        for tasks in _not_summarised(window, now, settled)
+        for row in tasks.annotate(period=trunc("tstamp"))
         .values_list("period", "state", "name", "worker")
         .annotate(n=Count("pk"))
         .order_by()
-    )
+    ]
     rows += rollup.counts(settled)
     periods = window.periods(now)
     index = {period: n for n, period in enumerate(periods)}

@@ -2,9 +2,11 @@
 few hundred summary rows and the last hour's tasks instead of every task of the day.
 
 An hour is summed up once it ended ``SETTLE`` ago, by the camera's cleanup or by the first
-chart that needs it sooner, and never again: a finished task does not change state. Tasks not finished yet are always counted
-from the task table (the state index finds them). Runtimes are kept as histograms with buckets
-``GROWTH`` apart, so the day's percentiles are within half a bucket (±2.5 %) of the exact ones.
+chart that needs it sooner; a finished task written later into an hour already summed up (the
+camera's backlog after a database outage, a late event) makes the store forget that summary,
+so that it is summed up again. Tasks not finished yet are always counted from the task table
+(the state index finds them). Runtimes are kept as histograms with buckets ``GROWTH`` apart,
+so the day's percentiles are within half a bucket (±2.5 %) of the exact ones.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Ceil, Ln
+from django.utils import timezone
 
 from minestrone.monitor import states
 from minestrone.monitor.models import HourCount, HourRuntimes, SummarisedHour, TaskState
@@ -26,6 +29,7 @@ SETTLE = timedelta(minutes=15)  # late events of an hour's tasks are in by then
 KEEP = timedelta(days=2)  # summaries older than this are of no window any more
 LOWEST = 0.001  # seconds: bucket 0 holds every runtime up to a millisecond
 GROWTH = 1.05  # each bucket ends this many times later than the one before
+LONGEST = 1e7  # seconds (115 days): a longer runtime, an infinite or NaN one, is no runtime
 
 Histogram = Counter  # {bucket index: runs}
 
@@ -62,7 +66,7 @@ def histograms_by_name(successes: QuerySet) -> dict[str | None, Histogram]:
     """{task name: histogram of its runtimes} of these successes, counted by the database."""
     found: dict[str | None, Histogram] = {}
     rows = (
-        successes.filter(runtime__isnull=False)
+        successes.filter(runtime__isnull=False, runtime__lte=LONGEST)
         .annotate(bucket=bucket_in_sql())
         .values_list("name", "bucket")
         .annotate(runs=Count("pk"))
@@ -95,6 +99,19 @@ def _values_at(counts: Histogram, low: int, high: int) -> tuple[float, float]:
         if high in found:
             break
     return found[low], found[high]
+
+
+def hour_of(when: datetime) -> datetime:
+    """The start of the local hour ``when`` falls in (where the database truncates it)."""
+    return timezone.localtime(when).replace(minute=0, second=0, microsecond=0)
+
+
+def forget(finished_at: Iterable[datetime], now: datetime | None = None) -> None:
+    """Forget the summaries of the hours in which these finished tasks were just written."""
+    now = now or timezone.now()
+    hours = {hour_of(when) for when in finished_at if when + SETTLE <= now}
+    if hours:
+        SummarisedHour.objects.filter(hour__in=hours).delete()
 
 
 def settled_hours(periods: list[datetime], now: datetime) -> list[datetime]:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 
-from minestrone.monitor import charts, rollup
+from minestrone.monitor import charts, rollup, states
 from minestrone.monitor.conf import days, setting
 from minestrone.monitor.errors import StoreUnavailable
 from minestrone.monitor.models import (
@@ -64,7 +64,13 @@ class DatabaseStore:
         """Write a snapshot; raise StoreUnavailable (and write nothing more) if the DB is down."""
         try:
             self._record_events(snapshot)
-            self._record(TaskState.objects.record, list(snapshot.tasks.values()), "task_id")
+            tasks = list(snapshot.tasks.values())
+            self._record(TaskState.objects.record, tasks, "task_id")
+            rollup.forget(
+                row["tstamp"]
+                for row in tasks
+                if row.get("state") in states.FINISHED_STATES and row.get("tstamp")
+            )
             self._record(WorkerState.objects.record, list(snapshot.workers.values()), "hostname")
         except (OperationalError, InterfaceError) as exc:
             _forget_connections()

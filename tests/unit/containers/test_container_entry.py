@@ -108,25 +108,34 @@ def open_folder():
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="handing files over to another account needs root")
-def test_started_as_root_the_home_is_handed_over_and_root_given_up(open_folder):
-    home = open_folder / "home"
-    home.mkdir()
-    entry.lay_out(home, DESCRIBED, {"A": "1"}, log_dirs=(str(open_folder / "log"),))
+def test_started_as_root_only_output_and_data_are_handed_over_then_root_is_given_up(open_folder):
+    home, outside = open_folder / "home", open_folder / "outside"
+    (home / "data").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "root-file").write_text("root's")
+    (home / "data" / "admin-password").write_text("written by an older image, as root")
+    (home / "data" / "link").symlink_to(outside / "root-file")
+    (home / "platform").symlink_to(outside)  # left by the app at an earlier start
+    (home / "environment.json").write_text("{}")
+    (home / "environment.json").chmod(0o600)  # mounted root-only into the home
     account = entry.Account("nobody", 65534, 65534)
     child = os.fork()
     if child == 0:  # pragma: no cover - the child reports by its exit status
+        status = 3
         try:
             entry.hand_over(home, account)
             entry.become(account)
-            ok = os.getuid() == os.geteuid() == 65534 and os.getgroups() == []
-            (home / "platform" / "written-as-the-account").write_text("x")
-            os._exit(0 if ok else 1)
-        except BaseException:
-            os._exit(2)
+            status = 1 if (os.getuid(), os.geteuid(), os.getgroups()) != (65534, 65534, []) else 4
+            entry.check_readable(home / "environment.json")
+        except entry.EntryError as error:
+            status = 0 if status == 4 and "mount it in /run/secrets/" in str(error) else 2
+        finally:
+            os._exit(status)
     assert os.waitpid(child, 0)[1] == 0
-    owned = [home / "environment.json", home / "platform" / "supervisord.conf", home / "data"]
-    assert {path.stat().st_uid for path in owned} == {65534}
-    assert (home / "platform" / "written-as-the-account").stat().st_uid == 65534
+    assert (home / "data").stat().st_uid == (home / "data" / "admin-password").stat().st_uid
+    assert (home / "data" / "admin-password").stat().st_uid == 65534
+    # no link followed: what the links point at is root's still
+    assert (outside / "root-file").stat().st_uid == 0 and outside.stat().st_uid == 0
 
 
 def test_without_root_there_is_nothing_to_hand_over(monkeypatch):

@@ -148,3 +148,25 @@ def test_the_cameras_cleanup_sums_up_the_days_settled_hours():
     DatabaseStore().cleanup(NOW)
     assert SummarisedHour.objects.count() == 23  # every settled hour of the day's window
     assert HourCount.objects.get().tasks == 1
+
+
+def test_a_finished_task_written_late_into_a_summarised_hour_is_counted():
+    from minestrone.monitor.snapshot import Snapshot
+    from minestrone.monitor.store import DatabaseStore
+
+    task("early", "SUCCESS", timedelta(hours=3), runtime=0.5)
+    assert charts.period_counts(DAY, NOW)["state"]["SUCCESS"][-4] == 1
+    late = NOW - timedelta(hours=3, minutes=1)  # the camera's backlog, after an outage
+    row = {"task_id": "late", "state": "SUCCESS", "progress": progress("SUCCESS", late.timestamp()),
+           "tstamp": late, "name": "app.add", "runtime": 0.7, "worker": "w1"}
+    DatabaseStore().record(Snapshot(tasks={"late": row}))
+    assert charts.period_counts(DAY, NOW)["state"]["SUCCESS"][-4] == 2
+    [stat] = charts.runtime_percentiles(DAY, NOW)
+    assert stat.count == 2
+
+
+def test_a_runtime_that_is_no_runtime_is_left_out():
+    task("forever", "SUCCESS", timedelta(minutes=1), runtime=float("inf"))
+    task("ok", "SUCCESS", timedelta(minutes=2), runtime=2.0)
+    found = rollup.histograms_by_name(TaskState.objects.all())
+    assert found == {"app.add": rollup.histogram([2.0])}
