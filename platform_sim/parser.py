@@ -157,9 +157,16 @@ def _verify(commands: argparse._SubParsersAction) -> None:
 
 
 def _env_option(cmd: argparse.ArgumentParser, help_text: str) -> None:
-    """The repeatable ``-e NAME=VALUE`` option of the commands that take variables."""
+    """The repeatable ``-e NAME=VALUE`` option of the commands that take variables, and
+    ``--env-file`` for secrets, which a word would show in the process list."""
     cmd.add_argument(
         "-e", "--env", action="append", default=[], metavar="NAME=VALUE", help=help_text
+    )
+    cmd.add_argument(
+        "--env-file",
+        metavar="FILE",
+        help="NAME=VALUE lines, as -e but off the command line (secrets); - reads standard "
+        "input; -e wins over the file",
     )
 
 

@@ -31,6 +31,13 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
     return values
 
 
+def given_assignments(words: list[str], source: str | None) -> dict[str, str]:
+    """The variables of an ``--env-file`` (when given), then of the ``-e`` words over them."""
+    values = read_assignments(source) if source is not None else {}
+    values.update(parse_assignments(words))
+    return values
+
+
 def read_assignments(source: str, stdin: BinaryIO | None = None) -> dict[str, str]:
     """``NAME=VALUE`` lines of file ``source`` (``-``: standard input) into a mapping.
 

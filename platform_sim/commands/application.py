@@ -69,7 +69,7 @@ class ApplicationVerbs(Verbs):
         """``verify [PATH]``: exit status 1 if any service fails."""
         folder = Path(args.path)
         name = app_name(args, folder)
-        values = variables.parse_assignments(args.env)
+        values = variables.given_assignments(args.env, args.env_file)
         known, addon_names = {}, []
         try:
             record = existing(app_paths(name, self.environ))

@@ -65,7 +65,10 @@ class ArtefactVerbs(Verbs):
             host=word(args.host),
             tls_secret=word(args.tls_secret),
             externals=tuple(word(value) for value in args.external),
-            variables={**known, **variables.parse_assignments([word(v) for v in args.env])},
+            variables={
+                **known,
+                **variables.given_assignments([word(v) for v in args.env], args.env_file),
+            },
             scale=dict(record.scale) if record else {},
         )
         written = export(name, request)

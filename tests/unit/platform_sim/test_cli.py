@@ -239,3 +239,14 @@ def test_run_passes_the_command_after_the_double_dash():
     assert args.target == "www.0" and args.cmd[-2:] == ["ls", "-l"]
     args = cli.build_parser().parse_args(["run", "www.0", "python", "-c", "print(1)"])
     assert args.cmd == ["python", "-c", "print(1)"]
+
+
+def test_verify_and_export_take_the_words_over_the_file(tmp_path):
+    from platform_sim import variables
+
+    file = tmp_path / "vars.env"
+    file.write_text("A=from-file\nB=b\n")
+    assert variables.given_assignments(["A=word"], str(file)) == {"A": "word", "B": "b"}
+    assert variables.given_assignments(["A=word"], None) == {"A": "word"}
+    parsed = cli.build_parser().parse_args(["verify", ".", "--env-file", str(file)])
+    assert parsed.env_file == str(file)

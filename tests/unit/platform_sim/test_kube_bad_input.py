@@ -192,3 +192,29 @@ def test_any_external_value_is_exported_or_refused_in_one_line(url):
     result = outcome(f"--external=db={url}")
     if result[0] != 0:
         assert_refused(result)
+
+
+def test_secrets_come_from_an_env_file_off_the_command_line(tmp_path, monkeypatch):
+    import base64
+
+    import yaml
+
+    monkeypatch.setenv("PLATFORM_SIM_HOME", str(tmp_path / "home"))
+    given = b"DJANGO_SECRET_KEY=s3cr=t\nA=1\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(given)))
+    code, _, err, written = run(tmp_path, "--env-file", "-", "-e", "A=2")
+    assert code == 0 and written, err
+    secrets_file = next((tmp_path / "out").glob("*secrets*.yaml"))
+    documents = [doc for doc in yaml.safe_load_all(secrets_file.read_text()) if doc]
+    www = next(doc for doc in documents if doc["metadata"]["name"] == "www-environment")
+    values = {k: base64.b64decode(v).decode() for k, v in www.get("data", {}).items()}
+    values.update(www.get("stringData", {}))
+    assert values["DJANGO_SECRET_KEY"] == "s3cr=t"
+    assert values["A"] == "2"  # -e wins over the file
+
+
+def test_an_unreadable_env_file_is_one_line_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLATFORM_SIM_HOME", str(tmp_path / "home"))
+    result = run(tmp_path, "--env-file", str(tmp_path / "missing.env"))
+    assert_refused(result)
+    assert "cannot read" in result[2]
