@@ -102,7 +102,11 @@ def load_environment(
     home: Path, environ: Mapping[str, str], mounted: Path = MOUNTED
 ) -> dict[str, str]:
     """A mounted environment file's variables (``environment_file``), else the container's."""
-    path = environment_file(home, mounted)
+    return read_environment(environment_file(home, mounted), environ)
+
+
+def read_environment(path: Path | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables of environment file ``path``; without one, the container's."""
     if path is None:
         return dict(sorted(application_variables(environ).items()))
     text = path.read_text("utf-8")
@@ -288,7 +292,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     described = json.loads((PLATFORM / "service.json").read_text())
     try:
         source = environment_file(HOME)
-        environment = load_environment(HOME, environ)  # root-only secrets: read as root
+        environment = read_environment(source, environ)  # root-only secrets: read as root
         account = code_account()
         if account is not None:
             hand_over(HOME, account)
