@@ -132,6 +132,7 @@ def stateful_set(
                 "spec": {
                     "terminationGracePeriodSeconds": STOP_GRACE,
                     "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "automountServiceAccountToken": False,  # the server never calls the API
                     "containers": [container],
                 },
             },

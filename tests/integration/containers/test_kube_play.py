@@ -20,14 +20,28 @@ from tests.integration.platform_sim.conftest import REPO, Browser, wait_for
 from .conftest import APP, podman, process_uids, runs
 
 pytestmark = pytest.mark.integration
-ADMIN_PASSWORD = secrets.token_urlsafe(16)
 
 
 def export_to(folder: Path, sim_home: Path, built, scale: dict[str, int]) -> None:
+    """Export as the README does: no admin password given, the export generates it."""
     tag = built[0][0].rsplit(":", 1)[1]  # the images built, even if the tree changed since
     record = AppRecord.load(app_paths(APP, {"PLATFORM_SIM_HOME": str(sim_home)}))
-    variables = {**record.variables, "MINESTRONE_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    variables = dict(record.variables)
+    variables.pop("MINESTRONE_ADMIN_PASSWORD", None)
     export(APP, ExportRequest(folder=REPO, out=folder, variables=variables, scale=scale, tag=tag))
+
+
+def admin_password(pod: str = "www-pod-0") -> str:
+    """The README's command under kube-play: ``podman exec <pod>-www printenv …``."""
+    return podman("exec", f"{pod}-www", "printenv", "MINESTRONE_ADMIN_PASSWORD").stdout.strip()
+
+
+def logged_in(url: str, password: str) -> bool:
+    admin = Browser(url)
+    page = admin.post_form(
+        "/admin/login/?next=/admin/", {"username": "admin", "password": password}
+    )
+    return "/admin/logout/" in page
 
 
 def inventory() -> dict[str, set[str]]:
@@ -99,7 +113,9 @@ def test_the_tutorial_story_on_the_manifests(cluster):
     job = queue_job(url, "kube")
     wait_for(lambda: f"Lazy job {job} completed" in logs("workers-pod-0"), 120, f"{job} to run")
     admin = Browser(url)
-    admin.post_form("/admin/login/?next=/admin/", {"username": "admin", "password": ADMIN_PASSWORD})
+    admin.post_form(
+        "/admin/login/?next=/admin/", {"username": "admin", "password": admin_password()}
+    )
     row = wait_for(
         lambda: task_row(admin.get(f"/admin/monitor/taskstate/?q={job}"), job),
         120,
@@ -114,6 +130,22 @@ def test_the_pods_run_the_apps_code_as_its_own_account_never_as_root(cluster):
         owners = process_uids(container)
         assert runs(owners, *programs), owners
         assert set().union(*owners.values()) == {CODE_UID}, owners
+
+
+def test_the_admin_password_survives_new_www_pods(cluster):
+    run, folder, url = cluster
+    password = admin_password()
+    assert len(password) >= 20 and admin_password("www-pod-1") == password
+    assert logged_in(url, password)
+    for pod in ("www-pod-0", "www-pod-1"):  # what a rollout or a lost node does: new pods
+        podman("pod", "rm", "-f", pod)
+    assert run.up() == url
+    assert "migrating the database" in logs("www-pod-0", "www")  # a new pod, started afresh
+    assert admin_password() == password
+    assert logged_in(url, password)
+    assert not logged_in(url, password + "x")
+    for pod in ("www-pod-0", "www-pod-1"):
+        assert password not in logs(pod, "www")
 
 
 def test_two_worker_pods_share_the_jobs(cluster, sim_home, built):
