@@ -114,6 +114,12 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
     externals = parse_externals(request.externals, parsed)
     earlier = previous_secrets(request.out)
     reached = endpoints(parsed, externals, earlier)
+    # the app's logins: a role of its own on an in-cluster PostgreSQL, the given ones elsewhere
+    apps = {
+        name: endpoint if name in externals
+        else data.app_endpoint(parsed.services[name], endpoint, earlier)
+        for name, endpoint in reached.items()
+    }
     web_services = [service for service in parsed.code_services() if service.is_web]
     scheme = "https" if request.tls_secret else "http"
     urls = {s.name: f"{scheme}://{request.host}/" for s in web_services if request.host}
@@ -123,7 +129,7 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
         variables.setdefault(BEHIND_HTTPS, "1")
     admin = {s.name: web.admin_password(variables, earlier, s) for s in web_services}
     variables.pop(web.ADMIN_PASSWORD_VARIABLE, None)  # the web pods' own Secret holds it
-    topology = Topology(app, parsed, reached, urls, ports, variables)
+    topology = Topology(app, parsed, apps, urls, ports, variables)
     references = {
         s.name: image_reference(target.image_prefix, app, s.name, target.tag)
         for s in parsed.services.values()
@@ -139,7 +145,9 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
         if service.name in externals:
             continue
         objects.append(policies.from_code(target, service, parsed.code_services()))
-        objects.append(data.credentials(target, service, reached[service.name]))
+        objects.append(
+            data.credentials(target, service, reached[service.name], apps[service.name])
+        )
         objects.append(data.headless_service(target, service))
         objects.append(
             data.stateful_set(target, service, references[service.name], request.storage_class)

@@ -14,7 +14,9 @@ import pytest
 from platform_sim.container_facts import CODE_UID
 from platform_sim.kube.export import ExportRequest, export
 from platform_sim.kube.local import LocalRun
+from platform_sim.kube.render import previous_secrets
 from platform_sim.state import AppRecord, app_paths
+from tests.integration.app_role import check_role_as_superuser
 from tests.integration.platform_sim.conftest import REPO, Browser, wait_for
 
 from .conftest import APP, podman, process_uids, runs
@@ -94,18 +96,26 @@ def test_replicas_starting_together_migrate_once(cluster):
     for pod in ("www-pod-0", "www-pod-1"):
         text = logs(pod, "www")
         assert "migrating the database" in text and "starting supervisord" in text, text[-2000:]
-    counted = podman(
-        "exec",
-        "db-db",
-        "psql",
-        "-U",
-        "root",
-        "-d",
-        "minestrone",
-        "-tAc",
-        "SELECT count(*) - count(DISTINCT (app, name)) FROM django_migrations",
-    ).stdout.strip()
+    counted = psql(
+        "app", "SELECT count(*) - count(DISTINCT (app, name)) FROM django_migrations"
+    ).strip()
     assert counted == "0"
+
+
+def psql(database: str, query: str) -> str:
+    """The superuser's ``psql -tA`` in the database's pod."""
+    return podman("exec", "db-db", "psql", "-U", "root", "-d", database, "-tAc", query).stdout
+
+
+def test_the_app_logs_in_as_a_role_owning_its_database_and_nothing_more(cluster):
+    _, folder, _ = cluster
+    stored = previous_secrets(folder)
+    superuser = stored["db-credentials"]["POSTGRES_PASSWORD"]
+    for service in ("www", "workers"):
+        environment = stored[f"{service}-environment"]
+        assert superuser not in str(environment)
+        assert environment["DOTCLOUD_DB_SQL_LOGIN"] == "app"
+    check_role_as_superuser(psql, "app", environment["DOTCLOUD_DB_SQL_DATABASE"])
 
 
 def test_the_tutorial_story_on_the_manifests(cluster):
@@ -190,7 +200,9 @@ def test_down_leaves_nothing(cluster):
     for pod in ("db", "broker", "www-pod-0", "www-pod-1", "workers-pod-0", "workers-pod-1"):
         assert pod not in pods
     secrets_left = podman("secret", "ls", "--format", "{{.Name}}").stdout.split()
-    assert not {"www-environment", "workers-environment", "db-credentials"} & set(secrets_left)
+    assert not {"www-environment", "workers-environment", "db-credentials", "www-admin"} & set(
+        secrets_left
+    )
     volumes = set(podman("volume", "ls", "--format", "{{.Name}}").stdout.split())
     ours = {item.split(" ", 1)[1] for item in removed if item.startswith("volume ")}
     assert f"{APP}-data-db-0" in ours and len(ours) >= 4  # claims, and each pod's anonymous ones

@@ -132,7 +132,7 @@ def test_environment_secret_is_what_a_push_writes_with_service_dns_names(source,
             "soup",
             parsed,
             {
-                "db": Endpoint("db", 5432, "root", db["POSTGRES_PASSWORD"]),
+                "db": Endpoint("db", 5432, "app", db["POSTGRES_APP_PASSWORD"], "app"),
                 "broker": Endpoint("broker", 5672, "root", broker["RABBITMQ_DEFAULT_PASS"]),
             },
             {"www": "http://soup.example.com/"},
@@ -149,6 +149,23 @@ def test_environment_secret_is_what_a_push_writes_with_service_dns_names(source,
     assert environment["GREETING"] == "hello"
     assert environment["TRUSTED_PROXIES"] == "2"  # the Ingress and the pod's nginx
     assert db["POSTGRES_USER"] == "root" and len(db["POSTGRES_PASSWORD"]) >= 24
+
+
+def test_the_app_logs_in_as_its_own_role_never_as_the_superuser(source, tmp_path):
+    export("soup", request_for(source, tmp_path))
+    objects = objects_for(source, tmp_path)
+    db = decoded(find(objects, "Secret", "db-credentials"))
+    assert db["POSTGRES_APP_USER"] == "app" and db["POSTGRES_APP_DB"] == "app"
+    assert len(db["POSTGRES_APP_PASSWORD"]) >= 24
+    assert db["POSTGRES_APP_PASSWORD"] != db["POSTGRES_PASSWORD"]
+    for service in ("www", "workers"):
+        environment = decoded(find(objects, "Secret", f"{service}-environment"))
+        assert environment["DOTCLOUD_DB_SQL_LOGIN"] == "app"
+        assert environment["DOTCLOUD_DB_SQL_PASSWORD"] == db["POSTGRES_APP_PASSWORD"]
+        assert environment["DOTCLOUD_DB_SQL_DATABASE"] == "app"
+        assert db["POSTGRES_PASSWORD"] not in str(environment)
+    kept = decoded(find(objects_for(source, tmp_path), "Secret", "db-credentials"))
+    assert kept == db  # an export into the same folder keeps both passwords
 
 
 def test_environment_reaches_the_container_from_its_secret(source, tmp_path):
@@ -255,6 +272,7 @@ def test_external_services_are_omitted_and_their_url_fills_the_variables(source,
     assert environment["DOTCLOUD_DB_SQL_PORT"] == "6543"
     assert environment["DOTCLOUD_DB_SQL_LOGIN"] == "app"
     assert environment["DOTCLOUD_DB_SQL_PASSWORD"] == "s@cret"
+    assert "DOTCLOUD_DB_SQL_DATABASE" not in environment  # the app's own default
 
 
 def test_a_new_export_into_the_same_folder_keeps_the_data_passwords(source, tmp_path):
