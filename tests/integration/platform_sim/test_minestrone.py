@@ -16,11 +16,13 @@ import xmlrpc.client
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+import psycopg2
 import pytest
 
 from platform_sim import watchdog
 from platform_sim.procs import command_name as comm
 from platform_sim.procs import descendants
+from tests.integration.app_role import check_app_role
 from tests.pace import within
 
 from .conftest import REPO, Browser, info, run_cli, sed_get, wait_for
@@ -111,6 +113,33 @@ def test_environment_file_parses_with_the_tutorial_sed_helper(deployed):
     assert sed_get(path, "DOTCLOUD_PROJECT") == APP
     assert sed_get(path, "DOTCLOUD_DB_SQL_PORT") == str(first(described, "db")["port"])
     assert sed_get(path, "DOTCLOUD_BROKER_AMQP_LOGIN") == first(described, "broker")["login"]
+
+
+def test_the_app_logs_in_as_a_role_owning_its_database_and_nothing_more(deployed):
+    _, described = deployed
+    db = first(described, "db")  # the superuser, which only platform_sim knows
+    environments = [
+        json.loads((Path(first(described, service)["home"]) / "environment.json").read_text())
+        for service in ("www", "workers")
+    ]
+    for environment in environments:
+        assert environment["DOTCLOUD_DB_SQL_LOGIN"] != db["login"]
+        assert db["password"] not in json.dumps(environment)
+    environment = environments[0]
+    login, database = environment["DOTCLOUD_DB_SQL_LOGIN"], environment["DOTCLOUD_DB_SQL_DATABASE"]
+    params = {
+        "host": environment["DOTCLOUD_DB_SQL_HOST"],
+        "port": int(environment["DOTCLOUD_DB_SQL_PORT"]),
+        "user": login,
+        "password": environment["DOTCLOUD_DB_SQL_PASSWORD"],
+    }
+    check_app_role(params, database)
+    with contextlib.closing(psycopg2.connect(**params, dbname=database)) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+        assert cursor.fetchall() == [(login,)]  # migrate_safely ran as the app's role
+        cursor.execute("SELECT count(*) FROM django_migrations")
+        assert cursor.fetchone()[0] > 10
 
 
 def test_workers_run_djcelery_and_celerycam_and_www_does_not(deployed):
