@@ -102,7 +102,8 @@ def uploaded(
             patterns.append("/" + glob.escape(Path(inside).as_posix()))
     with tempfile.TemporaryDirectory(prefix="platform_sim-image-") as scratch:
         tree = Path(scratch) / "tree"
-        copy_tree(Path(folder), tree, patterns, warn=lambda text: printer.line("upload", text))
+        warn = lambda text: printer.line("upload", f"warning: {text}")  # noqa: E731
+        copy_tree(Path(folder), tree, patterns, warn=warn)
         yield tree, tree_revision(tree)
 
 
