@@ -9,7 +9,7 @@ from django.db import connections
 from django.test import Client
 
 from minestrone.monitor.models import TaskState, WorkerState
-from tests.integration.monitor.browser import WIDTHS, launch, overflow, shot
+from tests.integration.browser import WIDTHS, launch, overflow, shot
 from tests.integration.monitor.conftest import wait_until
 from tests.pace import within
 
