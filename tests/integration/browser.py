@@ -235,6 +235,20 @@ def failures(reports: list[PageReport]) -> dict[str, list[str]]:
     return {f"{r.name} at {r.width}px": r.problems for r in reports if r.problems}
 
 
+def check_deployed(base: str, password: str, target: str) -> dict[str, list[str]]:
+    """The app as deployed at ``base``: log in as admin, queue a job and see it reach SUCCESS
+    without a reload (``queue_and_watch``), then ``check_site``; the problems found, by page
+    (``{}``: none), and screenshots ``TARGET-PAGE-WIDTH.png``."""
+    with chromium() as browser:
+        state = log_in(browser, base, password)
+        tab = open_tab(browser, 1280, state)
+        queue_and_watch(tab, base, f"pages-{os.urandom(4).hex()}")
+        found = {"story": problems} if (problems := tab.watch.settle()) else {}
+        task_id = tab.locator("#recent-jobs tbody tr").first.get_attribute("data-task-id")
+        tab.context.close()
+        return found | failures(check_site(browser, base, state, task_id, target))
+
+
 def chart_boxes(page) -> list[dict]:
     """Every dashboard chart's drawing and its box, and its legend's swatches (px)."""
     return page.evaluate(

@@ -21,14 +21,7 @@ import pytest
 from platform_sim import watchdog
 from platform_sim.procs import command_name as comm
 from platform_sim.procs import descendants
-from tests.integration.browser import (
-    check_site,
-    chromium,
-    failures,
-    log_in,
-    open_tab,
-    queue_and_watch,
-)
+from tests.integration.browser import check_deployed
 from tests.pace import within
 
 from .conftest import REPO, Browser, info, run_cli, sed_get, wait_for
@@ -153,28 +146,13 @@ def test_editor_queues_a_job_a_worker_runs_and_the_admin_shows_it(deployed):
     )
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium, for the module's page checks."""
-    with chromium() as running:
-        yield running
-
-
-def test_pages_as_deployed_load_whole_live_and_fit_both_widths(deployed, browser):
+def test_pages_as_deployed_load_whole_live_and_fit_both_widths(deployed):
     """Through the router and nginx: the story from the form to SUCCESS without a reload, then
     every page's stylesheets, scripts and images served right, no CSP violation, at both widths
     (screenshots platform_sim-*.png)."""
     _, described = deployed
-    base = described["url"]
     password = Path(first(described, "www")["admin_password_file"]).read_text().strip()
-    state = log_in(browser, base, password)
-    tab = open_tab(browser, 1280, state)
-    queue_and_watch(tab, base, f"pages-{secrets.token_hex(4)}")
-    assert tab.watch.settle() == []
-    task_id = tab.locator("#recent-jobs tbody tr").first.get_attribute("data-task-id")
-    tab.context.close()
-    reports = check_site(browser, base, state, task_id, "platform_sim")
-    assert failures(reports) == {}
+    assert check_deployed(described["url"], password, "platform_sim") == {}
 
 
 LOGIN = "/admin/login/?next=/admin/"
