@@ -118,7 +118,8 @@ class Watch:
 
     def _console(self, message) -> None:
         if message.type == "error" or "Content Security Policy" in message.text:
-            self.problems.append(f"console {message.type}: {message.text}")
+            where = message.location.get("url") or self.page.url
+            self.problems.append(f"console {message.type}: {message.text} ({where})")
 
     def settle(self) -> list[str]:
         """The problems of the page shown now (then forgotten): the above, CSP violations, and
