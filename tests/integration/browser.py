@@ -105,6 +105,8 @@ class Watch:
         if kind not in CONTENT_TYPES:
             return
         content_type = response.headers.get("content-type", "")
+        if response.status == 304 and response.url in self.served:
+            return  # revalidated: the copy this tab was served right before
         if response.status != 200:
             self.problems.append(f"{kind} {response.url} answered {response.status}")
         elif not content_type.startswith(CONTENT_TYPES[kind]):
@@ -147,8 +149,11 @@ def open_tab(browser, width: int, state: dict | None = None, scheme: str = "ligh
     return page
 
 
-def log_in(browser, base: str, password: str, username: str = "admin") -> dict:
-    """Log in through the admin's form; the session (cookies) for other tabs."""
+def log_in(
+    browser, base: str, password: str, username: str = "admin"
+) -> tuple[dict, list[str]]:
+    """Log in through the admin's form: the session (cookies) for other tabs, and the login
+    page's problems (see ``Watch.settle``)."""
     page = open_tab(browser, 1280)
     try:
         page.goto(base.rstrip("/") + "/admin/login/?next=/admin/")
@@ -156,9 +161,7 @@ def log_in(browser, base: str, password: str, username: str = "admin") -> dict:
         page.fill("input[name=password]", password)
         page.click("input[type=submit]")
         page.wait_for_url("**/admin/")
-        problems = page.watch.settle()
-        assert not problems, problems
-        return page.context.storage_state()
+        return page.context.storage_state(), page.watch.settle()
     finally:
         page.context.close()
 
@@ -241,10 +244,12 @@ def check_deployed(base: str, password: str, target: str) -> dict[str, list[str]
     without a reload (``queue_and_watch``), then ``check_site``; the problems found, by page
     (``{}``: none), and screenshots ``TARGET-PAGE-WIDTH.png``."""
     with chromium() as browser:
-        state = log_in(browser, base, password)
+        state, problems = log_in(browser, base, password)
+        found = {"login": problems} if problems else {}
         tab = open_tab(browser, 1280, state)
         queue_and_watch(tab, base, f"pages-{os.urandom(4).hex()}")
-        found = {"story": problems} if (problems := tab.watch.settle()) else {}
+        if problems := tab.watch.settle():
+            found["story"] = problems
         task_id = tab.locator("#recent-jobs tbody tr").first.get_attribute("data-task-id")
         tab.context.close()
         return found | failures(check_site(browser, base, state, task_id, target))

@@ -185,3 +185,15 @@ def test_image_build_warns_of_the_same_rules(tmp_path):
     with images.uploaded(source, Printer(out)) as (tree, _):
         assert not (tree / "app" / "static").exists()
     assert "[upload] warning: skipped app/static/ (ignore rule 'static')" in out.getvalue()
+
+
+def test_push_prints_the_warning_with_the_upload(tmp_path):
+    import io
+
+    from platform_sim.output import Printer
+
+    out = io.StringIO()
+    ctx = Context(AppPaths(tmp_path / "app"), Printer(out), None, None, None, None, None)
+    record = create(ctx.paths)
+    prepare.upload(ctx, record, app_with_static(tmp_path, "static/\n"))
+    assert "       warning: skipped app/static/ (ignore rule 'static')" in out.getvalue()
