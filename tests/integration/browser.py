@@ -135,7 +135,7 @@ class Watch:
             if url not in self.served
         ]
         self.problems = []
-        return found
+        return list(dict.fromkeys(found))  # each once, in order
 
 
 def open_tab(browser, width: int, state: dict | None = None, scheme: str = "light"):
