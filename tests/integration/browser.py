@@ -48,6 +48,10 @@ document.addEventListener('securitypolicyviolation', (event) => {
     + ` (${event.sourceFile || 'page'}:${event.lineNumber})`);
 });
 """
+CUT_BADGES = """() => [...document.querySelectorAll('td .badge')].filter((badge) => {
+  const inner = badge.getBoundingClientRect(), cell = badge.closest('td').getBoundingClientRect();
+  return inner.width > 0 && (inner.right > cell.right + 0.5 || inner.left < cell.left - 0.5);
+}).map((badge) => badge.textContent.trim())"""
 REFERENCED = """() => [...document.querySelectorAll(
   'link[rel~=stylesheet][href], script[src], img[src]')]
   .map((element) => element.href || element.src)"""
@@ -180,7 +184,8 @@ def check_pages(
     browser, base: str, pages: dict[str, str], state: dict | None, target: str
 ) -> list[PageReport]:
     """Open each page at each width; screenshot it as ``TARGET-NAME-WIDTH``; report problems
-    (see ``Watch.settle``) and sideways scrolling, and the page's height."""
+    (see ``Watch.settle``), sideways scrolling and status badges cut by their cell, and the
+    page's height."""
     reports = []
     for width in WIDTHS:
         page = open_tab(browser, width, state)
@@ -193,6 +198,8 @@ def check_pages(
                 scroll, inner = overflow(page)
                 if scroll > inner:
                     problems.append(f"{scroll} px wide in a {inner} px window")
+                cut = page.evaluate(CUT_BADGES)
+                problems += [f"badge {text!r} cut by its cell" for text in cut]
                 height = page.evaluate("() => document.documentElement.scrollHeight")
                 shot(page, f"{target}-{name}-{width}")
                 reports.append(PageReport(name, width, height, problems))
