@@ -16,6 +16,7 @@ import pytest
 from backing_services.ports import free_ports
 from platform_sim.container_facts import CODE_UID
 from tests.integration.app_role import check_role_as_superuser
+from tests.integration.browser import check_deployed
 from tests.integration.platform_sim.conftest import REPO, Browser, run_cli, wait_for
 
 from .conftest import APP, compose, podman, process_uids, runs
@@ -102,6 +103,17 @@ def test_the_compose_file_runs_the_tutorial_story(deployed):
         "the admin's Tasks page to list the job as SUCCESS",
     )
     assert "tasks.soup" in row  # its routing key
+
+
+def test_the_pages_in_the_containers_load_whole_live_and_fit_both_widths(deployed):
+    """The story from the form to SUCCESS without a reload, then every page's stylesheets,
+    scripts and images served right by the container's nginx, no CSP violation, at both widths
+    (screenshots compose-*.png)."""
+    folder, url = deployed
+    password = compose(
+        folder, "exec", "-T", "www", "cat", "/home/dotcloud/data/admin-password"
+    ).stdout.strip()
+    assert check_deployed(url, password, "compose") == {}
 
 
 def test_no_secret_was_on_a_command_line(deployed):

@@ -17,6 +17,7 @@ from platform_sim.kube.local import LocalRun
 from platform_sim.kube.render import previous_secrets
 from platform_sim.state import AppRecord, app_paths
 from tests.integration.app_role import check_role_as_superuser
+from tests.integration.browser import check_deployed
 from tests.integration.platform_sim.conftest import REPO, Browser, wait_for
 
 from .conftest import APP, podman, process_uids, runs
@@ -132,6 +133,14 @@ def test_the_tutorial_story_on_the_manifests(cluster):
         "the admin's Tasks page to list the job as SUCCESS",
     )
     assert "tasks.soup" in row  # its routing key
+
+
+def test_the_pages_on_the_manifests_load_whole_live_and_fit_both_widths(cluster):
+    """The story from the form to SUCCESS without a reload, then every page's stylesheets,
+    scripts and images served right through the router and the pods' nginx, no CSP violation,
+    at both widths (screenshots kube-play-*.png)."""
+    _, _, url = cluster
+    assert check_deployed(url, admin_password(), "kube-play") == {}
 
 
 def test_the_pods_run_the_apps_code_as_its_own_account_never_as_root(cluster):

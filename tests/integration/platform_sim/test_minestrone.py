@@ -23,6 +23,7 @@ from platform_sim import watchdog
 from platform_sim.procs import command_name as comm
 from platform_sim.procs import descendants
 from tests.integration.app_role import check_app_role
+from tests.integration.browser import check_deployed
 from tests.pace import within
 
 from .conftest import REPO, Browser, info, run_cli, sed_get, wait_for
@@ -172,6 +173,15 @@ def test_editor_queues_a_job_a_worker_runs_and_the_admin_shows_it(deployed):
         60,
         "the admin to list the job",
     )
+
+
+def test_pages_as_deployed_load_whole_live_and_fit_both_widths(deployed):
+    """Through the router and nginx: the story from the form to SUCCESS without a reload, then
+    every page's stylesheets, scripts and images served right, no CSP violation, at both widths
+    (screenshots platform_sim-*.png)."""
+    _, described = deployed
+    password = Path(first(described, "www")["admin_password_file"]).read_text().strip()
+    assert check_deployed(described["url"], password, "platform_sim") == {}
 
 
 LOGIN = "/admin/login/?next=/admin/"
