@@ -8,13 +8,15 @@ create -e KEY=VALUE``): each code service mounts an owner-only ``<service>.envir
 in /run/secrets (its entrypoint, still root, copies it to ~/environment.json for the app's
 account), each data service an owner-only ``<service>.password`` (``*_FILE``). A PostgreSQL
 service also mounts ``<service>.app-password``, its image's entrypoint gives the app its own
-role with it (``approle``): the superuser's password reaches no code service.
+role with it (``approle``): the superuser's password reaches no code service. Code
+containers are hardened as the Kubernetes export's pods are: no new privileges, a read-only
+image with tmpfs mounts where the programs write, and no capability but the four the
+entrypoint's root steps need (it loses them with root, so every program runs with none).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +28,11 @@ from backing_services.state import new_password
 
 from . import approle
 from .buildfile import BuildFile
+from .container_entry import LOG_DIRS
 from .container_facts import CODE_STOP_GRACE, MOUNTED_SECRETS, WEB_PORT
-from .environment import Endpoint, Topology, instance_environment
+from .environment import HOME_INSIDE, Endpoint, Topology, instance_environment
 from .errors import UsageError
+from .files import write_text
 from .images import image_name
 
 COMPOSE_FILE = "compose.yaml"
@@ -47,6 +51,30 @@ HEALTHCHECKS = {
 
 
 SECRETS_INSIDE = "/run/secrets"
+# A code container's entrypoint starts as root to read its root-only secrets, give the account
+# its output, mount points and data volume (chown, reading folders the account owns) and become
+# it (setgid, setuid): those four capabilities, and only until it gives root up.
+CODE_CAPABILITIES = ("CHOWN", "DAC_READ_SEARCH", "SETGID", "SETUID")
+# Where a code container's programs write, its image being read-only: the home (a tmpfs the
+# image's code is copied into: postinstall writes there, nginx keeps its temporary files in
+# ~/platform/nginx), the logs, /tmp and /run.
+CODE_TMPFS = (
+    "/tmp",  # noqa: S108 - a mount point inside the container
+    "/run",
+    f"{HOME_INSIDE}:exec,mode=0755",
+    *(f"{folder}:mode=0755" for folder in LOG_DIRS),
+)
+
+
+def code_hardening() -> dict:
+    """A code service's confinement (Compose keys): read-only image, tmpfs, capabilities."""
+    return {
+        "read_only": True,
+        "tmpfs": list(CODE_TMPFS),
+        "cap_drop": ["ALL"],
+        "cap_add": list(CODE_CAPABILITIES),
+        "security_opt": ["no-new-privileges:true"],
+    }
 
 
 @dataclass(frozen=True)
@@ -178,6 +206,7 @@ def render(
             "deploy": {"replicas": int(scale.get(service.name, service.instances))},
             "stop_grace_period": f"{CODE_STOP_GRACE}s",
             "labels": dict(labels),
+            **code_hardening(),
         }
         if data:
             entry["depends_on"] = {s.name: {"condition": "service_healthy"} for s in data}
@@ -224,24 +253,34 @@ def check_target(folder: Path, force: bool) -> None:
         )
 
 
+def check_no_links(folder: Path, buildfile: BuildFile) -> None:
+    """Refuse, in one line, a link in ``folder`` where the export reads or writes a file."""
+    names = [COMPOSE_FILE]
+    names += [password_file(service.name) for service in buildfile.data_services()]
+    names += [environment_file(service.name) for service in buildfile.code_services()]
+    for name in names:
+        if (folder / name).is_symlink():
+            raise UsageError(
+                f"-o {folder}: {name} is a symbolic link; remove it (the export writes its own "
+                "files, never through a link)"
+            )
+
+
 def write(folder: Path, export: Export) -> list[Path]:
-    """Write compose.yaml and the owner-only env files; the paths written."""
+    """Write compose.yaml and the owner-only env files (0600 from their creation, never
+    through a link); the paths written."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in export.secret_files.items():
-        path = folder / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        path.chmod(0o600)
-        written.append(path)
+        write_text(folder / name, text)
+        written.append(folder / name)
     path = folder / COMPOSE_FILE
     header = (
         "# Written by platform_sim export compose (Compose specification). Secrets are in the\n"
         "# owner-only *.password and *.environment.json files beside this file, mounted into\n"
         "# the containers (never on a command line). Up: podman-compose up -d\n"
     )
-    path.write_text(header + yaml.safe_dump(export.compose, sort_keys=False))
+    write_text(path, header + yaml.safe_dump(export.compose, sort_keys=False), 0o644)
     written.append(path)
     return written
 
@@ -266,6 +305,7 @@ def export_compose(
     check_target(target, force)
     buildfile = load(folder)
     check_containerizable(buildfile)
+    check_no_links(target, buildfile)
     with uploaded(folder, QuietPrinter(), exclude=target) as (_, revision):
         export = render(
             app,

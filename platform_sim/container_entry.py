@@ -4,31 +4,36 @@ Lays out /home/dotcloud (code and env are in the image, data is a volume), takes
 ``environment.json`` from a mounted file or else from the container's environment, waits for
 the data services it names, runs ``postinstall`` in ~/current, then replaces itself with
 supervisord in the foreground (SIGTERM to the container is then Supervisor's stop: each
-program gets its own stop signal, so Celery workers shut down warm). Started as root, it reads
-the root-only mounted file, hands the container's output and the data volume to the image's
-unprivileged account and gives root up before it writes anything in the home; started as that
-account (a Kubernetes pod), it does the same without the hand-over.
+program gets its own stop signal, so Celery workers shut down warm). Started as root (by
+``python3 -I`` on the platform's own copy: nothing of the app's is imported), it reads only the
+root-only file mounted in /run/secrets, hands the container's output, its writable mount points
+and the data volume to the image's unprivileged account (no link followed, the volume walked by
+folder descriptors) and gives root up before it reads or writes anything of the app's; started
+as that account (a Kubernetes pod), it does the same without the hand-over.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import pwd
 import re
 import secrets
+import shlex
 import signal
+import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import nginx, supervisor
+from . import isolated, nginx, supervisor
 from .buildfile import Service
-from .container_facts import CODE_USER, MOUNTED_SECRETS
+from .container_facts import CODE_USER, MOUNTED_SECRETS, PLATFORM_INSIDE, SYSTEM_PYTHON
 from .container_probe import Address, probe
 from .environment import (
     HOME_INSIDE,
@@ -37,13 +42,15 @@ from .environment import (
     render_json,
     render_yaml,
 )
+from .files import write_text
 from .instance import postinstall_command, supervisorctl_script
 
 HOME = Path(HOME_INSIDE)
 MOUNTED = Path(MOUNTED_SECRETS)
 ENVIRONMENT_FILES = ("environment.json", "environment.yml", "environment.yaml")
-PLATFORM = Path("/opt/minestrone-platform")
-PYTHON = "/usr/bin/python3"
+PLATFORM = Path(PLATFORM_INSIDE)
+PYTHON = SYSTEM_PYTHON
+LOG_DIRS = ("/var/log/supervisor", "/var/log/nginx")
 CONTROL_PORT = 9001
 WAIT_TIMEOUT = 180.0
 # The container's own variables, not the application's.
@@ -55,8 +62,7 @@ PROCESS_PREFIXES = ("PIP_", "LC_")
 DATA_ADDRESS = re.compile(r"^DOTCLOUD_([A-Z0-9_]+)_(SQL|AMQP|MYSQL|REDIS|MONGODB)_HOST$")
 LOG_PROGRAM = """
 [program:platform-logs]
-command = {python} -m platform_sim.container_logs /var/log/supervisor /var/log/nginx
-environment = PYTHONPATH="{platform}"
+command = {command}
 ; started first, stopped last: the programs' last lines (a job finishing) still get out
 priority = 1
 stopwaitsecs = 10
@@ -90,10 +96,11 @@ def application_variables(environ: Mapping[str, str]) -> dict[str, str]:
 
 def environment_file(home: Path, mounted: Path = MOUNTED) -> Path | None:
     """The environment file to read: one mounted in ``mounted`` (root-only secrets) first, then
-    one in the home (mounted there, or written at an earlier start); None: none of them."""
+    one in the home (mounted there, or written at an earlier start); None: none of them. A link
+    is found too, and refused when read."""
     for folder in (mounted, home):
         for name in ENVIRONMENT_FILES:
-            if (folder / name).is_file():
+            if os.path.lexists(folder / name):
                 return folder / name
     return None
 
@@ -105,40 +112,69 @@ def load_environment(
     return read_environment(environment_file(home, mounted), environ)
 
 
+def read_file(path: Path) -> str:
+    """The text of ``path``, opened without following a link and read only if it is a regular
+    file (a FIFO or device is never read)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise EntryError(f"{path} is a symbolic link: mount the file itself") from exc
+        if exc.errno == errno.EACCES:
+            raise EntryError(
+                f"{path} cannot be read by the app's account: mount it in {MOUNTED}/ instead "
+                "(platform_sim export compose does)"
+            ) from exc
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise EntryError(f"{path} is not a regular file")
+        data = handle.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EntryError(f"{path} is not UTF-8 (byte {exc.start})") from exc
+
+
+def parse_problem(exc: Exception) -> str:
+    """What is wrong in an environment file and where, never quoting the file's text."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return " ".join(f"{problem}{where}".split())
+
+
 def read_environment(path: Path | None, environ: Mapping[str, str]) -> dict[str, str]:
     """The variables of environment file ``path``; without one, the container's."""
     if path is None:
         return dict(sorted(application_variables(environ).items()))
-    text = path.read_text("utf-8")
+    text = read_file(path)
     import yaml
 
     try:
         data = json.loads(text) if path.name.endswith(".json") else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        reason = " ".join(str(exc).split())
-        raise EntryError(f"{path} is not valid: {reason}") from exc
+        raise EntryError(f"{path} is not valid: {parse_problem(exc)}") from exc
     if not isinstance(data, dict):
         raise EntryError(f"{path} must hold a mapping of variables")
     return {str(key): str(value) for key, value in data.items()}
 
 
 def write_owner_only(path: Path, text: str, *, replace: bool = False) -> None:
-    """Write an owner-only file; one that exists is kept (a file mounted in the home is never
-    replaced) unless ``replace``."""
-    if path.exists() or path.is_symlink():
-        if not replace:
-            return
-        path.unlink()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
+    """Write an owner-only file (never through a link); one that exists is kept (a file mounted
+    in the home is never replaced) unless ``replace``."""
+    if not replace and os.path.lexists(path):
+        return
+    write_text(path, text)
 
 
 def lay_out(
     home: Path,
     described: Mapping,
     environment: Mapping[str, str],
-    log_dirs: tuple[str, ...] = ("/var/log/supervisor", "/var/log/nginx"),
+    log_dirs: tuple[str, ...] = LOG_DIRS,
     *,
     replace: bool = False,
 ) -> str:
@@ -155,9 +191,7 @@ def lay_out(
     for folder in log_dirs:
         Path(folder).mkdir(parents=True, exist_ok=True)
     (home / "data").mkdir(exist_ok=True)
-    script = platform / "bin" / "supervisorctl"
-    script.write_text(supervisorctl_script(PYTHON))
-    script.chmod(0o700)
+    write_text(platform / "bin" / "supervisorctl", supervisorctl_script(PYTHON), 0o700)
     if described.get("web_port"):
         text = nginx.render_instance(
             app=described["app"], instance=f"{described['service']}.0", generation=0,
@@ -174,9 +208,9 @@ def lay_out(
         home=str(home), control_port=CONTROL_PORT, control_password=secrets.token_urlsafe(18),
         programs=programs,
     )
+    follower = isolated.command(PYTHON, "platform_sim.container_logs", *LOG_DIRS)
     conf = platform / "supervisord.conf"
-    conf.write_text(main + LOG_PROGRAM.format(python=PYTHON, platform=PLATFORM))
-    conf.chmod(0o600)
+    write_text(conf, main + LOG_PROGRAM.format(command=supervisor.escape(shlex.join(follower))))
     return str(conf)
 
 
@@ -202,31 +236,45 @@ def code_account(user: str = CODE_USER) -> Account | None:
     return Account(user, entry.pw_uid, entry.pw_gid)
 
 
-def hand_over(home: Path, account: Account) -> None:
+def hand_over(home: Path, account: Account, log_dirs: tuple[str, ...]) -> None:
     """What root does for the account before giving root up: the container's output
-    (supervisord opens /dev/stdout again for the programs' logs) and the data volume (an
-    earlier image may have filled it as root). Nothing else of the home: the account owns it,
-    and root follows no link the app may have left there."""
+    (supervisord opens /dev/stdout again for the programs' logs), the folders it writes in, the
+    home and ``log_dirs`` (a fresh tmpfs of a read-only container is root's: the folder itself,
+    not what it holds) and the data volume (an earlier image may have filled it as root).
+    Nothing else of the home: the account owns it. The volume is walked by folder descriptors,
+    never following a link, so a folder the app (or another replica sharing the volume) swaps
+    for a link while root walks changes nothing outside the volume."""
     for fd in (1, 2):
         with contextlib.suppress(OSError):  # not a pipe or terminal of ours: left as it is
             os.fchown(fd, account.uid, account.gid)
-    data = home / "data"
-    if data.is_symlink() or not data.is_dir():
-        return
-    for folder, folders, files in os.walk(data):  # links are not followed
-        for name in (*folders, *files):
-            os.lchown(os.path.join(folder, name), account.uid, account.gid)
-    os.lchown(data, account.uid, account.gid)
+    for folder in (home, *map(Path, log_dirs)):
+        with contextlib.suppress(FileNotFoundError), opened_folder(folder) as fd:
+            if fd is not None:
+                os.fchown(fd, account.uid, account.gid)
+    with opened_folder(home / "data") as data:
+        if data is None:
+            return
+        for _, folders, files, fd in os.fwalk(".", dir_fd=data):  # links are not followed
+            for name in (*folders, *files):
+                os.chown(name, account.uid, account.gid, dir_fd=fd, follow_symlinks=False)
+        os.fchown(data, account.uid, account.gid)
 
 
-def check_readable(source: Path | None) -> None:
-    """The environment file mounted in the home can be read by this process's account (an
-    older Compose export mounted it there root-only)."""
-    if source is not None and source.parent != MOUNTED and not os.access(source, os.R_OK):
-        raise EntryError(
-            f"{source} cannot be read by the app's account: mount it in {MOUNTED}/ instead "
-            "(platform_sim export compose does)"
-        )
+@contextlib.contextmanager
+def opened_folder(path: Path) -> Iterator[int | None]:
+    """A descriptor of folder ``path`` (its last component not followed); None: a link or not
+    a folder."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            yield None
+            return
+        raise
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def become(account: Account) -> None:
@@ -292,15 +340,16 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     described = json.loads((PLATFORM / "service.json").read_text())
     try:
         source = environment_file(HOME)
-        environment = read_environment(source, environ)  # root-only secrets: read as root
+        secret = source is not None and source.parent == MOUNTED
+        # Root reads the root-only secrets and nothing else; a file in the home is the account's.
+        environment = read_environment(source, environ) if secret else None
         account = code_account()
         if account is not None:
-            hand_over(HOME, account)
+            hand_over(HOME, account, LOG_DIRS)
             become(account)
-        check_readable(source)
-        conf = lay_out(
-            HOME, described, environment, replace=source is not None and source.parent == MOUNTED
-        )
+        if environment is None:
+            environment = read_environment(source, environ)
+        conf = lay_out(HOME, described, environment, replace=secret)
         env = process_environment(environment, home=str(HOME))
         wait_for_data(data_addresses(environment))
         run_postinstall(HOME, described, env)

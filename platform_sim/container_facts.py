@@ -19,3 +19,10 @@ CODE_UID = 10001
 # Where a code service's container finds a mounted environment.json (or .yml) owned by root:
 # the entrypoint writes it to ~/environment.json for the account above.
 MOUNTED_SECRETS = "/run/secrets"
+
+# Where a code image keeps what is root's and not the app's: the platform's own package (the
+# entrypoint runs it with the system's Python, isolated) and the app's virtualenv (~/env links
+# to it: the home holds the code alone, and Compose's tmpfs over it copies no virtualenv).
+PLATFORM_INSIDE = "/opt/minestrone-platform"
+VENV_INSIDE = "/opt/minestrone-env"
+SYSTEM_PYTHON = "/usr/bin/python3"

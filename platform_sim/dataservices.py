@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import approle, namespace
+from . import approle, isolated, namespace
 from .environment import Endpoint
 from .errors import DataServiceError
 from .files import read_json, tail, write_json
@@ -100,9 +100,8 @@ class DataServices:
 
     def command(self, service: DataService) -> list[str]:
         """The data host's command line, inside its namespaces."""
-        argv = [
+        argv = isolated.command(
             self.python,
-            "-m",
             "platform_sim.datahost",
             "--kind",
             service.kind,
@@ -112,7 +111,7 @@ class DataServices:
             str(service.status_file),
             "--user",
             service.user,
-        ]
+        )
         if service.vhost:
             argv += ["--vhost", service.vhost]
         netns = None

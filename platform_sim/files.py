@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,17 +12,18 @@ PRIVATE = 0o600
 
 
 def write_text(path: Path, text: str, mode: int = PRIVATE) -> None:
-    """Write ``text`` to ``path`` atomically (a temporary file renamed over it) with ``mode``."""
+    """Write ``text`` to ``path`` atomically with ``mode``, never through a link: a scratch file
+    is created owner-only (``mkstemp``: ``O_EXCL``, so no link is followed), then renamed over
+    ``path`` (a link there is replaced, not followed)."""
     path = Path(path)
-    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    fd, scratch = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), mode)
             handle.write(text)
-        os.chmod(scratch, mode)
         os.replace(scratch, path)
     except BaseException:
-        scratch.unlink(missing_ok=True)
+        Path(scratch).unlink(missing_ok=True)
         raise
 
 

@@ -24,9 +24,17 @@ from backing_services.errors import EngineError, EngineMissing, ImageBuildError
 from backing_services.images import data_image
 from backing_services.podman import LABEL, Podman, ensure_base_image, host_ca_bundle
 
+from . import isolated
 from .build import WSGI_SERVER, approot
 from .buildfile import BuildFile, Service, load
-from .container_facts import CODE_UID, CODE_USER, WEB_PORT
+from .container_facts import (
+    CODE_UID,
+    CODE_USER,
+    PLATFORM_INSIDE,
+    SYSTEM_PYTHON,
+    VENV_INSIDE,
+    WEB_PORT,
+)
 from .errors import HostError, PlatformError, StepFailed, UnsupportedService, UsageError
 from .output import Printer
 from .templates import render
@@ -125,6 +133,12 @@ def service_description(app: str, service: Service) -> dict:
     }
 
 
+def entrypoint() -> list[str]:
+    """The code image's entrypoint: the platform's own copy, isolated from the app's files."""
+    launcher = f"{PLATFORM_INSIDE}/platform_sim/isolated.py"
+    return isolated.command(SYSTEM_PYTHON, "platform_sim.container_entry", launcher=launcher)
+
+
 def render_containerfile(app: str, service: Service, base: str, pip_env: str) -> str:
     """The Containerfile of a code service."""
     packages = (["nginx"] if service.is_web else []) + list(service.systempackages)
@@ -143,6 +157,9 @@ def render_containerfile(app: str, service: Service, base: str, pip_env: str) ->
             "expose": f"EXPOSE {WEB_PORT}\n" if service.is_web else "",
             "user": CODE_USER,
             "uid": CODE_UID,
+            "platform": PLATFORM_INSIDE,
+            "venv": VENV_INSIDE,
+            "entrypoint": json.dumps(entrypoint()),
         },
     )
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import namespace, nginx, supervisor
+from . import isolated, namespace, nginx, supervisor
 from .address import LOOPBACK, host_port, http_url
 from .build import BuildResult
 from .buildfile import Service
@@ -30,7 +30,6 @@ NGINX_LOG_INSIDE = "/var/log/nginx"
 POSTINSTALL_TIMEOUT = 10 * 60
 READY_TIMEOUT = 120.0
 STOP_GRACE = 75.0
-PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 NOT_ANSWERING = (502, 504)
 
 
@@ -156,7 +155,7 @@ def render_supervisord(instance: Instance, service: Service, nginx_binary: str =
         control_password=instance.control_password,
         programs=programs,
         address=instance.address,
-        watchdog=supervisor.render_watchdog(sys.executable, HOME_INSIDE, PACKAGE_ROOT),
+        watchdog=supervisor.render_watchdog(sys.executable, HOME_INSIDE),
     )
 
 
@@ -185,12 +184,13 @@ def nginx_path() -> str:
 
 
 def supervisord_command(python: str = sys.executable) -> list[str]:
-    """supervisord from our own environment (requirements-dev), else the system's."""
+    """supervisord from our own environment (requirements-dev), else the system's; isolated
+    (``-I``): it starts in the app's code folder, whose modules must not stand in for its own."""
     try:
         import supervisor as _supervisor  # noqa: F401
     except ImportError:
         return ["supervisord"]
-    return [python, "-m", "supervisor.supervisord"]
+    return [python, "-I", "-m", "supervisor.supervisord"]
 
 
 def postinstall_command(service: Service, current: Path) -> list[str] | None:
@@ -257,14 +257,10 @@ class InstanceRunner:
 
     def check(self, instance: Instance, env: Mapping[str, str]) -> float:
         """Parse the supervisor configuration as supervisord will, check every command resolves."""
-        argv = [
-            self.python,
-            "-m",
-            "platform_sim.confcheck",
-            f"{HOME_INSIDE}/platform/supervisord.conf",
-        ]
-        checker_env = {**env, "PYTHONPATH": PACKAGE_ROOT}
-        return self._step(instance, argv, "supervisor configuration check", checker_env, 60)
+        argv = isolated.command(
+            self.python, "platform_sim.confcheck", f"{HOME_INSIDE}/platform/supervisord.conf"
+        )
+        return self._step(instance, argv, "supervisor configuration check", env, 60)
 
     def _step(
         self,

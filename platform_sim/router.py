@@ -17,11 +17,11 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from . import namespace, nginx
+from . import isolated, namespace, nginx
 from .address import LOOPBACK, host_port
 from .errors import HostError
 from .files import tail, write_text
-from .instance import PACKAGE_ROOT, nginx_path
+from .instance import nginx_path
 from .kinds import answers
 from .lifecycle import Namespaced
 from .network import Network, subnet_address
@@ -29,7 +29,7 @@ from .procs import Handle, ProcessTable, children, command_name
 
 STOP_GRACE = 10.0
 HOST_KEY = "router"
-KEPT_ENV = {"PATH": "/usr/sbin:/usr/bin:/bin", "PYTHONPATH": PACKAGE_ROOT}
+KEPT_ENV = {"PATH": "/usr/sbin:/usr/bin:/bin"}
 
 
 def nginx_masters(handle: Handle) -> list[int]:
@@ -137,11 +137,11 @@ class Router:
 
     def _kept(self, name: str, argv: Sequence[str]) -> list[str]:
         """``argv`` run by the platform's keeper: started again whenever it dies."""
-        return [self.python, "-m", "platform_sim.keeper", name, "--", *argv]
+        return isolated.command(self.python, "platform_sim.keeper", name, "--", *argv)
 
     def _forward(self, ports: Sequence[int], target: str, timeout: float = 15.0) -> None:
         """Run the loopback forwarder for these ports (restarted only if they changed)."""
-        argv = [self.python, "-m", "platform_sim.forwarder"]
+        argv = isolated.command(self.python, "platform_sim.forwarder")
         argv += [f"{port}={host_port(port, target)}" for port in ports]
         handle = self.forwarder.handle()
         command_file = self.folder / "forwarder.args"

@@ -8,6 +8,7 @@ import xmlrpc.client
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from . import isolated
 from .address import LOOPBACK, host_port
 from .templates import PROGRAM, SUPERVISORD_MAIN, WATCHDOG, render
 
@@ -48,19 +49,13 @@ def render_program(program: Program) -> str:
     )
 
 
-def render_watchdog(python: str, home: str, package_root: str) -> str:
-    """The platform's watchdog: an event listener starting FATAL programs again (watchdog.py)."""
-    return render(
-        WATCHDOG,
-        {
-            "name": WATCHDOG_NAME,
-            "command": escape(
-                f"{shlex.quote(python)} -m platform_sim.watchdog "
-                f"-c {home}/platform/supervisord.conf"
-            ),
-            "package_root": escape(package_root),
-        },
+def render_watchdog(python: str, home: str) -> str:
+    """The platform's watchdog: an event listener starting FATAL programs again (watchdog.py),
+    the platform's own copy whatever the app's folders and environment hold."""
+    argv = isolated.command(
+        python, "platform_sim.watchdog", "-c", f"{home}/platform/supervisord.conf"
     )
+    return render(WATCHDOG, {"name": WATCHDOG_NAME, "command": escape(shlex.join(argv))})
 
 
 def render_main(

@@ -67,7 +67,6 @@ directory = /
 events = PROCESS_STATE_FATAL
 autostart = true
 autorestart = true
-environment = PYTHONPATH="{{ package_root }}"
 stderr_logfile = /var/log/supervisor/%(program_name)s.log
 """
 

@@ -28,22 +28,31 @@ def podman(*args: str, check: bool = True, timeout: float = 300) -> subprocess.C
     )
 
 
-def process_uids(container: str) -> dict[str, set[int]]:
-    """{command line: its real, effective, saved and file uids} of every process of a running
-    container, read from the host (rootful Podman: the same uids as inside)."""
+def process_status(container: str) -> dict[str, dict[str, str]]:
+    """{pid and command line: its /proc status fields} of every process of a running container,
+    read from the host (rootful Podman: the same uids as inside)."""
     pid = int(podman("inspect", container, "--format", "{{.State.Pid}}").stdout)
-    found: dict[str, set[int]] = {}
+    found: dict[str, dict[str, str]] = {}
     for process in [pid, *descendants(pid)]:
         try:
             status = Path(f"/proc/{process}/status").read_text()
             command = Path(f"/proc/{process}/cmdline").read_bytes().replace(b"\0", b" ")
         except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
             continue
-        uids = next(line for line in status.splitlines() if line.startswith("Uid:"))
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         found[f"{process} {command.decode(errors='replace')}"] = {
-            int(uid) for uid in uids.split()[1:]
+            key: value.strip() for key, value in fields.items()
         }
     return found
+
+
+def process_uids(container: str) -> dict[str, set[int]]:
+    """{command line: its real, effective, saved and file uids} of every process of a running
+    container."""
+    return {
+        command: {int(uid) for uid in fields["Uid"].split()}
+        for command, fields in process_status(container).items()
+    }
 
 
 def runs(owners: dict[str, set[int]], *programs: str) -> bool:

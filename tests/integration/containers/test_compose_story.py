@@ -19,7 +19,7 @@ from tests.integration.app_role import check_role_as_superuser
 from tests.integration.browser import check_deployed
 from tests.integration.platform_sim.conftest import REPO, Browser, run_cli, wait_for
 
-from .conftest import APP, compose, podman, process_uids, runs
+from .conftest import APP, compose, podman, process_status, process_uids, runs
 
 pytestmark = pytest.mark.integration
 LABEL = f"label=io.podman.compose.project={APP}"
@@ -158,6 +158,28 @@ def test_the_apps_code_runs_as_its_own_account_never_as_root(deployed):
         owners = process_uids(names[0])
         assert runs(owners, *programs), owners
         assert set().union(*owners.values()) == {CODE_UID}, owners  # supervisord included
+
+
+def test_no_program_holds_a_capability_or_can_gain_one_and_the_image_is_read_only(deployed):
+    folder, _ = deployed
+    for service in ("www", "workers"):
+        names = podman(
+            "ps", "-q", "--filter", LABEL, "--filter", f"label=com.docker.compose.service={service}"
+        ).stdout.split()
+        assert names, service
+        processes = process_status(names[0])
+        assert len(processes) > 3, processes  # supervisord and its programs
+        for command, fields in processes.items():
+            assert int(fields["CapEff"], 16) == 0, (command, fields["CapEff"])
+            assert int(fields["CapPrm"], 16) == 0, (command, fields["CapPrm"])
+            assert fields["NoNewPrivs"] == "1", command
+        # even root, exec'd into the container, cannot change the image
+        written = compose(folder, "exec", "-T", service, "sh", "-c", "touch /probe", check=False)
+        assert written.returncode != 0 and "Read-only file system" in written.stderr, written
+        # the home and the logs are tmpfs mounts the account owns
+        mounts = compose(folder, "exec", "-T", service, "cat", "/proc/mounts").stdout
+        for target in ("/home/dotcloud", "/var/log/supervisor", "/tmp"):
+            assert f" {target} tmpfs " in mounts, mounts
 
 
 def test_stopping_the_worker_container_finishes_the_running_job(deployed):

@@ -55,3 +55,33 @@ def test_a_type_that_cannot_be_containerized_is_refused_before_building(sim_home
         result.stderr
     )
     assert "Building" not in result.stderr
+
+
+PLANTED = (
+    "import os, sys\n"
+    "print(f'PLANTED {__name__} uid={os.getuid()}', file=sys.stderr, flush=True)\n"
+)
+
+
+def test_started_as_root_the_image_runs_none_of_the_apps_files_as_root(built, tmp_path):
+    names, _ = built
+    # The app's tree with a platform_sim/container_entry.py, json.py and yaml.py of its own,
+    # owned by the app's account as the image's code is: a thin layer over the built image.
+    for name in ("json.py", "yaml.py", "container_entry.py"):
+        (tmp_path / name).write_text(PLANTED)
+    (tmp_path / "Containerfile").write_text(
+        f"FROM {names[0]}\n"
+        "COPY --chown=10001:10001 json.py yaml.py /home/dotcloud/code/\n"
+        "COPY --chown=10001:10001 container_entry.py "
+        "/home/dotcloud/code/platform_sim/container_entry.py\n"
+    )
+    planted = f"localhost/{APP}-planted:test"
+    podman("build", "-q", "-t", planted, str(tmp_path))
+    try:
+        # no environment: postinstall, the first thing run as the account, stops the start
+        result = podman("run", "--rm", "--user", "0", planted, check=False, timeout=300)
+    finally:
+        podman("rmi", "--force", planted, check=False)
+    output = result.stdout + result.stderr
+    assert "uid=0" not in output, output[-3000:]
+    assert "[platform] running postinstall" in output, output[-3000:]  # root's part is done

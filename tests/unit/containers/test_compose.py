@@ -1,6 +1,7 @@
 """export compose: the file checked against the Compose specification's schema, offline."""
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -222,3 +223,52 @@ def test_code_containers_get_the_same_time_to_stop_in_compose_and_on_kubernetes(
         assert services[name]["stop_grace_period"] == f"{graces[name]}s"
     # supervisord stops djcelery (60 s), celerycam (30 s), platform-logs (10 s) in turn
     assert container_facts.CODE_STOP_GRACE >= 60 + 30 + 10
+
+
+def test_code_containers_are_confined_as_the_kubernetes_pods_are():
+    services = exported().compose["services"]
+    for name in ("www", "workers"):
+        service = services[name]
+        assert service["read_only"] is True
+        assert service["security_opt"] == ["no-new-privileges:true"]
+        assert service["cap_drop"] == ["ALL"]
+        # the entrypoint's root steps only: read the secrets, hand over, become the account
+        assert service["cap_add"] == ["CHOWN", "DAC_READ_SEARCH", "SETGID", "SETUID"]
+        mounts = {entry.split(":")[0]: entry for entry in service["tmpfs"]}
+        assert set(mounts) == {
+            "/tmp", "/run", "/home/dotcloud", "/var/log/supervisor", "/var/log/nginx"
+        }
+        assert mounts["/home/dotcloud"] == "/home/dotcloud:exec,mode=0755"  # postinstall runs
+    for name in ("db", "broker"):
+        assert "read_only" not in services[name]
+    VALIDATOR.validate(exported().compose)
+
+
+def test_secret_files_are_owner_only_from_their_creation(tmp_path, monkeypatch):
+    modes = []
+    real_open = os.open
+
+    def recording(path, flags, mode=0o777, *args, **kwargs):
+        if flags & os.O_CREAT:
+            modes.append((Path(path).name, mode, bool(flags & os.O_EXCL)))
+        return real_open(path, flags, mode, *args, **kwargs)
+
+    monkeypatch.setattr("os.open", recording)
+    write(tmp_path, exported())
+    created = [entry for entry in modes if "password" in entry[0] or "environment" in entry[0]]
+    assert len(created) == 4
+    assert all(mode == 0o600 and exclusive for _, mode, exclusive in created), created
+
+
+def test_a_link_where_the_export_writes_is_refused_in_one_line(app, tmp_path):
+    target, outside = tmp_path / "deploy", tmp_path / "outside"
+    target.mkdir()
+    outside.write_text("someone else's file\n")
+    (target / "db.password").symlink_to(outside)
+    status, _, err = run(
+        ["-A", "soup", "export", "compose", str(app), "-o", str(target), "--force"], tmp_path
+    )
+    assert status == 2
+    assert err.strip().count("\n") == 0 and "db.password is a symbolic link" in err
+    assert outside.read_text() == "someone else's file\n"
+    assert not (target / "compose.yaml").exists()

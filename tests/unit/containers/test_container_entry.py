@@ -107,35 +107,127 @@ def open_folder():
     shutil.rmtree(folder)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="handing files over to another account needs root")
+AS_ROOT = pytest.mark.skipif(
+    os.geteuid() != 0, reason="handing files over to another account needs root"
+)
+NOBODY = entry.Account("nobody", 65534, 65534)
+
+
+def in_child(work) -> int:
+    """Run ``work()`` in a forked child (root given up there stays there); its exit status:
+    0 when it returned, 2 when it raised."""
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports by its exit status
+        status = 2
+        try:
+            work()
+            status = 0
+        finally:
+            os._exit(status)
+    return os.waitpid(child, 0)[1] >> 8
+
+
+@AS_ROOT
 def test_started_as_root_only_output_and_data_are_handed_over_then_root_is_given_up(open_folder):
-    home, outside = open_folder / "home", open_folder / "outside"
+    home, outside, logs = open_folder / "home", open_folder / "outside", open_folder / "logs"
     (home / "data").mkdir(parents=True)
     outside.mkdir()
+    logs.mkdir()  # a fresh tmpfs: root's
     (outside / "root-file").write_text("root's")
     (home / "data" / "admin-password").write_text("written by an older image, as root")
     (home / "data" / "link").symlink_to(outside / "root-file")
     (home / "platform").symlink_to(outside)  # left by the app at an earlier start
     (home / "environment.json").write_text("{}")
     (home / "environment.json").chmod(0o600)  # mounted root-only into the home
-    account = entry.Account("nobody", 65534, 65534)
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child reports by its exit status
-        status = 3
+    found = []
+
+    def work():
+        entry.hand_over(home, NOBODY, (str(logs),))
+        entry.become(NOBODY)
+        assert (os.getuid(), os.geteuid(), os.getgroups()) == (65534, 65534, [])
         try:
-            entry.hand_over(home, account)
-            entry.become(account)
-            status = 1 if (os.getuid(), os.geteuid(), os.getgroups()) != (65534, 65534, []) else 4
-            entry.check_readable(home / "environment.json")
+            entry.load_environment(home, {}, mounted=open_folder / "no-secrets")
         except entry.EntryError as error:
-            status = 0 if status == 4 and "mount it in /run/secrets/" in str(error) else 2
-        finally:
-            os._exit(status)
-    assert os.waitpid(child, 0)[1] == 0
+            assert "mount it in /run/secrets/" in str(error)
+            found.append(error)
+        assert found
+
+    assert in_child(work) == 0
     assert (home / "data").stat().st_uid == (home / "data" / "admin-password").stat().st_uid
     assert (home / "data" / "admin-password").stat().st_uid == 65534
+    assert home.stat().st_uid == logs.stat().st_uid == 65534  # the folders themselves
     # no link followed: what the links point at is root's still
     assert (outside / "root-file").stat().st_uid == 0 and outside.stat().st_uid == 0
+
+
+@AS_ROOT
+def test_a_folder_swapped_for_a_link_mid_walk_changes_nothing_outside_the_volume(open_folder):
+    home, outside = open_folder / "home", open_folder / "outside"
+    (home / "data" / "uploads").mkdir(parents=True)
+    (home / "data" / "uploads" / "photo").write_text("the app's")
+    outside.mkdir()
+    (outside / "shadow").write_text("root's")
+
+    def swap() -> None:  # what another replica sharing the volume may do meanwhile
+        if not (home / "data" / "moved").exists():
+            (home / "data" / "uploads").rename(home / "data" / "moved")
+            (home / "data" / "uploads").symlink_to(outside)
+
+    def after_the_first_folder(walk):  # the worst moment for a walk by descriptors
+        def walking(*args, **kwargs):
+            for number, step in enumerate(walk(*args, **kwargs)):
+                yield step
+                if number == 0:
+                    swap()
+        return walking
+
+    def checked_then_swapped(islink):  # the worst moment for a walk that checks, then opens
+        def checking(path):
+            found = islink(path)
+            if str(path).endswith("uploads"):
+                swap()
+            return found
+        return checking
+
+    def work():  # the child's own copy of os: the parent's is untouched
+        os.fwalk = after_the_first_folder(os.fwalk)
+        os.path.islink = checked_then_swapped(os.path.islink)  # os.walk's check
+        entry.hand_over(home, NOBODY, ())
+
+    assert in_child(work) == 0
+    assert (home / "data" / "moved").stat().st_uid == 65534
+    assert (outside / "shadow").stat().st_uid == 0 and outside.stat().st_uid == 0
+
+
+def test_a_link_in_place_of_the_environment_file_is_refused_unread(tmp_path):
+    secret = tmp_path / "shadow"
+    secret.write_text("root:x:0:0\nsecret-value-123: [oops\n")
+    secret.chmod(0o600)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "environment.yml").symlink_to(secret)
+    with pytest.raises(entry.EntryError, match="is a symbolic link") as caught:
+        entry.load_environment(home, {}, mounted=tmp_path / "no-secrets")
+    assert "secret-value" not in str(caught.value)
+
+
+def test_a_fifo_in_place_of_the_environment_file_is_refused_without_waiting(tmp_path):
+    os.mkfifo(tmp_path / "environment.json")
+    with pytest.raises(entry.EntryError, match="is not a regular file"):
+        entry.load_environment(tmp_path, {}, mounted=tmp_path / "no-secrets")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("environment.yml", "root:x:0:0\nsecret-value-123: [oops\n"),
+     ("environment.json", '{"A": "secret-value-123" "B"}'),
+     ("environment.yaml", "a: 'secret-value-123\n")],
+)
+def test_a_parse_error_names_the_place_never_the_text(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(entry.EntryError, match=r"is not valid: .*line \d+, column \d+") as caught:
+        entry.load_environment(tmp_path, {}, mounted=tmp_path / "no-secrets")
+    assert "secret-value" not in str(caught.value)
 
 
 def test_without_root_there_is_nothing_to_hand_over(monkeypatch):

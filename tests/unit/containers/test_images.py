@@ -46,7 +46,7 @@ def test_a_type_we_cannot_containerize_is_refused_by_name_before_building():
 
 def test_the_web_recipe_layers_system_then_virtualenv_then_platform_then_code():
     text = render_containerfile("app", services()["www"], "localhost/base:1", "")
-    assert text.splitlines()[4] == "FROM localhost/base:1"
+    assert [line for line in text.splitlines() if line[:1] != "#"][0] == "FROM localhost/base:1"
     order = [
         text.index("apt-get install"),
         text.index("COPY requirements.txt"),
@@ -64,6 +64,7 @@ def test_the_web_recipe_layers_system_then_virtualenv_then_platform_then_code():
     assert "chown -R 10001:10001 /var/log/supervisor /var/log/nginx /home/dotcloud" in text
     assert "--chown" not in text[: text.index("COPY platform")]
     assert "ln -s code /home/dotcloud/current" in text
+    assert "ln -s /opt/minestrone-env /home/dotcloud/env" in text  # ~/env holds no files
     assert "VOLUME /home/dotcloud/data" in text
 
 

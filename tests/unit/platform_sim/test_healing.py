@@ -142,7 +142,7 @@ def test_the_watchdog_is_an_event_listener_supervisor_accepts(tmp_path):
         control_port=4567,
         control_password="pw-_x",
         programs=[],
-        watchdog=supervisor.render_watchdog("/usr/bin/python3", str(home), "/src"),
+        watchdog=supervisor.render_watchdog("/usr/bin/python3", str(home)),
     ).replace("/var/log/supervisor", f"{tmp_path}/log")
     config = home / "platform" / "supervisord.conf"
     config.write_text(text)
