@@ -256,7 +256,7 @@ def test_secret_files_are_owner_only_from_their_creation(tmp_path, monkeypatch):
     monkeypatch.setattr("os.open", recording)
     write(tmp_path, exported())
     created = [entry for entry in modes if "password" in entry[0] or "environment" in entry[0]]
-    assert len(created) == 4
+    assert len(created) == 5  # db, its app role, broker, www, workers
     assert all(mode == 0o600 and exclusive for _, mode, exclusive in created), created
 
 
