@@ -44,6 +44,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="tasks per second in the stream (a worker at full speed)",
     )
     parser.add_argument("--interval", type=float, default=1.0, help="seconds per snapshot")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="camera and raw runs, in turn (medians reported)"
+    )
     parser.add_argument("--live", action="store_true", help="also run a real worker and camera")
     parser.add_argument("--live-tasks", type=int, default=20000, help="tasks of the live run")
     parser.add_argument(
@@ -108,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
 
         from bench import camera_synthetic
 
-        report = camera_synthetic.run(args.tasks, args.rate, args.interval, postgres, DATABASE)
+        report = camera_synthetic.run(
+            args.tasks, args.rate, args.interval, postgres, DATABASE, args.rounds
+        )
         if args.live:
             from bench import camera_live
 

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 from contextlib import closing
 
 import psycopg2
 from celery.events.state import State
+from django.db import connections
 
 from bench.camera_stream import by_interval, event_rows, final_rows, raw_write, stream
 from minestrone.monitor.camera import Camera
@@ -45,17 +47,38 @@ class NoTimer:
 
 
 def through_the_camera(events: list[dict], interval: float) -> tuple[float, TimedStore]:
-    """Feed the events to a camera, a snapshot per interval; return seconds and the store."""
+    """Feed the events to a camera as celerycam runs it: this thread receives (handle()),
+    a shutter thread takes a snapshot after each simulated interval and writes it while the
+    next events are folded. Return the seconds until the last row was written, and the store."""
     store = TimedStore()
     camera = Camera(State(), freq=interval, store=store, timer=NoTimer())
     chunks = list(by_interval(events, interval))
+    intervals = threading.Semaphore(0)
+    failures: list[BaseException] = []
+
+    def shutter() -> None:
+        try:
+            for _ in chunks:
+                intervals.acquire()
+                camera.capture()
+            camera.cancel()  # the last snapshot, as at celerycam's exit
+        except BaseException as exc:  # reported by the benchmark's thread
+            failures.append(exc)
+        finally:
+            connections.close_all()  # this thread's connection
+
+    thread = threading.Thread(target=shutter, name="shutter")
     began = time.perf_counter()
+    thread.start()
     for chunk in chunks:
         for event in chunk:
             camera.handle(event)  # as celerycam's receiver does
-        camera.capture()
-    camera.cancel()
-    return time.perf_counter() - began, store
+        intervals.release()
+    thread.join()
+    seconds = time.perf_counter() - began
+    if failures:
+        raise failures[0]
+    return seconds, store
 
 
 def check(tasks: int) -> None:

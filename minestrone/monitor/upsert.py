@@ -1,15 +1,17 @@
-"""Bulk upserts that apply the merge rules in SQL: one INSERT … ON CONFLICT per batch of rows.
+"""Bulk writes of sparse rows (dicts): upserts that apply the merge rules in SQL, one
+INSERT … ON CONFLICT per batch of rows, and plain inserts, one multi-row INSERT per batch.
 
 Django's bulk_create(update_conflicts=True) can only overwrite columns; the merge rules need
 `CASE`/`COALESCE` on conflict, so the statement is written here, for PostgreSQL and SQLite
-(both accept this form of upsert).
+(both accept this form of upsert). Plain inserts skip bulk_create's model instances, which cost
+more than the database's own work on the camera's write path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from django.db import connections, models
+from django.db import connections, models, transaction
 
 from minestrone.monitor.merge import LATEST, OUTCOME, Rules
 
@@ -49,21 +51,24 @@ def _assignment(rules: Rules, column: str, quote: Callable[[str], str], table: s
     return f"CASE WHEN {new_order} >= {old_order} THEN {new_wins} ELSE {old_wins} END"
 
 
+def _insert_sql(table: str, columns: list[str], rows: int, quote: Callable[[str], str]) -> str:
+    one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    return (
+        f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+        f"VALUES {', '.join([one_row] * rows)}"
+    )
+
+
 def upsert_sql(model: type[models.Model], rules: Rules, rows: int, using: str) -> str:
     """Return the statement that upserts `rows` rows of `model` under `rules`."""
     quote = connections[using].ops.quote_name
     table = quote(model._meta.db_table)
-    columns = [rules.key, *rules.columns]
-    one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     assignments = ", ".join(
         f"{quote(column)} = {_assignment(rules, column, quote, table)}" for column in rules.columns
     )
     # Identifiers are quoted by the backend; every value is a parameter.
-    return (
-        f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-        f"VALUES {', '.join([one_row] * rows)} "
-        f"ON CONFLICT ({quote(rules.key)}) DO UPDATE SET {assignments}"
-    )
+    insert = _insert_sql(table, [rules.key, *rules.columns], rows, quote)
+    return f"{insert} ON CONFLICT ({quote(rules.key)}) DO UPDATE SET {assignments}"
 
 
 def _preparer(field: models.Field, using: str) -> Callable[[object], object]:
@@ -77,6 +82,25 @@ def _preparer(field: models.Field, using: str) -> Callable[[object], object]:
     return lambda value: value
 
 
+def _write_batches(
+    model: type[models.Model],
+    columns: list[str],
+    rows: list[dict],
+    statement: Callable[[int], str],
+    using: str,
+    batch_size: int,
+) -> None:
+    """Execute `statement(n)` for each batch of n rows, the rows' values as parameters."""
+    prepare = [(c, _preparer(model._meta.get_field(c), using)) for c in columns]
+    full_sql = statement(min(batch_size, len(rows)))
+    with connections[using].cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            params = [convert(row.get(column)) for row in batch for column, convert in prepare]
+            sql = full_sql if len(batch) == batch_size or start == 0 else statement(len(batch))
+            cursor.execute(sql, params)
+
+
 def upsert(
     model: type[models.Model],
     rules: Rules,
@@ -86,19 +110,38 @@ def upsert(
 ) -> int:
     """Write sparse rows (dicts of column values) into model's table; return how many."""
     rows = dedupe(rules, rows)
-    if not rows:
-        return 0
-    columns = [rules.key, *rules.columns]
-    prepare = [(c, _preparer(model._meta.get_field(c), using)) for c in columns]
-    full_sql = upsert_sql(model, rules, batch_size, using)
-    with connections[using].cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            params = [convert(row.get(column)) for row in batch for column, convert in prepare]
-            sql = (
-                full_sql
-                if len(batch) == batch_size
-                else upsert_sql(model, rules, len(batch), using)
+    if rows:
+        _write_batches(
+            model,
+            [rules.key, *rules.columns],
+            rows,
+            lambda n: upsert_sql(model, rules, n, using),
+            using,
+            batch_size,
+        )
+    return len(rows)
+
+
+def insert(
+    model: type[models.Model],
+    columns: list[str],
+    rows: Iterable[dict],
+    using: str = "default",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> int:
+    """Insert sparse rows (dicts of column values, a missing one NULL) into model's table, all
+    or nothing; return how many."""
+    rows = list(rows)
+    if rows:
+        quote = connections[using].ops.quote_name
+        table = quote(model._meta.db_table)
+        with transaction.atomic(using=using, savepoint=False):
+            _write_batches(
+                model,
+                columns,
+                rows,
+                lambda n: _insert_sql(table, columns, n, quote),
+                using,
+                batch_size,
             )
-            cursor.execute(sql, params)
     return len(rows)
