@@ -52,7 +52,7 @@ class Rules:
         new_wins = self.order is None or new[self.order] >= stored[self.order]
         winner, loser = (new, stored) if new_wins else (stored, new)
         merged = {column: value for column, value in loser.items() if value is not None}
-        merged.update((column, value) for column, value in winner.items() if value is not None)
+        merged.update({column: value for column, value in winner.items() if value is not None})
         if self.outcome and self.finished_apart(winner, loser):
             for column in self.outcome:
                 merged.pop(column, None)
