@@ -79,15 +79,22 @@ def upsert_sql(model: type[models.Model], rules: Rules, rows: int, using: str) -
     return f"{insert} ON CONFLICT ({quote(rules.key)}) DO UPDATE SET {assignments}"
 
 
-def _preparer(field: models.Field, using: str) -> Callable[[object], object]:
-    """How a Python value becomes a parameter for this column."""
-    if isinstance(field, models.DateTimeField):
-        adapt = connections[using].ops.adapt_datetimefield_value
+def _preparer(field: models.Field, using: str) -> Callable[[object], object] | None:
+    """How a Python value becomes a parameter for this column (None: as it is)."""
+    connection = connections[using]
+    if isinstance(field, models.DateTimeField) and connection.vendor != "postgresql":
+        adapt = connection.ops.adapt_datetimefield_value  # PostgreSQL's keeps the value
         return lambda value: None if value is None else adapt(value)
     if isinstance(field, models.CharField) and field.max_length:
         limit = field.max_length
         return lambda value: value[:limit] if isinstance(value, str) else value
-    return lambda value: value
+    return None
+
+
+def _column(batch: list[dict], column: str, convert: Callable[[object], object] | None) -> list:
+    if convert is None:
+        return [row.get(column) for row in batch]
+    return [convert(row.get(column)) for row in batch]
 
 
 def _write_batches(
@@ -106,12 +113,11 @@ def _write_batches(
     with connections[using].cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
-            if by_column:
-                params = [[convert(row.get(c)) for row in batch] for c, convert in prepare]
-            else:
-                params = [convert(row.get(c)) for row in batch for c, convert in prepare]
+            values = [_column(batch, column, convert) for column, convert in prepare]
+            if not by_column:  # row after row
+                values = [value for row in zip(*values, strict=True) for value in row]
             full = len(batch) == batch_size or start == 0 or by_column
-            cursor.execute(full_sql if full else statement(len(batch)), params)
+            cursor.execute(full_sql if full else statement(len(batch)), values)
 
 
 def upsert(
