@@ -12,6 +12,17 @@ from pathlib import Path
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TABLE_TITLE = "### What each prints"
+# The suite's own settings and server choice: a bench run as a user runs it does without them
+# (MINESTRONE_SERVICES=docker, the containers env's, would also reach platform_sim's data
+# services in the benches that push).
+INHERITED_NOT = (
+    "DJANGO_SETTINGS_MODULE",
+    "MINESTRONE_ENV_FILE",
+    "MINESTRONE_SERVICES",
+    "MINESTRONE_POSTGRES_URL",
+    "MINESTRONE_RABBITMQ_URL",
+    "MINESTRONE_RABBITMQ_MANAGEMENT_URL",
+)
 
 
 def documented() -> dict[str, list[str]]:
@@ -55,9 +66,10 @@ def _has(node: object, path: list[str]) -> bool:
 def run(argv: list[str], rows: list[str], env: dict[str, str] | None = None, timeout=600) -> dict:
     """Run ``python -m bench.X ARGS`` (argv) to the end; return its JSON, having checked that
     it exited 0 and printed every key the README lists in these rows of the table."""
-    environ = {**os.environ, **(env or {})}
-    for name in ("DJANGO_SETTINGS_MODULE", "MINESTRONE_ENV_FILE"):
-        environ.pop(name, None)  # the bench configures its own
+    environ = dict(os.environ)
+    for name in INHERITED_NOT:
+        environ.pop(name, None)  # the bench configures its own, or `env` says
+    environ.update(env or {})
     result = subprocess.run(
         [sys.executable, "-m", *argv],
         cwd=README.parent,
