@@ -1,14 +1,16 @@
 """Benchmark the events camera against the practical limit of writing the same rows.
 
-    python -m bench.camera [--tasks 50000] [--live] [--admin-rows 1000000]
+    python -m bench.camera [--tasks 50000] [--rounds 3] [--live] [--admin-rows 1000000]
 
 Starts its own PostgreSQL (and, for --live, RabbitMQ) through backing_services, then:
 
 1. feeds a synthetic event stream (sent, received, started, succeeded per task, heartbeats)
-   through the camera (Celery's State + the monitor's fold + bulk upserts) into PostgreSQL,
-   one snapshot per simulated interval;
-2. writes the same final rows with a plain psycopg2 `execute_values` INSERT … ON CONFLICT
-   into the same (emptied) table: the practical limit;
+   through the camera (the monitor's fold + bulk writes) into PostgreSQL as celerycam runs it:
+   this thread receives the events, a shutter thread takes a snapshot after each simulated
+   interval and writes it (task upserts and the tasks' timeline events) meanwhile;
+2. writes the same final rows with plain psycopg2 `execute_values`, an INSERT … ON CONFLICT
+   of the tasks and an INSERT of their events, into the same (emptied) tables: the practical
+   limit; both in turn, `--rounds` times; the ratio is the median of the rounds' ratios;
 3. with --live, runs `manage.py celeryd -E -c 2` and `manage.py celerycam` on real servers,
    queues no-op tasks as fast as possible and measures how far the camera lags behind;
 4. with --admin-rows, times the admin's Tasks page on a table of that many rows.
@@ -44,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="tasks per second in the stream (a worker at full speed)",
     )
     parser.add_argument("--interval", type=float, default=1.0, help="seconds per snapshot")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="camera and raw runs, in turn (medians reported)"
+    )
     parser.add_argument("--live", action="store_true", help="also run a real worker and camera")
     parser.add_argument("--live-tasks", type=int, default=20000, help="tasks of the live run")
     parser.add_argument(
@@ -108,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
 
         from bench import camera_synthetic
 
-        report = camera_synthetic.run(args.tasks, args.rate, args.interval, postgres, DATABASE)
+        report = camera_synthetic.run(
+            args.tasks, args.rate, args.interval, postgres, DATABASE, args.rounds
+        )
         if args.live:
             from bench import camera_live
 

@@ -1,4 +1,5 @@
-"""A synthetic event stream, the rows it must leave, and the raw psycopg2 writer to compare with."""
+"""A synthetic event stream, the rows it must leave (tasks and their events), and the raw
+psycopg2 writer to compare with."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 
 from psycopg2.extras import execute_values
 
+from minestrone.monitor.events import observe_event
 from minestrone.monitor.merge import TASK_RULES
 from minestrone.monitor.states import progress
 
@@ -119,18 +121,35 @@ def _row(task_id: str, n: int, sent: float) -> tuple:
         "worker": WORKERS[n % len(WORKERS)], "retries": 0, "sent": _dt(sent),
         "received": _dt(sent + RECEIVED), "started": _dt(sent + STARTED), "finished": _dt(finished),
     }  # fmt: skip
-    return tuple(values[column] for column in COLUMNS)
+    return tuple(values.get(column) for column in COLUMNS)
 
 
-def raw_write(connection, rows: list[tuple], page_size: int = 1000) -> float:
-    """Write rows with execute_values INSERT … ON CONFLICT DO UPDATE; return the seconds taken."""
+EVENT_COLUMNS = ("task_id", "kind", "timestamp", "hostname", "detail")
+
+
+def event_rows(events: list[dict]) -> list[tuple]:
+    """The timeline rows the task events must leave (built outside any timing), in column order."""
+    rows = []
+    for event in events:
+        if event["type"].startswith("task-"):
+            row = observe_event(event)
+            rows.append(tuple(row[column] for column in EVENT_COLUMNS))
+    return rows
+
+
+def raw_write(connection, rows: list[tuple], events: list[tuple], page_size: int = 1000) -> float:
+    """Write the task rows with execute_values INSERT … ON CONFLICT DO UPDATE and the event rows
+    with execute_values INSERT (COPY is not available: the project's deadline on every
+    PostgreSQL wait puts psycopg2 in green mode); return the seconds taken."""
     assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
-    sql = (
+    tasks_sql = (
         f"INSERT INTO monitor_taskstate ({', '.join(COLUMNS)}) VALUES %s "  # noqa: S608
         f"ON CONFLICT (task_id) DO UPDATE SET {assignments}"
     )
+    events_sql = f"INSERT INTO monitor_taskevent ({', '.join(EVENT_COLUMNS)}) VALUES %s"  # noqa: S608
     connection.autocommit = True
     with connection.cursor() as cursor:
         began = time.perf_counter()
-        execute_values(cursor, sql, rows, page_size=page_size)
+        execute_values(cursor, tasks_sql, rows, page_size=page_size)
+        execute_values(cursor, events_sql, events, page_size=page_size)
         return time.perf_counter() - began

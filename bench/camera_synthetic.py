@@ -1,16 +1,20 @@
-"""The synthetic part of bench.camera: the camera versus a raw psycopg2 bulk upsert."""
+"""The synthetic part of bench.camera: the camera versus raw psycopg2 bulk writes of the same rows
+(the task upserts and the task events)."""
 
 from __future__ import annotations
 
+import statistics
+import threading
 import time
 from contextlib import closing
 
 import psycopg2
 from celery.events.state import State
+from django.db import connections
 
-from bench.camera_stream import by_interval, final_rows, raw_write, stream
+from bench.camera_stream import by_interval, event_rows, final_rows, raw_write, stream
 from minestrone.monitor.camera import Camera
-from minestrone.monitor.models import TaskState
+from minestrone.monitor.models import TaskEvent, TaskState
 from minestrone.monitor.store import DatabaseStore
 
 
@@ -20,14 +24,17 @@ class TimedStore(DatabaseStore):
     def __init__(self):
         self.seconds = 0.0
         self.rows = 0
+        self.event_rows = 0
         self.writes = 0
 
     def record(self, snapshot) -> None:
         """Write and time one snapshot."""
+        events = len(snapshot.events)
         began = time.perf_counter()
         super().record(snapshot)
         self.seconds += time.perf_counter() - began
         self.rows += len(snapshot.tasks)
+        self.event_rows += events
         self.writes += 1
 
 
@@ -40,66 +47,96 @@ class NoTimer:
 
 
 def through_the_camera(events: list[dict], interval: float) -> tuple[float, TimedStore]:
-    """Feed the events to a camera, a snapshot per interval; return seconds and the store."""
+    """Feed the events to a camera as celerycam runs it: this thread receives (handle()),
+    a shutter thread takes a snapshot after each simulated interval and writes it while the
+    next events are folded. Return the seconds until the last row was written, and the store."""
     store = TimedStore()
     camera = Camera(State(), freq=interval, store=store, timer=NoTimer())
     chunks = list(by_interval(events, interval))
+    intervals = threading.Semaphore(0)
+    failures: list[BaseException] = []
+
+    def shutter() -> None:
+        try:
+            for _ in chunks:
+                intervals.acquire()
+                camera.capture()
+            camera.cancel()  # the last snapshot, as at celerycam's exit
+        except BaseException as exc:  # reported by the benchmark's thread
+            failures.append(exc)
+        finally:
+            connections.close_all()  # this thread's connection
+
+    thread = threading.Thread(target=shutter, name="shutter")
     began = time.perf_counter()
+    thread.start()
     for chunk in chunks:
         for event in chunk:
             camera.handle(event)  # as celerycam's receiver does
-        camera.capture()
-    camera.cancel()
-    return time.perf_counter() - began, store
+        intervals.release()
+    thread.join()
+    seconds = time.perf_counter() - began
+    if failures:
+        raise failures[0]
+    return seconds, store
 
 
 def check(tasks: int) -> None:
-    """Every task recorded, SUCCESS, with its routing key and worker."""
+    """Every task recorded, SUCCESS, with its routing key and worker; its four events too."""
     done = TaskState.objects.filter(
         state="SUCCESS", routing_key="tasks.bench", worker__isnull=False, name__isnull=False
     ).count()
     if done != tasks:
         raise SystemExit(f"the camera recorded {done} complete tasks out of {tasks}")
+    events = TaskEvent.objects.count()
+    if events != 4 * tasks:
+        raise SystemExit(f"the camera recorded {events} task events out of {4 * tasks}")
 
 
 def empty(connection) -> None:
-    """Start from an empty, vacuumed table."""
+    """Start from empty, vacuumed tables."""
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE monitor_taskstate")
+        cursor.execute("TRUNCATE monitor_taskstate, monitor_taskevent")
         cursor.execute("VACUUM ANALYZE monitor_taskstate")
+        cursor.execute("VACUUM ANALYZE monitor_taskevent")
 
 
 def run(tasks: int, rate: float, interval: float, postgres, database: str, rounds: int = 3) -> dict:
-    """Run both writers on the same stream, `rounds` times in turn; return the median figures."""
-    camera_runs, raw_runs = [], []
+    """Run both writers on the same stream, `rounds` times in turn; return the median figures
+    (the ratio: the median of each round's camera / raw, both measured back to back)."""
+    camera_runs, raw_runs, ratios, write_ratios = [], [], [], []
     with closing(psycopg2.connect(postgres.database_url(database))) as connection:
         connection.autocommit = True
         for _ in range(rounds):
             events, _ = stream(tasks, rate)  # fresh dicts: Celery's State changes the events
-            rows = final_rows(events)
+            rows, timeline = final_rows(events), event_rows(events)
             empty(connection)
-            camera_runs.append(through_the_camera(events, interval))
+            camera_seconds, store = through_the_camera(events, interval)
             check(tasks)
             empty(connection)
-            raw_runs.append(raw_write(connection, rows))
+            raw_seconds = raw_write(connection, rows, timeline)
             check(tasks)
+            camera_runs.append((camera_seconds, store))
+            raw_runs.append(raw_seconds)
+            ratios.append(raw_seconds / camera_seconds)
+            write_ratios.append(raw_seconds / store.seconds * store.rows / tasks)
         empty(connection)
     camera_seconds, store = sorted(camera_runs, key=lambda run: run[0])[rounds // 2]
     raw_seconds = sorted(raw_runs)[rounds // 2]
-    camera_rate = tasks / camera_seconds
-    raw_rate = tasks / raw_seconds
-    write_rate = store.rows / store.seconds
     return {
         "tasks": tasks,
         "rounds": rounds,
         "events": len(events),
+        "event_rows": len(timeline),
         "snapshots": store.writes,
         "rows_written_by_camera": store.rows,
-        "camera_rows_per_s": round(camera_rate),
-        "raw_rows_per_s": round(raw_rate),
-        "ratio": round(camera_rate / raw_rate, 3),
-        "camera_write_rows_per_s": round(write_rate),
-        "write_ratio": round(write_rate / raw_rate, 3),
+        "event_rows_written_by_camera": store.event_rows,
+        "camera_rows_per_s": round(tasks / camera_seconds),
+        "raw_rows_per_s": round(tasks / raw_seconds),
+        "ratio": round(statistics.median(ratios), 3),
+        "ratios": [round(ratio, 3) for ratio in ratios],
+        "camera_write_rows_per_s": round(store.rows / store.seconds),
+        "write_ratio": round(statistics.median(write_ratios), 3),
         "camera_seconds": round(camera_seconds, 3),
         "camera_write_seconds": round(store.seconds, 3),
         "raw_seconds": round(raw_seconds, 3),

@@ -2,7 +2,7 @@
 the editor form and directly to the broker), inject one fault per scenario while they run, wait
 until quiet, and print one row per scenario.
 
-    .venv/bin/python -m bench.faults [--jobs N] [--scenario NAME…] [--json]
+    .venv/bin/python -m bench.faults [--jobs N] [--scenario NAME…] [--json] [--pushed HOME]
 
 Columns: sent (taken by the site or the broker), completed at least once, lost (sent, never
 completed), completed more than once, seconds from the fault's end until a job that started
@@ -52,6 +52,7 @@ JOB_SECONDS = "1"
 FAULT_AFTER = 4.0  # seconds of load before the fault
 QUIET_WITHIN = 240.0  # after the fault, every sent job must have completed within this
 CAMERA_WITHIN = 30.0
+FOLLOWER_READY_WITHIN = 60.0
 
 
 class BenchError(Exception):
@@ -287,10 +288,11 @@ def run_scenario(
     token = secrets.token_hex(3)
     names = [f"{name}-{token}-{n:03d}" for n in range(jobs)]
     follower = Completions(
-        [sys.executable, "-m", "platform_sim", "-A", APP, "logs", "workers", "-n", "0"],
+        [sys.executable, "-m", "platform_sim", "-A", APP, "logs", "workers", "-n", "1"],
         site.env,
         str(ROOT),
     )
+    follower.ready.wait(FOLLOWER_READY_WITHIN)  # the log's last line: it follows from now on
     broker = described["services"]["broker"]["instances"][0]
     direct = DirectSender(broker["url"])
     fault_over = threading.Event()
@@ -423,6 +425,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--scenario", nargs="+", action="extend", metavar="NAME", help="scenarios (default all)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--pushed",
+        metavar="HOME",
+        help=f"use the app {APP} already pushed under this PLATFORM_SIM_HOME; leave it there",
+    )
     options = parser.parse_args(argv)
     if options.jobs <= 0:
         parser.error(f"--jobs {options.jobs}: give a number of jobs of 1 or more")
@@ -440,13 +447,17 @@ def main(argv: list[str] | None = None) -> int:
         print("bench.faults: error: platform_sim needs root: run it with sudo", file=sys.stderr)
         return 7
     scratch = Path(tempfile.mkdtemp(prefix="platform_sim-faults-"))
-    site = Deployment(scratch / "home", scratch / "src" / "minestrone")
+    if options.pushed:
+        site = Deployment(Path(options.pushed), ROOT)
+    else:
+        site = Deployment(scratch / "home", scratch / "src" / "minestrone")
     previous = signal.signal(signal.SIGTERM, Faults._interrupt)  # noqa: SLF001
     rows: list[dict] = []
     try:
-        upload.copy_tree(ROOT, site.source, upload.ignore_patterns(ROOT) + COPY_SKIPS)
-        log("pushing the app")
-        site.push()
+        if not options.pushed:
+            upload.copy_tree(ROOT, site.source, upload.ignore_patterns(ROOT) + COPY_SKIPS)
+            log("pushing the app")
+            site.push()
         with Faults(log=log) as faults:
             for name in options.scenario:
                 try:
@@ -468,7 +479,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        site.destroy()
+        if not options.pushed:
+            site.destroy()
         shutil.rmtree(scratch, ignore_errors=True)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, previous)

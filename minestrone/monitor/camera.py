@@ -21,6 +21,7 @@ from celery.events.snapshot import Polaroid
 from minestrone.monitor import events
 from minestrone.monitor.conf import setting
 from minestrone.monitor.errors import StoreUnavailable
+from minestrone.monitor.sampler import QueueSampler
 from minestrone.monitor.snapshot import Changes, Snapshot
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,6 @@ logger = logging.getLogger(__name__)
 FINAL_WRITE_DELAYS = (0.5, 1.0, 2.0, 4.0)
 FINAL_WRITE_ATTEMPTS = len(FINAL_WRITE_DELAYS) + 1
 FINAL_WRITE_DEADLINE = 8.0
-# Seconds between two reads of the queues' depths from the broker (the dashboard's chart).
-QUEUE_SAMPLE_SECONDS = 15.0
 # Limits recorded at run time go again to a worker that came online: asked with a reply (this
 # long at most), and again at the next snapshots until it answered, this many times at most.
 REAPPLY_TIMEOUT = 0.5
@@ -88,7 +87,7 @@ class Camera(Polaroid):
         self._capture_lock = threading.Lock()
         # workers that came online, with the number of tries left to give them the limits
         self._came_online: dict[str, int] = {}
-        self._next_queue_sample = 0.0
+        self.queue_sampler = QueueSampler(self.app, self.store, clock, monotonic)
         self._chained_callback = state.event_callback
         state.event_callback = self.on_event
 
@@ -151,23 +150,9 @@ class Camera(Polaroid):
                 super().capture()
             written = self._write()
             self._reapply_limits()
-            self._sample_queues()
+            if not self.stopping:
+                self.queue_sampler.maybe_start()  # in its own thread, every QUEUE_SAMPLE_SECONDS
             return written
-
-    def _sample_queues(self) -> None:
-        """Every QUEUE_SAMPLE_SECONDS, record the queues' depths (passive declares); never
-        raises."""
-        record = getattr(self.store, "record_queue_depths", None)
-        now = self.monotonic()
-        if record is None or self.stopping or now < self._next_queue_sample:
-            return
-        self._next_queue_sample = now + QUEUE_SAMPLE_SECONDS
-        try:
-            from minestrone.monitor.broker import queue_depths
-
-            record(events.epoch_datetime(self.clock()), queue_depths(self.app))
-        except Exception as exc:
-            logger.warning("queue depths not sampled: %s", exc)
 
     def _reapply_limits(self) -> None:
         """Send the recorded rate and time limits to the workers that came online (a worker

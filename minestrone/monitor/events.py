@@ -34,7 +34,7 @@ class UnknownEvent(MalformedEvent):
 
 def check(event: object) -> str:
     """Return the event's type, or raise MalformedEvent/UnknownEvent saying what is wrong."""
-    if not isinstance(event, Mapping):
+    if type(event) is not dict and not isinstance(event, Mapping):  # a dict: no ABC check
         raise MalformedEvent(f"an event is a mapping, not a {type(event).__name__}")
     kind = event.get("type")
     if not isinstance(kind, str):
@@ -196,10 +196,14 @@ def _event_detail(event: Mapping) -> str | None:
 
 def observe_event(event: Mapping) -> dict:
     """The timeline row of a checked task event: its kind, time, sender and a short detail."""
+    return _timeline_row(event, task_id(event), epoch_datetime(timestamp(event)))
+
+
+def _timeline_row(event: Mapping, key: str, when: datetime) -> dict:
     return {
-        "task_id": task_id(event),
+        "task_id": key,
         "kind": event["type"].removeprefix("task-"),
-        "timestamp": epoch_datetime(timestamp(event)),
+        "timestamp": when,
         "hostname": as_text(event.get("hostname")),
         "detail": _event_detail(event),
     }
@@ -208,12 +212,23 @@ def observe_event(event: Mapping) -> dict:
 def observe_task(event: Mapping, zone: tzinfo = UTC) -> dict:
     """Return the observation a checked task event makes: only the columns it knows; naive
     times are in `zone`."""
+    return _observation(event, task_id(event), timestamp(event), zone)
+
+
+def observe(event: Mapping, zone: tzinfo = UTC) -> tuple[dict, dict]:
+    """A checked task event's observation and timeline row (observe_task and observe_event
+    at once, reading the event's id and time once)."""
+    key, seconds = event["uuid"], float(event["timestamp"])  # check() vouched for both
+    observation = _observation(event, key, seconds, zone)
+    return observation, _timeline_row(event, key, observation["tstamp"])
+
+
+def _observation(event: Mapping, key: str, seconds: float, zone: tzinfo) -> dict:
     kind = event["type"]
     state, time_column = TASK_EVENTS[kind]
-    seconds = timestamp(event)
     when = epoch_datetime(seconds)
     row = {
-        "task_id": task_id(event),
+        "task_id": key,
         "state": state,
         "progress": states.progress(state, seconds),
         "tstamp": when,

@@ -51,8 +51,11 @@ class Rules:
         """Merge two sparse rows of one object, exactly as the database does on conflict."""
         new_wins = self.order is None or new[self.order] >= stored[self.order]
         winner, loser = (new, stored) if new_wins else (stored, new)
-        merged = {column: value for column, value in loser.items() if value is not None}
-        merged.update((column, value) for column, value in winner.items() if value is not None)
+        if None in loser.values() or None in winner.values():
+            merged = {column: value for column, value in loser.items() if value is not None}
+            merged.update({column: value for column, value in winner.items() if value is not None})
+        else:  # observations hold no None: the usual case, a plain union
+            merged = {**loser, **winner}
         if self.outcome and self.finished_apart(winner, loser):
             for column in self.outcome:
                 merged.pop(column, None)

@@ -109,7 +109,10 @@ def hour_of(when: datetime) -> datetime:
 def forget(finished_at: Iterable[datetime], now: datetime | None = None) -> None:
     """Forget the summaries of the hours in which these finished tasks were just written."""
     now = now or timezone.now()
-    hours = {hour_of(when) for when in finished_at}
+    # a task of an hour that could have been summed up finished before now - SETTLE: the
+    # others (nearly all of a snapshot's) are passed over without finding their hour
+    settled = now - SETTLE
+    hours = {hour_of(when) for when in finished_at if when < settled}
     hours = {hour for hour in hours if hour + HOUR + SETTLE <= now}  # could be summed up
     if hours:  # most snapshots write into the current hour: no query at all
         SummarisedHour.objects.filter(hour__in=hours).delete()

@@ -91,11 +91,11 @@ class Changes:
         """Fold one event in; raise MalformedEvent when it cannot be recorded."""
         kind = events.check(event)
         if kind in events.TASK_EVENTS:
-            observation = events.observe_task(event, self.zone)
+            observation, timeline_row = events.observe(event, self.zone)
             key = observation["task_id"]
             known = self.tasks.get(key)
             self.tasks[key] = observation if known is None else TASK_RULES.merge(known, observation)
-            self.events.append(events.observe_event(event))
+            self.events.append(timeline_row)
             if kind != "task-sent":
                 hostname = event["hostname"]
                 self.workers.add(hostname)

@@ -91,6 +91,10 @@ class DatabaseStore:
             _forget_connections()
             raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
 
+    def release(self) -> None:
+        """Close this thread's database connections (a thread that wrote once, then ends)."""
+        _forget_connections()
+
     def limit_commands(self) -> list[tuple[str, tuple, dict]]:
         """The commands that apply the recorded rate and time limits again."""
         try:

@@ -146,3 +146,14 @@ def test_the_direct_sender_never_becomes_the_current_celery_app():
     from minestrone.soup.tasks import lazy_job
 
     assert lazy_job.app is app
+
+
+def test_the_follower_is_ready_once_it_read_a_line_and_counts_completions():
+    script = "print('Starting the lazy job: j1'); print('Lazy job j1 completed')"
+    follower = fault_load.Completions([sys.executable, "-c", script], {}, ".")
+    try:
+        assert follower.ready.wait(30)
+        follower.thread.join(30)
+        assert follower.counts(["j1", "j2"]) == {"j1": 1, "j2": 0}
+    finally:
+        follower.close()

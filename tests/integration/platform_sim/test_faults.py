@@ -5,6 +5,7 @@ faults are undone: no firewall rule, stopped process or namespace is left."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 from bench import faults as bench
 from platform_sim.faults import Faults
+from tests import bench_keys
 from tests.pace import within
 
 from .conftest import REPO
@@ -124,3 +126,13 @@ def test_sigterm_undoes_a_partition_in_the_namespaces(site):
             child.kill()
     assert "platform_sim-fault" not in rules(workers.netns) + rules(broker.netns)
     assert child.returncode != 0  # Interrupted: the block undid its faults, then ended it
+
+
+def test_the_bench_command_on_the_pushed_app_prints_the_documented_keys(site, capsys):
+    """``python -m bench.faults`` at a tiny size (two jobs, one fault), on this module's app."""
+    argv = ["--pushed", str(site.home), "--jobs", "2", "--scenario", "database-kill", "--json"]
+    assert bench.main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert bench_keys.missing_keys(report, bench_keys.keys_of("bench.faults --json")) == []
+    assert [row["lost"] for row in report["rows"]] == [0]
+    assert (site.root / "app.json").exists()  # left in place

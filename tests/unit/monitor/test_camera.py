@@ -549,15 +549,17 @@ class SamplingStore(FakeStore):
 
 
 def test_queue_depths_are_sampled_every_interval(make_camera):
-    from minestrone.monitor.camera import QUEUE_SAMPLE_SECONDS
+    from minestrone.monitor.sampler import QUEUE_SAMPLE_SECONDS
 
     now = [100.0]
     store = SamplingStore()
     camera = make_camera(store=store, monotonic=lambda: now[0])
     camera.capture()
+    camera.queue_sampler.join()
     camera.capture()  # too soon for a second sample
     now[0] += QUEUE_SAMPLE_SECONDS
     camera.capture()
+    camera.queue_sampler.join()
     assert len(store.samples) == 2
     # the app's queue `default`, read from kombu's in-memory broker
     assert [name for name, _, _ in store.samples[0][1]] in (["default"], [])
@@ -573,4 +575,31 @@ def test_a_failing_queue_sample_never_stops_the_camera(make_camera, caplog, monk
     camera = make_camera(store=SamplingStore())
     feed(camera, ev.received(at=1))
     assert camera.capture() is True
+    camera.queue_sampler.join()
     assert "queue depths not sampled: refused" in caplog.text
+
+
+def test_a_slow_broker_never_delays_a_snapshot(make_camera, monkeypatch):
+    """Queue sampling is off the write path: the snapshot is written while the broker has not
+    answered yet, and the sample is kept once it does."""
+    import time
+
+    from minestrone.monitor import broker
+
+    answer = threading.Event()
+
+    def slow(app, extra_names=()):
+        answer.wait(5)
+        return [broker.QueueDepth("default", 3, 1)]
+
+    monkeypatch.setattr(broker, "queue_depths", slow)
+    store = SamplingStore()
+    camera = make_camera(store=store)
+    feed(camera, ev.received(at=1))
+    began = time.monotonic()
+    assert camera.capture() is True
+    assert time.monotonic() - began < 1.0
+    assert len(store.snapshots) == 1 and store.samples == []
+    answer.set()
+    camera.queue_sampler.join(5)
+    assert [depths for _, depths in store.samples] == [[("default", 3, 1)]]
