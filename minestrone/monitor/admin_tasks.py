@@ -321,7 +321,11 @@ class TaskStateAdmin(MonitorAdmin):
         )
         if outcome is not None:
             TaskEvent.objects.record_actions(
-                ids, f"{verb.lower()} requested", request.user, timezone.now(), signal
+                ids,
+                f"{verb.lower()} requested",
+                request.user.get_username(),
+                timezone.now(),
+                signal,
             )
 
     @admin.action(

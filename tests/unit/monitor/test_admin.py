@@ -645,7 +645,7 @@ def test_the_task_page_is_a_read_only_view_with_times_links_and_timeline(admin_c
         ]
     )
     TaskEvent.objects.record_actions(
-        ["t-1"], "terminate requested", User(username="alice"), later[2]
+        ["t-1"], "terminate requested", "alice", later[2]
     )
     page = html(admin_client.get(f"{TASKS}t-1/change/"))
     assert "| View task |" in page and "Change task" not in page
