@@ -3,14 +3,15 @@ same remote control as the admin; each is recorded with who asked."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.utils import timezone
 
+from minestrone.monitor import retry, sending
 from minestrone.monitor.admin_base import remote_control
-from minestrone.monitor.api import sending
 from minestrone.monitor.api.endpoint import endpoint
-from minestrone.monitor.api.errors import BadParameter, NotFound, Unavailable
+from minestrone.monitor.api.errors import ApiError, BadParameter, NotFound, Unavailable
 from minestrone.monitor.control import ControlUnavailable, Outcome
 from minestrone.monitor.forms import BINDING_KEY, QUEUE_NAME
 from minestrone.monitor.models import TaskEvent, TaskLimit, TaskState, WorkerState
@@ -21,7 +22,6 @@ CHANGE_WORKERS = "monitor.change_workerstate"
 SIGNALS = ("SIGTERM", "SIGKILL", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1")
 MAX_COUNTDOWN = 7 * 24 * 3600.0
 MAX_TIME_LIMIT = 7 * 24 * 3600.0
-EXCHANGE = "default"  # where add-consumer binds a queue (the project's topic exchange)
 
 
 def control():
@@ -86,6 +86,21 @@ def async_apply(request, caller, params, name: str) -> dict:
         ]
     )
     return {"task-id": task_id, "state": "PENDING"}
+
+
+@endpoint("POST", CHANGE_TASKS, acts=True)
+def retry_task(request, caller, params, task_id: str) -> dict:
+    """Send a failed, revoked or rejected task again (same name, arguments, routing key)."""
+    task = TaskState.objects.visible().filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(f"no task with id {task_id!r}")
+    try:
+        new_id = retry.retry(task, caller.who)
+    except retry.RetryRefused as exc:
+        raise ApiError(f"not sent: {exc}", 409) from None
+    except ControlUnavailable as exc:
+        raise Unavailable(f"not sent, the broker is unavailable ({exc})") from exc
+    return {"task-id": new_id, "state": "PENDING"}
 
 
 @endpoint("POST", CHANGE_TASKS, params=("terminate", "signal"), acts=True)
@@ -187,7 +202,7 @@ def add_consumer(request, caller, params, hostname: str) -> JsonResponse:
     host = _worker(hostname)
     return _answer(
         f"{host} consumes from {queue}",
-        lambda: control().add_consumer(host, queue, EXCHANGE, key),
+        lambda: control().add_consumer(host, queue, settings.CELERY_TASK_DEFAULT_EXCHANGE, key),
     )
 
 

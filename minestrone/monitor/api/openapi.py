@@ -50,7 +50,7 @@ ERRORS = {
 ACTION_ERRORS = {
     **ERRORS,
     "404": _json(_ref("Error"), "No such task or worker"),
-    "409": _json(_ref("Error"), "A worker answered with an error"),
+    "409": _json(_ref("Error"), "A worker answered with an error; or not retryable"),
     "503": _json(_ref("Error"), "The broker is unavailable: nothing was sent"),
 }
 

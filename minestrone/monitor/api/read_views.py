@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 
-from minestrone.monitor import states
+from minestrone.monitor import retry, states
 from minestrone.monitor.api import serialize
 from minestrone.monitor.api.endpoint import endpoint
 from minestrone.monitor.api.errors import NotFound
@@ -67,7 +67,9 @@ def _filtered(params) -> tuple:
 def tasks(request, caller, params) -> dict:
     """The tasks the filters select, by id, newest event first (an object keeps that order)."""
     rows, offset, limit = _filtered(params)
-    return {row.task_id: serialize.task(row) for row in rows[offset : offset + limit]}
+    page = list(rows[offset : offset + limit])
+    linked = retry.links([row.task_id for row in page])
+    return {row.task_id: serialize.task(row, linked[row.task_id]) for row in page}
 
 
 @endpoint("GET", VIEW_TASKS)
@@ -76,7 +78,7 @@ def task_info(request, caller, params, task_id: str) -> dict:
     row = TaskState.objects.visible().filter(pk=task_id).first()
     if row is None:
         raise NotFound(f"no task with id {task_id!r}")
-    return serialize.task(row)
+    return serialize.task(row, retry.links([task_id])[task_id])
 
 
 @endpoint("GET", VIEW_TASKS)

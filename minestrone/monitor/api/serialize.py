@@ -22,8 +22,10 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def task(row: TaskState) -> dict:
-    """One task, as Flower's /api/task/info gives it (plus the monitor's own fields)."""
+def task(row: TaskState, link: dict | None = None) -> dict:
+    """One task, as Flower's /api/task/info gives it (plus the monitor's own fields: how it was
+    revoked, the task it retries and those it was retried as)."""
+    link = link or {}
     body = {
         "uuid": row.task_id,
         "name": row.name,
@@ -50,6 +52,8 @@ def task(row: TaskState) -> dict:
         "eta": iso(row.eta),
         "expires": iso(row.expires),
         "revocation": row.revocation,
+        "retry_of": link.get("retry_of"),
+        "retried_as": link.get("retried_as", []),
     }
     if row.state in FINISHED_AS:
         body[FINISHED_AS[row.state]] = epoch(row.finished or row.tstamp)

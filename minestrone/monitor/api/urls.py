@@ -16,6 +16,7 @@ urlpatterns = [
     path("task/types", read.task_types, name="task-types"),
     path("queues/length", read.queue_lengths, name="queues-length"),
     path("task/async-apply/<str:name>", act.async_apply, name="async-apply"),
+    path("task/retry/<str:task_id>", act.retry_task, name="retry"),
     path("task/revoke/<str:task_id>", act.revoke, name="revoke"),
     path("task/rate-limit/<str:name>", act.rate_limit, name="rate-limit"),
     path("task/timeout/<str:name>", act.timeout, name="timeout"),
