@@ -9,7 +9,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
 from minestrone.monitor import charts, queue_wait
 from minestrone.monitor.broker import BrokerUnreachable
-from minestrone.monitor.models import WorkerState
+from minestrone.monitor.models import TaskState, WorkerState
 
 # Tasks whose last event is this recent are counted (the metrics are a recent window of a
 # table that expires old rows, not counters since the start).
@@ -67,7 +67,25 @@ class MonitorCollector:
                 active.add_metric([worker.hostname], worker.active)
         yield up
         yield active
+        yield self._last_recorded()
         yield from self._queues()
+
+    def _last_recorded(self) -> GaugeMetricFamily:
+        """When the camera last recorded a task event and a heartbeat (its liveness)."""
+        last = GaugeMetricFamily(
+            "minestrone_last_recorded_timestamp_seconds",
+            "Time of the newest task event (kind=task) and worker heartbeat (kind=heartbeat) "
+            "the camera recorded; absent before the first.",
+            labels=["kind"],
+        )
+        newest = {
+            "task": TaskState.objects.newest_event_time(),
+            "heartbeat": WorkerState.objects.newest_heartbeat(),
+        }
+        for kind, when in newest.items():
+            if when is not None:
+                last.add_metric([kind], when.timestamp())
+        return last
 
     def _queues(self):
         if self.depths is None:

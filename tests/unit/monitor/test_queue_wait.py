@@ -65,3 +65,22 @@ def test_the_dashboard_shows_the_waits(admin_client):
     TaskState.objects.update(tstamp=datetime.now(UTC))
     page = admin_client.get("/monitor/").content.decode()
     assert 'id="queue-waits"' in page and "0.250 s" in page
+
+
+def test_the_newest_event_and_heartbeat_are_exported():
+    from minestrone.monitor.models import WorkerState
+
+    text = metrics.render(NOW).decode()
+    assert "minestrone_last_recorded_timestamp_seconds{" not in text  # nothing recorded yet
+    record("a", "SUCCESS", NOW - timedelta(seconds=30))
+    WorkerState.objects.create(hostname="w1", last_heartbeat=NOW - timedelta(seconds=5))
+    found = {
+        s.labels["kind"]: s.value
+        for family in text_string_to_metric_families(metrics.render(NOW).decode())
+        for s in family.samples
+        if s.name == "minestrone_last_recorded_timestamp_seconds"
+    }
+    assert found == {
+        "task": (NOW - timedelta(seconds=30)).timestamp(),
+        "heartbeat": (NOW - timedelta(seconds=5)).timestamp(),
+    }
