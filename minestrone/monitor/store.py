@@ -65,12 +65,11 @@ class DatabaseStore:
         try:
             self._record_events(snapshot)
             tasks = list(snapshot.tasks.values())
+            finished = [row for row in tasks if row.get("state") in states.FINISHED_STATES]
+            # a finished row only changes for a finished observation: where it was counted
+            before = rollup.summed_hours_of([row["task_id"] for row in finished])
             self._record(TaskState.objects.record, tasks, "task_id")
-            rollup.forget(
-                row["tstamp"]
-                for row in tasks
-                if row.get("state") in states.FINISHED_STATES and row.get("tstamp")
-            )
+            rollup.forget([*(row["tstamp"] for row in finished if row.get("tstamp")), *before])
             self._record(WorkerState.objects.record, list(snapshot.workers.values()), "hostname")
         except (OperationalError, InterfaceError) as exc:
             _forget_connections()
