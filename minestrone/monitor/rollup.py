@@ -5,9 +5,10 @@ An hour is summed up once it ended ``SETTLE`` ago, by the camera's cleanup or by
 chart that needs it sooner; a finished task written later into an hour already summed up (the
 camera's backlog after a database outage, a late event), or moved out of one, makes the store
 forget that summary, so that it is summed up again. The forgetting and the summing up of an
-hour hold that hour's advisory lock (``lock_hour``), so that neither misses the other. Tasks not finished yet are always counted from the task table
-(the state index finds them). Runtimes are kept as histograms with buckets ``GROWTH`` apart,
-so the day's percentiles are within half a bucket (±2.5 %) of the exact ones.
+hour hold that hour's advisory lock (``lock_hour``), so that neither misses the other. Tasks
+not finished yet are always counted from the task table (the state index finds them).
+Runtimes are kept as histograms with buckets ``GROWTH`` apart, so the day's percentiles are
+within half a bucket (±2.5 %) of the exact ones.
 """
 
 from __future__ import annotations

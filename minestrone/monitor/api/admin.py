@@ -27,6 +27,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
             return self.fields
         return self.readonly_fields
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """A superuser issues tokens for anyone; another user only for themselves (a token acts
+        with its owner's permissions: no one gets more than their own this way)."""
+        if db_field.name == "user" and not request.user.is_superuser:
+            kwargs["queryset"] = db_field.remote_field.model.objects.filter(pk=request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change) -> None:
         """Issue the token: store its hash, keep the token for the page that shows it."""
         if change:

@@ -152,3 +152,16 @@ def test_wrong_method_is_405_json(api):
 def test_the_last_use_is_recorded(api):
     api.get(TASKS)
     assert ApiToken.objects.get().last_used is not None
+
+
+def test_a_staff_user_issues_tokens_only_for_themselves(client):
+    boss = make_user("boss")
+    boss.is_superuser = True
+    boss.save()
+    clerk = make_user("clerk", perms=("add_apitoken", "view_apitoken"))
+    client.force_login(clerk)
+    refused = client.post("/admin/monitor/apitoken/add/", {"user": boss.pk, "name": "mine"})
+    assert refused.status_code == 200 and not ApiToken.objects.exists()
+    assert "Select a valid choice" in refused.content.decode()
+    issued = client.post("/admin/monitor/apitoken/add/", {"user": clerk.pk, "name": "mine"})
+    assert issued.status_code == 200 and ApiToken.objects.get().user == clerk
