@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import connections
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
 
-from minestrone.monitor.charts import PERCENTILES, RuntimeStats, _percentile
+from minestrone.monitor.charts import PERCENTILES, RuntimeStats, _percentile, histograms_by_name
 from minestrone.monitor.models import TaskState
 
 PERCENTILE_SQL = (
@@ -33,24 +33,8 @@ def _waited(since: datetime, until: datetime | None = None) -> QuerySet:
 
 def histogram_by_name(since: datetime, buckets: tuple[float, ...]) -> dict[str, list]:
     """{name: [count ≤ each bucket…, total count, total seconds]}, in one grouped query."""
-    aggregates = {
-        f"le{n}": Count("pk", filter=Q(wait__lte=timedelta(seconds=bound)))
-        for n, bound in enumerate(buckets)
-    }
-    rows = (
-        _waited(since)
-        .values("name")
-        .annotate(total=Count("pk"), seconds=Sum("wait"), **aggregates)
-        .order_by("name")
-    )
-    return {
-        (row["name"] or "unknown"): [
-            *(row[f"le{n}"] for n in range(len(buckets))),
-            row["total"],
-            (row["seconds"] or timedelta()).total_seconds(),
-        ]
-        for row in rows
-    }
+    bounds = [timedelta(seconds=bound) for bound in buckets]
+    return histograms_by_name(_waited(since), "wait", bounds, timedelta.total_seconds)
 
 
 def percentiles(since: datetime, now: datetime, limit: int = 20) -> list[RuntimeStats]:
