@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from minestrone.monitor import display, retry, task_page
+from minestrone.monitor import display, retry, search, task_page
 from minestrone.monitor.admin_base import MonitorAdmin
 from minestrone.monitor.conf import setting
 from minestrone.monitor.control import ControlUnavailable
@@ -154,6 +154,8 @@ class TaskStateAdmin(MonitorAdmin):
             return queryset.filter(pk=term), False
         if ROUTING_PREFIX.fullmatch(term):
             return queryset.filter(routing_key__startswith=term[:-1]), False
+        if term and search.available(queryset.db):
+            return search.matching(queryset, term), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="task", ordering="task_id")
