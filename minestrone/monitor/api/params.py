@@ -30,7 +30,7 @@ def _body(request) -> dict:
 
 
 class Params:
-    """A request's parameters; `done()` refuses any that no one read."""
+    """A request's parameters, each read by its type; one the endpoint does not take is refused."""
 
     def __init__(self, request, allowed: tuple[str, ...]):
         self.values: dict[str, object] = {}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import JsonResponse
-
 from minestrone.monitor import retry, states
 from minestrone.monitor.api import serialize
 from minestrone.monitor.api.endpoint import endpoint
@@ -88,7 +86,7 @@ def task_types(request, caller, params) -> dict:
 
 
 @endpoint("GET", VIEW_TASKS)
-def queue_lengths(request, caller, params) -> JsonResponse | dict:
+def queue_lengths(request, caller, params) -> dict:
     """Each queue's depth at the camera's latest sample."""
     latest = QueueSample.objects.order_by("-at").values_list("at", flat=True).first()
     samples = QueueSample.objects.filter(at=latest).order_by("queue") if latest else []
