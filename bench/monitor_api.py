@@ -66,6 +66,8 @@ def time_api(client, rows: int, runs: int, percentiles) -> dict:
             bearer,
             each=lambda: f"/api/task/info/{task_id(picker.randint(1, rows))}",
         )
+    # the same page unsearched: what rendering a page of rows costs without any search
+    report["tasks page, no search (baseline)"] = _timed(client, PAGE, runs, percentiles)
     for name, term in SEARCHES.items():
         report[name] = _timed(client, f"{PAGE}?q={term}", runs, percentiles)
     return report
