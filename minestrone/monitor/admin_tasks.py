@@ -38,6 +38,9 @@ MAX_ACTION_TASKS = 10_000
 MAX_RETRY_TASKS = 100
 # The most task names one rate-limit action sends (one command, and its replies, per name).
 MAX_RATE_LIMIT_NAMES = 20
+# A word search counts at most this many matches (each one a row read and matched; the
+# unsearched list counts through the time index, up to the paginator's own cap).
+SEARCH_COUNT_CAP = 1_000
 ROUTING_PREFIX = re.compile(r"[A-Za-z0-9_.-]+\*")
 TASK_ID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
@@ -146,6 +149,17 @@ class TaskStateAdmin(MonitorAdmin):
         queryset = TaskState.admin_objects.visible()
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        """The capped paginator; under a word search, capped lower (counting matches of a
+        common word is what such a page spends its time on)."""
+        paginator = super().get_paginator(
+            request, queryset, per_page, orphans, allow_empty_first_page
+        )
+        term = request.GET.get(SEARCH_VAR, "").strip()
+        if term and not indexed_search(term):
+            paginator.cap = SEARCH_COUNT_CAP
+        return paginator
 
     def get_search_results(self, request, queryset, search_term: str) -> tuple:
         """A task id finds its task through the primary key; other words search the columns."""
