@@ -7,7 +7,9 @@ three days (bench.admin_page's mix), then:
 
 1. times the dashboard (hour, day) and the live partials (Tasks rows, Workers rows, dashboard
    fragment) and the metrics in-process, p50/p95 per request; the editor page is the baseline;
-   the day's first view, which sums its settled hours up, is timed once on its own;
+   the day's first view, which sums its settled hours up, is timed once on its own; then
+   the API (`/api/tasks?limit=100`, `/api/task/info/<id>` of random tasks, with a bearer
+   token) and every kind of Tasks admin search, a word that matches nothing included;
 2. serves the site with gunicorn (2 workers) and measures the editor's requests per second
    with 4 clients, alone and while `--pollers` dashboards poll every 10 s as the page does.
 
@@ -93,7 +95,7 @@ def time_pages(runs: int) -> dict:
             client.get(url, headers=headers)
             times.append(time.perf_counter() - began)
         report[name] = percentiles(times)
-    return report, client.cookies["sessionid"].value
+    return report, client, client.cookies["sessionid"].value
 
 
 def first_day_view(client) -> dict:
@@ -201,7 +203,10 @@ def main(argv: list[str] | None = None) -> int:
             "rows": args.rows,
             "load_seconds": round(admin_page.load(postgres, camera.DATABASE, args.rows), 1),
         }
-        report["pages"], session = time_pages(args.runs)
+        report["pages"], client, session = time_pages(args.runs)
+        from bench.monitor_api import time_api
+
+        report["api and searches"] = time_api(client, args.rows, args.runs, percentiles)
         from django.db import connections
 
         connections.close_all()

@@ -1,4 +1,4 @@
-"""URL routes: the soup pages at the root, and the admin."""
+"""URL routes: the soup pages at the root, the admin, the monitor and its API."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -11,5 +11,6 @@ admin.site.enable_nav_sidebar = False
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("monitor/", include("minestrone.monitor.urls")),
+    path("api/", include("minestrone.monitor.api.urls")),
     path("", include("minestrone.soup.urls")),
 ]

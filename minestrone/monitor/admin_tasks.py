@@ -9,15 +9,17 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import SEARCH_VAR
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from minestrone.monitor import display, task_page
+from minestrone.monitor import display, retry, search, task_page
 from minestrone.monitor.admin_base import MonitorAdmin
 from minestrone.monitor.conf import setting
+from minestrone.monitor.control import ControlUnavailable
 from minestrone.monitor.filters import (
     NameFilter,
     RoutingKeyFilter,
@@ -32,8 +34,13 @@ from minestrone.monitor.paginator import CappedPaginator
 
 # The most tasks one action sends to the workers (a revoke carries every id).
 MAX_ACTION_TASKS = 10_000
+# The most tasks one "send again" action sends (one message each).
+MAX_RETRY_TASKS = 100
 # The most task names one rate-limit action sends (one command, and its replies, per name).
 MAX_RATE_LIMIT_NAMES = 20
+# A word search counts at most this many matches (each one a row read and matched; the
+# unsearched list counts through the time index, up to the paginator's own cap).
+SEARCH_COUNT_CAP = 1_000
 ROUTING_PREFIX = re.compile(r"[A-Za-z0-9_.-]+\*")
 TASK_ID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
@@ -88,7 +95,7 @@ class TaskStateAdmin(MonitorAdmin):
 
         css = {"all": ("monitor/admin.css",)}
 
-    actions = ("revoke_tasks", "terminate_tasks", "kill_tasks", "rate_limit_tasks")
+    actions = ("revoke_tasks", "terminate_tasks", "kill_tasks", "rate_limit_tasks", "retry_tasks")
     fieldsets = (
         (
             None,
@@ -100,6 +107,7 @@ class TaskStateAdmin(MonitorAdmin):
                     "how_it_ended",
                     "worker_link",
                     "retries",
+                    "sent_again",
                     "runtime_seconds",
                 )
             },
@@ -117,6 +125,7 @@ class TaskStateAdmin(MonitorAdmin):
         "how_it_ended",
         "worker_link",
         "retries",
+        "sent_again",
         "runtime_seconds",
         "sent_at",
         "received_at",
@@ -141,6 +150,17 @@ class TaskStateAdmin(MonitorAdmin):
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset
 
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        """The capped paginator; under a word search, capped lower (counting matches of a
+        common word is what such a page spends its time on)."""
+        paginator = super().get_paginator(
+            request, queryset, per_page, orphans, allow_empty_first_page
+        )
+        term = request.GET.get(SEARCH_VAR, "").strip()
+        if term and not indexed_search(term):
+            paginator.cap = SEARCH_COUNT_CAP
+        return paginator
+
     def get_search_results(self, request, queryset, search_term: str) -> tuple:
         """A task id finds its task through the primary key; other words search the columns."""
         term = search_term.strip()
@@ -148,6 +168,8 @@ class TaskStateAdmin(MonitorAdmin):
             return queryset.filter(pk=term), False
         if ROUTING_PREFIX.fullmatch(term):
             return queryset.filter(routing_key__startswith=term[:-1]), False
+        if term and search.available(queryset.db):
+            return search.matching(queryset, term), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="task", ordering="task_id")
@@ -270,6 +292,73 @@ class TaskStateAdmin(MonitorAdmin):
         """The task's events, oldest first, and the actions taken on it."""
         return task_page.timeline(obj)
 
+    @admin.display(description="sent again")
+    def sent_again(self, obj: TaskState) -> SafeString | str:
+        """The task it retries, and the tasks it was sent again as."""
+        return task_page.retry_links(obj)
+
+    def get_urls(self) -> list:
+        """The task's page, plus the endpoint of its "Send again" button."""
+        again = path(
+            "<path:object_id>/retry/",
+            self.admin_site.admin_view(self.retry_view),
+            name="monitor_taskstate_retry",
+        )
+        return [again, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None) -> HttpResponse:
+        """The task's page, with "Send again" for a failed, revoked or rejected task."""
+        task = self.get_object(request, object_id)
+        retryable = task is not None and task.state in retry.RETRYABLE
+        can_retry = retryable and self.has_change_permission(request)
+        extra = {**(extra_context or {}), "can_retry": can_retry}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def retry_view(self, request, object_id) -> HttpResponse:
+        """Send the task again (POST), then show the new task's page."""
+        task = self.get_object(request, object_id)
+        if task is None or request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:monitor_taskstate_changelist"))
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        new_id = self._retry_one(request, task)
+        target = new_id if new_id is not None else task.task_id
+        return HttpResponseRedirect(reverse("admin:monitor_taskstate_change", args=[target]))
+
+    def _retry_one(self, request, task: TaskState) -> str | None:
+        try:
+            new_id = retry.retry(task, request.user.get_username())
+        except retry.RetryRefused as exc:
+            self.message_user(request, f"Not sent again: {exc}.", messages.ERROR)
+            return None
+        except ControlUnavailable as exc:
+            self.message_user(
+                request, f"Not sent again: the broker is unavailable ({exc}).", messages.ERROR
+            )
+            return None
+        self.message_user(
+            request, f"Task {task.task_id} sent again as {new_id}.", messages.SUCCESS
+        )
+        return new_id
+
+    @admin.action(
+        description="Send the selected tasks again (failed, revoked or rejected ones)",
+        permissions=["change"],
+    )
+    def retry_tasks(self, request, queryset) -> None:
+        """Send each selected task again, with its name, arguments and routing key."""
+        tasks = list(queryset[: MAX_RETRY_TASKS + 1])
+        if len(tasks) > MAX_RETRY_TASKS:
+            self.message_user(
+                request,
+                f"More than {MAX_RETRY_TASKS} tasks are selected: narrow the selection (filter "
+                "by state and name) and try again. Nothing was sent.",
+                messages.ERROR,
+            )
+            return
+        for task in tasks:
+            self._retry_one(request, task)
+
     def history_view(self, request, object_id, extra_context=None) -> HttpResponse:
         """The task's own timeline (on its page), not Django's change log: tasks never change
         through the admin."""
@@ -321,7 +410,11 @@ class TaskStateAdmin(MonitorAdmin):
         )
         if outcome is not None:
             TaskEvent.objects.record_actions(
-                ids, f"{verb.lower()} requested", request.user, timezone.now(), signal
+                ids,
+                f"{verb.lower()} requested",
+                request.user.get_username(),
+                timezone.now(),
+                signal,
             )
 
     @admin.action(

@@ -266,30 +266,37 @@ def counts_by_name_and_state(since: datetime) -> list[tuple[str, str, int]]:
     return [(row["name"] or "unknown", row["state"], row["n"]) for row in rows]
 
 
-def runtimes_by_name(since: datetime, buckets: tuple[float, ...]) -> dict[str, list]:
-    """{name: [count ≤ each bucket…, total count, total runtime]} of successes since `since`,
-    for a histogram, in one grouped query."""
+def histograms_by_name(rows: QuerySet, field: str, bounds: list, seconds=float) -> dict:
+    """{name: [count ≤ each bound…, total count, total seconds]} of a numeric or duration
+    `field` of these rows, for a histogram, in one grouped query (`seconds` turns the
+    field's sum into seconds)."""
     from django.db.models import Q, Sum
 
     aggregates = {
-        f"le{n}": Count("pk", filter=Q(runtime__lte=bound)) for n, bound in enumerate(buckets)
+        f"le{n}": Count("pk", filter=Q(**{f"{field}__lte": bound}))
+        for n, bound in enumerate(bounds)
     }
-    rows = (
-        TaskState.objects.filter(
-            tstamp__gte=since, hidden=False, state=states.SUCCESS, runtime__isnull=False
-        )
-        .values("name")
-        .annotate(total=Count("pk"), seconds=Sum("runtime"), **aggregates)
+    grouped = (
+        rows.values("name")
+        .annotate(total=Count("pk"), seconds=Sum(field), **aggregates)
         .order_by("name")
     )
     return {
         (row["name"] or "unknown"): [
-            *(row[f"le{n}"] for n in range(len(buckets))),
+            *(row[f"le{n}"] for n in range(len(bounds))),
             row["total"],
-            row["seconds"] or 0.0,
+            seconds(row["seconds"]) if row["seconds"] is not None else 0.0,
         ]
-        for row in rows
+        for row in grouped
     }
+
+
+def runtimes_by_name(since: datetime, buckets: tuple[float, ...]) -> dict[str, list]:
+    """{name: [count ≤ each bucket…, total count, total runtime]} of successes since `since`."""
+    successes = TaskState.objects.filter(
+        tstamp__gte=since, hidden=False, state=states.SUCCESS, runtime__isnull=False
+    )
+    return histograms_by_name(successes, "runtime", list(buckets))
 
 
 def queue_depth(window: Window, now: datetime, count: str = "ready") -> dict[str, list[int]]:

@@ -102,10 +102,10 @@ class TaskEventQuerySet(BatchDeletingQuerySet):
         return insert(self.model, EVENT_COLUMNS, rows, using=self.db, batch_size=batch_size)
 
     def record_actions(
-        self, task_ids: list[str], kind: str, user, when: datetime, signal: str | None = None
+        self, task_ids: list[str], kind: str, who: str, when: datetime, signal: str | None = None
     ) -> int:
-        """Record that `user` asked for `kind` (such as "terminate requested") on these tasks."""
-        detail = f"by {user.get_username()}" + (f" ({signal})" if signal else "")
+        """Record that `who` asked for `kind` (such as "terminate requested") on these tasks."""
+        detail = f"by {who}" + (f" ({signal})" if signal else "")
         rows = [
             {"task_id": task_id, "kind": kind, "timestamp": when, "detail": detail}
             for task_id in task_ids

@@ -7,14 +7,15 @@ from datetime import datetime, timedelta
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
-from minestrone.monitor import charts
+from minestrone.monitor import charts, queue_wait
 from minestrone.monitor.broker import BrokerUnreachable
-from minestrone.monitor.models import WorkerState
+from minestrone.monitor.models import TaskState, WorkerState
 
 # Tasks whose last event is this recent are counted (the metrics are a recent window of a
 # table that expires old rows, not counters since the start).
 WINDOW = timedelta(hours=1)
 RUNTIME_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+QUEUE_WAIT_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0)
 
 
 class MonitorCollector:
@@ -41,14 +42,18 @@ class MonitorCollector:
             "Runtime of the tasks that succeeded in the last hour, by task name.",
             labels=["name"],
         )
-        for name, values in charts.runtimes_by_name(since, RUNTIME_BUCKETS).items():
-            *cumulative, total, seconds = values
-            buckets = [
-                (str(bound), n) for bound, n in zip(RUNTIME_BUCKETS, cumulative, strict=True)
-            ]
-            buckets.append(("+Inf", total))
-            runtime.add_metric([name], buckets, sum_value=seconds)
+        _fill(runtime, charts.runtimes_by_name(since, RUNTIME_BUCKETS), RUNTIME_BUCKETS)
         yield runtime
+
+        waits = HistogramMetricFamily(
+            "minestrone_task_queue_wait_seconds",
+            "Time from sent to started of the tasks whose last event is in the last hour, by "
+            "task name.",
+            labels=["name"],
+        )
+        histograms = queue_wait.histogram_by_name(since, QUEUE_WAIT_BUCKETS)
+        _fill(waits, histograms, QUEUE_WAIT_BUCKETS)
+        yield waits
 
         up = GaugeMetricFamily(
             "minestrone_worker_up", "1 while the worker's heartbeats arrive.", labels=["worker"]
@@ -62,7 +67,25 @@ class MonitorCollector:
                 active.add_metric([worker.hostname], worker.active)
         yield up
         yield active
+        yield self._last_recorded()
         yield from self._queues()
+
+    def _last_recorded(self) -> GaugeMetricFamily:
+        """When the camera last recorded a task event and a heartbeat (its liveness)."""
+        last = GaugeMetricFamily(
+            "minestrone_last_recorded_timestamp_seconds",
+            "Time of the newest task event (kind=task) and worker heartbeat (kind=heartbeat) "
+            "the camera recorded; absent before the first.",
+            labels=["kind"],
+        )
+        newest = {
+            "task": TaskState.objects.newest_event_time(),
+            "heartbeat": WorkerState.objects.newest_heartbeat(),
+        }
+        for kind, when in newest.items():
+            if when is not None:
+                last.add_metric([kind], when.timestamp())
+        return last
 
     def _queues(self):
         if self.depths is None:
@@ -97,6 +120,15 @@ class MonitorCollector:
         yield consumers
         if unacked.samples:
             yield unacked
+
+
+def _fill(family: HistogramMetricFamily, histograms: dict, bounds: tuple[float, ...]) -> None:
+    """Add {name: [cumulative counts…, total, sum]} to a histogram family."""
+    for name, values in histograms.items():
+        *cumulative, total, seconds = values
+        buckets = [(str(bound), n) for bound, n in zip(bounds, cumulative, strict=True)]
+        buckets.append(("+Inf", total))
+        family.add_metric([name], buckets, sum_value=seconds)
 
 
 def render(now: datetime, depths=None) -> bytes:

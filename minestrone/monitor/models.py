@@ -242,3 +242,19 @@ class HourRuntimes(models.Model):
 
     def __str__(self) -> str:
         return f"runtimes of {self.name}"
+
+
+# The API's tokens live beside the API; imported here so that Django registers the model.
+from minestrone.monitor.api.tokens import ApiToken  # noqa: E402
+
+__all__ = [
+    "ApiToken",
+    "HourCount",
+    "HourRuntimes",
+    "QueueSample",
+    "SummarisedHour",
+    "TaskEvent",
+    "TaskLimit",
+    "TaskState",
+    "WorkerState",
+]

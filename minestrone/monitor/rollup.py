@@ -3,10 +3,12 @@ few hundred summary rows and the last hour's tasks instead of every task of the 
 
 An hour is summed up once it ended ``SETTLE`` ago, by the camera's cleanup or by the first
 chart that needs it sooner; a finished task written later into an hour already summed up (the
-camera's backlog after a database outage, a late event) makes the store forget that summary,
-so that it is summed up again. Tasks not finished yet are always counted from the task table
-(the state index finds them). Runtimes are kept as histograms with buckets ``GROWTH`` apart,
-so the day's percentiles are within half a bucket (±2.5 %) of the exact ones.
+camera's backlog after a database outage, a late event), or moved out of one, makes the store
+forget that summary, so that it is summed up again. The forgetting and the summing up of an
+hour hold that hour's advisory lock (``lock_hour``), so that neither misses the other. Tasks
+not finished yet are always counted from the task table (the state index finds them).
+Runtimes are kept as histograms with buckets ``GROWTH`` apart, so the day's percentiles are
+within half a bucket (±2.5 %) of the exact ones.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ KEEP = timedelta(days=2)  # summaries older than this are of no window any more
 LOWEST = 0.001  # seconds: bucket 0 holds every runtime up to a millisecond
 GROWTH = 1.05  # each bucket ends this many times later than the one before
 LONGEST = 1e7  # seconds (115 days): a longer runtime, an infinite or NaN one, is no runtime
+LOCK_SPACE = 0x6D6F  # the first key of the hours' advisory locks (the second: the hour)
 
 Histogram = Counter  # {bucket index: runs}
 
@@ -106,16 +109,49 @@ def hour_of(when: datetime) -> datetime:
     return timezone.localtime(when).replace(minute=0, second=0, microsecond=0)
 
 
+def lock_hour(hour: datetime) -> None:
+    """Hold the hour until the transaction ends (PostgreSQL's advisory lock), so that the
+    camera's forgetting of an hour and a summary of that hour never overlap: a summary counts
+    after any late write of its hour committed, or its forgetting comes after it committed.
+    Elsewhere (SQLite) writers are serialised by the database already."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, int(hour.timestamp()) // 3600]
+        )
+
+
 def forget(finished_at: Iterable[datetime], now: datetime | None = None) -> None:
-    """Forget the summaries of the hours in which these finished tasks were just written."""
+    """Forget the summaries of the hours in which these finished tasks were just written (or
+    were before); each hour is locked first, oldest first (no deadlock between two forgets)."""
     now = now or timezone.now()
     # a task of an hour that could have been summed up finished before now - SETTLE: the
     # others (nearly all of a snapshot's) are passed over without finding their hour
     settled = now - SETTLE
     hours = {hour_of(when) for when in finished_at if when < settled}
     hours = {hour for hour in hours if hour + HOUR + SETTLE <= now}  # could be summed up
-    if hours:  # most snapshots write into the current hour: no query at all
+    if not hours:  # most snapshots write into the current hour: no query at all
+        return
+    with transaction.atomic():
+        for hour in sorted(hours):
+            lock_hour(hour)
         SummarisedHour.objects.filter(hour__in=hours).delete()
+
+
+def summed_hours_of(task_ids: list[str], now: datetime | None = None) -> list[datetime]:
+    """The times of these tasks' finished rows that fall in hours that could be summed up: the
+    hours a new observation may move them out of (one query, by primary key)."""
+    now = now or timezone.now()
+    if not task_ids:
+        return []
+    settled_before = hour_of(now - SETTLE - HOUR) + HOUR  # the first hour not summed up yet
+    return list(
+        TaskState.objects.filter(
+            pk__in=task_ids, state__in=states.FINISHED_STATES, tstamp__lt=settled_before
+        ).values_list("tstamp", flat=True)
+    )
 
 
 def settled_hours(periods: list[datetime], now: datetime) -> list[datetime]:
@@ -154,6 +190,7 @@ def runtimes(hours: list[datetime]) -> dict[str | None, Histogram]:
 def summarise(hour: datetime) -> None:
     """Sum up the finished tasks of one hour (once: a second caller finds it done)."""
     with transaction.atomic():
+        lock_hour(hour)  # the tasks are counted after any late write of the hour committed
         summary, created = SummarisedHour.objects.get_or_create(hour=hour)
         if not created:
             return

@@ -65,12 +65,10 @@ class DatabaseStore:
         try:
             self._record_events(snapshot)
             tasks = list(snapshot.tasks.values())
+            finished = [row for row in tasks if row.get("state") in states.FINISHED_STATES]
+            before = self._summed_hours_of(finished)
             self._record(TaskState.objects.record, tasks, "task_id")
-            rollup.forget(
-                row["tstamp"]
-                for row in tasks
-                if row.get("state") in states.FINISHED_STATES and row.get("tstamp")
-            )
+            rollup.forget([*(row["tstamp"] for row in finished if row.get("tstamp")), *before])
             self._record(WorkerState.objects.record, list(snapshot.workers.values()), "hostname")
         except (OperationalError, InterfaceError) as exc:
             _forget_connections()
@@ -102,6 +100,18 @@ class DatabaseStore:
         except (OperationalError, InterfaceError) as exc:
             _forget_connections()
             raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
+
+    def _summed_hours_of(self, finished: list[dict]) -> list:
+        """Where these tasks' rows were counted before (a finished row only changes for a
+        finished observation); nothing when the table cannot be read for another reason than
+        an outage (no table yet: the write that follows says what to do)."""
+        try:
+            return rollup.summed_hours_of([row["task_id"] for row in finished])
+        except (OperationalError, InterfaceError):
+            raise
+        except DatabaseError as exc:
+            logger.debug("no earlier hours of the snapshot's tasks: %s", exc)
+            return []
 
     def _record_events(self, snapshot: Snapshot) -> None:
         """Insert the snapshot's events (all or nothing), then forget them, so that a retry

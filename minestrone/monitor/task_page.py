@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from minestrone.monitor import display, states
+from minestrone.monitor import display, retry, states
 from minestrone.monitor.models import TaskEvent, TaskState, WorkerState
 
 ACTION_SUFFIX = " requested"
@@ -104,3 +104,21 @@ def timeline(task: TaskState) -> SafeString:
         for event in events
     ]
     return render_to_string("admin/monitor/taskstate/timeline.html", {"rows": rows})
+
+
+def _task_link(task_id: str) -> SafeString:
+    return format_html(
+        '<a href="{}">{}</a>', reverse("admin:monitor_taskstate_change", args=[task_id]), task_id
+    )
+
+
+def retry_links(task: TaskState) -> SafeString | str:
+    """The task it is a retry of, and the tasks it was retried as, as links."""
+    link = retry.links([task.task_id])[task.task_id]
+    parts = []
+    if link["retry_of"]:
+        parts.append(format_html("retry of {}", _task_link(link["retry_of"])))
+    if link["retried_as"]:
+        again = SafeString(", ".join(_task_link(other) for other in link["retried_as"]))
+        parts.append(format_html("retried as {}", again))
+    return SafeString("; ".join(parts)) if parts else "—"

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from minestrone.monitor import charts, metrics, svg
+from minestrone.monitor import charts, metrics, queue_wait, svg
 from minestrone.monitor.conf import setting
 from minestrone.monitor.display import STATE_COLORS
 
@@ -75,6 +75,8 @@ def dashboard_context(window: charts.Window, now) -> dict:
         ),
         "by_queue_unacked": _unacked_chart(window, now, periods),
         "runtimes": charts.runtime_percentiles(window, now),
+        # the last hour's waits whatever the window (a day's would read a day of rows)
+        "queue_waits": queue_wait.percentiles(charts.WINDOWS["hour"].start(now), now),
         "failures": charts.recent_failures(window, now),
     }
 

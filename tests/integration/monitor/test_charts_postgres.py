@@ -153,3 +153,28 @@ def test_postgresql_puts_runtimes_in_the_buckets_python_does(tasks):
         expected.setdefault(name, []).append(runtime)
     found = rollup.histograms_by_name(successes)
     assert found == {name: rollup.histogram(runtimes) for name, runtimes in expected.items()}
+
+
+def test_queue_waits_on_postgresql_match_python_and_read_the_time_index(tasks):
+    from django.db.models import F
+
+    from minestrone.monitor import queue_wait
+
+    TaskState.objects.update(sent=F("tstamp") - timedelta(seconds=30))
+    TaskState.objects.exclude(state="STARTED").update(started=F("sent") + timedelta(seconds=2))
+    TaskState.objects.filter(state="STARTED").update(started=F("sent") + timedelta(seconds=5))
+    start = charts.WINDOWS["hour"].start(tasks)
+    stats = queue_wait.percentiles(start, tasks)
+    assert len(stats) == 5
+    for stat in stats:
+        rows = TaskState.objects.filter(name=stat.name, tstamp__gte=start, tstamp__lte=tasks)
+        waits = sorted((s - t).total_seconds() for s, t in rows.values_list("started", "sent"))
+        assert stat.count == len(waits)
+        assert stat.p95 == pytest.approx(charts._percentile(waits, 0.95))
+    histogram = queue_wait.histogram_by_name(start, metrics.QUEUE_WAIT_BUCKETS)
+    assert sum(values[-2] for values in histogram.values()) == sum(s.count for s in stats)
+    text = plan(queue_wait.PERCENTILE_SQL, [0.5, 0.95, 0.99, start, tasks, 20])
+    assert "Index" in text and "Seq Scan" not in text, text
+    assert 'minestrone_task_queue_wait_seconds_bucket{le="5.0",name="app.task0"}' in (
+        metrics.render(tasks).decode()
+    )

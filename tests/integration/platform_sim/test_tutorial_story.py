@@ -8,6 +8,7 @@ The tests of this module run in order against one application.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
 import re
@@ -15,6 +16,8 @@ import secrets
 import signal
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -147,6 +150,42 @@ def test_the_tutorial_story(sim_home, pushed):
         "the admin's Tasks page to list the job as SUCCESS",
     )
     assert "tasks.soup" in row  # its routing key
+
+
+def api_call(url: str, path: str, token: str, method: str = "GET") -> tuple[int, dict]:
+    """Call the monitor's API with a bearer token; return the status and the JSON body."""
+    request = urllib.request.Request(
+        url + path.lstrip("/"), method=method, headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_api_answers_a_token_issued_in_the_instance(sim_home, pushed):
+    _, url = pushed
+    job = queue_job(url, "api")
+    made = cli(
+        sim_home, "run", "www", "--", "python", "minestrone/manage.py", "api_token", "create",
+        "admin", "--read-only", check=True,
+    )  # fmt: skip
+    token = made.stdout.strip().splitlines()[-1]
+    assert token.startswith("msk_")
+
+    def the_job():
+        status, tasks = api_call(url, "/api/tasks?taskname=minestrone.soup.tasks.lazy_job", token)
+        assert status == 200, tasks
+        return [t for t in tasks.values() if job in (t["args"] or "") and t["state"] == "SUCCESS"]
+
+    [task] = wait_for(the_job, 60, "the API to list the job as SUCCESS")
+    assert task["routing_key"] == "tasks.soup" and task["worker"]
+    status, info = api_call(url, f"/api/task/info/{task['uuid']}", token)
+    assert status == 200 and info == task
+    status, refused = api_call(url, f"/api/task/revoke/{task['uuid']}", token, "POST")
+    assert status == 403 and "read-only" in refused["error"]
+    assert api_call(url, "/api/tasks", "msk_not-a-token")[0] == 401
 
 
 def test_run_reaches_django_and_supervisor_in_the_instances(sim_home, pushed):

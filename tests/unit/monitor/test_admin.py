@@ -645,7 +645,7 @@ def test_the_task_page_is_a_read_only_view_with_times_links_and_timeline(admin_c
         ]
     )
     TaskEvent.objects.record_actions(
-        ["t-1"], "terminate requested", User(username="alice"), later[2]
+        ["t-1"], "terminate requested", "alice", later[2]
     )
     page = html(admin_client.get(f"{TASKS}t-1/change/"))
     assert "| View task |" in page and "Change task" not in page
@@ -875,3 +875,14 @@ def test_commands_need_the_change_permission(client, control, asked):
     client.force_login(staff("view_workerstate"))
     response = client.post(f"{WORKERS}{worker.pk}/command/", {"command": "pool_grow", "n": "1"})
     assert response.status_code == 403 and control.calls == []
+
+
+def test_a_word_search_counts_fewer_matches(admin_client, monkeypatch):
+    from minestrone.monitor import admin_tasks
+
+    monkeypatch.setattr(admin_tasks, "SEARCH_COUNT_CAP", 2)
+    for n in range(3):
+        add_task(f"w-{n}", name="app.words")
+    assert "more than 2 tasks" in html(admin_client.get(f"{TASKS}?q=words"))
+    assert "3 tasks" in html(admin_client.get(TASKS))  # unsearched: the paginator's own cap
+
