@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("minestrone", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("minestrone")
 
-pytest_plugins = ["backing_services.pytest_plugin"]
+pytest_plugins = ["backing_services.pytest_plugin", "tests.repo_guard"]
 
 
 def pytest_report_header(config):
