@@ -156,6 +156,7 @@ class Completions:
     def __init__(self, argv: list[str], env: dict[str, str], cwd: str) -> None:
         self.started: dict[str, list[float]] = {}
         self.completed: dict[str, list[float]] = {}
+        self.attached = threading.Event()  # the first line arrived: following from here on
         self._lock = threading.Lock()
         self.process = subprocess.Popen(
             argv,
@@ -173,6 +174,7 @@ class Completions:
     def _read(self) -> None:
         for line in self.process.stdout:
             now = time.monotonic()
+            self.attached.set()
             for pattern, seen in ((STARTED, self.started), (COMPLETED, self.completed)):
                 match = pattern.search(line)
                 if match:

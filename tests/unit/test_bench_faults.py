@@ -4,6 +4,8 @@ it measures 503 seconds and the first job after a fault."""
 from __future__ import annotations
 
 import sys
+import threading
+import time
 
 import pytest
 from hypothesis import given
@@ -80,6 +82,50 @@ def test_the_first_job_after_the_fault_is_one_that_started_after_it():
     assert follower.first_after(["a", "b", "c"], 10.0) == 12.5
     assert follower.first_after(["a"], 10.0) is None
     assert follower.counts(["a", "c", "d"]) == {"a": 1, "c": 2, "d": 0}
+
+
+def test_the_follower_is_attached_when_its_first_line_arrives():
+    script = (
+        "import time; time.sleep(0.5); print('an old line', flush=True); time.sleep(0.2); "
+        "print('Lazy job j-1 completed', flush=True); time.sleep(30)"
+    )
+    follower = fault_load.Completions([sys.executable, "-c", script], {}, ".")
+    try:
+        assert not follower.attached.is_set()
+        assert follower.attached.wait(10)
+        deadline = time.monotonic() + 10
+        while follower.counts(["j-1"]) != {"j-1": 1}:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        follower.close()
+
+
+def test_no_job_is_sent_before_the_workers_log_is_followed(monkeypatch):
+    class Site:
+        env: dict = {}
+
+        def healthy(self):
+            pass
+
+        def info(self):
+            instance = {"url": "amqp://nowhere//"}
+            return {"url": "http://127.0.0.1:9/", "services": {"broker": {"instances": [instance]}}}
+
+    class SilentFollower:
+        def __init__(self, *args):
+            self.attached = threading.Event()  # never set: nothing printed
+
+        def close(self):
+            pass
+
+    senders = []
+    monkeypatch.setattr(bench, "Completions", SilentFollower)
+    monkeypatch.setattr(bench, "DirectSender", lambda url: senders.append(url))
+    monkeypatch.setattr(bench, "FOLLOW_WITHIN", 0.2)
+    with pytest.raises(bench.BenchError, match="printed nothing within 0.2 s"):
+        bench.run_scenario(Site(), None, "broker-kill", 3)
+    assert senders == []
 
 
 def _becomes(pid: int, stopped: bool) -> bool:
