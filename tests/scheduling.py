@@ -15,15 +15,15 @@ TOGETHER = {
 # that none of them is left to run alone at the end. Anything else runs in collection order.
 LONG_POLES = (
     "tests/integration/containers/",
-    "tests/integration/platform_sim/test_healing.py",
     "tests/integration/platform_sim/test_faults.py::TestBrokerFaults",
     "tests/integration/platform_sim/test_faults.py::TestDatabaseFaults",
     "tests/integration/platform_sim/test_faults.py::TestWorkerFaults",
-    "tests/integration/platform_sim/test_minestrone.py",
-    "tests/integration/platform_sim/test_day_two.py",
     "tests/integration/platform_sim/test_tutorial_story.py",
-    "tests/integration/platform_sim/test_push.py",
+    "tests/integration/platform_sim/test_minestrone.py",
+    "tests/integration/platform_sim/test_healing.py",
     "tests/integration/platform_sim/test_bin_up.py",
+    "tests/integration/platform_sim/test_day_two.py",
+    "tests/integration/platform_sim/test_push.py",
 )
 
 
