@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .buildlock import building
 from .podman import LABEL, Podman, ensure_base_image
 
 RECIPES = Path(__file__).resolve().with_name("images")
@@ -59,10 +60,13 @@ def data_image(
     name = f"{IMAGE_PREFIX}{kind}:{recipe_digest(files, base_id)}"
     if podman.image_exists(name) and not no_cache:
         return name
-    with tempfile.TemporaryDirectory(prefix=f"minestrone-{kind}-") as scratch:
-        context = Path(scratch)
-        write_context(context, files)
-        podman.build(context, name, step=f"podman build ({kind} from Debian's packages)", say=say,
-                     labels={f"{LABEL}.kind": kind}, no_cache=no_cache)
-        shutil.rmtree(context, ignore_errors=True)
+    with building(name):  # test processes side by side: one builds, the others wait
+        if podman.image_exists(name) and not no_cache:
+            return name
+        with tempfile.TemporaryDirectory(prefix=f"minestrone-{kind}-") as scratch:
+            context = Path(scratch)
+            write_context(context, files)
+            podman.build(context, name, step=f"podman build ({kind} from Debian's packages)",
+                         say=say, labels={f"{LABEL}.kind": kind}, no_cache=no_cache)
+            shutil.rmtree(context, ignore_errors=True)
     return name

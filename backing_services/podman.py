@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from .buildlock import building
 from .errors import EngineError, EngineMissing, ImageBuildError
 
 CONF = Path(__file__).resolve().with_name("containers.conf")
@@ -206,6 +207,13 @@ def ensure_base_image(
         return base
     if podman.image_exists(BASE_IMAGE):
         return BASE_IMAGE
+    with building(BASE_IMAGE):  # test processes side by side: one builds, the others wait
+        if not podman.image_exists(BASE_IMAGE):
+            _build_base_image(podman, say)
+    return BASE_IMAGE
+
+
+def _build_base_image(podman: Podman, say: Callable[[str], None]) -> None:
     podman.require("debootstrap", "unshare")
     say(f"Building the base image {BASE_IMAGE} (debootstrap {SUITE}, about a minute, once)")
     with tempfile.TemporaryDirectory(prefix="minestrone-rootfs-", dir="/var/tmp") as root:
@@ -234,4 +242,3 @@ def ensure_base_image(
         finally:
             tar.stdout.close()
             tar.wait()
-    return BASE_IMAGE

@@ -153,7 +153,7 @@ class Sender:
 class Completions:
     """Follows ``platform_sim logs workers``: when each job started and completed, by name.
 
-    ``ready`` is set at the first line read: started with ``-n 1``, the follower prints the
+    ``attached`` is set at the first line read: started with ``-n 1``, the follower prints the
     log's last line at once, so that the jobs are sent only once it follows (a follower slow to
     start on a busy machine would otherwise miss the first jobs' lines).
     """
@@ -161,7 +161,7 @@ class Completions:
     def __init__(self, argv: list[str], env: dict[str, str], cwd: str) -> None:
         self.started: dict[str, list[float]] = {}
         self.completed: dict[str, list[float]] = {}
-        self.ready = threading.Event()
+        self.attached = threading.Event()  # the first line arrived: following from here on
         self._lock = threading.Lock()
         self.process = subprocess.Popen(
             argv,
@@ -179,7 +179,7 @@ class Completions:
     def _read(self) -> None:
         for line in self.process.stdout:
             now = time.monotonic()
-            self.ready.set()
+            self.attached.set()
             for pattern, seen in ((STARTED, self.started), (COMPLETED, self.completed)):
                 match = pattern.search(line)
                 if match:

@@ -1,5 +1,7 @@
 """Test-suite plugins: real backing services (PostgreSQL, RabbitMQ) as fixtures."""
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -8,14 +10,27 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("minestrone", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("minestrone")
 
-pytest_plugins = ["backing_services.pytest_plugin"]
+pytest_plugins = ["backing_services.pytest_plugin", "tests.repo_guard", "tests.scheduling"]
+
+
+def pytest_configure(config):
+    """Measure the machine's pace once, before pytest-xdist starts workers that share it."""
+    if not hasattr(config, "workerinput"):
+        from tests.pace import share_pace
+
+        share_pace()
 
 
 def pytest_report_header(config):
     """Say how much the time bounds of the integration tests are stretched on this machine."""
-    from tests.pace import pace
+    from tests.pace import WORKERS_VARIABLE, contention, pace
 
-    return f"machine pace: {pace():.2f} (time bounds stretched by it; tests/pace.py)"
+    workers = getattr(config.option, "numprocesses", None) or 0
+    shared = contention({**os.environ, WORKERS_VARIABLE: str(workers)} if workers else None)
+    return (
+        f"machine pace: {pace():.2f}, test processes per core: {shared:.2f} (time bounds "
+        "stretched by both; tests/pace.py)"
+    )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -171,8 +171,8 @@ def manage(environment_file, tmp_path) -> Iterator[Callable[..., ManagedProcess]
         environ.pop("DJANGO_SETTINGS_MODULE", None)
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "minestrone/manage.py", *args],
-                cwd=ROOT,
+                [sys.executable, str(ROOT / "minestrone" / "manage.py"), *args],
+                cwd=tmp_path,  # whatever it writes where it runs stays out of the repository
                 env=environ,
                 stdout=log,
                 stderr=subprocess.STDOUT,

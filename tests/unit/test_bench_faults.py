@@ -4,6 +4,8 @@ it measures 503 seconds and the first job after a fault."""
 from __future__ import annotations
 
 import sys
+import threading
+import time
 
 import pytest
 from hypothesis import given
@@ -82,6 +84,50 @@ def test_the_first_job_after_the_fault_is_one_that_started_after_it():
     assert follower.counts(["a", "c", "d"]) == {"a": 1, "c": 2, "d": 0}
 
 
+def test_the_follower_is_attached_when_its_first_line_arrives():
+    script = (
+        "import time; time.sleep(0.5); print('an old line', flush=True); time.sleep(0.2); "
+        "print('Lazy job j-1 completed', flush=True); time.sleep(30)"
+    )
+    follower = fault_load.Completions([sys.executable, "-c", script], {}, ".")
+    try:
+        assert not follower.attached.is_set()
+        assert follower.attached.wait(10)
+        deadline = time.monotonic() + 10
+        while follower.counts(["j-1"]) != {"j-1": 1}:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        follower.close()
+
+
+def test_no_job_is_sent_before_the_workers_log_is_followed(monkeypatch):
+    class Site:
+        env: dict = {}
+
+        def healthy(self):
+            pass
+
+        def info(self):
+            instance = {"url": "amqp://nowhere//"}
+            return {"url": "http://127.0.0.1:9/", "services": {"broker": {"instances": [instance]}}}
+
+    class SilentFollower:
+        def __init__(self, *args):
+            self.attached = threading.Event()  # never set: nothing printed
+
+        def close(self):
+            pass
+
+    senders = []
+    monkeypatch.setattr(bench, "Completions", SilentFollower)
+    monkeypatch.setattr(bench, "DirectSender", lambda url: senders.append(url))
+    monkeypatch.setattr(bench, "FOLLOW_WITHIN", 0.2)
+    with pytest.raises(bench.BenchError, match="printed nothing within 0.2 s"):
+        bench.run_scenario(Site(), None, "broker-kill", 3)
+    assert senders == []
+
+
 def _becomes(pid: int, stopped: bool) -> bool:
     """Whether ``pid`` becomes stopped (or running) within 5 s: signals arrive asynchronously."""
     import time
@@ -152,7 +198,7 @@ def test_the_follower_is_ready_once_it_read_a_line_and_counts_completions():
     script = "print('Starting the lazy job: j1'); print('Lazy job j1 completed')"
     follower = fault_load.Completions([sys.executable, "-c", script], {}, ".")
     try:
-        assert follower.ready.wait(30)
+        assert follower.attached.wait(30)
         follower.thread.join(30)
         assert follower.counts(["j1", "j2"]) == {"j1": 1, "j2": 0}
     finally:

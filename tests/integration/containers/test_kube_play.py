@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from backing_services.engine_socket import OWNER
+from backing_services.podman import LABEL
 from platform_sim.container_facts import CODE_UID
 from platform_sim.kube.export import ExportRequest, export
 from platform_sim.kube.local import LocalRun
@@ -48,7 +50,7 @@ def logged_in(url: str, password: str) -> bool:
 
 
 def inventory() -> dict[str, set[str]]:
-    """Every pod, container, secret, network and volume Podman has now."""
+    """Every pod, container, secret, network and volume Podman has now (but the test servers)."""
     listed = {
         "pods": ("pod", "ps", "--format", "{{.Name}}"),
         "containers": ("ps", "-a", "--format", "{{.Names}}"),
@@ -56,7 +58,16 @@ def inventory() -> dict[str, set[str]]:
         "networks": ("network", "ls", "--format", "{{.Name}}"),
         "volumes": ("volume", "ls", "--format", "{{.Name}}"),
     }
-    return {kind: set(podman(*args).stdout.split()) for kind, args in listed.items()}
+    others = testcontainers()
+    found = {kind: set(podman(*args).stdout.split()) for kind, args in listed.items()}
+    found["containers"] -= others | testcontainers()  # another worker's servers come and go
+    return found
+
+
+def testcontainers() -> set[str]:
+    """The servers other tests run meanwhile (pytest-xdist workers, MINESTRONE_SERVICES=docker)."""
+    labelled = f"label={LABEL}={OWNER}"
+    return set(podman("ps", "-a", "--filter", labelled, "--format", "{{.Names}}").stdout.split())
 
 
 BEFORE: dict[str, set[str]] = {}  # what Podman had before the module's run

@@ -3,6 +3,7 @@ subprocess, the tiny fixture app, and a check that nothing outlives the tests.""
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -32,18 +33,27 @@ def _missing_requirement() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def sim_home(tmp_path_factory):
-    """A PLATFORM_SIM_HOME of the module's own; every app in it is destroyed at the end."""
+@contextlib.contextmanager
+def platform_home(tmp_path_factory):
+    """A new PLATFORM_SIM_HOME; at the end every app in it is destroyed and nothing is left."""
     reason = _missing_requirement()
     if reason:  # never a skip: CI must not pass without having pushed anything
         pytest.fail(f"{reason}: run bin/bootstrap (nginx, util-linux) and the tests as root")
     home = tmp_path_factory.mktemp("platform_sim_home")
-    yield home
-    for app in list(home.iterdir()) if home.exists() else []:
-        if (app / "app.json").exists():
-            run_cli(home, "-A", app.name, "destroy", "-y")
+    try:
+        yield home
+    finally:
+        for app in list(home.iterdir()) if home.exists() else []:
+            if (app / "app.json").exists():
+                run_cli(home, "-A", app.name, "destroy", "-y")
     assert leftover_processes(home) == []
+
+
+@pytest.fixture(scope="module")
+def sim_home(tmp_path_factory):
+    """A PLATFORM_SIM_HOME of the module's own; every app in it is destroyed at the end."""
+    with platform_home(tmp_path_factory) as home:
+        yield home
 
 
 def cli_env(home: Path) -> dict[str, str]:

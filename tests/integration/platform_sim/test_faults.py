@@ -1,7 +1,11 @@
-"""The fault suite, small: this repository pushed once, a few 1 s jobs per scenario through the
-form and directly, one short fault each (the bench's own scenarios, ``bench/faults.py``); no job
-is lost, and a job that started after the fault completes within the bound stated below. The
-faults are undone: no firewall rule, stopped process or namespace is left."""
+"""The fault suite, small: this repository pushed, a few 1 s jobs per scenario through the form
+and directly, one short fault each (the bench's own scenarios, ``bench/faults.py``); no job is
+lost, and a job that started after the fault completes within the bound stated below. The
+faults are undone: no firewall rule, stopped process or namespace is left.
+
+The scenarios are grouped by what they hurt (workers, broker, database); each group has an app
+of its own, pushed into its own PLATFORM_SIM_HOME, so that pytest-xdist runs the groups side by
+side (a class is one unit of work); within a group they run one after the other."""
 
 from __future__ import annotations
 
@@ -17,14 +21,14 @@ from platform_sim.faults import Faults
 from tests import bench_keys
 from tests.pace import within
 
-from .conftest import REPO
+from .conftest import REPO, platform_home
 
 pytestmark = pytest.mark.integration
 JOBS = 6
 HEALTHY_AGAIN_WITHIN = 90.0  # after one scenario, before the next
 # scenario: (fault seconds, a job started after the fault completes within this many seconds on
 # the reference machine; stretched on a slower one, tests/pace.py). Faults are shorter than the
-# bench's (bench/faults.py) to keep the module near 5 minutes.
+# bench's (bench/faults.py) to keep each group near 2 minutes.
 SMALL = {
     "worker-pool-child-kill": (6, 30),
     "worker-main-kill": (6, 30),  # supervisord restarts the worker at once
@@ -41,11 +45,31 @@ SMALL = {
 }
 
 
-@pytest.fixture(scope="module")
-def pushed(sim_home):
-    deployment = bench.Deployment(sim_home, REPO)
-    deployment.push()
-    return deployment, []
+# each group on an app of its own; every scenario of SMALL in exactly one group
+GROUPS = {
+    "workers": ("worker-pool-child-kill", "worker-main-kill", "worker-crash-into-fatal"),
+    "broker": (
+        "broker-kill",
+        "broker-stop-start",
+        "partition-workers-broker",
+        "partition-www-broker",
+    ),
+    "database": ("database-kill", "database-sigstop", "partition-workers-db", "redeploy"),
+}
+
+
+def test_every_scenario_runs_in_exactly_one_group():
+    grouped = [name for names in GROUPS.values() for name in names]
+    assert sorted(grouped) == sorted(SMALL) == sorted(bench.SCENARIOS)
+
+
+@pytest.fixture(scope="class")
+def pushed(tmp_path_factory):
+    """This repository pushed into a PLATFORM_SIM_HOME of the class's own; destroyed after."""
+    with platform_home(tmp_path_factory) as home:
+        deployment = bench.Deployment(home, REPO)
+        deployment.push()
+        yield deployment, []
 
 
 @pytest.fixture
@@ -71,8 +95,8 @@ def rules(netns: str) -> str:
     ).stdout
 
 
-@pytest.mark.parametrize("scenario", list(SMALL))
-def test_no_job_is_lost_and_jobs_run_again_soon(site, scenario):
+def check_scenario(site, scenario: str) -> None:
+    """Run one scenario on the site: nothing lost, jobs again within its bound, faults undone."""
     seconds, bound = SMALL[scenario]
     with Faults() as faults:
         row = bench.run_scenario(site, faults, scenario, JOBS, seconds)
@@ -89,7 +113,35 @@ def test_no_job_is_lost_and_jobs_run_again_soon(site, scenario):
         assert "platform_sim-fault" not in rules(site.host(service).netns)
 
 
-def test_sigterm_undoes_a_partition_in_the_namespaces(site):
+class TestWorkerFaults:
+    """Faults of the worker's processes, on an app of their own."""
+
+    @pytest.mark.parametrize("scenario", GROUPS["workers"])
+    def test_no_job_is_lost_and_jobs_run_again_soon(self, site, scenario):
+        check_scenario(site, scenario)
+
+
+class TestBrokerFaults:
+    """Faults of the broker and of the links to it, on an app of their own."""
+
+    @pytest.mark.parametrize("scenario", GROUPS["broker"])
+    def test_no_job_is_lost_and_jobs_run_again_soon(self, site, scenario):
+        check_scenario(site, scenario)
+
+    def test_sigterm_undoes_a_partition_in_the_namespaces(self, site):
+        sigterm_undoes_a_partition(site)
+
+
+class TestDatabaseFaults:
+    """Faults of the database and of the link to it, and a redeploy, on an app of their own."""
+
+    @pytest.mark.parametrize("scenario", GROUPS["database"])
+    def test_no_job_is_lost_and_jobs_run_again_soon(self, site, scenario):
+        check_scenario(site, scenario)
+
+
+def sigterm_undoes_a_partition(site) -> None:
+    """SIGTERM to a process holding a partition: its Faults block undoes the rules, then it ends."""
     workers, broker = site.host("workers"), site.host("broker")
     script = (
         "import sys, time\n"
