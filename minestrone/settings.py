@@ -175,9 +175,9 @@ MONITOR_BROKER_API_URL = _platform.broker_api_url
 
 # --- security: login throttling, HTTPS behind the platform's front end, response headers -------
 
-# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one user from one address, that pair
-# is refused (HTTP 429) for AXES_COOLOFF_TIME; attempts and lockouts are in the admin and logged;
-# `mkadmin.py --unlock` lifts them.
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one user from one address (an IPv6
+# client: from any address of its /64), that pair is refused (HTTP 429) for AXES_COOLOFF_TIME;
+# attempts and lockouts are in the admin and logged; `mkadmin.py --unlock` lifts them.
 INSTALLED_APPS += ["axes"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -190,7 +190,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"  # a plain string (axes' default is a lazy object)
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no banner at every start; lockouts are still logged
-AXES_CLIENT_IP_CALLABLE = "minestrone.security.client_address"
+AXES_CLIENT_IP_CALLABLE = "minestrone.security.client_network"
 MINESTRONE_TRUSTED_PROXIES = _platform.trusted_proxies
 
 # DJANGO_BEHIND_HTTPS=1: the front end terminates TLS and says so in X-Forwarded-Proto. Then
