@@ -14,7 +14,7 @@ from minestrone.celery_app import app as celery_app
 from minestrone.monitor import states
 from minestrone.monitor.broker import queue_depths
 from minestrone.monitor.models import TaskState
-from minestrone.soup import recent
+from minestrone.soup import recent, visibility
 from minestrone.soup.activity import ActivityInspector, KnownWorkers
 from minestrone.soup.forms import EditorForm
 from minestrone.soup.jobs import BrokerUnavailable, queue_lazy_job
@@ -100,7 +100,8 @@ shared_activity = Shared(lambda: _read_activity(), ACTIVITY_SHARED_SECONDS)
 
 class ActiveTasksView(TemplateView):
     """List what every worker holds (running, reserved, scheduled), the queues' depths, the
-    visitor's recent jobs and the tasks still waiting in the queue."""
+    visitor's recent jobs and the tasks still waiting in the queue; a job's argument only to
+    the session that queued it (or staff, ``visibility``)."""
 
     template_name = "soup/active.html"
     partial_template_name = "soup/_activity.html"
@@ -121,7 +122,8 @@ class ActiveTasksView(TemplateView):
 
     def get(self, request, *args, **kwargs):
         """Render the activity; HTTP 503 when the broker is unreachable."""
-        activity = self.get_inspector()()
+        may_read = visibility.argument_reader(request)
+        activity = visibility.for_visitor(self.get_inspector()(), may_read)
         now = timezone.now()
         jobs = recent.recall(request.session, now)
         recorded = dict(
@@ -133,11 +135,12 @@ class ActiveTasksView(TemplateView):
             recent.locate(job, activity.status_of(job.task_id), recorded.get(job.task_id))
             for job in jobs
         ]
-        waiting = list(
+        waiting = visibility.hide_waiting_arguments(
             TaskState.objects.visible()
             .filter(state=states.PENDING, tstamp__gte=now - recent.KEEP_FOR * 24)
             .order_by("-tstamp")
-            .only("task_id", "name", "args", "routing_key", "tstamp")[:MAX_WAITING]
+            .only("task_id", "name", "args", "routing_key", "tstamp")[:MAX_WAITING],
+            may_read,
         )
         context = self.get_context_data(
             activity=activity, jobs=jobs, waiting=waiting, max_waiting=MAX_WAITING, **kwargs
