@@ -150,6 +150,10 @@ CELERY_ENABLE_UTC = True
 SOUP_LAZY_JOB_SECONDS = _platform.lazy_job_seconds
 # The longest the active-tasks page waits for the workers' replies, in seconds.
 SOUP_INSPECT_TIMEOUT = 1.0
+# Jobs an anonymous client (its address; an IPv6 client's /64) may queue, as Celery writes
+# rates (30/m, 200/h; 0: no limit): beyond, HTTP 429 with Retry-After. The environment's
+# SOUP_ANONYMOUS_JOB_RATE sets it.
+SOUP_ANONYMOUS_JOB_RATE = _platform.anonymous_job_rate
 
 # --- monitor (minestrone/monitor: the camera's tables and the admin's Tasks and Workers) -------
 
@@ -163,6 +167,11 @@ MONITOR_PURGE_OFFLINE_WORKERS_DAYS = 7
 # Rows the cleanup deletes per statement, and seconds between two cleanups.
 MONITOR_EXPIRE_BATCH_SIZE = 5000
 MONITOR_CLEANUP_INTERVAL = 3600.0
+# ...which also deletes expired sessions and the job rate limit's spent counts.
+MONITOR_CLEANUP_CALLS = [
+    "minestrone.sessions.clear_expired",
+    "minestrone.soup.throttle.forget_before",
+]
 # Seconds between two snapshots of the camera (celerycam --frequency overrides it).
 MONITOR_CAMERA_FREQUENCY = 1.0
 # Seconds the admin's actions wait for the workers' replies.

@@ -14,7 +14,8 @@ from minestrone.celery_app import app as celery_app
 from minestrone.monitor import states
 from minestrone.monitor.broker import queue_depths
 from minestrone.monitor.models import TaskState
-from minestrone.soup import recent, visibility
+from minestrone.security import client_network
+from minestrone.soup import recent, throttle, visibility
 from minestrone.soup.activity import ActivityInspector, KnownWorkers
 from minestrone.soup.forms import EditorForm
 from minestrone.soup.jobs import BrokerUnavailable, queue_lazy_job
@@ -46,6 +47,12 @@ class EditorView(FormView):
         """Queue the job; on a broker failure show the form again with HTTP 503."""
         name = form.cleaned_data["job_name"]
         routing_key = form.cleaned_data["routing_key"]
+        wait = self._seconds_to_wait()
+        if wait:
+            context = self.get_context_data(form=form, retry_after=wait)
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         try:
             task_id = self.queue_job(name, routing_key)
         except BrokerUnavailable as exc:
@@ -67,6 +74,18 @@ class EditorView(FormView):
             context = self.get_context_data(form=self.get_form_class()(), database_error=True)
             return self.render_to_response(context)
         return super().form_valid(form)
+
+    def _seconds_to_wait(self) -> int:
+        """0 when the visitor may queue a job now, else the seconds until they may: anonymous
+        clients are held to SOUP_ANONYMOUS_JOB_RATE (not enforced while the database is out)."""
+        user = getattr(self.request, "user", None)
+        try:
+            if user is not None and user.is_authenticated:  # reads the session: the database
+                return 0
+            return throttle.seconds_to_wait(client_network(self.request), timezone.now())
+        except DatabaseError as exc:
+            log.warning("job rate not checked, database unavailable: %s", exc)
+            return 0
 
     def _remember(self, task_id: str, name: str, routing_key: str) -> bool:
         """Keep the job in the visitor's session; False (session untouched) when the database
