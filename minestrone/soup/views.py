@@ -44,7 +44,8 @@ class EditorView(FormView):
     queue_job = staticmethod(queue_lazy_job)
 
     def form_valid(self, form):
-        """Queue the job; on a broker failure show the form again with HTTP 503."""
+        """Queue the job; show the form again with HTTP 429 (and Retry-After) beyond the
+        anonymous job rate, with HTTP 503 on a broker failure."""
         name = form.cleaned_data["job_name"]
         routing_key = form.cleaned_data["routing_key"]
         wait = self._seconds_to_wait()
