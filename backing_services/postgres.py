@@ -25,6 +25,9 @@ from .workdir import WorkDir
 MAINTENANCE_DB = "postgres"
 SAME_NETWORK = "host all all samenet scram-sha-256"
 CREATE_LOCK = 0x6D696E65  # advisory lock key serialising create_database() callers
+# An application's role: it logs in and owns its database, nothing more (the image's
+# entrypoint, backing_services/images/postgresql/entrypoint, grants the same).
+OWNER_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 
 
 class PostgresService(Service):
@@ -69,6 +72,21 @@ class PostgresService(Service):
             raise ServiceError(f"cannot create database {name!r} on {self!r}: {exc}") from exc
         return self.database_url(name)
 
+    def ensure_owner(self, login: str, password: str, database: str) -> str:
+        """Role ``login`` (password ``password``) owning ``database``; return the database URL.
+
+        Made by this service's superuser, again on every call (the password is set anew).
+        """
+        try:
+            with contextlib.closing(self._connect()) as conn:
+                ensure_owner(conn, login, password, database)
+        except psycopg2.Error as exc:
+            raise ServiceError(
+                f"cannot give {login!r} the database {database!r} on {self!r}: "
+                f"{str(exc).strip().splitlines()[0]}"
+            ) from None
+        return postgres_url(login, password, self.host, self.port, database)
+
     def drop_database(self, name: str) -> None:
         """Drop database ``name`` if it exists, disconnecting its users."""
         _check_name(name)
@@ -80,6 +98,32 @@ class PostgresService(Service):
                 cur.execute(statement)
         except psycopg2.Error as exc:
             raise ServiceError(f"cannot drop database {name!r} on {self!r}: {exc}") from exc
+
+
+def ensure_owner(connection, login: str, password: str, database: str) -> None:  # noqa: ANN001
+    """As a superuser on ``connection`` (autocommit): the role, its password, its database.
+
+    The role gets ``OWNER_ATTRIBUTES`` (no superuser, no role or database creation); the
+    database, created when missing, is its own and no one else's to connect to.
+    """
+    _check_name(login)
+    _check_name(database)
+    role, name = sql.Identifier(login), sql.Identifier(database)
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s)", (CREATE_LOCK,))
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,))
+        if cur.fetchone() is None:
+            cur.execute(sql.SQL("CREATE ROLE {}").format(role))
+        cur.execute(
+            sql.SQL("ALTER ROLE {} WITH " + OWNER_ATTRIBUTES + " PASSWORD %s").format(role),
+            (password,),
+        )
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
+        if cur.fetchone() is None:
+            cur.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(name, role))
+        cur.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(name, role))
+        cur.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name))
+        cur.execute("SELECT pg_advisory_unlock(%s)", (CREATE_LOCK,))
 
 
 def _check_name(name: str) -> None:

@@ -296,7 +296,13 @@ def parse_proxies(value: str | None, default: int) -> int:
 
 
 def _database(lookup: _Lookup) -> dict:
-    name = lookup.get("DJANGO_DB_NAME") or DEFAULT_DATABASE_NAME
+    # the platform names the database its login owns; without it (a managed server's own
+    # login), the app's default, created by migrate_safely when the login may
+    name = (
+        lookup.get("DJANGO_DB_NAME")
+        or lookup.get(DB_PREFIX + "DATABASE")
+        or DEFAULT_DATABASE_NAME
+    )
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,

@@ -6,7 +6,9 @@ instance's environment as platform_sim computes it (application variables includ
 never reach a command line (podman-compose turns ``environment`` and ``env_file`` into ``podman
 create -e KEY=VALUE``): each code service mounts an owner-only ``<service>.environment.json``
 in /run/secrets (its entrypoint, still root, copies it to ~/environment.json for the app's
-account), each data service an owner-only ``<service>.password`` (``*_FILE``).
+account), each data service an owner-only ``<service>.password`` (``*_FILE``). A PostgreSQL
+service also mounts ``<service>.app-password``, its image's entrypoint gives the app its own
+role with it (``approle``): the superuser's password reaches no code service.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import yaml
 from backing_services.podman import LABEL
 from backing_services.state import new_password
 
+from . import approle
 from .buildfile import BuildFile
 from .container_facts import CODE_STOP_GRACE, MOUNTED_SECRETS, WEB_PORT
 from .environment import Endpoint, Topology, instance_environment
@@ -59,6 +62,11 @@ def password_file(service: str) -> str:
     return f"{service}.password"
 
 
+def app_password_file(service: str) -> str:
+    """The owner-only file holding the password of the app's role on a PostgreSQL service."""
+    return f"{service}.app-password"
+
+
 def environment_file(service: str) -> str:
     """The owner-only file mounted as a code service's environment.json."""
     return f"{service}.environment.json"
@@ -72,6 +80,8 @@ def data_environment(kind: str, service: str) -> dict[str, str]:
             "POSTGRES_USER": DATA_LOGIN,
             "POSTGRES_PASSWORD_FILE": secret,
             "POSTGRES_DB": "postgres",
+            **approle.image_variables(),
+            f"{approle.IMAGE_PASSWORD}_FILE": f"{SECRETS_INSIDE}/{app_password_file(service)}",
         }
     return {"RABBITMQ_DEFAULT_USER": DATA_LOGIN, "RABBITMQ_DEFAULT_PASS_FILE": secret}
 
@@ -90,14 +100,20 @@ def render(
     *,
     variables: Mapping[str, str],
     passwords: Mapping[str, str],
+    app_passwords: Mapping[str, str],
     scale: Mapping[str, int],
     port: int,
 ) -> Export:
-    """The Compose data and env files for the app (``passwords``: data service → password)."""
+    """The Compose data and env files for the app (``passwords``: data service → password;
+    ``app_passwords``: PostgreSQL service → the password of the app's role)."""
     data = [s for s in buildfile.data_services() if s.type in DATA_PORTS]
     endpoints = {
         s.name: Endpoint(s.name, DATA_PORTS[s.type], DATA_LOGIN, passwords[s.name]) for s in data
     }
+    for name, password in app_passwords.items():
+        endpoints[name] = Endpoint(
+            name, DATA_PORTS["postgresql"], approle.LOGIN, password, approle.DATABASE
+        )
     web = [s for s in buildfile.code_services() if s.is_web]
     ports = {s.name: port + index for index, s in enumerate(web)}
     topology = Topology(
@@ -114,6 +130,10 @@ def render(
     labels = {LABEL: app}
     for service in data:
         secret_files[password_file(service.name)] = passwords[service.name]
+        mounted = [password_file(service.name)]
+        if service.name in app_passwords:
+            secret_files[app_password_file(service.name)] = app_passwords[service.name]
+            mounted.append(app_password_file(service.name))
         volume = f"{service.name}-data"
         volumes[volume] = {"labels": dict(labels)}
         services[service.name] = {
@@ -121,8 +141,7 @@ def render(
             "environment": data_environment(service.type, service.name),
             "volumes": [
                 f"{volume}:{DATA_MOUNTS[service.type]}",
-                f"./{password_file(service.name)}:{SECRETS_INSIDE}/{password_file(service.name)}"
-                ":ro",
+                *(f"./{name}:{SECRETS_INSIDE}/{name}:ro" for name in mounted),
             ],
             "healthcheck": {
                 "test": HEALTHCHECKS[service.type],
@@ -134,7 +153,7 @@ def render(
             "stop_grace_period": "30s",
             "labels": dict(labels),
         }
-    secret_values = list(passwords.values())
+    secret_values = [*passwords.values(), *app_passwords.values()]
     for service in buildfile.code_services():
         environment = instance_environment(topology, service.name, 0)
         secret = {
@@ -171,14 +190,27 @@ def render(
     return Export({"name": app, "services": services, "volumes": volumes}, secret_files)
 
 
+def kept_password(path: Path) -> str:
+    """The password an earlier export wrote to ``path``, else a new one."""
+    old = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    return old or new_password()
+
+
 def kept_passwords(folder: Path, buildfile: BuildFile) -> dict[str, str]:
     """Each data service's password: the one of an earlier export in ``folder``, else new."""
-    passwords = {}
-    for service in buildfile.data_services():
-        path = folder / password_file(service.name)
-        old = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
-        passwords[service.name] = old or new_password()
-    return passwords
+    return {
+        service.name: kept_password(folder / password_file(service.name))
+        for service in buildfile.data_services()
+    }
+
+
+def kept_app_passwords(folder: Path, buildfile: BuildFile) -> dict[str, str]:
+    """Each PostgreSQL service's password of the app's role (kept as ``kept_passwords``)."""
+    return {
+        service.name: kept_password(folder / app_password_file(service.name))
+        for service in buildfile.data_services()
+        if service.type == "postgresql"
+    }
 
 
 def check_target(folder: Path, force: bool) -> None:
@@ -241,6 +273,7 @@ def export_compose(
             revision,
             variables=variables or {},
             passwords=kept_passwords(target, buildfile),
+            app_passwords=kept_app_passwords(target, buildfile),
             scale=scale or {},
             port=port,
         )

@@ -6,10 +6,10 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import namespace
+from . import approle, namespace
 from .environment import Endpoint
 from .errors import DataServiceError
 from .files import read_json, tail, write_json
@@ -149,7 +149,7 @@ class DataServices:
             # reused where it answers on its own host (one started before it had a host is
             # started again there, data kept)
             if status.get("host") == where and answers(status["host"], status["port"]):
-                return self._running(status, created=False, started=started)
+                return self._owned(service, self._running(status, created=False, started=started))
             self.stop(service)
         created = not service.data.exists()
         service.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -159,7 +159,31 @@ class DataServices:
             self.command(service), env=host_environment(self.base_env), cwd=service.folder
         )
         status = self._wait(service, handle)
-        return self._running(status, created=created, started=started)
+        return self._owned(service, self._running(status, created=created, started=started))
+
+    def _owned(self, service: DataService, running: Running) -> Running:
+        """For a kind with app roles: the app's own role and database, made by the superuser
+        (again at each push), instead of the superuser's login."""
+        owner = KINDS[service.kind].owner
+        if owner is None:
+            return running
+        status = read_json(service.status_file, {})
+        password = approle.kept_password(service.folder)
+        try:
+            owner(status, approle.LOGIN, password, approle.DATABASE)
+        except Exception as exc:  # noqa: BLE001 - the driver's errors, a refused connection
+            first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+            raise DataServiceError(
+                f"[{service.name}] cannot give the app its role {approle.LOGIN!r}: {first}",
+                tail(service.log, 30),
+            ) from None
+        endpoint = running.endpoint
+        return replace(
+            running,
+            endpoint=replace(
+                endpoint, login=approle.LOGIN, password=password, database=approle.DATABASE
+            ),
+        )
 
     def _running(self, status: dict, *, created: bool, started: float) -> Running:
         endpoint = Endpoint(

@@ -41,12 +41,13 @@ PLATFORM_PROXIES = 2
 
 @dataclass(frozen=True)
 class Endpoint:
-    """How to reach a data service: address and generated credentials."""
+    """How to reach a data service: address, generated credentials, the app's database."""
 
     host: str
     port: int
     login: str = ""
     password: str = ""
+    database: str = ""  # the one the login owns (PostgreSQL), "" when the app chooses
 
 
 @dataclass(frozen=True)
@@ -82,17 +83,20 @@ def _prefix(service_name: str) -> str:
 
 
 def data_service_variables(service: Service, endpoint: Endpoint) -> dict[str, str]:
-    """``DOTCLOUD_<NAME>_<TAG>_*`` of a data service (postgresql logs in as ``root``)."""
+    """``DOTCLOUD_<NAME>_<TAG>_*`` of a data service; ``_DATABASE`` when the login owns one."""
     tag, scheme = DATA_TAGS[service.type]
     prefix = f"{_prefix(service.name)}{tag}_"
     credentials = f"{quote(endpoint.login, safe='')}:{quote(endpoint.password, safe='')}@"
-    return {
+    variables = {
         f"{prefix}HOST": endpoint.host,
         f"{prefix}PORT": str(endpoint.port),
         f"{prefix}LOGIN": endpoint.login,
         f"{prefix}PASSWORD": endpoint.password,
         f"{prefix}URL": f"{scheme}://{credentials}{endpoint.host}:{endpoint.port}",
     }
+    if endpoint.database:
+        variables[f"{prefix}DATABASE"] = endpoint.database
+    return variables
 
 
 def http_variables(service: Service, url: str) -> dict[str, str]:

@@ -102,8 +102,13 @@ def uploaded(
             patterns.append("/" + glob.escape(Path(inside).as_posix()))
     with tempfile.TemporaryDirectory(prefix="platform_sim-image-") as scratch:
         tree = Path(scratch) / "tree"
-        copy_tree(Path(folder), tree, patterns, warn=lambda text: printer.line("upload", text))
+        copy_tree(Path(folder), tree, patterns, warn=lambda text: _warn(printer, text))
         yield tree, tree_revision(tree)
+
+
+def _warn(printer: Printer, text: str) -> None:
+    """One warning line of the upload (as a push prints it)."""
+    printer.line("upload", f"warning: {text}")
 
 
 def service_description(app: str, service: Service) -> dict:

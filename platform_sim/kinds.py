@@ -47,6 +47,27 @@ def _postgres_ready(status: Mapping) -> None:
         connection.close()
 
 
+def _postgres_owner(status: Mapping, login: str, password: str, database: str) -> None:
+    """As the superuser the status names: ``login`` owning ``database`` (made if missing)."""
+    import psycopg2
+
+    from backing_services.postgres import ensure_owner
+
+    connection = psycopg2.connect(
+        host=status["host"],
+        port=int(status["port"]),
+        user=status["login"],
+        password=status["password"],
+        dbname="postgres",
+        connect_timeout=10,
+    )
+    connection.autocommit = True
+    try:
+        ensure_owner(connection, login, password, database)
+    finally:
+        connection.close()
+
+
 def _rabbitmq_ready(status: Mapping) -> None:
     from amqp import Connection
 
@@ -67,12 +88,14 @@ def _rabbitmq_ready(status: Mapping) -> None:
 
 @dataclass(frozen=True)
 class Kind:
-    """A data-service type: its server, whether it has virtual hosts, its readiness check."""
+    """A data-service type: its server, whether it has virtual hosts, its readiness check,
+    and how the app gets a role of its own (None: it logs in as the platform's login)."""
 
     name: str
     server: Callable[..., object]
     check: Callable[[Mapping], None]
     vhosts: bool = False
+    owner: Callable[[Mapping, str, str, str], None] | None = None
 
     def ready(self, status: Mapping) -> bool:
         """Whether the server a status file describes answers a real request (a login)."""
@@ -84,7 +107,7 @@ class Kind:
 
 
 KINDS = {
-    "postgresql": Kind("postgresql", _postgres, _postgres_ready),
+    "postgresql": Kind("postgresql", _postgres, _postgres_ready, owner=_postgres_owner),
     "rabbitmq": Kind("rabbitmq", _rabbitmq, _rabbitmq_ready, vhosts=True),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from . import __version__
+from .kube.policies import DEFAULT_INGRESS_NAMESPACE
 from .logs import DEFAULT_LINES
 
 PROG = "platform_sim"
@@ -284,6 +285,13 @@ def _export(commands: argparse._SubParsersAction) -> None:
     cmd.add_argument("--storage-class", metavar="NAME", help="of the data services' volumes")
     cmd.add_argument("--host", metavar="HOST", help="the Ingress host (default: any host)")
     cmd.add_argument("--tls-secret", metavar="NAME", help="TLS certificate Secret for --host")
+    cmd.add_argument(
+        "--ingress-namespace",
+        default=DEFAULT_INGRESS_NAMESPACE,
+        metavar="NS",
+        help="the Ingress controller's namespace: the only one the web pods accept traffic "
+        f"from (default {DEFAULT_INGRESS_NAMESPACE})",
+    )
     cmd.add_argument(
         "--external",
         action="append",

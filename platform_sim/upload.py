@@ -17,6 +17,9 @@ ALWAYS_IGNORED = (".git", ".hg", "*.pyc", "__pycache__")
 # A folder holding one of these is an export (compose / kubernetes / kube-play state): its env
 # files and Secrets hold passwords, so it is never uploaded, whatever .dotcloudignore says.
 EXPORT_MARKERS = ("compose.yaml", "00-namespace.yaml", ".kube-play")
+# Folders of an app's package that Django reads: its static files (the staticfiles finders, so
+# collectstatic) and its templates (the app-directories loader). A rule skipping one is a warning.
+APP_FOLDERS = ("static", "templates")
 
 
 def is_export_folder(path: Path) -> bool:
@@ -38,8 +41,8 @@ def ignore_patterns(folder: Path) -> list[str]:
     return patterns
 
 
-def is_ignored(relative: str, patterns: list[str]) -> bool:
-    """Whether a path (relative to the pushed folder, with ``/``) matches a pattern.
+def matching_pattern(relative: str, patterns: list[str]) -> str | None:
+    """The first pattern a path (relative to the pushed folder, with ``/``) matches, if any.
 
     A pattern with a ``/`` matches the whole relative path (a leading ``/`` anchors it at the
     root); one without matches any single path component.
@@ -48,10 +51,31 @@ def is_ignored(relative: str, patterns: list[str]) -> bool:
     for pattern in patterns:
         if "/" in pattern:
             if fnmatch.fnmatchcase(relative, pattern.lstrip("/")):
-                return True
+                return pattern
         elif fnmatch.fnmatchcase(name, pattern):
-            return True
-    return False
+            return pattern
+    return None
+
+
+def is_ignored(relative: str, patterns: list[str]) -> bool:
+    """Whether a path (relative to the pushed folder, with ``/``) matches a pattern."""
+    return matching_pattern(relative, patterns) is not None
+
+
+def is_app_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder Django reads from an app: ``static/`` or ``templates/``
+    beside an ``__init__.py``."""
+    return path.name in APP_FOLDERS and (path.parent / "__init__.py").is_file()
+
+
+def app_folder_warning(relative: str, pattern: str) -> str:
+    """The warning for an ignore rule that skips an app's ``static/`` or ``templates/``."""
+    name = relative.rsplit("/", 1)[-1]
+    return (
+        f"skipped {relative}/ (ignore rule {pattern!r}): Django reads an app's {name}/ "
+        f"folder, so its files will be missing; to skip only a folder at the top, anchor the "
+        f"rule: '/{pattern.strip('/')}/'"
+    )
 
 
 @dataclass(frozen=True)
@@ -95,7 +119,10 @@ def _copy_tree(
         kept = []
         for dirname in sorted(dirnames):
             path = Path(folder) / dirname
-            if is_ignored(prefix + dirname, patterns):
+            pattern = matching_pattern(prefix + dirname, patterns)
+            if pattern is not None:
+                if not path.is_symlink() and is_app_folder(path):
+                    warn(app_folder_warning(prefix + dirname, pattern))
                 continue
             if not path.is_symlink() and is_export_folder(path):
                 warn(f"skipped {prefix + dirname}/: an export's output (it holds secrets)")

@@ -64,6 +64,7 @@ class ArtefactVerbs(Verbs):
             storage_class=word(args.storage_class),
             host=word(args.host),
             tls_secret=word(args.tls_secret),
+            ingress_namespace=word(args.ingress_namespace),
             externals=tuple(word(value) for value in args.external),
             variables={
                 **known,

@@ -78,16 +78,24 @@ def _probes(service: Service) -> dict[str, Any]:
 
 
 def deployment(
-    target: Target, service: Service, image: str, replicas: int, environment_digest: str
+    target: Target,
+    service: Service,
+    image: str,
+    replicas: int,
+    environment_digest: str,
+    more_secrets: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Replicas of the service's image, rolled one extra pod at a time, never one fewer.
 
-    ``environment_digest`` (of the environment Secret) changes the pods when the Secret does.
+    ``environment_digest`` (of the environment Secrets) changes the pods when a Secret does;
+    ``more_secrets`` are Secrets whose keys join the environment Secret's variables.
     """
     container: dict[str, Any] = {
         "name": service.name,
         "image": image,
-        "envFrom": [{"secretRef": {"name": environment_name(service)}}],
+        "envFrom": [
+            {"secretRef": {"name": name}} for name in (environment_name(service), *more_secrets)
+        ],
         **_probes(service),
         "resources": {"requests": dict(REQUESTS["web" if service.is_web else "worker"])},
         "securityContext": CONTAINER_SECURITY,
@@ -115,6 +123,7 @@ def deployment(
                         **POD_ACCOUNT,
                     },
                     "enableServiceLinks": False,  # no WWW_PORT=… in the environment
+                    "automountServiceAccountToken": False,  # the app never calls the API
                     "containers": [container],
                 },
             },

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
+from .. import approle
 from ..buildfile import Service
 from ..environment import Endpoint
 from .meta import Target, labels, metadata, secret, selector
@@ -21,6 +23,7 @@ class DataKind:
     credential_variables: tuple[str, str]  # the login's, then the password's
     ready: tuple[str, ...]
     extra: tuple[tuple[str, str], ...] = ()
+    app_role: bool = False  # the image gives the app a role of its own (``approle``)
 
 
 # The variables are the official images' (postgres, rabbitmq), which the images of
@@ -33,6 +36,7 @@ KINDS = {
         credential_variables=("POSTGRES_USER", "POSTGRES_PASSWORD"),
         ready=("pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"),
         extra=(("PGDATA", "/var/lib/postgresql/data/pgdata"),),
+        app_role=True,
     ),
     "rabbitmq": DataKind(
         port=5672,
@@ -70,11 +74,32 @@ def new_endpoint(service: Service, password: str | None = None) -> Endpoint:
     return Endpoint(service.name, kind.port, LOGIN, password or secrets.token_urlsafe(24))
 
 
-def credentials(target: Target, service: Service, endpoint: Endpoint) -> dict[str, Any]:
-    """The Secret the server's container takes its settings from."""
+def app_endpoint(
+    service: Service, endpoint: Endpoint, earlier: Mapping[str, Mapping[str, str]]
+) -> Endpoint:
+    """What the app logs in with: its own role (an earlier export's password kept) where the
+    kind has one, else the platform's login."""
+    if not KINDS[service.type].app_role:
+        return endpoint
+    kept = earlier.get(credentials_name(service), {}).get(approle.IMAGE_PASSWORD)
+    return replace(
+        endpoint,
+        login=approle.LOGIN,
+        password=kept or secrets.token_urlsafe(24),
+        database=approle.DATABASE,
+    )
+
+
+def credentials(
+    target: Target, service: Service, endpoint: Endpoint, app: Endpoint
+) -> dict[str, Any]:
+    """The Secret the server's container takes its settings from: the superuser's login and
+    password, and the app's role to make (``app``, when it is not the superuser's)."""
     kind = KINDS[service.type]
     login, password = kind.credential_variables
     values = {login: endpoint.login, password: endpoint.password}
+    if app != endpoint:
+        values.update(approle.image_variables(app.password))
     return secret(target, credentials_name(service), service.name, values)
 
 
@@ -132,6 +157,7 @@ def stateful_set(
                 "spec": {
                     "terminationGracePeriodSeconds": STOP_GRACE,
                     "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "automountServiceAccountToken": False,  # the server never calls the API
                     "containers": [container],
                 },
             },

@@ -15,7 +15,7 @@ from ..container_facts import WEB_PORT
 from ..environment import Endpoint, Topology, check_variable_name, instance_environment
 from ..errors import UsageError
 from ..output import Printer
-from . import code, data, web
+from . import code, data, policies, web
 from .external import parse_externals
 from .features import check_buildfile
 from .meta import Target, data_digest, labels
@@ -47,6 +47,7 @@ class ExportRequest:
     storage_class: str | None = None
     host: str | None = None
     tls_secret: str | None = None
+    ingress_namespace: str = policies.DEFAULT_INGRESS_NAMESPACE
     externals: tuple[str, ...] = ()
     variables: dict[str, str] = field(default_factory=dict)
     scale: dict[str, int] = field(default_factory=dict)
@@ -82,6 +83,7 @@ def _checked(request: ExportRequest) -> None:
         check_host(request.host)
     if request.storage_class is not None:
         check_object_name(request.storage_class, "--storage-class")
+    check_namespace(request.ingress_namespace, "--ingress-namespace")
     if request.tls_secret is not None:
         check_object_name(request.tls_secret, "--tls-secret")
         if request.host is None:
@@ -112,6 +114,12 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
     externals = parse_externals(request.externals, parsed)
     earlier = previous_secrets(request.out)
     reached = endpoints(parsed, externals, earlier)
+    # the app's logins: a role of its own on an in-cluster PostgreSQL, the given ones elsewhere
+    apps = {
+        name: endpoint if name in externals
+        else data.app_endpoint(parsed.services[name], endpoint, earlier)
+        for name, endpoint in reached.items()
+    }
     web_services = [service for service in parsed.code_services() if service.is_web]
     scheme = "https" if request.tls_secret else "http"
     urls = {s.name: f"{scheme}://{request.host}/" for s in web_services if request.host}
@@ -119,7 +127,9 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
     variables = dict(request.variables)
     if request.tls_secret:
         variables.setdefault(BEHIND_HTTPS, "1")
-    topology = Topology(app, parsed, reached, urls, ports, variables)
+    admin = {s.name: web.admin_password(variables, earlier, s) for s in web_services}
+    variables.pop(web.ADMIN_PASSWORD_VARIABLE, None)  # the web pods' own Secret holds it
+    topology = Topology(app, parsed, apps, urls, ports, variables)
     references = {
         s.name: image_reference(target.image_prefix, app, s.name, target.tag)
         for s in parsed.services.values()
@@ -130,11 +140,14 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
         "kind": "Namespace",
         "metadata": {"name": target.namespace, "labels": labels(target, app.lower())},
     }
-    objects: list[dict[str, Any]] = [namespace]
+    objects: list[dict[str, Any]] = [namespace, policies.deny_all(target)]
     for service in parsed.data_services():
         if service.name in externals:
             continue
-        objects.append(data.credentials(target, service, reached[service.name]))
+        objects.append(policies.from_code(target, service, parsed.code_services()))
+        objects.append(
+            data.credentials(target, service, reached[service.name], apps[service.name])
+        )
         objects.append(data.headless_service(target, service))
         objects.append(
             data.stateful_set(target, service, references[service.name], request.storage_class)
@@ -144,10 +157,17 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
         environment = instance_environment(topology, service.name, 0)
         environment_secret = code.environment_secret(target, service, environment)
         objects.append(environment_secret)
+        more: tuple[str, ...] = ()
+        digested = dict(environment_secret["data"])
+        if service.name in admin:
+            admin_secret = web.admin_secret(target, service, admin[service.name])
+            objects.append(admin_secret)
+            more = (admin_secret["metadata"]["name"],)
+            digested.update(admin_secret["data"])
         objects.append(
             code.deployment(
                 target, service, references[service.name], replicas,
-                data_digest(environment_secret),
+                data_digest({"data": digested}), more,
             )
         )
         if replicas > 1:
@@ -155,6 +175,7 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
         if service.is_web:
             objects.append(web.service(target, service))
             objects.append(web.ingress(target, service, request.host, request.tls_secret))
+            objects.append(policies.from_ingress(target, service, request.ingress_namespace))
     return objects
 
 

@@ -25,12 +25,12 @@ def is_subdomain(name: str) -> bool:
     return len(name) <= MAX_SUBDOMAIN and all(LABEL.fullmatch(part) for part in name.split("."))
 
 
-def check_namespace(name: str) -> str:
+def check_namespace(name: str, option: str = "--namespace") -> str:
     """A namespace name: an RFC 1123 label."""
     if not LABEL.fullmatch(name):
         raise UsageError(
             f"namespace {name!r} would be refused by Kubernetes: use at most 63 lowercase "
-            "letters, digits and '-', starting and ending with a letter or digit (--namespace NS)"
+            f"letters, digits and '-', starting and ending with a letter or digit ({option} NS)"
         )
     return name
 

@@ -22,6 +22,7 @@ FILES = {
     "40-deployments.yaml": ("Deployment",),
     "50-disruption-budgets.yaml": ("PodDisruptionBudget",),
     "60-ingress.yaml": ("Ingress",),
+    "70-network-policies.yaml": ("NetworkPolicy",),
 }
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 

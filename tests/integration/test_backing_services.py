@@ -25,6 +25,7 @@ from backing_services import (
     ServiceStartError,
 )
 from backing_services.process import pid_alive
+from tests.integration.app_role import check_app_role
 
 pytestmark = pytest.mark.integration
 
@@ -271,3 +272,22 @@ def test_postgres_says_which_parent_its_account_cannot_enter(kept_dir):
     private.mkdir(mode=0o700)
     with pytest.raises(ServiceError, match=f"'postgres', which cannot enter {private} "):
         LocalPostgres(private / "data").start()
+
+
+def test_postgres_gives_an_app_role_its_database_and_nothing_more(postgres_server):
+    url = postgres_server.ensure_owner("soup_app", "first-password", "soup_owned")
+    try:
+        assert url.endswith("/soup_owned") and "soup_app:first-password@" in url
+        params = {"host": postgres_server.host, "port": postgres_server.port, "user": "soup_app"}
+        check_app_role({**params, "password": "first-password"}, "soup_owned")
+        query(url, "CREATE TABLE made_by_the_app (n int)")  # it owns the schema's database
+        # again, as every push and start does: the password is set anew, the data stays
+        url = postgres_server.ensure_owner("soup_app", "second-password", "soup_owned")
+        assert query(url, "SELECT to_regclass('made_by_the_app') IS NOT NULL") == [(True,)]
+        with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+            psycopg2.connect(**params, password="first-password", dbname="soup_owned")
+    finally:
+        postgres_server.drop_database("soup_owned")
+        with contextlib.closing(psycopg2.connect(postgres_server.url)) as conn:
+            conn.autocommit = True
+            conn.cursor().execute("DROP ROLE IF EXISTS soup_app")

@@ -65,6 +65,13 @@ def test_database_name_can_be_chosen(tmp_path):
     assert settings.database["NAME"] == "other"
 
 
+def test_the_database_the_platforms_login_owns_is_the_apps(tmp_path):
+    owned = DB | CLOUDAMQP | SECRET | {"DOTCLOUD_DB_SQL_DATABASE": "app"}
+    assert load(write(tmp_path, owned)).database["NAME"] == "app"
+    chosen = load(write(tmp_path, owned | {"DJANGO_DB_NAME": "other"}))
+    assert chosen.database["NAME"] == "other"
+
+
 def test_process_environment_fills_keys_the_file_lacks(tmp_path):
     key = "from-env-" + "0123456789" * 5
     settings = load(write(tmp_path, DB | CLOUDAMQP), DJANGO_SECRET_KEY=key, DJANGO_DEBUG="1")

@@ -15,6 +15,8 @@ import pytest
 
 from backing_services.ports import free_ports
 from platform_sim.container_facts import CODE_UID
+from tests.integration.app_role import check_role_as_superuser
+from tests.integration.browser import check_deployed
 from tests.integration.platform_sim.conftest import REPO, Browser, run_cli, wait_for
 
 from .conftest import APP, compose, podman, process_uids, runs
@@ -103,10 +105,22 @@ def test_the_compose_file_runs_the_tutorial_story(deployed):
     assert "tasks.soup" in row  # its routing key
 
 
+def test_the_pages_in_the_containers_load_whole_live_and_fit_both_widths(deployed):
+    """The story from the form to SUCCESS without a reload, then every page's stylesheets,
+    scripts and images served right by the container's nginx, no CSP violation, at both widths
+    (screenshots compose-*.png)."""
+    folder, url = deployed
+    password = compose(
+        folder, "exec", "-T", "www", "cat", "/home/dotcloud/data/admin-password"
+    ).stdout.strip()
+    assert check_deployed(url, password, "compose") == {}
+
+
 def test_no_secret_was_on_a_command_line(deployed):
     folder, _ = deployed
     environment = json.loads((folder / "www.environment.json").read_text())
-    secrets_ = [(folder / "db.password").read_text(), (folder / "broker.password").read_text()]
+    secrets_ = [(folder / name).read_text()
+                for name in ("db.password", "db.app-password", "broker.password")]
     secrets_ += [environment["DJANGO_SECRET_KEY"], environment["DOTCLOUD_DB_SQL_PASSWORD"]]
     containers = podman("ps", "-a", "-q", "--filter", LABEL).stdout.split()
     assert len(containers) >= 4
@@ -115,6 +129,24 @@ def test_no_secret_was_on_a_command_line(deployed):
         assert "podman" in created.stdout
         for secret in secrets_:
             assert secret not in created.stdout, container
+
+
+def test_the_app_logs_in_as_a_role_owning_its_database_and_nothing_more(deployed):
+    folder, _ = deployed
+    superuser = (folder / "db.password").read_text()
+    for service in ("www", "workers"):
+        text = (folder / f"{service}.environment.json").read_text()
+        assert superuser not in text
+    environment = json.loads(text)
+    login, database = environment["DOTCLOUD_DB_SQL_LOGIN"], environment["DOTCLOUD_DB_SQL_DATABASE"]
+    assert login != "root"
+
+    def psql(name: str, query: str) -> str:
+        return compose(
+            folder, "exec", "-T", "db", "psql", "-U", "root", "-d", name, "-tAc", query
+        ).stdout
+
+    check_role_as_superuser(psql, login, database)
 
 
 def test_the_apps_code_runs_as_its_own_account_never_as_root(deployed):

@@ -14,20 +14,37 @@ import pytest
 from platform_sim.container_facts import CODE_UID
 from platform_sim.kube.export import ExportRequest, export
 from platform_sim.kube.local import LocalRun
+from platform_sim.kube.render import previous_secrets
 from platform_sim.state import AppRecord, app_paths
+from tests.integration.app_role import check_role_as_superuser
+from tests.integration.browser import check_deployed
 from tests.integration.platform_sim.conftest import REPO, Browser, wait_for
 
 from .conftest import APP, podman, process_uids, runs
 
 pytestmark = pytest.mark.integration
-ADMIN_PASSWORD = secrets.token_urlsafe(16)
 
 
 def export_to(folder: Path, sim_home: Path, built, scale: dict[str, int]) -> None:
+    """Export as the README does: no admin password given, the export generates it."""
     tag = built[0][0].rsplit(":", 1)[1]  # the images built, even if the tree changed since
     record = AppRecord.load(app_paths(APP, {"PLATFORM_SIM_HOME": str(sim_home)}))
-    variables = {**record.variables, "MINESTRONE_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    variables = dict(record.variables)
+    variables.pop("MINESTRONE_ADMIN_PASSWORD", None)
     export(APP, ExportRequest(folder=REPO, out=folder, variables=variables, scale=scale, tag=tag))
+
+
+def admin_password(pod: str = "www-pod-0") -> str:
+    """The README's command under kube-play: ``podman exec <pod>-www printenv …``."""
+    return podman("exec", f"{pod}-www", "printenv", "MINESTRONE_ADMIN_PASSWORD").stdout.strip()
+
+
+def logged_in(url: str, password: str) -> bool:
+    admin = Browser(url)
+    page = admin.post_form(
+        "/admin/login/?next=/admin/", {"username": "admin", "password": password}
+    )
+    return "/admin/logout/" in page
 
 
 def inventory() -> dict[str, set[str]]:
@@ -80,18 +97,26 @@ def test_replicas_starting_together_migrate_once(cluster):
     for pod in ("www-pod-0", "www-pod-1"):
         text = logs(pod, "www")
         assert "migrating the database" in text and "starting supervisord" in text, text[-2000:]
-    counted = podman(
-        "exec",
-        "db-db",
-        "psql",
-        "-U",
-        "root",
-        "-d",
-        "minestrone",
-        "-tAc",
-        "SELECT count(*) - count(DISTINCT (app, name)) FROM django_migrations",
-    ).stdout.strip()
+    counted = psql(
+        "app", "SELECT count(*) - count(DISTINCT (app, name)) FROM django_migrations"
+    ).strip()
     assert counted == "0"
+
+
+def psql(database: str, query: str) -> str:
+    """The superuser's ``psql -tA`` in the database's pod."""
+    return podman("exec", "db-db", "psql", "-U", "root", "-d", database, "-tAc", query).stdout
+
+
+def test_the_app_logs_in_as_a_role_owning_its_database_and_nothing_more(cluster):
+    _, folder, _ = cluster
+    stored = previous_secrets(folder)
+    superuser = stored["db-credentials"]["POSTGRES_PASSWORD"]
+    for service in ("www", "workers"):
+        environment = stored[f"{service}-environment"]
+        assert superuser not in str(environment)
+        assert environment["DOTCLOUD_DB_SQL_LOGIN"] == "app"
+    check_role_as_superuser(psql, "app", environment["DOTCLOUD_DB_SQL_DATABASE"])
 
 
 def test_the_tutorial_story_on_the_manifests(cluster):
@@ -99,7 +124,9 @@ def test_the_tutorial_story_on_the_manifests(cluster):
     job = queue_job(url, "kube")
     wait_for(lambda: f"Lazy job {job} completed" in logs("workers-pod-0"), 120, f"{job} to run")
     admin = Browser(url)
-    admin.post_form("/admin/login/?next=/admin/", {"username": "admin", "password": ADMIN_PASSWORD})
+    admin.post_form(
+        "/admin/login/?next=/admin/", {"username": "admin", "password": admin_password()}
+    )
     row = wait_for(
         lambda: task_row(admin.get(f"/admin/monitor/taskstate/?q={job}"), job),
         120,
@@ -108,12 +135,36 @@ def test_the_tutorial_story_on_the_manifests(cluster):
     assert "tasks.soup" in row  # its routing key
 
 
+def test_the_pages_on_the_manifests_load_whole_live_and_fit_both_widths(cluster):
+    """The story from the form to SUCCESS without a reload, then every page's stylesheets,
+    scripts and images served right through the router and the pods' nginx, no CSP violation,
+    at both widths (screenshots kube-play-*.png)."""
+    _, _, url = cluster
+    assert check_deployed(url, admin_password(), "kube-play") == {}
+
+
 def test_the_pods_run_the_apps_code_as_its_own_account_never_as_root(cluster):
     for container, programs in (("www-pod-0-www", {"nginx", "gunicorn"}),
                                 ("workers-pod-0-workers", {"celery"})):
         owners = process_uids(container)
         assert runs(owners, *programs), owners
         assert set().union(*owners.values()) == {CODE_UID}, owners
+
+
+def test_the_admin_password_survives_new_www_pods(cluster):
+    run, folder, url = cluster
+    password = admin_password()
+    assert len(password) >= 20 and admin_password("www-pod-1") == password
+    assert logged_in(url, password)
+    for pod in ("www-pod-0", "www-pod-1"):  # what a rollout or a lost node does: new pods
+        podman("pod", "rm", "-f", pod)
+    assert run.up() == url
+    assert "migrating the database" in logs("www-pod-0", "www")  # a new pod, started afresh
+    assert admin_password() == password
+    assert logged_in(url, password)
+    assert not logged_in(url, password + "x")
+    for pod in ("www-pod-0", "www-pod-1"):
+        assert password not in logs(pod, "www")
 
 
 def test_two_worker_pods_share_the_jobs(cluster, sim_home, built):
@@ -167,7 +218,9 @@ def test_down_leaves_nothing(cluster):
     for pod in ("db", "broker", "www-pod-0", "www-pod-1", "workers-pod-0", "workers-pod-1"):
         assert pod not in pods
     secrets_left = podman("secret", "ls", "--format", "{{.Name}}").stdout.split()
-    assert not {"www-environment", "workers-environment", "db-credentials"} & set(secrets_left)
+    assert not {"www-environment", "workers-environment", "db-credentials", "www-admin"} & set(
+        secrets_left
+    )
     volumes = set(podman("volume", "ls", "--format", "{{.Name}}").stdout.split())
     ours = {item.split(" ", 1)[1] for item in removed if item.startswith("volume ")}
     assert f"{APP}-data-db-0" in ours and len(ours) >= 4  # claims, and each pod's anonymous ones

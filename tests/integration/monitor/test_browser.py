@@ -1,6 +1,8 @@
-"""The site and the monitor in a real browser (Chromium), on real RabbitMQ, PostgreSQL, a real
-worker and the camera: jobs queued in the form show as queued, then running, then done without
-a reload; no page scrolls sideways at 390 or 1280 px."""
+"""The site and the monitor in a real browser (Chromium) on Django's live server, on real
+RabbitMQ, PostgreSQL, a real worker and the camera: jobs queued in the form show as queued, then
+running, then done without a reload; no page scrolls sideways at 390 or 1280 px. The same pages
+are checked as deployed (platform_sim, Compose, kube-play) by tests/integration/browser.py's
+helpers; the screenshots kept here are named live_server-*."""
 
 from __future__ import annotations
 
@@ -9,7 +11,15 @@ from django.db import connections
 from django.test import Client
 
 from minestrone.monitor.models import TaskState, WorkerState
-from tests.integration.monitor.browser import WIDTHS, launch, overflow, shot
+from tests.integration.browser import (
+    WIDTHS,
+    dashboard_problems,
+    launch,
+    list_problems,
+    open_tab,
+    overflow,
+    shot,
+)
 from tests.integration.monitor.conftest import wait_until
 from tests.pace import within
 
@@ -51,20 +61,9 @@ def logged_in(site, admin_user):
 
 
 def new_page(browser, width, cookies, scheme="light"):
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-    context.add_cookies(cookies)
-    page = context.new_page()
-    page.set_default_timeout(within(30) * 1000)
-    # what the Content-Security-Policy blocked (inline style or script, a foreign source)
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda message: (
-            page.csp_violations.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
+    """A watched tab (``page.watch``: bad resources, CSP violations, console errors)."""
+    page = open_tab(browser, width, scheme=scheme)
+    page.context.add_cookies(cookies)
     return page
 
 
@@ -95,14 +94,14 @@ def test_jobs_queued_in_the_form_show_queued_then_running_then_done_without_relo
             ".includes(el.querySelector('[data-status]').dataset.status)",
             arg=first.element_handle(),
         )
-        shot(page, "active-while-running-1280")
+        shot(page, "live_server-active-while-running-1280")
         page.wait_for_function(
             "() => [...document.querySelectorAll('#recent-jobs [data-status]')]"
             ".every(el => el.dataset.status === 'SUCCESS')",
             timeout=within(90) * 1000,
         )
         assert page.evaluate("() => window.__notReloaded") is True
-        shot(page, "active-done-1280")
+        shot(page, "live_server-active-done-1280")
         # a hidden tab stops polling; shown again, it refreshes at once
         page.evaluate(
             "() => { Object.defineProperty(document, 'visibilityState', "
@@ -121,7 +120,7 @@ def test_jobs_queued_in_the_form_show_queued_then_running_then_done_without_relo
         )
         page.wait_for_timeout(1000)
         assert polls, "no refresh when the tab became visible again"
-        assert page.csp_violations == []
+        assert page.watch.settle() == []
     except Exception:
         shot(page, f"FAILED-{request.node.name}")
         raise
@@ -155,24 +154,30 @@ def test_no_page_scrolls_sideways_at_390_and_1280_px(
     for width in WIDTHS:
         page = new_page(browser, width, logged_in)
         for name, path in pages.items():
-            page.csp_violations.clear()
             page.goto(site.url + path)
-            if page.csp_violations:
-                blocked[name] = page.csp_violations[:3]
+            problems = page.watch.settle()
+            if problems:
+                blocked[f"{name} at {width}px"] = problems[:3]
             scroll, inner = overflow(page)
-            shot(page, f"{name}-{width}")
+            shot(page, f"live_server-{name}-{width}")
             if scroll > inner:
                 too_wide[f"{name} at {width}px"] = scroll
-                shot(page, f"FAILED-{name}-{width}")
+                shot(page, f"FAILED-live_server-{name}-{width}")
     assert not too_wide, f"pages wider than the window: {too_wide}"
-    assert not blocked, f"the Content-Security-Policy blocked parts of pages: {blocked}"
+    assert not blocked, f"resources not served right, or blocked by the CSP: {blocked}"
     # dark mode is respected: our pages switch their background with the admin's
     dark = new_page(browser, 1280, logged_in, scheme="dark")
     for name in ("active", "dashboard", "tasks"):
         dark.goto(site.url + pages[name])
-        shot(dark, f"{name}-1280-dark")
+        shot(dark, f"live_server-{name}-1280-dark")
         background = dark.evaluate("() => getComputedStyle(document.body).backgroundColor")
         assert background in ("rgb(18, 18, 18)", "rgb(18, 18, 18, 1)"), (name, background)
+    for width in WIDTHS:  # charts and the Tasks list sized to their boxes
+        sized = new_page(browser, width, logged_in)
+        sized.goto(site.url + pages["dashboard"])
+        assert dashboard_problems(sized, width) == []
+        sized.goto(site.url + pages["tasks"])
+        assert list_problems(sized) == []
     # the dashboard's charts are drawn with the tasks just run
     page.goto(site.url + "/monitor/")
     bars = page.locator("figure.chart svg rect")

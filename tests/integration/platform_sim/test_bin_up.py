@@ -30,6 +30,9 @@ def test_bin_up_brings_the_app_up_and_says_where_the_admin_password_is(sim_home)
     where = re.search(r"password:\s+in (\S+) \(mode 600", result.stdout)
     assert where, result.stdout[-2000:]
     secret_file = Path(where.group(1))
+    # one path, named once (not the instance's own path, nor platform_sim's again)
+    named = re.findall(r"\S*admin-password\S*", result.stdout + result.stderr)
+    assert named == [str(secret_file)], named
     password = secret_file.read_text().strip()
     assert len(password) >= 16
     assert password not in result.stdout + result.stderr  # never in a log

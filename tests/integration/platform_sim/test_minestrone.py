@@ -16,11 +16,14 @@ import xmlrpc.client
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+import psycopg2
 import pytest
 
 from platform_sim import watchdog
 from platform_sim.procs import command_name as comm
 from platform_sim.procs import descendants
+from tests.integration.app_role import check_app_role
+from tests.integration.browser import check_deployed
 from tests.pace import within
 
 from .conftest import REPO, Browser, info, run_cli, sed_get, wait_for
@@ -113,6 +116,33 @@ def test_environment_file_parses_with_the_tutorial_sed_helper(deployed):
     assert sed_get(path, "DOTCLOUD_BROKER_AMQP_LOGIN") == first(described, "broker")["login"]
 
 
+def test_the_app_logs_in_as_a_role_owning_its_database_and_nothing_more(deployed):
+    _, described = deployed
+    db = first(described, "db")  # the superuser, which only platform_sim knows
+    environments = [
+        json.loads((Path(first(described, service)["home"]) / "environment.json").read_text())
+        for service in ("www", "workers")
+    ]
+    for environment in environments:
+        assert environment["DOTCLOUD_DB_SQL_LOGIN"] != db["login"]
+        assert db["password"] not in json.dumps(environment)
+    environment = environments[0]
+    login, database = environment["DOTCLOUD_DB_SQL_LOGIN"], environment["DOTCLOUD_DB_SQL_DATABASE"]
+    params = {
+        "host": environment["DOTCLOUD_DB_SQL_HOST"],
+        "port": int(environment["DOTCLOUD_DB_SQL_PORT"]),
+        "user": login,
+        "password": environment["DOTCLOUD_DB_SQL_PASSWORD"],
+    }
+    check_app_role(params, database)
+    with contextlib.closing(psycopg2.connect(**params, dbname=database)) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+        assert cursor.fetchall() == [(login,)]  # migrate_safely ran as the app's role
+        cursor.execute("SELECT count(*) FROM django_migrations")
+        assert cursor.fetchone()[0] > 10
+
+
 def test_workers_run_djcelery_and_celerycam_and_www_does_not(deployed):
     _, described = deployed
     workers = first(described, "workers")["programs"]
@@ -143,6 +173,15 @@ def test_editor_queues_a_job_a_worker_runs_and_the_admin_shows_it(deployed):
         60,
         "the admin to list the job",
     )
+
+
+def test_pages_as_deployed_load_whole_live_and_fit_both_widths(deployed):
+    """Through the router and nginx: the story from the form to SUCCESS without a reload, then
+    every page's stylesheets, scripts and images served right, no CSP violation, at both widths
+    (screenshots platform_sim-*.png)."""
+    _, described = deployed
+    password = Path(first(described, "www")["admin_password_file"]).read_text().strip()
+    assert check_deployed(described["url"], password, "platform_sim") == {}
 
 
 LOGIN = "/admin/login/?next=/admin/"

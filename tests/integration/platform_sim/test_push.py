@@ -128,7 +128,7 @@ def test_environment_file_for_the_tutorial_sed_helper(pushed):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert sed_get(path, "DOTCLOUD_SERVICE_NAME") == service
         assert sed_get(path, "DOTCLOUD_SERVICE_ID") == str(number)
-        assert sed_get(path, "DOTCLOUD_DB_SQL_LOGIN") == "root"
+        assert sed_get(path, "DOTCLOUD_DB_SQL_LOGIN") == "app"  # its own role, not root
         assert sed_get(path, "DOTCLOUD_WWW_HTTP_URL") == described["url"]
         yml = path.with_name("environment.yml")
         assert stat.S_IMODE(yml.stat().st_mode) == 0o600

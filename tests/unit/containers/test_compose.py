@@ -28,6 +28,7 @@ broker:
 """
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
 PASSWORDS = {"db": "db-pass-123", "broker": "broker-pass-456"}
+APP_PASSWORDS = {"db": "db-app-789"}
 VARIABLES = {"DJANGO_SECRET_KEY": "the-secret-key", "MINESTRONE_ADMIN_PASSWORD": "admin pw$"}
 
 
@@ -38,6 +39,7 @@ def exported(scale=None, port=8080):
         "rev1",
         variables=VARIABLES,
         passwords=PASSWORDS,
+        app_passwords=APP_PASSWORDS,
         scale=scale or {},
         port=port,
     )
@@ -96,10 +98,10 @@ def test_every_instance_gets_the_platforms_environment_and_no_secret_inline():
     assert inline["DOTCLOUD_DB_SQL_HOST"] == "db"
     assert inline["SOUP_LAZY_JOB_SECONDS"] == "5"
     text = yaml.safe_dump(result.compose)
-    for secret in [*PASSWORDS.values(), *VARIABLES.values()]:
+    for secret in [*PASSWORDS.values(), *APP_PASSWORDS.values(), *VARIABLES.values()]:
         assert secret not in text
     environment = json.loads(result.secret_files["www.environment.json"])
-    assert environment["DOTCLOUD_DB_SQL_PASSWORD"] == "db-pass-123"
+    assert environment["DOTCLOUD_DB_SQL_PASSWORD"] == "db-app-789"
     assert environment["DJANGO_SECRET_KEY"] == "the-secret-key"
     assert environment["DOTCLOUD_SERVICE_NAME"] == "www"
     assert environment["TRUSTED_PROXIES"] == "1"  # clients reach the container's nginx directly
@@ -107,6 +109,28 @@ def test_every_instance_gets_the_platforms_environment_and_no_secret_inline():
     assert result.secret_files["db.password"] == "db-pass-123"
     assert result.secret_files["broker.password"] == "broker-pass-456"
     assert "./www.environment.json:/run/secrets/environment.json:ro" in www["volumes"]
+
+
+def test_the_app_logs_in_as_its_own_role_and_never_gets_the_superusers_password():
+    result = exported()
+    for service in ("www", "workers"):
+        text = result.secret_files[f"{service}.environment.json"]
+        environment = json.loads(text)
+        assert environment["DOTCLOUD_DB_SQL_LOGIN"] == "app"
+        assert environment["DOTCLOUD_DB_SQL_PASSWORD"] == "db-app-789"
+        assert environment["DOTCLOUD_DB_SQL_DATABASE"] == "app"
+        assert "db-app-789@db:5432" in environment["DOTCLOUD_DB_SQL_URL"]
+        assert "db-pass-123" not in text
+    db = result.compose["services"]["db"]
+    assert db["environment"]["POSTGRES_USER"] == "root"  # the superuser makes the role only
+    assert db["environment"]["POSTGRES_APP_USER"] == "app"
+    assert db["environment"]["POSTGRES_APP_DB"] == "app"
+    assert db["environment"]["POSTGRES_APP_PASSWORD_FILE"] == "/run/secrets/db.app-password"
+    assert "./db.app-password:/run/secrets/db.app-password:ro" in db["volumes"]
+    assert result.secret_files["db.app-password"] == "db-app-789"
+    for service in ("www", "workers"):
+        mounts = " ".join(result.compose["services"][service]["volumes"])
+        assert "db.password" not in mounts and "app-password" not in mounts
 
 
 def test_no_secret_can_reach_a_command_line():
@@ -126,7 +150,7 @@ def test_secret_files_are_owner_only(tmp_path):
     written = write(tmp_path, exported())
     assert {path.name for path in written} == {
         "compose.yaml", "www.environment.json", "workers.environment.json",
-        "db.password", "broker.password",
+        "db.password", "db.app-password", "broker.password",
     }
     for path in written[:-1]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -156,11 +180,13 @@ def test_a_non_empty_folder_is_refused_without_force_and_passwords_are_kept(app,
     status, out, _ = run(argv, tmp_path)
     assert status == 0 and "wrote" in out
     password = (target / "db.password").read_text()
+    app_password = (target / "db.app-password").read_text()
     status, _, err = run(argv, tmp_path)
     assert status == 2
     assert "the folder is not empty; choose an empty one or pass --force" in err
     assert run([*argv, "--force"], tmp_path)[0] == 0
     assert (target / "db.password").read_text() == password
+    assert (target / "db.app-password").read_text() == app_password != password
 
 
 def test_an_unsupported_type_is_refused_before_anything_is_written(app, tmp_path):

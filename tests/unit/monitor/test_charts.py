@@ -1,5 +1,6 @@
 """The dashboard's queries and charts, and the Prometheus metrics, on SQLite."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -234,7 +235,19 @@ def test_one_scan_gives_the_same_series_as_the_separate_queries():
     assert counts["worker"] == charts.worker_throughput(HOUR, NOW)
 
 
-def test_an_empty_chart_says_so():
+def test_an_empty_chart_says_so_in_html_beside_the_drawing():
     periods = HOUR.periods(NOW)[-3:]
-    assert "nothing in this window" in svg.stacked_bars({}, periods)
-    assert "all zero in this window" in svg.stacked_bars({"default": [0, 0, 0]}, periods)
+    for series, words in (({}, "nothing in this window"), ({"default": [0, 0, 0]}, "all zero")):
+        drawing, rest = svg.stacked_bars(series, periods).split("</svg>", 1)
+        assert words in rest and "<text" not in drawing  # never stretched with the bars
+
+
+def test_every_svg_has_a_size_of_its_own_without_the_stylesheet():
+    periods = HOUR.periods(NOW)[-3:]
+    chart = svg.stacked_bars({"SUCCESS": [1, 0, 2], "FAILURE": [0, 0, 1]}, periods)
+    tags = re.findall(r"<svg[^>]*>", chart)
+    assert len(tags) == 3
+    for tag in tags:
+        assert re.search(r' width="[^"]+"', tag) and re.search(r' height="\d+"', tag), tag
+    swatches = [tag for tag in tags if 'class="swatch"' in tag]
+    assert all(' width="10" height="10"' in tag for tag in swatches)

@@ -85,6 +85,16 @@ def test_every_service_is_described_in_every_instance(topology, service, instanc
     assert env["DOTCLOUD_WORKERS_FEED_PORT"] == "42001"
 
 
+def test_a_login_owning_a_database_names_it(topology):
+    assert "DOTCLOUD_DB_SQL_DATABASE" not in instance_environment(topology, "www", 0)
+    endpoints = {**topology.endpoints, "db": Endpoint("10.0.0.2", 5432, "app", "pw", "app")}
+    owned = Topology(**{**topology.__dict__, "endpoints": endpoints})
+    env = instance_environment(owned, "www", 0)
+    assert env["DOTCLOUD_DB_SQL_LOGIN"] == "app" and env["DOTCLOUD_DB_SQL_DATABASE"] == "app"
+    assert env["DOTCLOUD_DB_SQL_URL"] == "pgsql://app:pw@10.0.0.2:5432"
+    assert "DOTCLOUD_BROKER_AMQP_DATABASE" not in env
+
+
 def test_instance_addresses_are_those_of_instance_0_host(topology):
     hosts = Topology(
         **{

@@ -56,6 +56,7 @@ BAD_OPTIONS = {
     "namespace uppercase": (["--namespace", "Prod"], "namespace"),
     "namespace underscore": (["--namespace", "my_ns"], "namespace"),
     "namespace too long": (["--namespace", "n" * 64], "namespace"),
+    "ingress namespace": (["--ingress-namespace", "Ingress_NGINX"], "--ingress-namespace"),
     "host with scheme": (["--host", "http://soup.example.com"], "host"),
     "host with port": (["--host", "soup.example.com:80"], "host"),
     "host is an ip": (["--host", "10.0.0.1"], "IP address"),
@@ -133,7 +134,10 @@ def test_an_output_path_that_is_a_file_is_refused(tmp_path):
 
 @pytest.mark.parametrize(
     "option",
-    ["--namespace", "--host", "--image-prefix", "--tag", "--storage-class", "--external", "--env"],
+    [
+        "--namespace", "--host", "--image-prefix", "--tag", "--storage-class", "--external",
+        "--env", "--ingress-namespace",
+    ],
 )
 def test_a_value_of_two_dashes_is_refused_not_a_traceback(tmp_path, option):
     # argparse hands such a value over as an empty list

@@ -11,6 +11,7 @@ from kubernetes_validate import utils as kv_utils
 
 from platform_sim import buildfile, images
 from platform_sim.environment import Endpoint, Topology, instance_environment
+from platform_sim.errors import UsageError
 from platform_sim.kube.export import ExportRequest, build_objects, export
 from platform_sim.kube.render import FILES
 from platform_sim.output import Printer
@@ -87,7 +88,9 @@ def test_the_three_most_recent_versions_are_checked():
 def test_every_exported_object_validates_strictly(source, tmp_path, variant, version):
     written = export("soup", request_for(source, tmp_path, **VARIANTS[variant]))
     documents = [doc for path in written for doc in yaml.safe_load_all(path.read_text())]
-    assert {doc["kind"] for doc in documents} >= {"Namespace", "Secret", "Deployment", "Service"}
+    assert {doc["kind"] for doc in documents} >= {
+        "Namespace", "Secret", "Deployment", "Service", "NetworkPolicy"
+    }
     for doc in documents:
         assert kubernetes_validate.validate(doc, version, strict=True) == version
 
@@ -129,7 +132,7 @@ def test_environment_secret_is_what_a_push_writes_with_service_dns_names(source,
             "soup",
             parsed,
             {
-                "db": Endpoint("db", 5432, "root", db["POSTGRES_PASSWORD"]),
+                "db": Endpoint("db", 5432, "app", db["POSTGRES_APP_PASSWORD"], "app"),
                 "broker": Endpoint("broker", 5672, "root", broker["RABBITMQ_DEFAULT_PASS"]),
             },
             {"www": "http://soup.example.com/"},
@@ -146,6 +149,23 @@ def test_environment_secret_is_what_a_push_writes_with_service_dns_names(source,
     assert environment["GREETING"] == "hello"
     assert environment["TRUSTED_PROXIES"] == "2"  # the Ingress and the pod's nginx
     assert db["POSTGRES_USER"] == "root" and len(db["POSTGRES_PASSWORD"]) >= 24
+
+
+def test_the_app_logs_in_as_its_own_role_never_as_the_superuser(source, tmp_path):
+    export("soup", request_for(source, tmp_path))
+    objects = objects_for(source, tmp_path)
+    db = decoded(find(objects, "Secret", "db-credentials"))
+    assert db["POSTGRES_APP_USER"] == "app" and db["POSTGRES_APP_DB"] == "app"
+    assert len(db["POSTGRES_APP_PASSWORD"]) >= 24
+    assert db["POSTGRES_APP_PASSWORD"] != db["POSTGRES_PASSWORD"]
+    for service in ("www", "workers"):
+        environment = decoded(find(objects, "Secret", f"{service}-environment"))
+        assert environment["DOTCLOUD_DB_SQL_LOGIN"] == "app"
+        assert environment["DOTCLOUD_DB_SQL_PASSWORD"] == db["POSTGRES_APP_PASSWORD"]
+        assert environment["DOTCLOUD_DB_SQL_DATABASE"] == "app"
+        assert db["POSTGRES_PASSWORD"] not in str(environment)
+    kept = decoded(find(objects_for(source, tmp_path), "Secret", "db-credentials"))
+    assert kept == db  # an export into the same folder keeps both passwords
 
 
 def test_environment_reaches_the_container_from_its_secret(source, tmp_path):
@@ -252,6 +272,7 @@ def test_external_services_are_omitted_and_their_url_fills_the_variables(source,
     assert environment["DOTCLOUD_DB_SQL_PORT"] == "6543"
     assert environment["DOTCLOUD_DB_SQL_LOGIN"] == "app"
     assert environment["DOTCLOUD_DB_SQL_PASSWORD"] == "s@cret"
+    assert "DOTCLOUD_DB_SQL_DATABASE" not in environment  # the app's own default
 
 
 def test_a_new_export_into_the_same_folder_keeps_the_data_passwords(source, tmp_path):
@@ -300,13 +321,117 @@ def test_every_service_targets_a_port_number_or_a_declared_container_port(source
 
 
 def test_a_changed_environment_changes_the_pod_template(source, tmp_path):
-    def template(**options):  # managed services: no password generated anew each time
+    def template(**variables):  # managed services, an admin password: nothing generated anew
         externals = VARIANTS["managed services"]["externals"]
-        objects = objects_for(source, tmp_path, externals=externals, **options)
+        variables = {"MINESTRONE_ADMIN_PASSWORD": "admin-1", **variables}
+        objects = objects_for(source, tmp_path, externals=externals, variables=variables)
         return find(objects, "Deployment", "www")["spec"]["template"]["metadata"]
 
-    first = template(variables={"DJANGO_SECRET_KEY": "one"})
-    assert template(variables={"DJANGO_SECRET_KEY": "one"}) == first
-    second = template(variables={"DJANGO_SECRET_KEY": "two"})
+    first = template(DJANGO_SECRET_KEY="one")
+    assert template(DJANGO_SECRET_KEY="one") == first
+    second = template(DJANGO_SECRET_KEY="two")
     assert second["annotations"] != first["annotations"]
     assert second["labels"] == first["labels"]  # the selector never changes
+    assert template(DJANGO_SECRET_KEY="one", MINESTRONE_ADMIN_PASSWORD="admin-2") != first
+
+
+def pod_specs(objects):
+    return {
+        o["metadata"]["name"]: o["spec"]["template"]
+        for o in objects
+        if o["kind"] in ("Deployment", "StatefulSet")
+    }
+
+
+def test_no_pod_gets_a_service_account_token(source, tmp_path):
+    templates = pod_specs(objects_for(source, tmp_path))
+    assert set(templates) == {"www", "workers", "db", "broker"}
+    for template in templates.values():
+        assert template["spec"]["automountServiceAccountToken"] is False
+
+
+def admitted(policies, pod_labels, port, peer_namespace, peer_labels, namespace="soup"):
+    """Whether NetworkPolicy semantics let a peer reach a pod's port (selected: allow-list)."""
+
+    def selects(selector, labels):
+        if not selector.get("matchLabels", {}).items() <= labels.items():
+            return False
+        for expression in selector.get("matchExpressions", []):
+            assert expression["operator"] == "In"
+            if labels.get(expression["key"]) not in expression["values"]:
+                return False
+        return True
+
+    namespace_labels = {"kubernetes.io/metadata.name": peer_namespace}
+    chosen = [p for p in policies if selects(p["spec"]["podSelector"], pod_labels)]
+    assert chosen, pod_labels  # the default deny selects every pod
+    for policy in chosen:
+        assert policy["spec"]["policyTypes"] == ["Ingress"]
+        for rule in policy["spec"].get("ingress", []):
+            if port not in [p["port"] for p in rule["ports"]]:
+                continue
+            for peer in rule["from"]:
+                in_namespace = (
+                    selects(peer["namespaceSelector"], namespace_labels)
+                    if "namespaceSelector" in peer
+                    else peer_namespace == namespace
+                )
+                if in_namespace and selects(peer.get("podSelector", {}), peer_labels):
+                    return True
+    return False
+
+
+def test_network_policies_admit_only_the_apps_pods_and_the_ingress(source, tmp_path):
+    objects = objects_for(source, tmp_path)
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    labels = {name: t["metadata"]["labels"] for name, t in pod_specs(objects).items()}
+    stranger = {"app.kubernetes.io/name": "other", "app.kubernetes.io/instance": "soup"}
+    other_app = {**labels["www"], "app.kubernetes.io/instance": "stew"}
+    for data, port in (("db", 5432), ("broker", 5672)):
+        assert admitted(policies, labels[data], port, "soup", labels["www"])
+        assert admitted(policies, labels[data], port, "soup", labels["workers"])
+        assert not admitted(policies, labels[data], port, "soup", stranger)
+        assert not admitted(policies, labels[data], port, "soup", other_app)
+        assert not admitted(policies, labels[data], port, "elsewhere", labels["www"])
+        assert not admitted(policies, labels[data], port, "ingress-nginx", {})
+        assert not admitted(policies, labels[data], 22, "soup", labels["www"])
+    assert admitted(policies, labels["www"], 8080, "ingress-nginx", {"any": "pod"})
+    for peer in (labels["workers"], labels["db"], stranger):
+        assert not admitted(policies, labels["www"], 8080, "soup", peer)
+    for pod in ("workers", "db", "broker"):
+        assert not admitted(policies, labels[pod], 8080, "ingress-nginx", {})
+    elsewhere = [o for o in objects_for(source, tmp_path, ingress_namespace="traefik")
+                 if o["kind"] == "NetworkPolicy"]
+    assert admitted(elsewhere, labels["www"], 8080, "traefik", {})
+    assert not admitted(elsewhere, labels["www"], 8080, "ingress-nginx", {})
+
+
+def test_a_managed_data_service_gets_no_policy(source, tmp_path):
+    objects = objects_for(source, tmp_path, externals=VARIANTS["managed services"]["externals"])
+    names = {o["metadata"]["name"] for o in objects if o["kind"] == "NetworkPolicy"}
+    assert names == {"default-deny", "www-from-ingress"}
+
+
+def test_a_bad_ingress_namespace_is_refused_in_one_line(source, tmp_path):
+    with pytest.raises(UsageError, match="--ingress-namespace") as caught:
+        objects_for(source, tmp_path, ingress_namespace="Ingress_NGINX")
+    assert "\n" not in str(caught.value)
+
+
+def test_the_admin_password_is_a_secret_of_the_web_pods_kept_across_exports(source, tmp_path):
+    written = export("soup", request_for(source, tmp_path))
+    objects = [doc for path in written for doc in yaml.safe_load_all(path.read_text())]
+    password = decoded(find(objects, "Secret", "www-admin"))["MINESTRONE_ADMIN_PASSWORD"]
+    assert len(password) >= 20
+    www = find(objects, "Deployment", "www")["spec"]["template"]["spec"]["containers"][0]
+    assert {"secretRef": {"name": "www-admin"}} in www["envFrom"]
+    workers = find(objects, "Deployment", "workers")["spec"]["template"]["spec"]["containers"][0]
+    assert workers["envFrom"] == [{"secretRef": {"name": "workers-environment"}}]
+    for name in ("www-environment", "workers-environment"):
+        assert "MINESTRONE_ADMIN_PASSWORD" not in decoded(find(objects, "Secret", name))
+    again = export("soup", request_for(source, tmp_path))
+    kept = [doc for path in again for doc in yaml.safe_load_all(path.read_text())]
+    assert decoded(find(kept, "Secret", "www-admin"))["MINESTRONE_ADMIN_PASSWORD"] == password
+    given = objects_for(source, tmp_path, variables={"MINESTRONE_ADMIN_PASSWORD": "chosen-pw"})
+    assert decoded(find(given, "Secret", "www-admin")) == {"MINESTRONE_ADMIN_PASSWORD": "chosen-pw"}
+    assert "MINESTRONE_ADMIN_PASSWORD" not in web_environment(given)

@@ -108,3 +108,92 @@ def test_an_output_folder_inside_path_does_not_change_the_revision(tmp_path):
         images.uploaded(source, QuietPrinter(), exclude=source),
     ):
         pass
+
+
+def test_the_projects_ignore_file_keeps_every_apps_static_and_templates():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    patterns = upload.ignore_patterns(root)
+    app_folders = [
+        path for path in (root / "minestrone").rglob("*")
+        if path.is_dir() and upload.is_app_folder(path)
+    ]
+    assert {path.name for path in app_folders} == {"static", "templates"}
+    for path in app_folders:
+        for file in path.rglob("*"):
+            relative = file.relative_to(root).as_posix()
+            parts = relative.split("/")
+            skipped = [
+                "/".join(parts[: n + 1])
+                for n in range(len(parts))
+                if upload.is_ignored("/".join(parts[: n + 1]), patterns)
+            ]
+            assert skipped == [], relative
+    # what collectstatic writes at the top is still left out
+    assert upload.is_ignored("static", patterns) and upload.is_ignored("media", patterns)
+
+
+def app_with_static(tmp_path, rules: str):
+    source = tmp_path / "src"
+    for path in ("app/__init__.py", "app/static/app/site.css", "app/templates/app/a.html",
+                 "static/collected.css", "docs/static/x.png"):
+        (source / path).parent.mkdir(parents=True, exist_ok=True)
+        (source / path).write_text("x")
+    (source / ".dotcloudignore").write_text(rules)
+    return source
+
+
+def test_a_rule_that_skips_an_apps_static_or_templates_folder_is_a_warning(tmp_path):
+    warnings = []
+    source = app_with_static(tmp_path, "static/\ntemplates\n")
+    upload.copy_tree(source, tmp_path / "out", warn=warnings.append)
+    assert not (tmp_path / "out" / "app" / "static").exists()  # the rule is still obeyed
+    assert warnings == [
+        "skipped app/static/ (ignore rule 'static'): Django reads an app's static/ folder, so "
+        "its files will be missing; to skip only a folder at the top, anchor the rule: "
+        "'/static/'",
+        "skipped app/templates/ (ignore rule 'templates'): Django reads an app's templates/ "
+        "folder, so its files will be missing; to skip only a folder at the top, anchor the "
+        "rule: '/templates/'",
+    ]
+
+
+def test_an_anchored_rule_skips_the_top_folder_only_and_warns_of_nothing(tmp_path):
+    warnings = []
+    source = app_with_static(tmp_path, "/static/\n")
+    upload.copy_tree(source, tmp_path / "out", warn=warnings.append)
+    copied = sorted(
+        p.relative_to(tmp_path / "out").as_posix()
+        for p in (tmp_path / "out").rglob("*") if p.is_file()
+    )
+    assert copied == [
+        ".dotcloudignore", "app/__init__.py", "app/static/app/site.css",
+        "app/templates/app/a.html", "docs/static/x.png",
+    ]
+    assert warnings == []
+
+
+def test_image_build_warns_of_the_same_rules(tmp_path):
+    import io
+
+    from platform_sim import images
+    from platform_sim.output import Printer
+
+    out = io.StringIO()
+    source = app_with_static(tmp_path, "static/\n")
+    with images.uploaded(source, Printer(out)) as (tree, _):
+        assert not (tree / "app" / "static").exists()
+    assert "[upload] warning: skipped app/static/ (ignore rule 'static')" in out.getvalue()
+
+
+def test_push_prints_the_warning_with_the_upload(tmp_path):
+    import io
+
+    from platform_sim.output import Printer
+
+    out = io.StringIO()
+    ctx = Context(AppPaths(tmp_path / "app"), Printer(out), None, None, None, None, None)
+    record = create(ctx.paths)
+    prepare.upload(ctx, record, app_with_static(tmp_path, "static/\n"))
+    assert "       warning: skipped app/static/ (ignore rule 'static')" in out.getvalue()
