@@ -116,12 +116,14 @@ class Deployment:
         return faultsites.endpoint(self.root, key)
 
     def push(self) -> None:
-        """Set the secret and 1 s jobs, push."""
+        """Set the secret and 1 s jobs (queued through the form faster than an anonymous
+        visitor may: no rate limit), push."""
         self.cli(
             "env",
             "set",
             f"DJANGO_SECRET_KEY={secrets.token_urlsafe(40)}",
             f"SOUP_LAZY_JOB_SECONDS={JOB_SECONDS}",
+            "SOUP_ANONYMOUS_JOB_RATE=0",
         )
         self.cli("push", str(self.source))
 

@@ -39,6 +39,8 @@ PROXIES_VARIABLE = "TRUSTED_PROXIES"
 PLATFORM_PROXIES = 2
 MAX_PROXIES = 9
 MAX_FILE_BYTES = 1024 * 1024  # an environment file is a few kilobytes
+JOB_RATE_VARIABLE = "SOUP_ANONYMOUS_JOB_RATE"
+DEFAULT_JOB_RATE = "30/m"  # jobs an anonymous client (an address, an IPv6 /64) may queue
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -59,6 +61,7 @@ class PlatformSettings:
     behind_https: bool = False
     trusted_proxies: int = 0
     broker_api_url: str | None = None
+    anonymous_job_rate: str = DEFAULT_JOB_RATE
 
     def describe(self) -> str:
         """Say in one line which database and broker these settings use."""
@@ -252,6 +255,19 @@ def parse_seconds(name: str, value: str | None, default: float) -> float:
     return seconds
 
 
+def parse_job_rate(value: str | None) -> str:
+    """Read SOUP_ANONYMOUS_JOB_RATE: jobs per second, minute or hour an anonymous client may
+    queue (``0``: no limit)."""
+    if value is None or value.strip() == "":
+        return DEFAULT_JOB_RATE
+    from minestrone.monitor.rates import InvalidRate, parse_rate
+
+    try:
+        return parse_rate(value)
+    except InvalidRate as exc:
+        raise ImproperlyConfigured(f"{JOB_RATE_VARIABLE}={shown(value)}: {exc}") from None
+
+
 def parse_api_url(name: str, value: str | None) -> str | None:
     """Read the base URL of RabbitMQ's management API such as MONITOR_BROKER_API_URL."""
     if value is None or value.strip() == "":
@@ -366,6 +382,7 @@ def platform_settings(path: Path, environ) -> PlatformSettings:
         behind_https=parse_bool(HTTPS_VARIABLE, lookup.get(HTTPS_VARIABLE), default=False),
         trusted_proxies=parse_proxies(lookup.get(PROXIES_VARIABLE), PLATFORM_PROXIES),
         broker_api_url=parse_api_url(API_URL_VARIABLE, lookup.get(API_URL_VARIABLE)),
+        anonymous_job_rate=parse_job_rate(lookup.get(JOB_RATE_VARIABLE)),
     )
 
 
@@ -403,6 +420,7 @@ def development_settings(base_dir: Path, environ) -> PlatformSettings:
         behind_https=parse_bool(HTTPS_VARIABLE, environ.get(HTTPS_VARIABLE), default=False),
         broker_api_url=parse_api_url(API_URL_VARIABLE, environ.get(API_URL_VARIABLE)),
         trusted_proxies=parse_proxies(environ.get(PROXIES_VARIABLE), 0),
+        anonymous_job_rate=parse_job_rate(environ.get(JOB_RATE_VARIABLE)),
     )
 
 

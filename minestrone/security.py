@@ -1,4 +1,5 @@
-"""Who is asking: the client's address as the platform's front end saw it (for login throttling)."""
+"""Who is asking: the client's address as the platform's front end saw it, and the network it
+counts as (login throttling, the job rate limit)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,24 @@ def client_address(request: HttpRequest | None) -> str | None:
         except ValueError:
             continue
     return None
+
+
+IPV6_CLIENT_PREFIX = 64  # one subscriber's share: ISPs hand out a /64 (or more) per customer
+
+
+def client_network(request: HttpRequest | None) -> str | None:
+    """The client's address as throttles count it: an IPv6 client by its /64, IPv4 as is.
+
+    An IPv6 host picks any of the 2^64 addresses of its network at will, so counting per
+    address would let it start afresh with every attempt. The /64 is given as its first
+    address (``2001:db8:1:2::``), a plain address that any IP address column stores.
+    """
+    address = client_address(request)
+    if address is None:
+        return None
+    parsed = ipaddress.ip_address(address)
+    if parsed.version == 4:
+        return address
+    if parsed.ipv4_mapped:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False)[0])

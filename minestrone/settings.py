@@ -150,6 +150,10 @@ CELERY_ENABLE_UTC = True
 SOUP_LAZY_JOB_SECONDS = _platform.lazy_job_seconds
 # The longest the active-tasks page waits for the workers' replies, in seconds.
 SOUP_INSPECT_TIMEOUT = 1.0
+# Jobs an anonymous client (its address; an IPv6 client's /64) may queue, as Celery writes
+# rates (30/m, 200/h; 0: no limit): beyond, HTTP 429 with Retry-After. The environment's
+# SOUP_ANONYMOUS_JOB_RATE sets it.
+SOUP_ANONYMOUS_JOB_RATE = _platform.anonymous_job_rate
 
 # --- monitor (minestrone/monitor: the camera's tables and the admin's Tasks and Workers) -------
 
@@ -163,6 +167,11 @@ MONITOR_PURGE_OFFLINE_WORKERS_DAYS = 7
 # Rows the cleanup deletes per statement, and seconds between two cleanups.
 MONITOR_EXPIRE_BATCH_SIZE = 5000
 MONITOR_CLEANUP_INTERVAL = 3600.0
+# ...which also deletes expired sessions and the job rate limit's spent counts.
+MONITOR_CLEANUP_CALLS = [
+    "minestrone.sessions.clear_expired",
+    "minestrone.soup.throttle.forget_before",
+]
 # Seconds between two snapshots of the camera (celerycam --frequency overrides it).
 MONITOR_CAMERA_FREQUENCY = 1.0
 # Seconds the admin's actions wait for the workers' replies.
@@ -175,9 +184,9 @@ MONITOR_BROKER_API_URL = _platform.broker_api_url
 
 # --- security: login throttling, HTTPS behind the platform's front end, response headers -------
 
-# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one user from one address, that pair
-# is refused (HTTP 429) for AXES_COOLOFF_TIME; attempts and lockouts are in the admin and logged;
-# `mkadmin.py --unlock` lifts them.
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one user from one address (an IPv6
+# client: from any address of its /64), that pair is refused (HTTP 429) for AXES_COOLOFF_TIME;
+# attempts and lockouts are in the admin and logged; `mkadmin.py --unlock` lifts them.
 INSTALLED_APPS += ["axes"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -190,7 +199,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"  # a plain string (axes' default is a lazy object)
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no banner at every start; lockouts are still logged
-AXES_CLIENT_IP_CALLABLE = "minestrone.security.client_address"
+AXES_CLIENT_IP_CALLABLE = "minestrone.security.client_network"
 MINESTRONE_TRUSTED_PROXIES = _platform.trusted_proxies
 
 # DJANGO_BEHIND_HTTPS=1: the front end terminates TLS and says so in X-Forwarded-Proto. Then

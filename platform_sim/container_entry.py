@@ -37,6 +37,7 @@ from .container_facts import CODE_USER, MOUNTED_SECRETS, PLATFORM_INSIDE, SYSTEM
 from .container_probe import Address, probe
 from .environment import (
     HOME_INSIDE,
+    TRUSTED_PROXIES_VARIABLE,
     VARIABLE_NAME,
     process_environment,
     render_json,
@@ -170,6 +171,14 @@ def write_owner_only(path: Path, text: str, *, replace: bool = False) -> None:
     write_text(path, text)
 
 
+def behind_a_proxy(environment: Mapping[str, str]) -> bool:
+    """Whether a proxy stands before the container's nginx (Kubernetes: the Ingress; its
+    X-Forwarded-Proto is believed), per TRUSTED_PROXIES; not under Compose, where the client
+    reaches this nginx, the outermost proxy, directly."""
+    count = environment.get(TRUSTED_PROXIES_VARIABLE, "").strip()
+    return count.isascii() and count.isdigit() and int(count) > 1
+
+
 def lay_out(
     home: Path,
     described: Mapping,
@@ -197,6 +206,7 @@ def lay_out(
             app=described["app"], instance=f"{described['service']}.0", generation=0,
             home=str(home), port=described["web_port"], address="0.0.0.0",  # noqa: S104
             user=None,  # nginx runs as the service's account already
+            proxies=nginx.ANY_SENDER if behind_a_proxy(environment) else None,
         )
         (platform / "nginx.conf").write_text(text)
     programs = supervisor.platform_programs(

@@ -133,6 +133,7 @@ def lay_out(
             home=HOME_INSIDE,
             port=instance.http_port,
             address=instance.address,
+            proxies=nginx.platform_proxy(instance.address),  # the router
         )
         write_text(instance.platform_dir / "nginx.conf", text)
 

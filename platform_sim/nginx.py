@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping, Sequence
 
@@ -9,6 +10,18 @@ from .address import LOOPBACK, host_port
 from .templates import INSTANCE_NGINX, ROUTER_NGINX, ROUTER_SERVER, render
 
 MIME_TYPES = "/etc/nginx/mime.types"
+# A pod's nginx behind an Ingress, whose address is not known: any sender is believed, and the
+# NetworkPolicy lets only the Ingress reach the web pods.
+ANY_SENDER = {"0.0.0.0/0": True, "::/0": True}
+
+
+def platform_proxy(instance_address: str) -> dict[str, bool]:
+    """Who an instance's nginx believes on platform_sim: the hosts of the app's subnet (its
+    router), not the machine's side of the bridge (``.1``); on loopback, loopback."""
+    if ipaddress.ip_address(instance_address).is_loopback:
+        return {f"{instance_address}/32": True}
+    subnet = ipaddress.ip_network(f"{instance_address}/24", strict=False)
+    return {str(subnet): True, f"{subnet.network_address + 1}/32": False}
 
 
 def render_instance(
@@ -21,11 +34,14 @@ def render_instance(
     mime_types: str | None = MIME_TYPES,
     address: str = LOOPBACK,
     user: str | None = "root",
+    proxies: Mapping[str, bool] | None = None,
 ) -> str:
     """The nginx.conf of a ``python`` instance: app's ``*nginx.conf``, maintenance → 503.
 
     ``user``: the account of nginx's workers when its master runs as root; None when nginx
-    runs as an unprivileged account already (a code service's container).
+    runs as an unprivileged account already (a code service's container). ``proxies``: the
+    networks (CIDR → believed or not) whose X-Forwarded-Proto is passed on; none: this nginx
+    is the outermost proxy and says its own scheme.
     """
     include = ""
     if mime_types and os.path.exists(mime_types):
@@ -41,6 +57,10 @@ def render_instance(
             "address": address,
             "mime_types": include,
             "user": f"user {user};\n" if user else "",
+            "proxies": "".join(
+                f"        {network} {int(believed)};\n"
+                for network, believed in (proxies or {}).items()
+            ),
         },
     )
 

@@ -98,11 +98,15 @@ http {
     fastcgi_temp_path {{ home }}/platform/nginx/fastcgi;
     uwsgi_temp_path {{ home }}/platform/nginx/uwsgi;
     scgi_temp_path {{ home }}/platform/nginx/scgi;
-    # The scheme the client used: a front end's X-Forwarded-Proto (an Ingress or a TLS
-    # terminator says https), else this server's own.
-    map $http_x_forwarded_proto $forwarded_proto {
-        default $http_x_forwarded_proto;
-        "" $scheme;
+    # The scheme the client used: what the proxy in front says (X-Forwarded-Proto), believed
+    # from its addresses only; from anyone else (and with no proxy in front) this server's own.
+    geo $from_our_proxy {
+        default 0;
+{{ proxies }}    }
+    map "$from_our_proxy:$http_x_forwarded_proto" $forwarded_proto {
+        default $scheme;
+        "1:http" http;
+        "1:https" https;
     }
 
     upstream wsgi_server {
@@ -159,12 +163,6 @@ http {
     fastcgi_temp_path {{ directory }}/tmp/fastcgi;
     uwsgi_temp_path {{ directory }}/tmp/uwsgi;
     scgi_temp_path {{ directory }}/tmp/scgi;
-    # The scheme the client used: a front end's X-Forwarded-Proto (an Ingress or a TLS
-    # terminator says https), else this server's own.
-    map $http_x_forwarded_proto $forwarded_proto {
-        default $http_x_forwarded_proto;
-        "" $scheme;
-    }
 {{ servers }}}
 """
 
@@ -181,7 +179,8 @@ ROUTER_SERVER = """
             proxy_pass http://app_{{ service }};
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $forwarded_proto;
+            # the outermost proxy: the scheme is its own, whatever a client claims
+            proxy_set_header X-Forwarded-Proto $scheme;
             proxy_redirect off;
             proxy_connect_timeout 5s;  # an instance on the bridge answers in milliseconds
             proxy_next_upstream error timeout http_502;

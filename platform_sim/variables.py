@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
@@ -41,9 +42,12 @@ def given_assignments(words: list[str], source: str | None) -> dict[str, str]:
 def read_assignments(source: str, stdin: BinaryIO | None = None) -> dict[str, str]:
     """``NAME=VALUE`` lines of file ``source`` (``-``: standard input) into a mapping.
 
-    Blank lines and lines starting with ``#`` are skipped; a value is everything after the
-    first ``=``, as written. Values read this way never appear in a process list, as a
-    command-line word would. Any problem is a UsageError naming the line, never its value.
+    Lines end at ``\n`` (or ``\r\n``) only, never at the other breaks ``str.splitlines``
+    knows (``\x1c``, ``\x85``, ``\u2028``…), so a value cannot smuggle in a variable; a line
+    holding a control character is refused. Blank lines and lines starting with ``#`` are
+    skipped; a value is everything after the first ``=``, as written. Values read this way
+    never appear in a process list, as a command-line word would. Any problem is a UsageError
+    naming the line, never its value.
     """
     where = "standard input" if source == "-" else source
     try:
@@ -54,9 +58,15 @@ def read_assignments(source: str, stdin: BinaryIO | None = None) -> dict[str, st
     except UnicodeDecodeError:
         raise UsageError(f"{where} is not UTF-8 text") from None
     values = {}
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
+        unwritable = _unwritable_character(line)
+        if unwritable:
+            raise UsageError(
+                f"{where}, line {number}: holds the control character {unwritable}; "
+                "a value is one line of printable text (a tab is allowed)"
+            )
         name, sep, value = line.partition("=")
         name = name.strip()
         if not sep:
@@ -65,12 +75,26 @@ def read_assignments(source: str, stdin: BinaryIO | None = None) -> dict[str, st
             check_variable_name(name)
         except UsageError as exc:
             raise UsageError(f"{where}, line {number}: {exc}") from None
-        if "\x00" in value:
-            raise UsageError(f"{where}, line {number}: the value of {name} holds a NUL")
         values[name] = value
     if not values:
         raise UsageError(f"{where} sets no variable: write NAME=VALUE lines")
     return values
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of a NAME=VALUE file: split at ``\n`` only, a ``\r`` before it dropped."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def _unwritable_character(line: str) -> str | None:
+    """How the first control or line-separator character of ``line`` is written, if any."""
+    for character in line:
+        if character != "\t" and unicodedata.category(character) in {"Cc", "Zl", "Zp"}:
+            return f"U+{ord(character):04X}"
+    return None
 
 
 def set_variables(ctx: Context, values: Mapping[str, str]) -> RedeployReport | None:

@@ -18,6 +18,9 @@ DEFAULTS = {
     "EXPIRE_BATCH_SIZE": 5000,
     # Seconds between two cleanups of the camera.
     "CLEANUP_INTERVAL": 3600.0,
+    # Dotted paths of callables(now) the cleanup also calls, for the project's other old rows
+    # (expired sessions, spent rate-limit counts); each returns how many rows it deleted.
+    "CLEANUP_CALLS": (),
     # Seconds between two snapshots of the camera (celerycam --frequency).
     "CAMERA_FREQUENCY": 1.0,
     # Tasks the camera keeps in memory while the database is unavailable (as many as Celery's

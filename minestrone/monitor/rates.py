@@ -20,3 +20,13 @@ def parse_rate(text: str) -> str:
             "such as 10/m, 2.5/s or 100/h (0 removes the limit)."
         )
     return value
+
+
+def rate_window(text: str) -> tuple[float, float] | None:
+    """A rate as (count, seconds it is counted over); None for ``0`` (no limit)."""
+    value = parse_rate(text)
+    match = _RATE.fullmatch(value)
+    count = float(match["number"])
+    if count == 0:
+        return None
+    return count, {"s": 1.0, "m": 60.0, "h": 3600.0}[match["unit"] or "s"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.utils.module_loading import import_string
 
 from minestrone.monitor import charts, rollup, states
 from minestrone.monitor.conf import days, setting
@@ -143,8 +144,9 @@ class DatabaseStore:
                 raise StoreUnavailable(f"the database refused every row: {exc}") from exc
 
     def cleanup(self, now: datetime, between_batches: Callable[[], bool] | None = None) -> Cleanup:
-        """Delete expired tasks and long-offline workers, per the MONITOR_* settings; sum up
-        the day's settled hours for the dashboard (``rollup``)."""
+        """Delete expired tasks and long-offline workers, per the MONITOR_* settings, and what
+        MONITOR_CLEANUP_CALLS delete; sum up the day's settled hours for the dashboard
+        (``rollup``)."""
         try:
             tasks = TaskState.objects.expire(
                 now,
@@ -163,6 +165,8 @@ class DatabaseStore:
                     batch_size=int(setting("EXPIRE_BATCH_SIZE")),
                     between_batches=between_batches,
                 )
+            for call in setting("CLEANUP_CALLS"):
+                import_string(call)(now)
             # the day's settled hours summed up here, so that no dashboard view waits for it
             day = charts.WINDOWS["day"]
             rollup.ensure_summarised(rollup.settled_hours(day.periods(now), now))

@@ -27,7 +27,7 @@ class ActiveTask:
     worker: str
     task_id: str
     name: str
-    args: list
+    args: list | None  # None: not the visitor's to read (``visibility``)
     routing_key: str
     started: datetime | None
     status: str = ACTIVE

@@ -34,6 +34,12 @@ def remember(session, task_id: str, name: str, routing_key: str, now: datetime) 
     session[SESSION_KEY] = jobs
 
 
+def task_ids(session) -> set[str]:
+    """The ids of every job the session queued that it still remembers, however old."""
+    entries = session.get(SESSION_KEY, [])
+    return {str(entry["id"]) for entry in entries if isinstance(entry, dict) and "id" in entry}
+
+
 def recall(session, now: datetime) -> list[RecentJob]:
     """The session's jobs queued within KEEP_FOR, newest first; malformed entries are skipped."""
     jobs = []

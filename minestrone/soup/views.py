@@ -14,7 +14,8 @@ from minestrone.celery_app import app as celery_app
 from minestrone.monitor import states
 from minestrone.monitor.broker import queue_depths
 from minestrone.monitor.models import TaskState
-from minestrone.soup import recent
+from minestrone.security import client_network
+from minestrone.soup import recent, throttle, visibility
 from minestrone.soup.activity import ActivityInspector, KnownWorkers
 from minestrone.soup.forms import EditorForm
 from minestrone.soup.jobs import BrokerUnavailable, queue_lazy_job
@@ -43,9 +44,16 @@ class EditorView(FormView):
     queue_job = staticmethod(queue_lazy_job)
 
     def form_valid(self, form):
-        """Queue the job; on a broker failure show the form again with HTTP 503."""
+        """Queue the job; show the form again with HTTP 429 (and Retry-After) beyond the
+        anonymous job rate, with HTTP 503 on a broker failure."""
         name = form.cleaned_data["job_name"]
         routing_key = form.cleaned_data["routing_key"]
+        wait = self._seconds_to_wait()
+        if wait:
+            context = self.get_context_data(form=form, retry_after=wait)
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         try:
             task_id = self.queue_job(name, routing_key)
         except BrokerUnavailable as exc:
@@ -67,6 +75,18 @@ class EditorView(FormView):
             context = self.get_context_data(form=self.get_form_class()(), database_error=True)
             return self.render_to_response(context)
         return super().form_valid(form)
+
+    def _seconds_to_wait(self) -> int:
+        """0 when the visitor may queue a job now, else the seconds until they may: anonymous
+        clients are held to SOUP_ANONYMOUS_JOB_RATE (not enforced while the database is out)."""
+        user = getattr(self.request, "user", None)
+        try:
+            if user is not None and user.is_authenticated:  # reads the session: the database
+                return 0
+            return throttle.seconds_to_wait(client_network(self.request), timezone.now())
+        except DatabaseError as exc:
+            log.warning("job rate not checked, database unavailable: %s", exc)
+            return 0
 
     def _remember(self, task_id: str, name: str, routing_key: str) -> bool:
         """Keep the job in the visitor's session; False (session untouched) when the database
@@ -100,7 +120,8 @@ shared_activity = Shared(lambda: _read_activity(), ACTIVITY_SHARED_SECONDS)
 
 class ActiveTasksView(TemplateView):
     """List what every worker holds (running, reserved, scheduled), the queues' depths, the
-    visitor's recent jobs and the tasks still waiting in the queue."""
+    visitor's recent jobs and the tasks still waiting in the queue; a job's argument only to
+    the session that queued it (or staff, ``visibility``)."""
 
     template_name = "soup/active.html"
     partial_template_name = "soup/_activity.html"
@@ -121,7 +142,8 @@ class ActiveTasksView(TemplateView):
 
     def get(self, request, *args, **kwargs):
         """Render the activity; HTTP 503 when the broker is unreachable."""
-        activity = self.get_inspector()()
+        may_read = visibility.argument_reader(request)
+        activity = visibility.for_visitor(self.get_inspector()(), may_read)
         now = timezone.now()
         jobs = recent.recall(request.session, now)
         recorded = dict(
@@ -133,11 +155,12 @@ class ActiveTasksView(TemplateView):
             recent.locate(job, activity.status_of(job.task_id), recorded.get(job.task_id))
             for job in jobs
         ]
-        waiting = list(
+        waiting = visibility.hide_waiting_arguments(
             TaskState.objects.visible()
             .filter(state=states.PENDING, tstamp__gte=now - recent.KEEP_FOR * 24)
             .order_by("-tstamp")
-            .only("task_id", "name", "args", "routing_key", "tstamp")[:MAX_WAITING]
+            .only("task_id", "name", "args", "routing_key", "tstamp")[:MAX_WAITING],
+            may_read,
         )
         context = self.get_context_data(
             activity=activity, jobs=jobs, waiting=waiting, max_waiting=MAX_WAITING, **kwargs

@@ -16,7 +16,7 @@ REGISTRY = re.compile(
     r"(?::[0-9]+)?$"
 )
 PATH_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
-TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")  # ASCII only, as registries accept
 MAX_REFERENCE = 255
 
 
@@ -93,8 +93,8 @@ def image_reference(prefix: str, app: str, service: str, tag: str) -> str:
         )
     if not TAG.fullmatch(tag):
         raise UsageError(
-            f"image tag {tag!r} is not valid: letters, digits, '_', '.', '-' (at most 128, "
-            "not starting with '.' or '-')"
+            f"image tag {tag!r} is not valid: ASCII letters, digits, '_', '.', '-' (at most "
+            "128, not starting with '.' or '-')"
         )
     reference = f"{prefix}{repository}:{tag}"
     if len(reference) > MAX_REFERENCE:

@@ -34,6 +34,10 @@ http {{
         location / {{
             proxy_pass http://{service};
             proxy_set_header Host $http_host;
+            # as an Ingress does: the client's address added, the scheme its own (the
+            # outermost proxy believes no client's X-Forwarded-Proto)
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
             proxy_next_upstream error timeout http_502 http_503;
         }}
     }}

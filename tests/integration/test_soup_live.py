@@ -5,6 +5,7 @@ import re
 import time
 
 import pytest
+from django.test import Client
 
 from minestrone.soup import views
 from minestrone.soup.activity import KnownWorkers
@@ -40,7 +41,10 @@ def test_the_active_page_shows_a_running_job_with_its_routing_key(
     client, start_worker, fresh_known_workers
 ):
     worker = start_worker("active", env={"SOUP_LAZY_JOB_SECONDS": "30"})
-    lazy_job.apply_async(args=["slow soup"], routing_key="tasks.slow")
+    # queued from this browser: its session may read the job's argument, another may not
+    assert (
+        client.post("/", {"job_name": "slow soup", "routing_key_name": "slow"}).status_code == 302
+    )
     worker.wait_for_log("Starting the lazy job: slow soup")
     began = time.monotonic()
     response = client.get("/active/")
@@ -59,6 +63,8 @@ def test_the_active_page_shows_a_running_job_with_its_routing_key(
     began = time.monotonic()
     assert "slow soup" in client.get("/active/").content.decode()
     assert time.monotonic() - began < 1.5
+    other = Client().get("/active/").content.decode()
+    assert "tasks.slow" in other and "active@integration" in other and "slow soup" not in other
 
 
 def test_the_active_page_says_when_no_worker_answers(client, broker_url):

@@ -291,3 +291,19 @@ def test_a_secrets_value_is_never_printed_in_an_error(tmp_path, key, json_value)
     message = str(error.value)
     assert f"{key} (value hidden: " in message
     assert "hunter2" not in message and "12345" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, "30/m"), ("", "30/m"), ("5/m", "5/m"), (" 200/h ", "200/h"), ("0", "0")],
+)
+def test_the_anonymous_job_rate_is_set_per_deployment(tmp_path, value, expected):
+    extra = {} if value is None else {"SOUP_ANONYMOUS_JOB_RATE": value}
+    assert load(write(tmp_path, DB | CLOUDAMQP | SECRET | extra)).anonymous_job_rate == expected
+
+
+@pytest.mark.parametrize("value", ["fast", "5/day", "-1/m", "²/m"])
+def test_a_bad_anonymous_job_rate_is_named(tmp_path, value):
+    path = write(tmp_path, DB | CLOUDAMQP | SECRET | {"SOUP_ANONYMOUS_JOB_RATE": value})
+    with pytest.raises(ImproperlyConfigured, match=r"^SOUP_ANONYMOUS_JOB_RATE=.* is not a rate"):
+        load(path)

@@ -7,6 +7,7 @@ import pytest
 from celery import Celery
 from celery.worker.control import Panel
 from django.conf import settings as django_settings
+from kombu import Connection
 
 from minestrone import remote_control
 from minestrone.celery_app import app
@@ -45,11 +46,79 @@ def test_deployment_secrets_reads_failover_broker_lists():
     assert {"first-pass", "second-pass"} <= remote_control.deployment_secrets(conf_of(Failover))
 
 
-def test_short_values_are_not_treated_as_secrets():
+def test_empty_values_are_not_treated_as_secrets():
     class Dev(FakeSettings):
         DATABASES = {"default": {"PASSWORD": ""}}
 
     assert "" not in remote_control.deployment_secrets(conf_of(Dev))
+
+
+def test_a_short_secret_is_masked_too():
+    class Short(FakeSettings):
+        DATABASES = {"default": {"PASSWORD": "pw9"}}
+
+    secrets = remote_control.deployment_secrets(conf_of(Short))
+    assert "pw9" in secrets
+    reply = remote_control.censor({"PLATFORM": "Settings(db='pw9')"}, secrets)
+    assert reply == {"PLATFORM": "Settings(db='********')"}
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("amqp://user:p@ss@broker//", "amqp://********@broker//"),
+        ("amqp://a:one@h1//;amqp://b:two@h2//", "amqp://********@h1//;amqp://********@h2//"),
+        ("amqp://a:one@h1;amqp://b:two@h2", "amqp://********@h1;amqp://********@h2"),
+        ("redis://:token@cache:6379/0", "redis://********@cache:6379/0"),
+        (
+            "host=db user=app password=s3cret dbname=x",
+            "host=db user=app password=******** dbname=x",
+        ),
+        ("host=db password='it\\'s me' port=5", "host=db password=******** port=5"),
+        (
+            "postgres://db/x?sslmode=require&password=s3cret&a=1",
+            "postgres://db/x?sslmode=require&password=********&a=1",
+        ),
+        ("https://site/?access_token=abc", "https://site/?access_token=********"),
+    ],
+)
+def test_credentials_are_masked_by_their_shape(text, masked):
+    assert remote_control.scrub_text(text, ()) == masked
+
+
+def test_dictionary_keys_are_masked():
+    reply = remote_control.censor(
+        {"amqp://u:hunter22@h//": 1, f"key-{SECRET_KEY}": {"x": 2}, ("t", SECRET_KEY): 3},
+        {SECRET_KEY},
+    )
+    text = json.dumps(reply)
+    assert "hunter22" not in text and SECRET_KEY not in text
+    assert reply["amqp://********@h//"] == 1
+
+
+def broker_stats(broker_url: str) -> dict:
+    """A worker's stats reply as Celery builds it, the broker's connection info unsanitized."""
+    info = Connection(broker_url).info()
+    info.pop("password")
+    return {"broker": info, "pid": 7, "total": {"soup.tasks.add": 3}}
+
+
+def test_stats_reply_masks_failover_broker_urls():
+    url = "amqp://a:first-pass@h1//;amqp://b:sec@nd-pass@h2//"
+    state = stats_state(url)
+    reply = remote_control.stats(state)
+    text = json.dumps(reply)
+    assert "first-pass" not in text and "nd-pass" not in text
+    assert reply["broker"]["alternates"] == ["amqp://********@h1//", "amqp://********@h2//"]
+    assert reply["total"] == {"soup.tasks.add": 3}
+
+
+def stats_state(broker_url: str) -> SimpleNamespace:
+    """The state a worker hands its remote-control commands, for an app on ``broker_url``."""
+    celery = Celery("secrets", set_as_current=False)
+    celery.conf.broker_url = broker_url
+    controller = SimpleNamespace(stats=lambda: broker_stats(broker_url))
+    return SimpleNamespace(app=celery, consumer=SimpleNamespace(controller=controller))
 
 
 @pytest.mark.parametrize(
@@ -58,7 +127,7 @@ def test_short_values_are_not_treated_as_secrets():
 )
 def test_url_settings_keep_their_host_but_lose_the_password(key):
     reply = remote_control.censor({key: "amqp://user:hunter22@broker:5672/vh"}, ())
-    assert reply == {key: "amqp://user:********@broker:5672/vh"}
+    assert reply == {key: "amqp://********@broker:5672/vh"}
 
 
 @pytest.mark.parametrize(
@@ -93,6 +162,7 @@ def test_the_worker_commands_are_ours():
     assert Panel.data["conf"] is remote_control.conf
     assert Panel.data["dump_conf"] is remote_control.conf
     assert Panel.data["report"] is remote_control.report
+    assert Panel.data["stats"] is remote_control.stats
 
 
 @pytest.fixture
@@ -109,7 +179,7 @@ def test_conf_reply_holds_no_secret(secret_app):
         text = json.dumps(remote_control.conf(state, with_defaults=with_defaults))
         for secret in (SECRET_KEY, DB_PASSWORD, BROKER_PASSWORD):
             assert secret not in text
-    assert "amqp://user:********@broker" in text
+    assert "amqp://********@broker" in text
 
 
 def test_the_settings_expose_no_platform_object():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.test import RequestFactory, override_settings
 
-from minestrone.security import client_address
+from minestrone.security import client_address, client_network
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENT = {
@@ -82,6 +82,38 @@ def test_rotating_a_forged_x_forwarded_for_does_not_escape_throttling(hops, chai
     with override_settings(MINESTRONE_TRUSTED_PROXIES=hops):
         statuses = login_statuses(Client, lambda n: chain.format(forged=f"203.0.113.{n}"))
     assert statuses[:9] == [200] * 9 and set(statuses[9:]) == {429}
+
+
+@pytest.mark.parametrize(
+    ("address", "network"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("", None),
+    ],
+)
+def test_an_ipv6_client_counts_as_its_64(address, network):
+    request = RequestFactory().get("/", REMOTE_ADDR=address)
+    with override_settings(MINESTRONE_TRUSTED_PROXIES=0):
+        assert client_network(request) == network
+
+
+@pytest.mark.django_db
+def test_rotating_ipv6_addresses_within_a_64_does_not_escape_throttling():
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    User.objects.create_superuser("admin", password="right-password-123")
+    with override_settings(MINESTRONE_TRUSTED_PROXIES=1):
+        statuses = login_statuses(Client, lambda n: f"2001:db8:7:7:{n:x}::{n + 1:x}")
+        [other] = login_statuses(
+            Client, lambda n: "2001:db8:7:8::1", password="right-password-123", count=1
+        )
+    assert statuses[:9] == [200] * 9 and set(statuses[9:]) == {429}
+    assert other == 302  # the next /64 is someone else
 
 
 @pytest.mark.django_db

@@ -129,11 +129,14 @@ def test_queue_lazy_job_turns_broker_errors_into_broker_unavailable(monkeypatch)
         jobs.queue_lazy_job("soup", "tasks.urgent")
 
 
-def render_active(activity, session=None, htmx=False):
+def render_active(activity, session=None, htmx=False, user=None):
+    from django.contrib.auth.models import AnonymousUser
+
     view = views.ActiveTasksView.as_view(inspector=lambda: activity)
     headers = {"HX-Request": "true"} if htmx else {}
     request = RequestFactory().get("/active/", headers=headers)
     request.session = session if session is not None else {}
+    request.user = user if user is not None else AnonymousUser()
     request.htmx = htmx
     response = view(request)
     response.render()
@@ -143,18 +146,116 @@ def render_active(activity, session=None, htmx=False):
 def test_active_page_lists_worker_task_argument_routing_key_and_since():
     started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     task = ActiveTask(
-        "celery@w1", "id-1", "minestrone.soup.tasks.lazy_job", ["soup"], "tasks.urgent", started
+        "celery@w1", "id-1", "minestrone.soup.tasks.lazy_job", ["my-soup"], "tasks.urgent", started
     )
-    response, html = render_active(Activity(tasks=[task], workers=["celery@w1"]))
+    session = {"soup_recent_jobs": [{"id": "id-1", "name": "my-soup", "key": "x", "at": 0}]}
+    response, html = render_active(Activity(tasks=[task], workers=["celery@w1"]), session)
     assert response.status_code == 200
     for text in (
         "celery@w1",
         "minestrone.soup.tasks.lazy_job",
-        "soup",
+        'title="my-soup">my-soup<',
         "tasks.urgent",
         'datetime="2026-01-02T03:04:05+00:00"',
     ):
         assert text in html
+
+
+def others_jobs() -> Activity:
+    """Another visitor's job running, one reserved, one scheduled, and one waiting (recorded)."""
+    from minestrone.monitor.models import TaskState
+
+    now = datetime.now(UTC)
+    TaskState.objects.create(
+        task_id="w-9",
+        state="PENDING",
+        progress=1,
+        tstamp=now,
+        name="lazy_job",
+        args="['secret-waiting']",
+        routing_key="tasks.q",
+    )
+    return Activity(
+        tasks=[ActiveTask("celery@w1", "a-1", "lazy_job", ["secret-running"], "tasks.r", now)],
+        reserved=[
+            ActiveTask(
+                "celery@w1",
+                "r-1",
+                "lazy_job",
+                ["secret-reserved"],
+                "tasks.s",
+                now,
+                status="reserved",
+            )
+        ],
+        scheduled=[
+            ActiveTask(
+                "celery@w2",
+                "s-1",
+                "lazy_job",
+                ["secret-scheduled"],
+                "tasks.t",
+                None,
+                status="scheduled",
+                eta=now,
+            )
+        ],
+        workers=["celery@w1", "celery@w2"],
+    )
+
+
+SECRETS = ("secret-running", "secret-reserved", "secret-scheduled", "secret-waiting")
+
+
+def test_a_visitor_sees_what_runs_but_not_the_arguments_of_others_jobs():
+    _, html = render_active(others_jobs())
+    for text in ("celery@w1", "celery@w2", "lazy_job", "tasks.r", "tasks.s", "tasks.t", "w-9"):
+        assert text in html
+    assert not [secret for secret in SECRETS if secret in html]
+    assert html.count("data-args-hidden") == 4
+
+
+def test_a_visitor_sees_the_arguments_of_their_own_jobs_only():
+    session = {}
+    for task_id in ("a-1", "w-9"):
+        views.recent.remember(session, task_id, "mine", "tasks.r", datetime.now(UTC))
+    _, html = render_active(others_jobs(), session)
+    assert "secret-running" in html and "secret-waiting" in html
+    assert "secret-reserved" not in html and "secret-scheduled" not in html
+
+
+def test_staff_allowed_to_view_task_states_see_every_argument():
+    from django.contrib.auth.models import Permission, User
+
+    activity = others_jobs()
+    staff = User.objects.create_user("staff", password="x", is_staff=True)
+    _, html = render_active(activity, user=staff)
+    assert not [secret for secret in SECRETS if secret in html]  # staff alone is not enough
+    staff.user_permissions.add(Permission.objects.get(codename="view_taskstate"))
+    staff = User.objects.get(pk=staff.pk)  # permissions are cached per object
+    _, html = render_active(activity, user=staff)
+    assert all(secret in html for secret in SECRETS)
+
+
+def test_another_browser_does_not_see_the_argument_typed_in_this_one(client, memory_broker):
+    from django.test import Client
+
+    from minestrone.monitor.models import TaskState
+
+    client.post("/", {"job_name": "alpha-private", "routing_key_name": "urgent"})
+    [task_id] = [entry["id"] for entry in client.session["soup_recent_jobs"]]
+    TaskState.objects.create(
+        task_id=task_id,
+        state="PENDING",
+        progress=1,
+        tstamp=datetime.now(UTC),
+        name="minestrone.soup.tasks.lazy_job",
+        args="['alpha-private']",
+        routing_key="tasks.urgent",
+    )
+    assert "alpha-private" in client.get("/active/").content.decode()
+    other = Client().get("/active/").content.decode()
+    assert task_id in other and "tasks.urgent" in other and "alpha-private" not in other
 
 
 def test_active_page_says_when_no_worker_answered():

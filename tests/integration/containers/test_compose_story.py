@@ -194,6 +194,14 @@ def test_stopping_the_worker_container_finishes_the_running_job(deployed):
     assert "WorkerLostError" not in text
 
 
+def test_the_containers_nginx_is_the_outermost_proxy(deployed):
+    # the client reaches it directly: no sender's X-Forwarded-Proto is believed
+    folder, _ = deployed
+    conf = compose(folder, "exec", "-T", "www", "cat", "/home/dotcloud/platform/nginx.conf").stdout
+    geo = re.search(r"geo \$from_our_proxy \{(.*?)\}", conf, re.S)
+    assert geo and geo.group(1).split() == ["default", "0;"], conf
+
+
 def test_down_leaves_nothing_running_and_volumes_keep_the_data(deployed):
     folder, _ = deployed
     compose(folder, "down")

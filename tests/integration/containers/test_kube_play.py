@@ -212,6 +212,15 @@ def test_a_worker_pod_killed_mid_job_loses_no_job(cluster):
     )
 
 
+def test_the_pods_nginx_believes_only_what_the_router_says(cluster):
+    # the router, as an Ingress, sets X-Forwarded-Proto from its own scheme; the pod believes it
+    conf = podman("exec", "www-pod-0-www", "cat", "/home/dotcloud/platform/nginx.conf").stdout
+    geo = re.search(r"geo \$from_our_proxy \{(.*?)\}", conf, re.S)
+    assert geo and "0.0.0.0/0 1;" in geo.group(1), conf
+    router = podman("exec", f"{APP}-router", "cat", "/etc/nginx/router.conf").stdout
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in router, router
+
+
 def test_down_leaves_nothing(cluster):
     run, folder, _ = cluster
     removed = run.down()

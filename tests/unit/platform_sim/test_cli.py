@@ -188,13 +188,13 @@ def test_env_set_before_the_first_push_only_stores(tmp_path, monkeypatch):
 def test_env_set_reads_secrets_from_a_file_or_standard_input(tmp_path, monkeypatch):
     monkeypatch.setenv("PLATFORM_SIM_HOME", str(tmp_path / "home"))
     secrets = tmp_path / "secrets.env"
-    secrets.write_text("# the app's keys\n\nDJANGO_SECRET_KEY=a=b c\nTOKEN=t\n")
+    secrets.write_bytes(b"# the app's keys\r\n\nDJANGO_SECRET_KEY=a=b\tc\r\nTOKEN=t\n")
     status, out, _ = run(
         ["-A", "x", "env", "set", "--from-file", str(secrets), "K=v"], fake_context
     )
     assert status == 0 and "Variables set" in out
     listed = run(["-A", "x", "env", "list"], fake_context)[1]
-    assert listed == "DJANGO_SECRET_KEY=a=b c\nK=v\nTOKEN=t\n"
+    assert listed == "DJANGO_SECRET_KEY=a=b\tc\nK=v\nTOKEN=t\n"
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"FROM_STDIN=1\n")))
     assert run(["-A", "x", "env", "set", "--from-file", "-"], fake_context)[0] == 0
     assert "FROM_STDIN=1\n" in run(["-A", "x", "env", "list"], fake_context)[1]
@@ -209,7 +209,20 @@ def test_env_set_reads_secrets_from_a_file_or_standard_input(tmp_path, monkeypat
         (b"A=1\nSECRET-NO-EQUALS\n", "{file}, line 2: not NAME=VALUE (no '=')"),
         (b"9X=hidden-value\n", "{file}, line 1: '9X' is not a valid variable name"),
         (b"DOTCLOUD_X=1\n", "{file}, line 1: DOTCLOUD_X: names starting with DOTCLOUD_"),
-        (b"A=x\x00y\n", "{file}, line 1: the value of A holds a NUL"),
+        (b"A=x\x00y\n", "{file}, line 1: holds the control character U+0000"),
+        (
+            b"S=hidden-value\x1cDJANGO_DEBUG=1\n",
+            "{file}, line 1: holds the control character U+001C",
+        ),
+        (
+            "A=1\nS=hidden-value\x85B=1\n".encode(),
+            "{file}, line 2: holds the control character U+0085",
+        ),
+        (
+            "S=hidden-value\u2028B=1\n".encode(),
+            "{file}, line 1: holds the control character U+2028",
+        ),
+        (b"S=hidden-value\rB=1\n", "{file}, line 1: holds the control character U+000D"),
         (b"A=\xff\n", "{file} is not UTF-8 text"),
     ],
 )

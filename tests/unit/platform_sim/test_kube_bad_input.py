@@ -1,6 +1,7 @@
 """export kubernetes refuses bad input in one line, writes nothing, and never shows a traceback."""
 
 import io
+import re
 import tempfile
 from pathlib import Path
 
@@ -65,6 +66,9 @@ BAD_OPTIONS = {
     "prefix double slash": (["--image-prefix", "registry.example.com//"], "image prefix"),
     "prefix with tag": (["--image-prefix", "registry.example.com/team:1/"], "image prefix"),
     "bad tag": (["--tag", "-1"], "tag"),
+    "tag with a non-ASCII letter": (["--tag", "v1\u00e9"], "tag"),
+    "tag of non-ASCII digits": (["--tag", "\u0661\u0662"], "tag"),
+    "tag starting with a non-ASCII letter": (["--tag", "\u00c5ngstr\u00f6m"], "tag"),
     "storage class": (["--storage-class", "Fast_SSD"], "--storage-class"),
     "tls without host": (["--tls-secret", "soup-tls"], "--tls-secret needs --host"),
     "reserved variable": (["-e", "DOTCLOUD_X=1"], "reserved"),
@@ -187,6 +191,18 @@ def test_any_host_is_exported_or_refused_in_one_line(host):
 def test_any_image_prefix_is_exported_or_refused_in_one_line(prefix):
     result = outcome(f"--image-prefix={prefix}")
     if result[0] != 0:
+        assert_refused(result)
+
+
+@FAST
+@given(st.text(max_size=130))
+@example("v1.0-rc_2")
+@example("\u00e9t\u00e9")
+def test_any_tag_is_exported_only_when_registries_accept_it(tag):
+    result = outcome(f"--tag={tag}")
+    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag):
+        assert result[0] == 0 and result[3]
+    else:
         assert_refused(result)
 
 

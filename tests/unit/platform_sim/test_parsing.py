@@ -1,6 +1,7 @@
 """What day-two commands read from their command line: SVC[.N], SVC=N, K=V, REV."""
 
 import io
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -117,9 +118,34 @@ def test_any_variables_file_gives_variables_or_one_line(data):
     except UsageError as exc:
         assert str(exc).startswith("standard input") and "\n" not in str(exc)
     else:
-        assert values and all("\x00" not in value for value in values.values())
+        assert values and not any(map(has_control_character, values.values()))
+        assert len(values) <= data.count(b"\n") + 1
         for name in values:
             check_variable_name(name)
+
+
+def has_control_character(text: str) -> bool:
+    """Whether ``text`` holds a control or line-separator character other than a tab."""
+    return any(c != "\t" and unicodedata.category(c) in {"Cc", "Zl", "Zp"} for c in text)
+
+
+# Every character str.splitlines() breaks a line at, besides \n.
+OTHER_LINE_BREAKS = ["\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+@given(st.text(max_size=30), st.sampled_from(OTHER_LINE_BREAKS), st.sampled_from(["\n", "\r\n"]))
+def test_a_value_never_becomes_another_variable(value, smuggler, end):
+    data = f"DJANGO_SECRET_KEY={value}{smuggler}DJANGO_DEBUG=1{end}".encode()
+    with pytest.raises(UsageError) as caught:
+        read_assignments("-", io.BytesIO(data))
+    assert str(caught.value).startswith("standard input, line ")
+    assert "holds the control character U+" in str(caught.value)
+
+
+def test_lines_end_at_a_newline_with_or_without_a_carriage_return():
+    data = b"A=1\r\nB=two words\tand a tab\nC=3"
+    values = {"A": "1", "B": "two words\tand a tab", "C": "3"}
+    assert read_assignments("-", io.BytesIO(data)) == values
 
 
 def record_with_revisions(numbers, serving):
