@@ -275,7 +275,7 @@ def camera_states(db: dict, token: str) -> dict[str, str]:
                 port=db["port"],
                 user=db["login"],
                 password=db["password"],
-                dbname="minestrone",
+                dbname=db.get("database", "minestrone"),
                 connect_timeout=5,
             )
         ) as conn,

@@ -7,13 +7,14 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from . import addons, buildfile
+from . import addons, approle, buildfile
 from .address import http_url
 from .context import Context
 from .dataservices import DataService
 from .environment import DATA_TAGS, Endpoint, data_service_variables
 from .errors import UsageError
 from .instance import Instance
+from .kinds import KINDS
 from .push import ADMIN_PASSWORD_FILE
 from .revisions import Revision, stored
 from .state import AppRecord, existing
@@ -66,6 +67,8 @@ def _data_instance(ctx: Context, service: DataService, service_type: str) -> dic
             data["url"] = next(value for key, value in variables.items() if key.endswith("_URL"))
         if status.get("vhost"):
             data["vhost"] = status["vhost"]
+        if service.kind in KINDS and KINDS[service.kind].owner is not None:
+            data["database"] = approle.DATABASE  # the app's own, which its role owns
     return data
 
 

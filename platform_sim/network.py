@@ -12,13 +12,15 @@ removes every namespace, link and file, even after an interrupted push.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import ipaddress
 import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,10 @@ RANGE = ipaddress.ip_network("198.18.0.0/15")
 SUBNETS = 512  # /24s in the range
 FIRST_HOST, LAST_HOST = 2, 254  # .1 is the bridge's (the platform's own side)
 NETNS_ETC = Path("/etc/netns")
+# Held while an app picks its subnet and makes its bridge, and while the last app's teardown
+# decides whether the guard route goes: apps pushed side by side would otherwise take the
+# same /24 (the machine would then route one app's addresses to the other's bridge).
+MACHINE_LOCK = Path("/run/platform_sim-network.lock")
 BRIDGE_PREFIX = "psb"
 
 
@@ -98,9 +104,11 @@ class Network:
         ip: str = "ip",
         run: Callable[..., str] = run_ip,
         etc: Path = NETNS_ETC,
+        machine_lock: Path = MACHINE_LOCK,
     ) -> None:
         self.root = root
         self.etc = etc
+        self.machine_lock = machine_lock
         self.ip = ip
         self._run = run
         self._lock = threading.Lock()
@@ -125,9 +133,25 @@ class Network:
         with self._lock:
             return self._ensure_bridge(self._record())["subnet"]
 
+    @contextlib.contextmanager
+    def _machine_wide(self) -> Iterator[None]:
+        """Hold the machine's network lock (every app's platform_sim commands share it)."""
+        with open(self.machine_lock, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def _ensure_bridge(self, record: dict) -> dict:
         """The guard route, then the bridge with the platform's address .1 (once)."""
         self.run("route", "replace", "unreachable", str(RANGE))
+        if "subnet" in record and Path(f"/sys/class/net/{self.bridge}").exists():
+            return record
+        with self._machine_wide():
+            return self._make_bridge(self._record())
+
+    def _make_bridge(self, record: dict) -> dict:
         if "subnet" not in record:
             used = used_subnets(self.run("-4", "-o", "addr", "show"))
             start = int(self.tag, 16) % SUBNETS
@@ -230,7 +254,7 @@ class Network:
 
     def destroy(self) -> None:
         """Remove every host, the bridge and the record; the guard route goes with the last."""
-        with self._lock:
+        with self._lock, self._machine_wide():
             record = self._record()
             for entry in record.get("hosts", {}).values():
                 self._delete(entry)

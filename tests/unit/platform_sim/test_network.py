@@ -4,9 +4,12 @@ removal of everything it made (``ip`` is a fake recording its commands)."""
 from __future__ import annotations
 
 import ipaddress
+import threading
+import time
+from pathlib import Path
 
 from platform_sim import namespace
-from platform_sim.network import RANGE, Network, mac_address, subnet_address, used_subnets
+from platform_sim.network import RANGE, SUBNETS, Network, mac_address, subnet_address, used_subnets
 
 
 class FakeIp:
@@ -22,7 +25,9 @@ class FakeIp:
 
 
 def network(tmp_path, fake):
-    return Network(tmp_path / "app", run=fake, etc=tmp_path / "etc")
+    return Network(
+        tmp_path / "app", run=fake, etc=tmp_path / "etc", machine_lock=tmp_path / "net.lock"
+    )
 
 
 def test_addresses_are_in_the_reserved_range():
@@ -100,3 +105,53 @@ def test_a_namespaced_command_enters_the_host_first():
     argv = namespace.wrap(["true"], netns="ps123456-2", ip="/sbin/ip", unshare="unshare")
     assert argv[:5] == ["/sbin/ip", "netns", "exec", "ps123456-2", "unshare"]
     assert namespace.wrap(["true"])[0] == "unshare"
+
+
+class SharedMachine:
+    """One machine's ``ip`` for several apps: a bridge's address shows in ``addr show`` once
+    added, and ``addr show`` answers slowly (the window in which two pushes could race)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.addresses: list[str] = []
+
+    def __call__(self, args, *, ip="ip", check=True) -> str:
+        if args[:3] == ["-4", "-o", "addr"]:
+            with self.lock:
+                shown = " ".join(f"inet {address}" for address in self.addresses)
+            time.sleep(0.05)
+            return shown
+        if args[:2] == ["addr", "add"]:
+            with self.lock:
+                self.addresses.append(args[2])
+        return ""
+
+
+def apps_starting_on_one_subnet(tmp_path) -> tuple[Path, Path]:
+    """Two app folders whose subnet search starts at the same /24."""
+    seen: dict[int, Path] = {}
+    for number in range(10_000):
+        root = tmp_path / f"app{number}"
+        start = int(Network(root).tag, 16) % SUBNETS
+        if start in seen:
+            return seen[start], root
+        seen[start] = root
+    raise AssertionError("no two app folders share a starting subnet")
+
+
+def test_apps_pushed_side_by_side_never_take_the_same_subnet(tmp_path):
+    machine = SharedMachine()
+    roots = apps_starting_on_one_subnet(tmp_path)
+    networks = []
+    for root in roots:
+        root.mkdir()
+        networks.append(
+            Network(root, run=machine, etc=tmp_path / "etc", machine_lock=tmp_path / "net.lock")
+        )
+    subnets: list[int] = []
+    threads = [threading.Thread(target=lambda n=n: subnets.append(n.subnet())) for n in networks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(subnets) == 2 and subnets[0] != subnets[1], subnets

@@ -12,7 +12,9 @@ from .test_network import FakeIp
 
 def router_on_network(tmp_path, monkeypatch, running: bool):
     (tmp_path / "app").mkdir()
-    net = Network(tmp_path / "app", run=FakeIp(), etc=tmp_path / "etc")
+    net = Network(
+        tmp_path / "app", run=FakeIp(), etc=tmp_path / "etc", machine_lock=tmp_path / "net.lock"
+    )
     router = Router(tmp_path / "app" / "router", "app", None, nginx_binary="nginx", network=net)
     calls = []
     state = {"handle": Handle(10, 1) if running else None}
