@@ -29,17 +29,22 @@ def _rabbitmq(data: Path, user: str, address: str = ""):  # noqa: ANN202 - a bac
     return rabbitmq_server(data_dir=data, user=user, **({"host": address} if address else {}))
 
 
-def _postgres_ready(status: Mapping) -> None:
+def _superuser_connection(status: Mapping, timeout: float):  # noqa: ANN202 - psycopg2's
+    """A connection to the server the status names, as its superuser, to ``postgres``."""
     import psycopg2
 
-    connection = psycopg2.connect(
+    return psycopg2.connect(
         host=status["host"],
         port=int(status["port"]),
         user=status["login"],
         password=status["password"],
         dbname="postgres",
-        connect_timeout=READY_TIMEOUT,
+        connect_timeout=timeout,
     )
+
+
+def _postgres_ready(status: Mapping) -> None:
+    connection = _superuser_connection(status, READY_TIMEOUT)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -49,18 +54,9 @@ def _postgres_ready(status: Mapping) -> None:
 
 def _postgres_owner(status: Mapping, login: str, password: str, database: str) -> None:
     """As the superuser the status names: ``login`` owning ``database`` (made if missing)."""
-    import psycopg2
-
     from backing_services.postgres import ensure_owner
 
-    connection = psycopg2.connect(
-        host=status["host"],
-        port=int(status["port"]),
-        user=status["login"],
-        password=status["password"],
-        dbname="postgres",
-        connect_timeout=10,
-    )
+    connection = _superuser_connection(status, 10)
     connection.autocommit = True
     try:
         ensure_owner(connection, login, password, database)
