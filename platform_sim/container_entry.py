@@ -9,7 +9,8 @@ program gets its own stop signal, so Celery workers shut down warm). Started as 
 root-only file mounted in /run/secrets, hands the container's output, its writable mount points
 and the data volume to the image's unprivileged account (no link followed, the volume walked by
 folder descriptors) and gives root up before it reads or writes anything of the app's; started
-as that account (a Kubernetes pod), it does the same without the hand-over.
+as that account (a Kubernetes pod, a Compose service), it does the same without the hand-over,
+and stops in one line when the data volume is not the account's.
 """
 
 from __future__ import annotations
