@@ -5,18 +5,21 @@ services with a volume and a readiness healthcheck, ``depends_on`` on their heal
 instance's environment as platform_sim computes it (application variables included). Secrets
 never reach a command line (podman-compose turns ``environment`` and ``env_file`` into ``podman
 create -e KEY=VALUE``): each code service mounts an owner-only ``<service>.environment.json``
-in /run/secrets (its entrypoint, still root, copies it to ~/environment.json for the app's
-account), each data service an owner-only ``<service>.password`` (``*_FILE``). A PostgreSQL
-service also mounts ``<service>.app-password``, its image's entrypoint gives the app its own
-role with it (``approle``): the superuser's password reaches no code service. Code
-containers are hardened as the Kubernetes export's pods are: no new privileges, a read-only
-image with tmpfs mounts where the programs write, and no capability but the four the
-entrypoint's root steps need (it loses them with root, so every program runs with none).
+in /run/secrets, owned by the app's account (uid 10001), each data service an owner-only
+``<service>.password`` (``*_FILE``). A PostgreSQL service also mounts ``<service>.app-password``,
+its image's entrypoint gives the app its own role with it (``approle``): the superuser's
+password reaches no code service. Code containers are confined as the Kubernetes export's pods
+are: they run as the app's account from the start (``user``), with no capability at all, no new
+privileges, a read-only image and tmpfs mounts the account owns where the programs write. Only
+an export run by another user than root (who cannot give a file to uid 10001) keeps the former
+mode: the entrypoint starts as root with the four capabilities it needs to read the secret,
+hand the account its folders and become it (it loses them with root).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +32,7 @@ from backing_services.state import new_password
 from . import approle
 from .buildfile import BuildFile
 from .container_entry import LOG_DIRS
-from .container_facts import CODE_STOP_GRACE, MOUNTED_SECRETS, WEB_PORT
+from .container_facts import CODE_STOP_GRACE, CODE_UID, MOUNTED_SECRETS, WEB_PORT
 from .environment import HOME_INSIDE, Endpoint, Topology, instance_environment
 from .errors import UsageError
 from .files import write_text
@@ -51,30 +54,48 @@ HEALTHCHECKS = {
 
 
 SECRETS_INSIDE = "/run/secrets"
-# A code container's entrypoint starts as root to read its root-only secrets, give the account
-# its output, mount points and data volume (chown, reading folders the account owns) and become
-# it (setgid, setuid): those four capabilities, and only until it gives root up.
+# Only when the export cannot give the secret to the account (not run as root): the code
+# container's entrypoint starts as root to read its root-only secret, give the account its
+# output, mount points and data volume (chown, reading folders the account owns) and become it
+# (setgid, setuid): those four capabilities, and only until it gives root up.
 CODE_CAPABILITIES = ("CHOWN", "DAC_READ_SEARCH", "SETGID", "SETUID")
 # Where a code container's programs write, its image being read-only: the home (a tmpfs the
 # image's code is copied into: postinstall writes there, nginx keeps its temporary files in
-# ~/platform/nginx), the logs, /tmp and /run.
+# ~/platform/nginx) and the logs, both the account's from their mounting (Podman's ``U``: owned
+# by the container's user); /tmp and /run.
+OWNED = "U"
 CODE_TMPFS = (
     "/tmp",  # noqa: S108 - a mount point inside the container
     "/run",
-    f"{HOME_INSIDE}:exec,mode=0755",
-    *(f"{folder}:mode=0755" for folder in LOG_DIRS),
+    f"{HOME_INSIDE}:exec,mode=0755,{OWNED}",
+    *(f"{folder}:mode=0755,{OWNED}" for folder in LOG_DIRS),
 )
 
+# Limits set for a container started as the account: Podman asks for more than the host's hard
+# limits by default, which only a process with CAP_SYS_RESOURCE may set (runc then refuses to
+# start the container); these stay below common hard limits and hold the tutorial's programs.
+CODE_ULIMITS = {"nofile": {"soft": 4096, "hard": 4096}, "nproc": 4096}
 
-def code_hardening() -> dict:
-    """A code service's confinement (Compose keys): read-only image, tmpfs, capabilities."""
+
+def code_hardening(as_account: bool = True) -> dict:
+    """A code service's confinement (Compose keys): read-only image, tmpfs, no capability,
+    started as the app's account (``as_account``) or else as root with ``CODE_CAPABILITIES``."""
+    start = (
+        {"user": f"{CODE_UID}:{CODE_UID}", "ulimits": dict(CODE_ULIMITS)} if as_account
+        else {"cap_add": list(CODE_CAPABILITIES)}
+    )
     return {
         "read_only": True,
         "tmpfs": list(CODE_TMPFS),
         "cap_drop": ["ALL"],
-        "cap_add": list(CODE_CAPABILITIES),
+        **start,
         "security_opt": ["no-new-privileges:true"],
     }
+
+
+def can_give_files() -> bool:
+    """Whether this process can give a file to the app's account (only root can)."""
+    return os.geteuid() == 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +104,7 @@ class Export:
 
     compose: dict
     secret_files: dict[str, str]
+    account_files: frozenset[str] = frozenset()  # given to the app's account, not the user
 
 
 def password_file(service: str) -> str:
@@ -131,9 +153,11 @@ def render(
     app_passwords: Mapping[str, str],
     scale: Mapping[str, int],
     port: int,
+    as_account: bool = True,
 ) -> Export:
     """The Compose data and env files for the app (``passwords``: data service → password;
-    ``app_passwords``: PostgreSQL service → the password of the app's role)."""
+    ``app_passwords``: PostgreSQL service → the password of the app's role; ``as_account``:
+    code containers start as the app's account, which owns their environment files)."""
     data = [s for s in buildfile.data_services() if s.type in DATA_PORTS]
     endpoints = {
         s.name: Endpoint(s.name, DATA_PORTS[s.type], DATA_LOGIN, passwords[s.name]) for s in data
@@ -206,7 +230,7 @@ def render(
             "deploy": {"replicas": int(scale.get(service.name, service.instances))},
             "stop_grace_period": f"{CODE_STOP_GRACE}s",
             "labels": dict(labels),
-            **code_hardening(),
+            **code_hardening(as_account),
         }
         if data:
             entry["depends_on"] = {s.name: {"condition": "service_healthy"} for s in data}
@@ -216,7 +240,12 @@ def render(
             published = str(first) if replicas == 1 else f"{first}-{first + replicas - 1}"
             entry["ports"] = [f"127.0.0.1:{published}:{WEB_PORT}"]
         services[service.name] = entry
-    return Export({"name": app, "services": services, "volumes": volumes}, secret_files)
+    account_files = frozenset(
+        environment_file(service.name) for service in buildfile.code_services() if as_account
+    )
+    return Export(
+        {"name": app, "services": services, "volumes": volumes}, secret_files, account_files
+    )
 
 
 def kept_password(path: Path) -> str:
@@ -268,11 +297,13 @@ def check_no_links(folder: Path, buildfile: BuildFile) -> None:
 
 def write(folder: Path, export: Export) -> list[Path]:
     """Write compose.yaml and the owner-only env files (0600 from their creation, never
-    through a link); the paths written."""
+    through a link; a code service's owned by the app's account when it starts as it); the
+    paths written."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in export.secret_files.items():
-        write_text(folder / name, text)
+        owner = CODE_UID if name in export.account_files else None
+        write_text(folder / name, text, owner=owner)
         written.append(folder / name)
     path = folder / COMPOSE_FILE
     header = (
@@ -294,8 +325,11 @@ def export_compose(
     port: int = 8080,
     variables: Mapping[str, str] | None = None,
     scale: Mapping[str, int] | None = None,
+    as_account: bool | None = None,
 ) -> list[Path]:
-    """Export the app in ``folder`` (its revision's image names) into ``target``."""
+    """Export the app in ``folder`` (its revision's image names) into ``target``; code
+    containers start as the app's account unless ``as_account`` is False (by default: when
+    this process can give it their environment files)."""
     from .buildfile import load
     from .images import check_containerizable, uploaded
     from .output import QuietPrinter
@@ -316,5 +350,6 @@ def export_compose(
             app_passwords=kept_app_passwords(target, buildfile),
             scale=scale or {},
             port=port,
+            as_account=can_give_files() if as_account is None else as_account,
         )
     return write(target, export)

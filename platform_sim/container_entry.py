@@ -9,7 +9,8 @@ program gets its own stop signal, so Celery workers shut down warm). Started as 
 root-only file mounted in /run/secrets, hands the container's output, its writable mount points
 and the data volume to the image's unprivileged account (no link followed, the volume walked by
 folder descriptors) and gives root up before it reads or writes anything of the app's; started
-as that account (a Kubernetes pod), it does the same without the hand-over.
+as that account (a Kubernetes pod, a Compose service), it does the same without the hand-over,
+and stops in one line when the data volume is not the account's.
 """
 
 from __future__ import annotations
@@ -121,6 +122,11 @@ def read_file(path: Path) -> str:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise EntryError(f"{path} is a symbolic link: mount the file itself") from exc
+        if exc.errno == errno.EACCES and path.parent == MOUNTED:
+            raise EntryError(
+                f"{path} cannot be read by uid {os.getuid()}: give the file to that uid "
+                "(platform_sim export compose run as root does) or start the container as root"
+            ) from exc
         if exc.errno == errno.EACCES:
             raise EntryError(
                 f"{path} cannot be read by the app's account: mount it in {MOUNTED}/ instead "
@@ -287,6 +293,18 @@ def opened_folder(path: Path) -> Iterator[int | None]:
         os.close(fd)
 
 
+def check_data_writable(data: Path) -> None:
+    """Refuse, in one line saying how to fix it, a data volume the account cannot write (one an
+    earlier, root-started container filled as root; a fresh volume copies the image's owner)."""
+    if data.is_dir() and not os.access(data, os.W_OK):
+        raise EntryError(
+            f"{data} (the data volume) is not writable by uid {os.getuid()}: an earlier "
+            f"container filled it as root; give it to that uid once (as root on the host: "
+            f"chown -R {os.getuid()}:{os.getgid()} \"$(podman volume inspect VOLUME --format "
+            "'{{.Mountpoint}}')\")"
+        )
+
+
 def become(account: Account) -> None:
     """Give up root for the account, for good (this process and what it starts or execs)."""
     os.setgroups([])
@@ -357,6 +375,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         if account is not None:
             hand_over(HOME, account, LOG_DIRS)
             become(account)
+        check_data_writable(HOME / "data")
         if environment is None:
             environment = read_environment(source, environ)
         conf = lay_out(HOME, described, environment, replace=secret)

@@ -10,9 +10,10 @@ WEB_PORT = 8080
 CODE_STOP_GRACE = 120
 
 # The account a code service's programs run as in a container: the image creates it and owns
-# the home, the code and the log folders to it; a container started as root (Compose, `podman
-# run`) reads its root-only secrets, then the entrypoint drops to it before running any of the
-# app's code; a Kubernetes pod runs as it from the start (runAsNonRoot).
+# the home, the code and the log folders to it; a Compose service (exported as root) and a
+# Kubernetes pod run as it from the start, their secrets given to it; a container started as
+# root (`podman run`, an export not run as root) reads its root-only secrets, then the
+# entrypoint drops to it before running any of the app's code.
 CODE_USER = "dotcloud"
 CODE_UID = 10001
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .. import compose, images, variables
+from ..container_facts import CODE_UID
 from ..kube.export import ExportRequest, export
 from ..kube.local import LocalRun
 from ..output import Printer
@@ -43,6 +44,12 @@ class ArtefactVerbs(Verbs):
             scale=record.scale if record else {},
         )
         self.out.write("".join(f"wrote {path}\n" for path in written))
+        if not compose.can_give_files():
+            self.out.write(
+                "Not run as root: the code containers start as root (four capabilities, lost "
+                "with it) to read their secret; export as root to start them as uid "
+                f"{CODE_UID}\n"
+            )
         self.out.write(
             f"Images: platform_sim -A {name} image build {args.path}; then, in {args.output}: "
             "podman-compose up -d (README, Containers)\n"

@@ -172,9 +172,15 @@ def test_no_program_holds_a_capability_or_can_gain_one_and_the_image_is_read_onl
         for command, fields in processes.items():
             assert int(fields["CapEff"], 16) == 0, (command, fields["CapEff"])
             assert int(fields["CapPrm"], 16) == 0, (command, fields["CapPrm"])
+            # not even one to lose: the container was started with none, as the account
+            assert int(fields["CapBnd"], 16) == 0, (command, fields["CapBnd"])
             assert fields["NoNewPrivs"] == "1", command
+        started = podman("inspect", names[0], "--format", "{{.Config.User}}").stdout.strip()
+        assert started == f"{CODE_UID}:{CODE_UID}", started
         # even root, exec'd into the container, cannot change the image
-        written = compose(folder, "exec", "-T", service, "sh", "-c", "touch /probe", check=False)
+        written = compose(
+            folder, "exec", "-T", "--user", "0", service, "sh", "-c", "touch /probe", check=False
+        )
         assert written.returncode != 0 and "Read-only file system" in written.stderr, written
         # the home and the logs are tmpfs mounts the account owns
         mounts = compose(folder, "exec", "-T", service, "cat", "/proc/mounts").stdout

@@ -33,7 +33,7 @@ APP_PASSWORDS = {"db": "db-app-789"}
 VARIABLES = {"DJANGO_SECRET_KEY": "the-secret-key", "MINESTRONE_ADMIN_PASSWORD": "admin pw$"}
 
 
-def exported(scale=None, port=8080):
+def exported(scale=None, port=8080, as_account=True):
     return render(
         "soup",
         parse(BUILD_FILE),
@@ -43,6 +43,7 @@ def exported(scale=None, port=8080):
         app_passwords=APP_PASSWORDS,
         scale=scale or {},
         port=port,
+        as_account=as_account,
     )
 
 
@@ -155,6 +156,10 @@ def test_secret_files_are_owner_only(tmp_path):
     }
     for path in written[:-1]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # the code services' files are their account's (they start as it), the others the user's
+    owners = {path.name: path.stat().st_uid for path in written[:-1]}
+    assert owners.pop("www.environment.json") == owners.pop("workers.environment.json") == 10001
+    assert set(owners.values()) == {os.geteuid()}
     stored = json.loads((tmp_path / "www.environment.json").read_text())
     assert stored["MINESTRONE_ADMIN_PASSWORD"] == "admin pw$"
     assert yaml.safe_load((tmp_path / "compose.yaml").read_text()) == exported().compose
@@ -226,22 +231,64 @@ def test_code_containers_get_the_same_time_to_stop_in_compose_and_on_kubernetes(
 
 
 def test_code_containers_are_confined_as_the_kubernetes_pods_are():
+    from platform_sim.kube.export import ExportRequest, build_objects
+
     services = exported().compose["services"]
+    objects = build_objects(
+        "soup", parse(BUILD_FILE), ExportRequest(Path("."), Path("/nonexistent"), tag="1")
+    )
+    pods = {
+        o["metadata"]["name"]: o["spec"]["template"]["spec"]
+        for o in objects if o["kind"] == "Deployment"
+    }
     for name in ("www", "workers"):
         service = services[name]
+        context = pods[name]["securityContext"]
+        assert service["user"] == f"{context['runAsUser']}:{context['runAsGroup']}" == "10001:10001"
         assert service["read_only"] is True
         assert service["security_opt"] == ["no-new-privileges:true"]
         assert service["cap_drop"] == ["ALL"]
-        # the entrypoint's root steps only: read the secrets, hand over, become the account
-        assert service["cap_add"] == ["CHOWN", "DAC_READ_SEARCH", "SETGID", "SETUID"]
+        assert "cap_add" not in service  # no capability at all, from the start
         mounts = {entry.split(":")[0]: entry for entry in service["tmpfs"]}
         assert set(mounts) == {
             "/tmp", "/run", "/home/dotcloud", "/var/log/supervisor", "/var/log/nginx"
         }
-        assert mounts["/home/dotcloud"] == "/home/dotcloud:exec,mode=0755"  # postinstall runs
+        # postinstall runs in the home; the account owns the home and the logs from the start
+        # (Podman's U: the tmpfs is the container user's)
+        assert mounts["/home/dotcloud"] == "/home/dotcloud:exec,mode=0755,U"
+        for folder in ("/var/log/supervisor", "/var/log/nginx"):
+            assert mounts[folder] == f"{folder}:mode=0755,U"
+        # limits a process without CAP_SYS_RESOURCE may set, so the container can start
+        assert service["ulimits"]["nofile"] == {"soft": 4096, "hard": 4096}
     for name in ("db", "broker"):
         assert "read_only" not in services[name]
+        assert "user" not in services[name]
     VALIDATOR.validate(exported().compose)
+
+
+def test_an_export_that_cannot_give_files_away_starts_code_as_root_with_four_capabilities(
+    tmp_path,
+):
+    export = exported(as_account=False)
+    for name in ("www", "workers"):
+        service = export.compose["services"][name]
+        assert "user" not in service
+        assert service["cap_drop"] == ["ALL"]
+        # the entrypoint's root steps only: read the secret, hand over, become the account
+        assert service["cap_add"] == ["CHOWN", "DAC_READ_SEARCH", "SETGID", "SETUID"]
+    VALIDATOR.validate(export.compose)
+    written = write(tmp_path, export)
+    assert {path.stat().st_uid for path in written} == {os.geteuid()}
+
+
+def test_not_run_as_root_the_export_says_how_its_code_containers_start(app, tmp_path, monkeypatch):
+    monkeypatch.setattr("platform_sim.compose.can_give_files", lambda: False)
+    target = tmp_path / "deploy"
+    status, out, _ = run(["-A", "soup", "export", "compose", str(app), "-o", str(target)], tmp_path)
+    assert status == 0
+    assert "Not run as root: the code containers start as root" in out
+    compose = yaml.safe_load((target / "compose.yaml").read_text())
+    assert "cap_add" in compose["services"]["www"] and "user" not in compose["services"]["www"]
 
 
 def test_secret_files_are_owner_only_from_their_creation(tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
 """The code container's entrypoint: its environment, its home, its wait for data services."""
 
+import errno
 import io
 import json
 import os
@@ -299,3 +300,26 @@ def test_a_malformed_mounted_yaml_environment_is_one_clear_error(tmp_path, name,
     with pytest.raises(entry.EntryError, match=f"{name} is not valid: .") as caught:
         entry.load_environment(tmp_path, {})
     assert "\n" not in str(caught.value)
+
+
+def test_a_data_volume_the_account_cannot_write_is_one_line_saying_how_to_fix_it(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(entry.os, "access", lambda path, mode: False)  # filled as root earlier
+    with pytest.raises(entry.EntryError) as caught:
+        entry.check_data_writable(tmp_path)
+    text = str(caught.value)
+    assert "\n" not in text and "is not writable by uid" in text
+    assert "chown -R" in text and "podman volume inspect" in text
+    monkeypatch.undo()
+    entry.check_data_writable(tmp_path)  # the account's volume passes
+    entry.check_data_writable(tmp_path / "absent")  # no volume: lay_out makes the folder
+
+
+def test_a_mounted_secret_the_account_cannot_read_says_who_must_own_it(monkeypatch):
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(entry.os, "open", denied)
+    with pytest.raises(entry.EntryError, match=r"cannot be read by uid \d+: give the file to"):
+        entry.read_file(entry.MOUNTED / "environment.json")
