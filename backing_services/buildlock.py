@@ -7,14 +7,13 @@ base image or a data-service image that is not built yet; without this they woul
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import re
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import EngineError
+from .filelock import held
 
 WAIT_SECONDS = 45 * 60  # longer than one build may take (podman.BUILD_TIMEOUT)
 
@@ -30,20 +29,13 @@ def building(
     image: str, *, timeout: float = WAIT_SECONDS, folder: Path | None = None
 ) -> Iterator[None]:
     """Hold ``image``'s build lock (waiting at most ``timeout`` seconds for another builder)."""
-    with open(lock_path(image, folder), "a") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise EngineError(
-                        f"another process has been building {image} for over {timeout:g} s "
-                        f"(lock {handle.name}): wait for it, or stop it"
-                    ) from None
-                time.sleep(0.5)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    path = lock_path(image, folder)
+
+    def refused() -> EngineError:
+        return EngineError(
+            f"another process has been building {image} for over {timeout:g} s "
+            f"(lock {path}): wait for it, or stop it"
+        )
+
+    with held(path, timeout, refused, poll=0.5):
+        yield

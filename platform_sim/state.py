@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from backing_services.filelock import held
 
 from .errors import AppNotFound, UsageError
 from .files import read_json, write_json
@@ -139,20 +140,12 @@ def create(paths: AppPaths) -> AppRecord:
 def locked(paths: AppPaths, wait: float = 0.0) -> Iterator[None]:
     """Hold the application's lock (one command changing it at a time)."""
     paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(paths.lock, "a") as handle:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise UsageError(
-                        f"another platform_sim command is changing {paths.name!r} right now; "
-                        "try again when it has finished"
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def refused() -> UsageError:
+        return UsageError(
+            f"another platform_sim command is changing {paths.name!r} right now; "
+            "try again when it has finished"
+        )
+
+    with held(paths.lock, wait, refused):
+        yield
