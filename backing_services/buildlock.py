@@ -7,6 +7,7 @@ base image or a data-service image that is not built yet; without this they woul
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -19,9 +20,10 @@ WAIT_SECONDS = 45 * 60  # longer than one build may take (podman.BUILD_TIMEOUT)
 
 
 def lock_path(image: str, folder: Path | None = None) -> Path:
-    """The lock file of ``image`` (a name safe for any file system)."""
+    """The lock file of ``image`` (a name safe for any file system), one per user: each user's
+    Podman has an image store of its own, and another user's file in /tmp cannot be opened."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", image)
-    return (folder or Path(tempfile.gettempdir())) / f"minestrone-build-{safe}.lock"
+    return (folder or Path(tempfile.gettempdir())) / f"minestrone-build-{os.getuid()}-{safe}.lock"
 
 
 @contextlib.contextmanager

@@ -286,6 +286,11 @@ def check_no_links(folder: Path, buildfile: BuildFile) -> None:
     """Refuse, in one line, a link in ``folder`` where the export reads or writes a file."""
     names = [COMPOSE_FILE]
     names += [password_file(service.name) for service in buildfile.data_services()]
+    names += [
+        app_password_file(service.name)
+        for service in buildfile.data_services()
+        if service.type == "postgresql"
+    ]
     names += [environment_file(service.name) for service in buildfile.code_services()]
     for name in names:
         if (folder / name).is_symlink():

@@ -1,5 +1,6 @@
 """One builder per image at a time (backing_services/buildlock.py): the others wait, bounded."""
 
+import os
 import threading
 import time
 
@@ -45,7 +46,8 @@ def test_a_builder_that_never_ends_is_an_error_after_the_timeout(tmp_path):
         pass
 
 
-def test_the_lock_file_name_is_safe(tmp_path):
+def test_the_lock_file_name_is_safe_and_the_user_s_own(tmp_path):
     path = buildlock.lock_path("localhost/minestrone-base:bookworm", tmp_path)
     assert path.parent == tmp_path
-    assert path.name == "minestrone-build-localhost_minestrone-base_bookworm.lock"
+    uid = os.getuid()
+    assert path.name == f"minestrone-build-{uid}-localhost_minestrone-base_bookworm.lock"

@@ -21,6 +21,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("created", "last_used", "revoked")
     actions = ("revoke_tokens",)
 
+    def get_queryset(self, request):
+        """A superuser sees every token; another user only their own (nor revokes others')."""
+        tokens = super().get_queryset(request)
+        return tokens if request.user.is_superuser else tokens.filter(user=request.user)
+
     def get_readonly_fields(self, request, obj=None) -> tuple:
         """Once issued, a token only changes by being revoked."""
         if obj is not None:

@@ -307,15 +307,16 @@ def test_secret_files_are_owner_only_from_their_creation(tmp_path, monkeypatch):
     assert all(mode == 0o600 and exclusive for _, mode, exclusive in created), created
 
 
-def test_a_link_where_the_export_writes_is_refused_in_one_line(app, tmp_path):
+@pytest.mark.parametrize("name", ["db.password", "db.app-password", "www.environment.json"])
+def test_a_link_where_the_export_writes_is_refused_in_one_line(app, tmp_path, name):
     target, outside = tmp_path / "deploy", tmp_path / "outside"
     target.mkdir()
     outside.write_text("someone else's file\n")
-    (target / "db.password").symlink_to(outside)
+    (target / name).symlink_to(outside)
     status, _, err = run(
         ["-A", "soup", "export", "compose", str(app), "-o", str(target), "--force"], tmp_path
     )
     assert status == 2
-    assert err.strip().count("\n") == 0 and "db.password is a symbolic link" in err
+    assert err.strip().count("\n") == 0 and f"{name} is a symbolic link" in err
     assert outside.read_text() == "someone else's file\n"
     assert not (target / "compose.yaml").exists()

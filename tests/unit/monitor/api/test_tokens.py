@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
 from minestrone.monitor.api.tokens import ApiToken, digest
-from tests.unit.monitor.api.conftest import Api, make_user
+from tests.unit.monitor.api.conftest import ALL, Api, make_user
 
 pytestmark = pytest.mark.django_db
 TASKS = "/api/tasks"
@@ -165,3 +165,19 @@ def test_a_staff_user_issues_tokens_only_for_themselves(client):
     assert "Select a valid choice" in refused.content.decode()
     issued = client.post("/admin/monitor/apitoken/add/", {"user": clerk.pk, "name": "mine"})
     assert issued.status_code == 200 and ApiToken.objects.get().user == clerk
+
+
+def test_a_staff_user_sees_and_revokes_only_their_own_tokens_in_the_admin():
+    alice = make_user("alice", perms=(*ALL, "view_apitoken", "change_apitoken"))
+    theirs, their_token = ApiToken.objects.issue(make_user("bob"))
+    mine, _ = ApiToken.objects.issue(alice)
+    client = Client()
+    client.force_login(alice)
+    listing = client.get("/admin/monitor/apitoken/").content.decode()
+    assert f"/admin/monitor/apitoken/{mine.pk}/change/" in listing
+    assert f"/admin/monitor/apitoken/{theirs.pk}/change/" not in listing
+    assert client.get(f"/admin/monitor/apitoken/{theirs.pk}/change/").status_code == 302
+    client.post(
+        "/admin/monitor/apitoken/", {"action": "revoke_tokens", "_selected_action": [theirs.pk]}
+    )
+    assert Api(their_token).get(TASKS).status_code == 200
