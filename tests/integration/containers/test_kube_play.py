@@ -13,11 +13,11 @@ import pytest
 
 from backing_services.engine_socket import OWNER
 from backing_services.podman import LABEL
-from platform_sim.container_facts import CODE_UID
-from platform_sim.kube.export import ExportRequest, export
-from platform_sim.kube.local import LocalRun
-from platform_sim.kube.render import previous_secrets
-from platform_sim.state import AppRecord, app_paths
+from platform_sim.apps import AppRecord, app_paths
+from platform_sim.containers.facts import CODE_UID
+from platform_sim.containers.kube.export import ExportRequest, export
+from platform_sim.containers.kube.local import LocalRun
+from platform_sim.containers.kube.render import previous_secrets
 from tests.integration.app_role import check_role_as_superuser
 from tests.integration.browser import check_deployed
 from tests.integration.platform_sim.conftest import REPO, Browser, wait_for

@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 import yaml
 
-from platform_sim import cli
-from platform_sim.buildfile import parse
-from platform_sim.compose import render, write
+from platform_sim.appfile.buildfile import parse
+from platform_sim.cli import main
+from platform_sim.containers.compose import render, write
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "compose-spec.json").read_text())
 BUILD_FILE = """\
@@ -167,7 +167,7 @@ def test_secret_files_are_owner_only(tmp_path):
 
 def run(argv, tmp_path):
     out, err = __import__("io").StringIO(), __import__("io").StringIO()
-    status = cli.main(argv, out=out, err=err)
+    status = main.main(argv, out=out, err=err)
     return status, out.getvalue(), err.getvalue()
 
 
@@ -213,8 +213,8 @@ def test_env_set_variables_reach_the_export(app, tmp_path):
 
 
 def test_code_containers_get_the_same_time_to_stop_in_compose_and_on_kubernetes():
-    from platform_sim import container_facts
-    from platform_sim.kube.export import ExportRequest, build_objects
+    from platform_sim.containers import facts
+    from platform_sim.containers.kube.export import ExportRequest, build_objects
 
     services = exported().compose["services"]
     objects = build_objects(
@@ -227,11 +227,11 @@ def test_code_containers_get_the_same_time_to_stop_in_compose_and_on_kubernetes(
     for name in ("www", "workers"):
         assert services[name]["stop_grace_period"] == f"{graces[name]}s"
     # supervisord stops djcelery (60 s), celerycam (30 s), platform-logs (10 s) in turn
-    assert container_facts.CODE_STOP_GRACE >= 60 + 30 + 10
+    assert facts.CODE_STOP_GRACE >= 60 + 30 + 10
 
 
 def test_code_containers_are_confined_as_the_kubernetes_pods_are():
-    from platform_sim.kube.export import ExportRequest, build_objects
+    from platform_sim.containers.kube.export import ExportRequest, build_objects
 
     services = exported().compose["services"]
     objects = build_objects(
@@ -282,7 +282,7 @@ def test_an_export_that_cannot_give_files_away_starts_code_as_root_with_four_cap
 
 
 def test_not_run_as_root_the_export_says_how_its_code_containers_start(app, tmp_path, monkeypatch):
-    monkeypatch.setattr("platform_sim.compose.can_give_files", lambda: False)
+    monkeypatch.setattr("platform_sim.containers.compose.can_give_files", lambda: False)
     target = tmp_path / "deploy"
     status, out, _ = run(["-A", "soup", "export", "compose", str(app), "-o", str(target)], tmp_path)
     assert status == 0

@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from platform_sim.container_probe import Address, NotReady, probe, startup_message
+from platform_sim.containers.probe import Address, NotReady, probe, startup_message
 
 
 class FakeSocket:

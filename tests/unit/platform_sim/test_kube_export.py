@@ -9,11 +9,12 @@ import pytest
 import yaml
 from kubernetes_validate import utils as kv_utils
 
-from platform_sim import buildfile, images
-from platform_sim.environment import Endpoint, Topology, instance_environment
+from platform_sim.appfile import buildfile
+from platform_sim.appfile.environment import Endpoint, Topology, instance_environment
+from platform_sim.containers import images
+from platform_sim.containers.kube.export import ExportRequest, build_objects, export
+from platform_sim.containers.kube.render import FILES
 from platform_sim.errors import UsageError
-from platform_sim.kube.export import ExportRequest, build_objects, export
-from platform_sim.kube.render import FILES
 from platform_sim.output import Printer
 
 APP = """

@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from backing_services.errors import EngineError
-from platform_sim import buildfile
+from platform_sim.appfile import buildfile
+from platform_sim.containers.kube import translate
+from platform_sim.containers.kube.export import ExportRequest, build_objects, export
+from platform_sim.containers.kube.local import LocalRun, LocalRunError
 from platform_sim.errors import UsageError
-from platform_sim.kube import translate
-from platform_sim.kube.export import ExportRequest, build_objects, export
-from platform_sim.kube.local import LocalRun, LocalRunError
 
 
 def objects(tmp_path, **options):

@@ -6,8 +6,8 @@ import pytest
 
 from platform_sim.errors import PlatformError
 from platform_sim.files import read_json, write_json
-from platform_sim.lifecycle import Namespaced, NotReady
-from platform_sim.procs import Handle
+from platform_sim.hosts.lifecycle import Namespaced, NotReady
+from platform_sim.hosts.processes import Handle
 
 
 class FakeTable:

@@ -1,0 +1,1 @@
+"""What an app declares: its build file, its environment, its variables."""
