@@ -33,12 +33,12 @@ sys.path.insert(0, str(ROOT))
 
 from backing_services.podman import Podman, ensure_base_image  # noqa: E402
 from backing_services.ports import free_ports  # noqa: E402
-from platform_sim.appfile.variables import set_variables  # noqa: E402
 from platform_sim.apps import AppPaths  # noqa: E402
-from platform_sim.build import upload  # noqa: E402
+from platform_sim.builder import upload  # noqa: E402
 from platform_sim.containers.compose import export_compose  # noqa: E402
 from platform_sim.containers.images import build_images  # noqa: E402
 from platform_sim.context import make_context  # noqa: E402
+from platform_sim.ops.variables import set_variables  # noqa: E402
 from platform_sim.output import QuietPrinter  # noqa: E402
 from platform_sim.release.destroy import destroy  # noqa: E402
 from platform_sim.release.push import push  # noqa: E402

@@ -43,7 +43,7 @@ from bench.fault_load import (  # noqa: E402
     camera_states,
     log,
 )
-from platform_sim.build import upload  # noqa: E402
+from platform_sim.builder import upload  # noqa: E402
 from platform_sim.faults import sites  # noqa: E402
 from platform_sim.faults.inject import FaultError, Faults, Interrupted  # noqa: E402
 

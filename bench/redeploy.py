@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from platform_sim.build import upload  # noqa: E402
+from platform_sim.builder import upload  # noqa: E402
 
 APP = "bench-redeploy"
 COPY_SKIPS = [".venv", ".tox", ".ruff_cache", ".pytest_cache", "node_modules"]

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from platform_sim.apps import AppPaths
-from platform_sim.build.service import Builder
+from platform_sim.builder.service import Builder
 from platform_sim.hosts import namespace
 from platform_sim.hosts.instance import InstanceRunner
 from platform_sim.hosts.network import Network, ip_binary

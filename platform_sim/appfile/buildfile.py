@@ -11,7 +11,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from platform_sim.appfile.safe_yaml import MAX_CHARACTERS, BuildFileLoader, compose, construct
 from platform_sim.errors import BuildFileError, UnsupportedService
-from platform_sim.services.kinds import KINDS
+from platform_sim.kinds.registry import KINDS
 
 FILENAME = "dotcloud.yml"
 NAME_CHARACTERS = re.compile(r"^[a-z0-9_]+$")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from backing_services.errors import ServiceError
-from platform_sim.build.steps import kill_live_steps
+from platform_sim.builder.steps import kill_live_steps
 from platform_sim.cli.parser import ALIASES, PROG, build_parser
 from platform_sim.cli.verbs import Commands, app_name
 from platform_sim.context import Context, make_context

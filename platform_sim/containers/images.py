@@ -25,8 +25,8 @@ from backing_services.images import data_image
 from backing_services.podman import LABEL, Podman, ensure_base_image, host_ca_bundle
 from platform_sim import isolated
 from platform_sim.appfile.buildfile import BuildFile, Service, load
-from platform_sim.build.service import WSGI_SERVER, approot
-from platform_sim.build.upload import copy_tree, ignore_patterns
+from platform_sim.builder.service import WSGI_SERVER, approot
+from platform_sim.builder.upload import copy_tree, ignore_patterns
 from platform_sim.containers.facts import (
     CODE_UID,
     CODE_USER,

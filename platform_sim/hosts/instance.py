@@ -20,9 +20,9 @@ from platform_sim.appfile.environment import (
     render_json,
     render_yaml,
 )
-from platform_sim.build.service import BuildResult
-from platform_sim.build.steps import run_step
-from platform_sim.build.upload import clone_tree
+from platform_sim.builder.service import BuildResult
+from platform_sim.builder.steps import run_step
+from platform_sim.builder.upload import clone_tree
 from platform_sim.errors import StepFailed
 from platform_sim.files import read_json, tail, write_text
 from platform_sim.hosts import namespace

@@ -14,11 +14,11 @@ from platform_sim.apps import AppRecord, existing
 from platform_sim.context import Context
 from platform_sim.errors import UsageError
 from platform_sim.hosts.instance import Instance
+from platform_sim.kinds.registry import KINDS
 from platform_sim.ops.status import code_status
 from platform_sim.release.push import ADMIN_PASSWORD_FILE
 from platform_sim.release.revisions import Revision, stored
 from platform_sim.services import addons, approle
-from platform_sim.services.kinds import KINDS
 from platform_sim.services.provision import DataService
 
 

@@ -11,7 +11,7 @@ from platform_sim.context import Context
 from platform_sim.errors import NotDeployed, UsageError
 from platform_sim.hosts.instance import LOG_INSIDE, NGINX_LOG_INSIDE, Instance
 from platform_sim.ops.tail import LogFile, Tailer
-from platform_sim.ops.targets import Deployed, Ref, current, parse_ref
+from platform_sim.release.targets import Deployed, Ref, current, parse_ref
 from platform_sim.services.provision import DataService
 
 DEFAULT_LINES = 10

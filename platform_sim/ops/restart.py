@@ -12,7 +12,7 @@ from platform_sim.context import Context
 from platform_sim.errors import PlatformError, UsageError
 from platform_sim.hosts import namespace
 from platform_sim.hosts.instance import stored_environment
-from platform_sim.ops.targets import Ref, current, labels, parse_ref
+from platform_sim.release.targets import Ref, current, labels, parse_ref
 from platform_sim.services.provision import DataService
 
 RESTART_TIMEOUT = 120.0

@@ -12,7 +12,7 @@ from platform_sim.context import Context
 from platform_sim.errors import HostError
 from platform_sim.hosts import namespace
 from platform_sim.hosts.instance import stored_environment
-from platform_sim.ops.targets import current, parse_ref
+from platform_sim.release.targets import current, parse_ref
 
 # The command runs as a child of a shell that stays the namespace's first process: a first
 # process ignores signals it has no handler for, and Ctrl-C must reach the command.

@@ -7,8 +7,8 @@ import re
 from platform_sim.apps import AppRecord
 from platform_sim.context import Context
 from platform_sim.errors import UsageError
-from platform_sim.ops.targets import current
 from platform_sim.release.redeploy import RedeployReport, apply
+from platform_sim.release.targets import current
 
 MAX_INSTANCES = 10
 ASSIGNMENT = re.compile(r"^([^=:]*)(?::([^=]*))?=(.*)$")

@@ -8,7 +8,7 @@ from platform_sim.address import host_port, http_url
 from platform_sim.context import Context
 from platform_sim.errors import UsageError
 from platform_sim.hosts.instance import Instance, answers_http
-from platform_sim.ops.targets import Deployed, current, parse_ref
+from platform_sim.release.targets import Deployed, current, parse_ref
 from platform_sim.render import supervisor
 from platform_sim.services.provision import DataService
 

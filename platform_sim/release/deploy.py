@@ -13,7 +13,7 @@ from platform_sim.address import host_port, http_url
 from platform_sim.appfile.buildfile import BuildFile, Service
 from platform_sim.appfile.environment import Topology, instance_environment, process_environment
 from platform_sim.apps import AppRecord
-from platform_sim.build.service import BuildResult
+from platform_sim.builder.service import BuildResult
 from platform_sim.context import Context
 from platform_sim.hosts import namespace
 from platform_sim.hosts.instance import Instance, lay_out

@@ -12,8 +12,8 @@ from platform_sim.context import Context
 from platform_sim.files import read_json
 from platform_sim.hosts.instance import Instance
 from platform_sim.hosts.processes import Handle
-from platform_sim.ops.targets import current, labels
 from platform_sim.release.deploy import host_key, stop_instances
+from platform_sim.release.targets import current, labels
 from platform_sim.services.provision import DataService
 
 STOP_GRACE = 75.0

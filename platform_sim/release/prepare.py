@@ -12,9 +12,9 @@ from pathlib import Path
 
 from platform_sim.appfile.buildfile import BuildFile, Service
 from platform_sim.apps import AppRecord
-from platform_sim.build.service import BuildResult
-from platform_sim.build.steps import kill_live_steps
-from platform_sim.build.upload import copy_tree
+from platform_sim.builder.service import BuildResult
+from platform_sim.builder.steps import kill_live_steps
+from platform_sim.builder.upload import copy_tree
 from platform_sim.context import Context
 from platform_sim.services import addons
 from platform_sim.services.provision import DataService, Running

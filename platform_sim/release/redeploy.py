@@ -11,7 +11,7 @@ from pathlib import Path
 from platform_sim.appfile import buildfile
 from platform_sim.appfile.buildfile import Service
 from platform_sim.apps import AppRecord, create, locked
-from platform_sim.build.service import COMPLETE_MARKER, BuildResult
+from platform_sim.builder.service import COMPLETE_MARKER, BuildResult
 from platform_sim.context import Context
 from platform_sim.errors import NotDeployed
 from platform_sim.hosts import namespace

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from platform_sim.appfile.buildfile import Service
 from platform_sim.apps import AppPaths, create
-from platform_sim.build.service import BuildResult
-from platform_sim.build.steps import kill_live_steps
+from platform_sim.builder.service import BuildResult
+from platform_sim.builder.steps import kill_live_steps
 from platform_sim.context import Context
 from platform_sim.errors import PlatformError
 from platform_sim.hosts import namespace

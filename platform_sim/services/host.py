@@ -22,7 +22,7 @@ from backing_services import ServiceError
 from platform_sim.files import write_json
 from platform_sim.hosts.keeper import STABLE_AFTER, backoff
 from platform_sim.hosts.processes import reap_orphans
-from platform_sim.services.kinds import KINDS
+from platform_sim.kinds.registry import KINDS
 
 WATCH_INTERVAL = 0.5
 

@@ -17,8 +17,8 @@ from platform_sim.hosts import namespace
 from platform_sim.hosts.lifecycle import Namespaced, NotReady
 from platform_sim.hosts.network import Network
 from platform_sim.hosts.processes import Handle, ProcessTable
+from platform_sim.kinds.registry import KINDS, answers
 from platform_sim.services import approle
-from platform_sim.services.kinds import KINDS, answers
 
 START_TIMEOUT = 150.0
 STOP_GRACE = 45.0

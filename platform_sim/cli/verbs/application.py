@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from platform_sim.appfile import variables
 from platform_sim.apps import app_paths, existing
 from platform_sim.cli.verbs.base import Verbs, app_name, confirm
 from platform_sim.errors import PlatformError, UsageError
-from platform_sim.ops import info, info_table, status
-from platform_sim.ops.targets import current
+from platform_sim.ops import info, info_table, status, variables
 from platform_sim.release.destroy import destroy, destroy_service
 from platform_sim.release.push import push
+from platform_sim.release.targets import current
 from platform_sim.release.verify import verify
 
 

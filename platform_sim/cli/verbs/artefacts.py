@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from platform_sim.appfile import variables
 from platform_sim.apps import AppRecord, app_paths
 from platform_sim.cli.verbs.base import Verbs, app_name, word
 from platform_sim.containers import compose, images
 from platform_sim.containers.facts import CODE_UID
 from platform_sim.containers.kube.export import ExportRequest, export
 from platform_sim.containers.kube.local import LocalRun
+from platform_sim.ops import variables
 from platform_sim.output import Printer
 
 

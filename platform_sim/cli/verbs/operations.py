@@ -11,8 +11,8 @@ from platform_sim.ops import logs
 from platform_sim.ops.restart import restart
 from platform_sim.ops.run_command import run
 from platform_sim.ops.scale import scale
-from platform_sim.ops.targets import current
 from platform_sim.release import revisions
+from platform_sim.release.targets import current
 
 
 class OperationVerbs(Verbs):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from platform_sim.appfile import variables
 from platform_sim.cli.verbs.base import Verbs, app_name
 from platform_sim.errors import UsageError
+from platform_sim.ops import variables
 
 
 class SettingVerbs(Verbs):

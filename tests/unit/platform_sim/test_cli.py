@@ -255,7 +255,7 @@ def test_run_passes_the_command_after_the_double_dash():
 
 
 def test_verify_and_export_take_the_words_over_the_file(tmp_path):
-    from platform_sim.appfile import variables
+    from platform_sim.ops import variables
 
     file = tmp_path / "vars.env"
     file.write_text("A=from-file\nB=b\n")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from platform_sim.build import steps
+from platform_sim.builder import steps
 from platform_sim.cli import main
 from platform_sim.hosts.processes import start_time
 from platform_sim.output import QuietPrinter

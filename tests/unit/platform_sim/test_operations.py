@@ -14,9 +14,9 @@ from platform_sim.hosts.instance import Instance, supervisorctl_script
 from platform_sim.ops import info_table
 from platform_sim.ops.run_command import AS_CHILD
 from platform_sim.ops.status import InstanceStatus
-from platform_sim.ops.targets import Deployed, Ref
 from platform_sim.output import QuietPrinter
 from platform_sim.release.redeploy import RedeployReport, apply
+from platform_sim.release.targets import Deployed, Ref
 
 BUILD_FILE = """
 www: {type: python, instances: 2}

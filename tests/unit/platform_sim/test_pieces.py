@@ -11,9 +11,9 @@ import pytest
 from platform_sim.appfile.buildfile import Service
 from platform_sim.appfile.environment import Endpoint
 from platform_sim.apps import AppPaths, AppRecord, check_app_name, create, locked, platform_home
-from platform_sim.build import upload
-from platform_sim.build.service import build_environment, build_key
-from platform_sim.build.steps import run_step
+from platform_sim.builder import upload
+from platform_sim.builder.service import build_environment, build_key
+from platform_sim.builder.steps import run_step
 from platform_sim.errors import StepFailed, UsageError
 from platform_sim.hosts import namespace
 from platform_sim.hosts.processes import Handle, ProcessTable, start_time

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from platform_sim.apps import AppPaths, create
-from platform_sim.build import upload
+from platform_sim.builder import upload
 from platform_sim.context import Context
 from platform_sim.errors import PlatformError
 from platform_sim.output import QuietPrinter

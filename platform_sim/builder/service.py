@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from platform_sim.appfile.buildfile import Service
-from platform_sim.build.steps import run_step
+from platform_sim.builder.steps import run_step
 from platform_sim.errors import PlatformError
 from platform_sim.output import Printer
 
