@@ -260,7 +260,8 @@ def parse_job_rate(value: str | None) -> str:
     queue (``0``: no limit)."""
     if value is None or value.strip() == "":
         return DEFAULT_JOB_RATE
-    from minestrone.monitor.rates import InvalidRate, parse_rate
+    from minestrone.monitor.errors import InvalidRate
+    from minestrone.monitor.rates import parse_rate
 
     try:
         return parse_rate(value)

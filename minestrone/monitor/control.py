@@ -7,13 +7,8 @@ from dataclasses import dataclass, field
 
 from kombu.exceptions import OperationalError
 
-
-class ControlUnavailable(Exception):
-    """The broker could not take the command; no worker received it."""
-
-
-class NoWorkerSelected(ControlUnavailable):
-    """A command named no worker; nothing was sent (Celery reads an empty list as "all")."""
+from minestrone.errors import BrokerUnreachable
+from minestrone.monitor.errors import NoWorkerSelected
 
 
 def _check_destination(destination) -> None:
@@ -115,7 +110,7 @@ class RemoteControl:
                 *args, reply=True, timeout=self.timeout, **kwargs
             )
         except (OperationalError, OSError) as exc:
-            raise ControlUnavailable(str(exc) or type(exc).__name__) from exc
+            raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
         replies, no_effect = explain(_replies(answers))
         return Outcome(replies=replies, waited=self.timeout, no_effect=no_effect)
 
@@ -182,5 +177,5 @@ class RemoteControl:
         try:
             self.control.shutdown(destination=hostnames)
         except (OperationalError, OSError) as exc:
-            raise ControlUnavailable(str(exc) or type(exc).__name__) from exc
+            raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
         return Outcome(waited=None)

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 from kombu.exceptions import OperationalError
 
-from minestrone.monitor.broker import BrokerUnreachable, QueueDepth
+from minestrone.errors import BrokerUnreachable
+from minestrone.monitor.broker import QueueDepth
 
 # How long a worker that answered stays "known": while all known workers have answered, the
 # page does not wait for the rest of the timeout.

@@ -2,11 +2,8 @@
 
 from kombu.exceptions import OperationalError
 
+from minestrone.errors import BrokerUnreachable
 from minestrone.soup.tasks import lazy_job
-
-
-class BrokerUnavailable(Exception):
-    """The broker could not take the job; nothing was queued."""
 
 
 def queue_lazy_job(name: str, routing_key: str) -> str:
@@ -14,5 +11,5 @@ def queue_lazy_job(name: str, routing_key: str) -> str:
     try:
         result = lazy_job.apply_async(args=[name], routing_key=routing_key)
     except (OperationalError, OSError) as exc:
-        raise BrokerUnavailable(str(exc) or exc.__class__.__name__) from exc
+        raise BrokerUnreachable(str(exc) or exc.__class__.__name__) from exc
     return result.id

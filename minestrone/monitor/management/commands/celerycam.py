@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from minestrone.monitor.conf import setting
-from minestrone.monitor.rates import InvalidRate, parse_rate
+from minestrone.monitor.errors import InvalidRate
+from minestrone.monitor.rates import parse_rate
 
 DEFAULT_CAMERA = "minestrone.monitor.camera.Camera"
 
