@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "minestrone.deployment",
     "minestrone.soup",
     "minestrone.monitor",
+    "minestrone.throttle",
 ]
 
 MIDDLEWARE = [
@@ -167,10 +168,10 @@ MONITOR_PURGE_OFFLINE_WORKERS_DAYS = 7
 # Rows the cleanup deletes per statement, and seconds between two cleanups.
 MONITOR_EXPIRE_BATCH_SIZE = 5000
 MONITOR_CLEANUP_INTERVAL = 3600.0
-# ...which also deletes expired sessions and the job rate limit's spent counts.
+# ...which also deletes expired sessions and the throttle's spent counts (jobs, API requests).
 MONITOR_CLEANUP_CALLS = [
     "minestrone.sessions.clear_expired",
-    "minestrone.soup.throttle.forget_before",
+    "minestrone.throttle.limits.forget_before",
 ]
 # Seconds between two snapshots of the camera (celerycam --frequency overrides it).
 MONITOR_CAMERA_FREQUENCY = 1.0
