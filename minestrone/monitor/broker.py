@@ -7,9 +7,9 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
-from kombu.exceptions import ChannelError, OperationalError
+from kombu.exceptions import ChannelError
 
-from minestrone.errors import BrokerUnreachable
+from minestrone.errors import reaching_the_broker
 from minestrone.monitor import broker_api
 from minestrone.monitor.conf import setting
 from minestrone.monitor.errors import BrokerApiError
@@ -30,7 +30,7 @@ def read_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
     new channel is opened for the next one.
     """
     depths = []
-    try:
+    with reaching_the_broker():
         channel = connection.channel()
         try:
             for name in sorted(set(names)):
@@ -44,8 +44,6 @@ def read_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
                 depths.append(QueueDepth(name, int(ready), int(consumers)))
         finally:
             _close_quietly(channel)
-    except (OperationalError, OSError) as exc:
-        raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
     return depths
 
 
@@ -83,8 +81,6 @@ def queue_depths(app, extra_names: Iterable[str] = (), opener=None) -> QueueDept
             except BrokerApiError as exc:
                 api_error = str(exc)
                 logger.warning("queue depths read by passive declare instead: %s", api_error)
-        try:
+        with reaching_the_broker():
             connection.ensure_connection(max_retries=1)
-        except (OperationalError, OSError) as exc:
-            raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
         return QueueDepths(read_depths(connection, names), PASSIVE_DECLARE, api_error)

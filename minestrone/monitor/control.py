@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kombu.exceptions import OperationalError
-
-from minestrone.errors import BrokerUnreachable
+from minestrone.errors import reaching_the_broker
 from minestrone.monitor.errors import NoWorkerSelected
 
 
@@ -105,12 +103,10 @@ class RemoteControl:
 
     def _ask(self, command: str, *args, **kwargs) -> Outcome:
         _check_destination(kwargs.get("destination"))
-        try:
+        with reaching_the_broker():
             answers = getattr(self.control, command)(
                 *args, reply=True, timeout=self.timeout, **kwargs
             )
-        except (OperationalError, OSError) as exc:
-            raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
         replies, no_effect = explain(_replies(answers))
         return Outcome(replies=replies, waited=self.timeout, no_effect=no_effect)
 
@@ -174,8 +170,6 @@ class RemoteControl:
     def shutdown(self, hostnames: list[str]) -> Outcome:
         """Ask these workers to shut down (warm: running tasks finish); they do not reply."""
         _check_destination(hostnames or [])
-        try:
+        with reaching_the_broker():
             self.control.shutdown(destination=hostnames)
-        except (OperationalError, OSError) as exc:
-            raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
         return Outcome(waited=None)

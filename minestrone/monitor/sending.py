@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from kombu.exceptions import OperationalError
-
-from minestrone.errors import BrokerUnreachable
+from minestrone.errors import reaching_the_broker
 
 
 def celery_app():
@@ -35,8 +33,6 @@ def send(
         options["routing_key"] = routing_key
     if countdown:
         options["countdown"] = countdown
-    try:
+    with reaching_the_broker():
         result = celery_app().tasks[name].apply_async(args=args, kwargs=kwargs, **options)
-    except (OperationalError, OSError) as exc:
-        raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
     return result.id
