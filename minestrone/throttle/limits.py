@@ -21,18 +21,19 @@ LONGEST_PERIOD = timedelta(hours=1)
 
 def seconds_to_wait(scope: str, key: str, count: float, seconds: float, now: datetime) -> int:
     """0 when ``key`` may make one more request now in ``scope`` (at most ``count`` in any
-    ``seconds``; the request is then counted), else the whole seconds until it may."""
+    ``seconds``, at most LONGEST_PERIOD; the request is then counted), else the whole seconds
+    until it may."""
     since = now - timedelta(seconds=seconds)
     mine = Hit.objects.record(scope, key, now)
     others = Hit.objects.in_window(scope, key, since).exclude(pk=mine.pk)
     if others.count() < count:
         return 0
     mine.delete()
-    places = max(1, math.ceil(count))
-    # the oldest of the last `count` requests leaves the window first
-    times = list(others.values_list("at", flat=True)[:places])
     if count <= 0:
         return max(1, math.ceil(seconds))
+    places = math.ceil(count)
+    # the oldest of the last `count` requests leaves the window first
+    times = list(others.values_list("at", flat=True)[:places])
     if len(times) < places:
         return 1  # requests refused at the same moment have left meanwhile: try again now
     return max(1, math.ceil((times[-1] - since).total_seconds()))
