@@ -196,11 +196,16 @@ def add_consumer(request, caller, params, hostname: str) -> JsonResponse:
     """Consume from a queue, bound to the topic exchange by routing_key (the queue's name by
     default)."""
     queue = _validated(params, "queue", QUEUE_NAME)
-    key = params.text("routing_key") or queue
+    given = params.text("routing_key")
+    key = given or queue
     try:
         BINDING_KEY(key)
     except ValidationError:
-        raise BadParameter("routing_key", "dot-separated words, “*” or “#”") from None
+        if given:
+            raise BadParameter("routing_key", "dot-separated words, “*” or “#”") from None
+        raise BadParameter(
+            "queue", "is not a binding key (dot-separated words): give a routing_key"
+        ) from None
     host = _worker(hostname)
     return _answer(
         f"{host} consumes from {queue}",
