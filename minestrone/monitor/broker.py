@@ -6,43 +6,21 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from kombu.exceptions import ChannelError, OperationalError
+from kombu.exceptions import ChannelError
+
+from minestrone.errors import reaching_the_broker
+from minestrone.monitor import broker_api
+from minestrone.monitor.conf import setting
+from minestrone.monitor.errors import BrokerApiError
+from minestrone.monitor.queue_depth import (
+    MANAGEMENT_API,
+    PASSIVE_DECLARE,
+    QueueDepth,
+    QueueDepths,
+)
 
 logger = logging.getLogger(__name__)
-MANAGEMENT_API = "management API"
-PASSIVE_DECLARE = "AMQP passive declare"
-
-
-@dataclass(frozen=True)
-class QueueDepth:
-    """One queue as the broker sees it: messages ready for delivery, consumers attached and,
-    from the management API only, messages delivered but not yet acknowledged."""
-
-    name: str
-    ready: int | None
-    consumers: int | None
-    missing: bool = False  # the broker has no such queue
-    unacked: int | None = None  # None: unknown (AMQP cannot tell)
-
-    @property
-    def idle(self) -> bool:
-        """True when nothing waits and nobody consumes."""
-        return not self.ready and not self.consumers
-
-
-class BrokerUnreachable(Exception):
-    """The broker could not be asked (connection refused, timed out, closed)."""
-
-
-class QueueDepths(list):
-    """QueueDepth items in name order, with where they were read and why not from the API."""
-
-    def __init__(self, depths=(), source: str = PASSIVE_DECLARE, api_error: str | None = None):
-        super().__init__(depths)
-        self.source = source
-        self.api_error = api_error
 
 
 def read_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
@@ -52,7 +30,7 @@ def read_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
     new channel is opened for the next one.
     """
     depths = []
-    try:
+    with reaching_the_broker():
         channel = connection.channel()
         try:
             for name in sorted(set(names)):
@@ -66,8 +44,6 @@ def read_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
                 depths.append(QueueDepth(name, int(ready), int(consumers)))
         finally:
             _close_quietly(channel)
-    except (OperationalError, OSError) as exc:
-        raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
     return depths
 
 
@@ -87,9 +63,6 @@ def queue_depths(app, extra_names: Iterable[str] = (), opener=None) -> QueueDept
     """Depths of the app's queues and of `extra_names`: from the management API when
     MONITOR_BROKER_API_URL is set and it answers, else by passive declares on a short-lived
     broker connection."""
-    from minestrone.monitor import broker_api
-    from minestrone.monitor.conf import setting
-
     names = [*configured_queue_names(app), *extra_names]
     api_url = setting("BROKER_API_URL")
     api_error = None
@@ -105,11 +78,9 @@ def queue_depths(app, extra_names: Iterable[str] = (), opener=None) -> QueueDept
                     opener,
                 )
                 return QueueDepths(broker_api.read_api_depths(rows, names), MANAGEMENT_API)
-            except broker_api.BrokerApiError as exc:
+            except BrokerApiError as exc:
                 api_error = str(exc)
                 logger.warning("queue depths read by passive declare instead: %s", api_error)
-        try:
+        with reaching_the_broker():
             connection.ensure_connection(max_retries=1)
-        except (OperationalError, OSError) as exc:
-            raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
         return QueueDepths(read_depths(connection, names), PASSIVE_DECLARE, api_error)

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from minestrone.deployment import dbwait
-from minestrone.deployment.database import DatabaseSetupError, ensure_database, migration_lock
+from minestrone.deployment.database import ensure_database, migration_lock
+from minestrone.deployment.errors import DatabaseSetupError
 
 
 class Command(BaseCommand):
