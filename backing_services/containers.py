@@ -311,7 +311,7 @@ class DockerRedis(_ContainerMixin, RedisService):
         factory = self.container_factory or _generic
         self.user, self.password = _credentials(self.data_dir, "")
         image = self.resolve_image()
-        container = factory(image, REDIS_PORT)
+        container = factory(image=image, port=REDIS_PORT)
         container.with_env("REDIS_PASSWORD", self.password)
         container.with_env("REDIS_APPENDFSYNC", self.appendfsync)
         data = REDIS_DATA
@@ -357,7 +357,7 @@ class DockerMariaDB(_ContainerMixin, MariaDBService):
         """The configured (not yet started) container."""
         factory = self.container_factory or _generic
         self.user, self.password = _credentials(self.data_dir, self.user)
-        container = factory(self.resolve_image(), MYSQL_PORT)
+        container = factory(image=self.resolve_image(), port=MYSQL_PORT)
         container.with_env("MARIADB_USER", self.user)
         container.with_env("MARIADB_PASSWORD", self.password)
         container.with_env("MARIADB_DATABASE", APP_DATABASE)
