@@ -347,11 +347,17 @@ class DockerMariaDB(_ContainerMixin, MariaDBService):
     default_start_timeout = 90.0
 
     def __init__(
-        self, data_dir: Path | str | None = None, *, fsync: bool = False, **kwargs: Any
+        self,
+        data_dir: Path | str | None = None,
+        *,
+        fsync: bool = False,
+        test_databases: bool = True,
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("user", "minestrone")
         super().__init__(data_dir, **kwargs)
         self.fsync = fsync  # off: throw-away test servers only (see LocalMariaDB)
+        self.test_databases = test_databases
 
     def make_container(self) -> Any:
         """The configured (not yet started) container."""
@@ -361,6 +367,8 @@ class DockerMariaDB(_ContainerMixin, MariaDBService):
         container.with_env("MARIADB_USER", self.user)
         container.with_env("MARIADB_PASSWORD", self.password)
         container.with_env("MARIADB_DATABASE", APP_DATABASE)
+        if self.test_databases:
+            container.with_env("MARIADB_TEST_DATABASES", "yes")
         # the official image wants a root password: a random one it never shows, root local only
         container.with_env("MARIADB_RANDOM_ROOT_PASSWORD", "1")
         container.with_env("MARIADB_ROOT_HOST", "localhost")

@@ -287,6 +287,7 @@ def test_mariadb_container_configuration_and_url(tmp_path):
             "MARIADB_USER": "minestrone",
             "MARIADB_PASSWORD": server.password,
             "MARIADB_DATABASE": "minestrone",
+            "MARIADB_TEST_DATABASES": "yes",
             "MARIADB_RANDOM_ROOT_PASSWORD": "1",
             "MARIADB_ROOT_HOST": "localhost",
         }

@@ -95,6 +95,11 @@ def test_the_app_account_owns_its_database_and_the_password_is_a_parameter():
     ]
 
 
+def test_a_server_holding_an_apps_data_grants_no_test_copies():
+    statements = owner_statements("app", "pw", "minestrone", test_databases=False)
+    assert not any("test" in statement for statement, _ in statements)
+
+
 @pytest.mark.parametrize(
     ("value", "literal"),
     [
