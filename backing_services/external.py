@@ -1,7 +1,6 @@
 """Existing servers named by URL variables: checked and used, never started or stopped."""
 
 import base64
-import contextlib
 import json
 import os
 import urllib.error
@@ -11,15 +10,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import MySQLdb
-
 from . import process
 from .errors import ServiceError, ServiceUnavailable
-from .mariadb import APP_DATABASE, MariaDBService, Statements, run_statements
+from .mariadb import APP_DATABASE, MariaDBService, Statements
 from .postgres import MAINTENANCE_DB, PostgresService
 from .rabbitmq import RabbitMQService
 from .redis import RedisService
-from .urls import parse_url, redact
+from .urls import ServerURL, parse_url, redact
 
 POSTGRES_URL_ENV = "MINESTRONE_POSTGRES_URL"
 RABBITMQ_URL_ENV = "MINESTRONE_RABBITMQ_URL"
@@ -43,6 +40,13 @@ class _ExternalMixin:
     """start() only checks the server answers; stop() leaves it alone."""
 
     start_timeout: float
+
+    def _use(self, parts: ServerURL, start_timeout: float) -> str:
+        """Take the server's address and credentials from ``parts``; return the URL's path."""
+        self.host, self.port = parts.host, parts.port
+        self.user, self.password = parts.user, parts.password
+        self.start_timeout = start_timeout
+        return parts.path
 
     def _start(self) -> None:
         process.wait_until_ready(
@@ -74,9 +78,7 @@ class ExternalPostgres(_ExternalMixin, PostgresService):
         parts = parse_url(
             _url_from(POSTGRES_URL_ENV, url, env, ("postgres", "postgresql")), 5432, MAINTENANCE_DB
         )
-        self.host, self.port, self.database = parts.host, parts.port, parts.path
-        self.user, self.password = parts.user, parts.password
-        self.start_timeout = start_timeout
+        self.database = self._use(parts, start_timeout)
 
 
 class ExternalRabbitMQ(_ExternalMixin, RabbitMQService):
@@ -96,9 +98,7 @@ class ExternalRabbitMQ(_ExternalMixin, RabbitMQService):
         super().__init__()
         env = os.environ if env is None else env
         parts = parse_url(_url_from(RABBITMQ_URL_ENV, url, env, ("amqp", "amqps")), 5672, "/")
-        self.host, self.port, self.vhost = parts.host, parts.port, parts.path
-        self.user, self.password = parts.user, parts.password
-        self.start_timeout = start_timeout
+        self.vhost = self._use(parts, start_timeout)
         api = management_url or env.get(MANAGEMENT_URL_ENV) or f"http://{self.host}:15672"
         if not api.startswith(("http://", "https://")):
             raise ServiceError(f"{MANAGEMENT_URL_ENV} must be an http(s) URL, got {redact(api)!r}")
@@ -158,9 +158,7 @@ class ExternalRedis(_ExternalMixin, RedisService):
         parts = parse_url(_url_from(REDIS_URL_ENV, url, env, ("redis", "rediss")), 6379, "0")
         if not parts.path.isdigit():
             raise ServiceError(f"{REDIS_URL_ENV} must end in a database number, not {parts.path!r}")
-        self.host, self.port, self.db = parts.host, parts.port, int(parts.path)
-        self.user, self.password = parts.user, parts.password
-        self.start_timeout = start_timeout
+        self.db = int(self._use(parts, start_timeout))
 
 
 class ExternalMariaDB(_ExternalMixin, MariaDBService):
@@ -176,21 +174,16 @@ class ExternalMariaDB(_ExternalMixin, MariaDBService):
         start_timeout: float = 10.0,
         env: Mapping[str, str] | None = None,
         fsync: bool = True,  # noqa: ARG002 - an existing server keeps its own settings
+        test_databases: bool = True,  # noqa: ARG002 - and its own accounts
     ) -> None:
         super().__init__()
         parts = parse_url(
             _url_from(MYSQL_URL_ENV, url, env, ("mysql", "mariadb")), 3306, APP_DATABASE
         )
-        self.host, self.port, self.database = parts.host, parts.port, parts.path
-        self.user, self.password = parts.user, parts.password
-        self.start_timeout = start_timeout
+        self.database = self._use(parts, start_timeout)
 
     grants = False  # the URL's account makes the databases: they are its own already
 
     def _admin(self, statements: Statements, what: str) -> None:
         """The URL's account runs them."""
-        try:
-            with contextlib.closing(self.connect()) as connection:
-                run_statements(connection, statements)
-        except MySQLdb.Error as exc:
-            raise ServiceError(f"cannot {what} on {self!r}: {exc}") from exc
+        self._run(self.connect, statements, what)
