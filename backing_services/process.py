@@ -74,6 +74,8 @@ def wait_until_ready(
             answers, alive=alive, timeout=timeout, clock=clock, sleep=sleep, interval=interval
         )
     except executor.NotStarted as exc:
+        if not last:
+            answers()  # dead before its first check: what the check says is the best reason
         cause = last[0] if last else None
         if exc.exited:
             message = f"{what} exited while starting (last check: {cause})"

@@ -1,7 +1,16 @@
 """One way to run a child process: its own session, ready by a real check, its log's tail, and
 a stop that asks first and kills the whole group after a grace period (stdlib only)."""
 
-from executor.child import Executor, log_tail, start, stop, stop_group, wait_for, wait_ready
+from executor.child import (
+    Executor,
+    log_tail,
+    open_log,
+    start,
+    stop,
+    stop_group,
+    wait_for,
+    wait_ready,
+)
 from executor.errors import CannotRun, ExecutorError, NotStarted
 from executor.pids import (
     children,
@@ -24,6 +33,7 @@ __all__ = [
     "descendants",
     "kill_group",
     "log_tail",
+    "open_log",
     "pid_alive",
     "reap_orphans",
     "signal_quietly",

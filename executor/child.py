@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import BinaryIO, Self
 
 from executor.errors import CannotRun, NotStarted
 from executor.pids import kill_group, signal_quietly
@@ -35,7 +35,7 @@ def start(
     """Start ``argv`` in a new session (its own process group) with no input; its output and
     errors appended to ``log``, or to a pipe (``pipe``), or else to ours."""
     as_user = {"user": user, "group": group, "extra_groups": extra_groups}
-    output = _open_log(log) if log is not None else None
+    output = open_log(log) if log is not None else None
     try:
         return subprocess.Popen(
             list(argv),
@@ -54,7 +54,8 @@ def start(
             output.close()
 
 
-def _open_log(path: Path):  # noqa: ANN202 - a binary file object
+def open_log(path: Path) -> BinaryIO:
+    """``path`` opened for appending, created owner-only if it does not exist."""
     return open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, LOG_MODE), "ab")
 
 
@@ -87,14 +88,14 @@ def wait_ready(
 
     A child that exits first, or a deadline that passes, is NotStarted ("exited", "not ready
     after N s"); whatever ``check`` raises goes through (a check decides what "not yet" is).
+    A child that died is never checked: it fails at once.
     """
     started = clock()
     while True:
-        running = alive()  # asked before the check: a child that died is never "ready"
-        if check() and running:
-            return clock() - started
-        if not running:
+        if not alive():
             raise NotStarted("exited", exited=True)
+        if check():
+            return clock() - started
         if clock() - started >= timeout:
             raise NotStarted(f"not ready after {timeout:g} s", exited=False)
         sleep(interval)

@@ -77,9 +77,12 @@ def test_the_deadline_is_not_started():
     assert clock.now == pytest.approx(2, abs=0.11)
 
 
-def test_a_dead_child_is_never_ready_even_if_its_check_says_so():
+def test_a_dead_child_fails_at_once_unchecked():
+    def check():
+        pytest.fail("a dead child was checked")
+
     with pytest.raises(NotStarted, match="^exited$") as caught:
-        executor.wait_ready(lambda: True, alive=lambda: False, timeout=10, sleep=pytest.fail)
+        executor.wait_ready(check, alive=lambda: False, timeout=10, sleep=pytest.fail)
     assert caught.value.exited
 
 
