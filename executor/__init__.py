@@ -2,7 +2,6 @@
 a stop that asks first and kills the whole group after a grace period (stdlib only)."""
 
 from executor.child import (
-    Executor,
     log_tail,
     open_log,
     start,
@@ -25,7 +24,6 @@ from executor.pids import (
 
 __all__ = [
     "CannotRun",
-    "Executor",
     "ExecutorError",
     "NotStarted",
     "children",

@@ -11,8 +11,7 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import BinaryIO, Self
+from typing import BinaryIO
 
 from executor.errors import CannotRun, NotStarted
 from executor.pids import kill_group, signal_quietly
@@ -149,64 +148,3 @@ def log_tail(path: Path, lines: int = TAIL_LINES) -> str:
     except FileNotFoundError:
         return ""
     return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
-
-
-class Executor:
-    """One command in its own session, its output in ``log``: start, wait until ready, read the
-    log's tail, stop (gracefully, then killed with its group); a context manager."""
-
-    def __init__(
-        self,
-        argv: Sequence[str],
-        *,
-        log: Path,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | str | None = None,
-        stop_signal: int = signal.SIGTERM,
-        grace: float = 10.0,
-    ) -> None:
-        self.argv = list(argv)
-        self.log = log
-        self.env = env
-        self.cwd = cwd
-        self.stop_signal = stop_signal
-        self.grace = grace
-        self.child: subprocess.Popen | None = None
-
-    @property
-    def pid(self) -> int | None:
-        """The child's pid (its process group's too), None before start."""
-        return None if self.child is None else self.child.pid
-
-    def start(self) -> Self:
-        """Start the command (CannotRun if it cannot be); starting twice is one start."""
-        if not self.alive():
-            self.child = start(self.argv, log=self.log, env=self.env, cwd=self.cwd)
-        return self
-
-    def alive(self) -> bool:
-        """Whether the child runs (an exited child is reaped)."""
-        return self.child is not None and self.child.poll() is None
-
-    def wait_ready(self, check: Callable[[], object], timeout: float, **polling: object) -> float:
-        """``wait_ready`` while this child runs."""
-        return wait_ready(check, alive=self.alive, timeout=timeout, **polling)
-
-    def log_tail(self, lines: int = TAIL_LINES) -> str:
-        """The last lines of the child's log."""
-        return log_tail(self.log, lines)
-
-    def stop(self) -> int | None:
-        """Stop the child and all of its group; its exit status (None if never started)."""
-        return None if self.child is None else stop(self.child, self.grace, self.stop_signal)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

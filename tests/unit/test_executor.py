@@ -10,7 +10,7 @@ import time
 import pytest
 
 import executor
-from executor import CannotRun, Executor, NotStarted
+from executor import CannotRun, NotStarted
 
 
 class FakeClock:
@@ -95,38 +95,37 @@ def test_what_the_check_raises_goes_through():
 
 
 def test_a_real_child_that_exits_at_once_fails_the_wait_at_once(tmp_path):
-    server = Executor(["sh", "-c", "echo 'FATAL: bad config'; exit 3"], log=tmp_path / "log")
+    log = tmp_path / "log"
+    child = executor.start(["sh", "-c", "echo 'FATAL: bad config'; exit 3"], log=log)
     started = time.monotonic()
-    with server, pytest.raises(NotStarted, match="exited"):
-        server.wait_ready(lambda: False, timeout=30)
+    with pytest.raises(NotStarted, match="exited"):
+        executor.wait_ready(lambda: False, alive=lambda: child.poll() is None, timeout=30)
     assert time.monotonic() - started < 2
-    assert server.child.returncode == 3
-    assert server.log_tail() == "FATAL: bad config"
+    assert child.returncode == 3
+    assert executor.log_tail(log) == "FATAL: bad config"
 
 
-def test_the_executor_starts_waits_and_stops_gracefully(tmp_path):
-    ready = tmp_path / "ready"
+def test_a_child_is_started_waited_for_and_stopped_gracefully(tmp_path):
+    ready, log = tmp_path / "ready", tmp_path / "log"
     script = f"trap 'echo bye; exit 0' TERM; touch {ready}; while :; do sleep 0.05; done"
-    with Executor(["sh", "-c", script], log=tmp_path / "log", grace=5) as server:
-        assert server.wait_ready(ready.exists, timeout=10) < 10
-        assert server.alive()
-    assert not server.alive()
-    assert server.child.returncode == 0
-    assert server.log_tail(1) == "bye"
-    assert not_a_zombie(server.child)
+    child = executor.start(["sh", "-c", script], log=log)
+    assert executor.wait_ready(ready.exists, alive=lambda: child.poll() is None, timeout=10) < 10
+    assert executor.stop(child, grace=5) == 0
+    assert executor.log_tail(log, 1) == "bye"
+    assert not_a_zombie(child)
 
 
 def test_a_child_deaf_to_its_stop_signal_is_killed_with_its_whole_group(tmp_path):
     grandchild_file = tmp_path / "grandchild"
     script = f"trap '' TERM; sleep 60 & echo $! > {grandchild_file}; wait"
-    server = Executor(["sh", "-c", script], log=tmp_path / "log", grace=0.3).start()
+    child = executor.start(["sh", "-c", script], log=tmp_path / "log")
     assert executor.wait_for(lambda: grandchild_file.exists() and grandchild_file.read_text(), 5)
     grandchild = int(grandchild_file.read_text())
-    assert grandchild in executor.descendants(server.pid)
+    assert grandchild in executor.descendants(child.pid)
     started = time.monotonic()
-    assert server.stop() == -signal.SIGKILL
+    assert executor.stop(child, grace=0.3) == -signal.SIGKILL
     assert time.monotonic() - started < 5
-    assert not_a_zombie(server.child)
+    assert not_a_zombie(child)
     assert executor.wait_for(lambda: not executor.pid_alive(grandchild), 5)
 
 
