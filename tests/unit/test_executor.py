@@ -13,19 +13,6 @@ import executor
 from executor import CannotRun, NotStarted
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def not_a_zombie(child: subprocess.Popen) -> bool:
     """The child was reaped: the kernel holds nothing of it."""
     with pytest.raises(ChildProcessError):
@@ -58,23 +45,31 @@ def test_a_program_that_cannot_run_is_one_line(tmp_path):
 
 
 def test_ready_when_the_check_says_so():
-    clock = FakeClock()
+    sleeps = []
     answers = iter([False, False, True])
     took = executor.wait_ready(
-        lambda: next(answers), alive=lambda: True, timeout=10, clock=clock, sleep=clock.sleep
+        lambda: next(answers),
+        alive=lambda: True,
+        timeout=10,
+        clock=lambda: sum(sleeps),
+        sleep=sleeps.append,
     )
-    assert clock.sleeps == [0.1, 0.1]
+    assert sleeps == [0.1, 0.1]
     assert took == pytest.approx(0.2)
 
 
 def test_the_deadline_is_not_started():
-    clock = FakeClock()
+    sleeps = []
     with pytest.raises(NotStarted, match=r"^not ready after 2 s$") as caught:
         executor.wait_ready(
-            lambda: False, alive=lambda: True, timeout=2, clock=clock, sleep=clock.sleep
+            lambda: False,
+            alive=lambda: True,
+            timeout=2,
+            clock=lambda: sum(sleeps),
+            sleep=sleeps.append,
         )
     assert not caught.value.exited
-    assert clock.now == pytest.approx(2, abs=0.11)
+    assert sum(sleeps) == pytest.approx(2, abs=0.11)
 
 
 def test_a_dead_child_fails_at_once_unchecked():
@@ -115,18 +110,19 @@ def test_a_child_is_started_waited_for_and_stopped_gracefully(tmp_path):
     assert not_a_zombie(child)
 
 
-def test_a_child_deaf_to_its_stop_signal_is_killed_with_its_whole_group(tmp_path):
-    grandchild_file = tmp_path / "grandchild"
-    script = f"trap '' TERM; sleep 60 & echo $! > {grandchild_file}; wait"
-    child = executor.start(["sh", "-c", script], log=tmp_path / "log")
-    assert executor.wait_for(lambda: grandchild_file.exists() and grandchild_file.read_text(), 5)
-    grandchild = int(grandchild_file.read_text())
-    assert grandchild in executor.descendants(child.pid)
+def test_a_child_deaf_to_its_stop_signal_is_killed_with_its_whole_tree(tmp_path):
+    deepest = tmp_path / "deepest"
+    inner = f"sleep 60 & echo $! > {deepest}; wait"
+    outer = f"trap '' TERM; sh -c '{inner}' & wait"
+    child = executor.start(["sh", "-c", outer], log=tmp_path / "log")
+    assert executor.wait_for(lambda: deepest.exists() and deepest.read_text(), 5)
+    tree = executor.descendants(child.pid)
+    assert int(deepest.read_text()) in tree and len(tree) == 2  # a grandchild and its child
     started = time.monotonic()
     assert executor.stop(child, grace=0.3) == -signal.SIGKILL
     assert time.monotonic() - started < 5
     assert not_a_zombie(child)
-    assert executor.wait_for(lambda: not executor.pid_alive(grandchild), 5)
+    assert executor.wait_for(lambda: not any(map(executor.pid_alive, tree)), 5)
 
 
 def test_stop_group_asks_whom_it_is_told_then_kills_them_and_the_group(tmp_path):
@@ -158,8 +154,8 @@ def test_what_proc_says_about_a_process():
     assert executor.command_name(child.pid) == ""
 
 
-def test_log_tail(tmp_path):
+def test_the_log_tail_is_the_last_whole_lines_even_of_bytes_that_are_not_text(tmp_path):
     log = tmp_path / "log"
-    log.write_text("".join(f"line {n}\n" for n in range(100)))
-    assert executor.log_tail(log, 3) == "line 97\nline 98\nline 99"
+    log.write_bytes(b"x" * 10_000 + b"\nnot \xff text\nlast, unfinished")
+    assert executor.log_tail(log, 2) == "not \ufffd text\nlast, unfinished"
     assert executor.log_tail(tmp_path / "missing") == ""
