@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import os
-import signal
 import subprocess
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import executor
+from executor import kill_group
 from platform_sim.errors import HostError, StepFailed
 from platform_sim.output import Printer
 
@@ -30,7 +30,7 @@ def live_steps() -> list[int]:
 def kill_live_steps() -> None:
     """Kill every running step's process group (on interruption: nothing may outlive us)."""
     for pgid in live_steps():
-        _kill_group(pgid)
+        kill_group(pgid)
 
 
 def run_step(
@@ -48,18 +48,10 @@ def run_step(
     started = time.monotonic()
     tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
     try:
-        child = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=dict(env),
-            cwd=cwd,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise HostError(f"[{prefix}] {step}: cannot run {argv[0]}: {exc.strerror}") from exc
-    timer = threading.Timer(timeout, _kill_group, (child.pid,))
+        child = executor.start(argv, pipe=True, env=env, cwd=cwd)
+    except executor.CannotRun as exc:
+        raise HostError(f"[{prefix}] {step}: {exc}") from exc
+    timer = threading.Timer(timeout, kill_group, (child.pid,))
     timer.daemon = True
     try:
         with _LIVE_LOCK:
@@ -99,7 +91,7 @@ def _finish(child: subprocess.Popen, timer: threading.Timer) -> None:
     """Cancel the time limit and kill whatever the step left running (all of it, if cut short)."""
     try:
         timer.cancel()
-        _kill_group(child.pid)
+        kill_group(child.pid)
         child.stdout.close()
         child.wait()
     finally:
@@ -111,9 +103,4 @@ def _log_file(log: Path | None) -> contextlib.AbstractContextManager:
     """The step's log, opened owner-only for appending (or nothing)."""
     if log is None:
         return contextlib.nullcontext()
-    return open(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
-
-
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
+    return executor.open_log(log)

@@ -44,6 +44,7 @@ from platform_sim.appfile.environment import (
 )
 from platform_sim.containers.facts import CODE_USER, MOUNTED_SECRETS, PLATFORM_INSIDE, SYSTEM_PYTHON
 from platform_sim.containers.probe import Address, probe
+from platform_sim.errors import PlatformError
 from platform_sim.files import write_text
 from platform_sim.hosts.instance import postinstall_command, supervisorctl_script
 from platform_sim.render import nginx, supervisor
@@ -77,7 +78,7 @@ redirect_stderr = true
 """
 
 
-class EntryError(Exception):
+class EntryError(PlatformError):
     """The container cannot start its service (printed as one line; the container exits 1)."""
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import executor
 from backing_services.errors import EngineError, EngineMissing, ImageBuildError
 from backing_services.images import data_image
 from backing_services.podman import LABEL, Podman, ensure_base_image, host_ca_bundle
@@ -41,6 +42,8 @@ from platform_sim.render.templates import render
 
 FILES = Path(__file__).resolve().with_name("image_files")
 PACKAGE = Path(__file__).resolve().parents[1]
+# what the entrypoint imports: the platform and the process executor it starts programs with
+PLATFORM_PACKAGES = (PACKAGE, Path(executor.__file__).resolve().parent)
 CONTAINERIZABLE = ("python", "python-worker", "postgresql", "rabbitmq")
 CA_INSIDE = "/etc/minestrone-build-ca.pem"  # the host's CA bundle, mounted during builds only
 SERVICE_FILE = "service.json"
@@ -172,10 +175,11 @@ def write_code_context(
     (context / "requirements.txt").write_text(
         requirements.read_text("utf-8") if requirements.is_file() else ""
     )
-    shutil.copytree(
-        PACKAGE, context / "platform" / "platform_sim",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "README.md"),
-    )
+    for package in PLATFORM_PACKAGES:
+        shutil.copytree(
+            package, context / "platform" / package.name,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "README.md"),
+        )
     (context / "platform" / SERVICE_FILE).write_text(
         json.dumps(service_description(app, service), indent=2, sort_keys=True) + "\n"
     )

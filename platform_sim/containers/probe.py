@@ -12,12 +12,10 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from platform_sim.errors import NotReadyYet
+
 PROTOCOL_3 = 196608
 AUTHENTICATION = b"R"
-
-
-class NotReady(OSError):
-    """The server answered, but is not ready for sessions yet."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +38,11 @@ def startup_message(user: str, database: str = "postgres") -> bytes:
 
 
 def probe(address: Address, connect: Callable[..., socket.socket] = socket.create_connection):
-    """Return when ready; raise OSError (NotReady when it answered not ready) otherwise."""
+    """Return when ready; raise OSError (NotReadyYet when it answered not ready) otherwise."""
     with connect((address.host, address.port), timeout=3) as connection:
         if address.tag != "SQL":
             return
         connection.sendall(startup_message(address.login or "postgres"))
         reply = connection.recv(1)
         if reply != AUTHENTICATION:
-            raise NotReady(f"PostgreSQL answered {reply!r}, not an authentication request")
+            raise NotReadyYet(f"PostgreSQL answered {reply!r}, not an authentication request")

@@ -23,10 +23,10 @@ from platform_sim.appfile.environment import (
 from platform_sim.builder.service import BuildResult
 from platform_sim.builder.steps import run_step
 from platform_sim.builder.upload import clone_tree
-from platform_sim.errors import StepFailed
+from platform_sim.errors import NeverReady, StepFailed
 from platform_sim.files import read_json, tail, write_text
 from platform_sim.hosts import namespace
-from platform_sim.hosts.lifecycle import Namespaced, NotReady
+from platform_sim.hosts.lifecycle import Namespaced
 from platform_sim.hosts.processes import Handle, ProcessTable
 from platform_sim.output import Printer
 from platform_sim.render import nginx, supervisor
@@ -315,7 +315,7 @@ class InstanceRunner:
             problem, ready = self._programs(control)
             if problem:
                 failed_program.append(problem)
-                raise NotReady(f"program {problem} failed")
+                raise NeverReady(f"program {problem} failed")
             return ready and (
                 instance.http_port is None or answers_http(instance.http_port, instance.address)
             )

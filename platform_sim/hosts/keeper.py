@@ -11,7 +11,6 @@ line on standard output, which the platform keeps beside the process's other out
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import subprocess
@@ -20,7 +19,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from platform_sim.hosts.processes import descendants, reap_orphans
+import executor
+from executor import descendants, reap_orphans, signal_quietly
 
 WATCH_INTERVAL = 0.2
 BACKOFF_FIRST = 0.5
@@ -55,7 +55,7 @@ class CommandKeeper:
         name: str,
         argv: Sequence[str],
         *,
-        spawn: Callable[[Sequence[str]], subprocess.Popen] = subprocess.Popen,
+        spawn: Callable[[Sequence[str]], subprocess.Popen] = executor.start,
         clock: Callable[[], float] = time.monotonic,
         clean_up: Callable[[], None] | None = None,
     ) -> None:
@@ -75,8 +75,7 @@ class CommandKeeper:
             self.stop_signal = signum
             self.stopping.set()
         if self.child is not None and self.child.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.child.send_signal(signum)
+            signal_quietly(self.child.pid, signum)
 
     def run(self) -> int:
         """Keep the command running until a stop signal; then the command's exit status."""
@@ -102,14 +101,7 @@ class CommandKeeper:
         child = self.child
         if child is None:
             return 0
-        if child.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                child.send_signal(self.stop_signal)
-            try:
-                child.wait(STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        executor.stop(child, STOP_GRACE, self.stop_signal)
         self.clean_up()
         return 0 if child.returncode in (0, -self.stop_signal) else child.returncode
 
@@ -117,8 +109,7 @@ class CommandKeeper:
 def kill_the_rest() -> None:
     """Kill every process left under the keeper (as init: the command's orphans) and reap."""
     for pid in descendants(os.getpid()):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        signal_quietly(pid, signal.SIGKILL)
     deadline = time.monotonic() + 5
     while descendants(os.getpid()) and time.monotonic() < deadline:
         reap_orphans()
@@ -142,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signum, lambda signum, _frame: keeper.signal(signum))
     try:
         return keeper.run()
-    except OSError as exc:  # the command cannot be started at all
+    except (OSError, executor.CannotRun) as exc:  # the command cannot be started at all
         say(args.name, f"cannot start: {exc}")
         return 1
 

@@ -1,8 +1,8 @@
 """One namespaced process tree (an instance's supervisord, a data host, the router): spawned
 in its namespaces, recorded in a pid file, waited for until ready, stopped by its namespace.
 
-Modelled on ``backing_services``' Service: start (spawn, then wait until a real check says
-ready, with a deadline and the log's tail on failure), a liveness test, and a stop that leaves
+Built on the shared executor, as ``backing_services``' servers are: start (spawn, then wait
+until a real check says ready, with a deadline), a liveness test, and a stop that leaves
 nothing of the tree behind.
 """
 
@@ -14,13 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from platform_sim.errors import PlatformError
+import executor
+from platform_sim.errors import NeverReady, PlatformError
 from platform_sim.files import read_json, write_json
 from platform_sim.hosts.processes import Handle, ProcessTable
-
-
-class NotReady(Exception):
-    """Raised by a readiness probe when the process tree failed for good (not "not yet")."""
 
 
 @dataclass(frozen=True)
@@ -54,21 +51,19 @@ class Namespaced:
     ) -> float:
         """Poll ``probe`` until it says ready; return the seconds it took.
 
-        ``probe`` raises NotReady for a failure that will not pass; the process exiting or the
-        deadline passing is a failure too. Each failure is ``failed(reason)`` raised.
+        ``probe`` raises NeverReady for a failure that will not pass; the process exiting or
+        the deadline passing is a failure too. Each failure is ``failed(reason)`` raised.
         """
-        started = clock()
-        while True:
-            if not self.table.alive(handle):
-                raise failed("exited")
-            try:
-                if probe():
-                    return clock() - started
-            except NotReady as exc:
-                raise failed(str(exc)) from None
-            if clock() - started > timeout:
-                raise failed(f"not ready after {timeout:g} s")
-            time.sleep(interval)
+        try:
+            return executor.wait_ready(
+                probe,
+                alive=lambda: self.table.alive(handle),
+                timeout=timeout,
+                clock=clock,
+                interval=interval,
+            )
+        except (NeverReady, executor.NotStarted) as exc:
+            raise failed(str(exc)) from None
 
     def stop(self, grace: float, sig: int = signal.SIGTERM) -> None:
         """``sig`` to the namespace's first process, kill the namespace at the deadline."""

@@ -1,9 +1,9 @@
-"""Processes we start: each in its own session, found again later by pid and start time."""
+"""Processes we start, on the shared executor: each in its own session, found again later (by
+another invocation of the command line) by pid and start time."""
 
 from __future__ import annotations
 
-import contextlib
-import os
+import functools
 import signal
 import subprocess
 import time
@@ -11,58 +11,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import executor
+from executor import children, command_name, descendants, reap_orphans, start_time
 from platform_sim.errors import HostError
 
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    # The command name may hold spaces and parentheses: split after the last ")".
-    return text.rsplit(")", 1)[1].split()
-
-
-def start_time(pid: int) -> int | None:
-    """When ``pid`` started (clock ticks since boot), None if it is gone or a zombie."""
-    fields = _stat(pid)
-    if fields is None or fields[0] in ("Z", "X"):
-        return None
-    return int(fields[19])
-
-
-def children(pid: int) -> list[int]:
-    """The direct children of ``pid``."""
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return []
-    return [int(word) for word in text.split()]
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process under ``pid`` (children first, then theirs)."""
-    found, todo = [], [pid]
-    while todo:
-        for child in children(todo.pop()):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def reap_orphans() -> None:
-    """Collect the exit status of every dead child (a namespace's init inherits orphans)."""
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
-
-
-def command_name(pid: int) -> str:
-    """The process's command name (``/proc/PID/comm``), or "" once it is gone."""
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
+__all__ = [
+    "Handle",
+    "ProcessTable",
+    "children",
+    "command_name",
+    "descendants",
+    "reap_orphans",
+    "start_time",
+]
 
 
 @dataclass(frozen=True)
@@ -103,19 +64,10 @@ class ProcessTable:
         cwd: Path | str | None = None,
     ) -> Handle:
         """Start ``argv`` in a new session, its output appended to ``log``."""
-        with open(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as output:
-            try:
-                child = subprocess.Popen(
-                    list(argv),
-                    stdin=subprocess.DEVNULL,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                    env=dict(env),
-                    cwd=cwd,
-                    start_new_session=True,
-                )
-            except OSError as exc:
-                raise HostError(f"cannot run {argv[0]}: {exc.strerror}") from exc
+        try:
+            child = executor.start(argv, log=log, env=env, cwd=cwd)
+        except executor.CannotRun as exc:
+            raise HostError(str(exc)) from exc
         self._popen[child.pid] = child
         started = start_time(child.pid)
         return Handle(child.pid, started if started is not None else -1)
@@ -139,12 +91,7 @@ class ProcessTable:
         sleep: Callable[[float], None] = time.sleep,
     ) -> bool:
         """Wait until ``handle``'s process has exited; False if it still runs after ``timeout``."""
-        deadline = clock() + timeout
-        while self.alive(handle):
-            if clock() >= deadline:
-                return False
-            sleep(0.05)
-        return True
+        return executor.wait_for(lambda: not self.alive(handle), timeout, clock=clock, sleep=sleep)
 
     def stop_namespace(self, handle: Handle, grace: float, sig: int = signal.SIGTERM) -> None:
         """Stop a process started through ``namespace.wrap``: ``sig`` to its init, then kill all.
@@ -154,13 +101,17 @@ class ProcessTable:
         """
         if not self.alive(handle):
             return
-        for init in children(handle.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(init, sig)
-        if not self.wait_gone(handle, grace):
-            for init in children(handle.pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(init, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(handle.pid, signal.SIGKILL)
-            self.wait_gone(handle, 10)
+        executor.stop_group(
+            handle.pid,
+            gone=functools.partial(self.wait_gone, handle),
+            grace=grace,
+            sig=sig,
+            ask=functools.partial(_signal_inits, handle.pid),
+            kill_wait=10,
+        )
+
+
+def _signal_inits(pid: int, sig: int) -> None:
+    """``sig`` to the namespace's init (the children of ``unshare``)."""
+    for init in children(pid):
+        executor.signal_quietly(init, sig)

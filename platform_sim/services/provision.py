@@ -11,10 +11,10 @@ from pathlib import Path
 
 from platform_sim import isolated
 from platform_sim.appfile.environment import Endpoint
-from platform_sim.errors import DataServiceError
+from platform_sim.errors import DataServiceError, NeverReady
 from platform_sim.files import read_json, tail, write_json
 from platform_sim.hosts import namespace
-from platform_sim.hosts.lifecycle import Namespaced, NotReady
+from platform_sim.hosts.lifecycle import Namespaced
 from platform_sim.hosts.network import Network
 from platform_sim.hosts.processes import Handle, ProcessTable
 from platform_sim.kinds.registry import KINDS, answers
@@ -202,7 +202,7 @@ class DataServices:
         def probe() -> bool:
             status = read_json(service.status_file, {})
             if status.get("state") == "failed":
-                raise NotReady(status.get("error") or "its process exited")
+                raise NeverReady(status.get("error") or "its process exited")
             return status.get("state") == "ready"
 
         def failed(reason: str) -> DataServiceError:
