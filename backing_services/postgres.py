@@ -1,7 +1,6 @@
 """PostgreSQL: what every provider offers (databases on demand) and a server from local binaries."""
 
 import contextlib
-import os
 import signal
 import subprocess
 from collections.abc import Sequence
@@ -10,6 +9,8 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import errors as pg_errors
 from psycopg2 import sql
+
+from machine.files import write_text
 
 from . import process
 from .accounts import Account, check_traversable, hand_over, unprivileged_account
@@ -242,10 +243,8 @@ class LocalPostgres(PostgresService):
 
     def _initdb(self, directory: Path) -> None:
         pwfile = directory / "pwfile"
-        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        write_text(pwfile, self.password + "\n")
         try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(self.password + "\n")
             hand_over(pwfile, self.account)
             self._own_log()
             command = initdb_command(self.bin_dir, self.pgdata, self.user, pwfile, self.fsync)

@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-import executor
-from executor import kill_group, log_tail, pid_alive, wait_for
-from executor.child import TAIL_LINES
+from machine import executor
+from machine.child import TAIL_LINES
+from machine.executor import kill_group, log_tail, pid_alive, wait_for
 
 from .accounts import Account
 from .errors import ServiceStartError

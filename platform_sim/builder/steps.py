@@ -11,8 +11,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import executor
-from executor import kill_group
+from machine import executor
+from machine.executor import kill_group
 from platform_sim.errors import HostError, StepFailed
 from platform_sim.output import Printer
 

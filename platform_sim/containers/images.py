@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import executor
 from backing_services.errors import EngineError, EngineMissing, ImageBuildError
 from backing_services.images import data_image
 from backing_services.podman import LABEL, Podman, ensure_base_image, host_ca_bundle
+from machine import executor
 from platform_sim import isolated
 from platform_sim.appfile.buildfile import BuildFile, Service, load
 from platform_sim.builder.service import WSGI_SERVER, approot
@@ -42,7 +42,7 @@ from platform_sim.render.templates import render
 
 FILES = Path(__file__).resolve().with_name("image_files")
 PACKAGE = Path(__file__).resolve().parents[1]
-# what the entrypoint imports: the platform and the process executor it starts programs with
+# what the entrypoint imports: the platform and `machine` (the process executor, owner-only files)
 PLATFORM_PACKAGES = (PACKAGE, Path(executor.__file__).resolve().parent)
 CONTAINERIZABLE = ("python", "python-worker", "postgresql", "rabbitmq")
 CA_INSIDE = "/etc/minestrone-build-ca.pem"  # the host's CA bundle, mounted during builds only

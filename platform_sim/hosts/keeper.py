@@ -19,8 +19,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-import executor
-from executor import descendants, reap_orphans, signal_quietly
+from machine import executor
+from machine.executor import descendants, reap_orphans, signal_quietly
 
 WATCH_INTERVAL = 0.2
 BACKOFF_FIRST = 0.5

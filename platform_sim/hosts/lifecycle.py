@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import executor
+from machine import executor
 from platform_sim.errors import NeverReady, PlatformError
 from platform_sim.files import read_json, write_json
 from platform_sim.hosts.processes import Handle, ProcessTable

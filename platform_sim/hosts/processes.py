@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import executor
-from executor import children, command_name, descendants, reap_orphans, start_time
+from machine import executor
+from machine.executor import children, command_name, descendants, reap_orphans, start_time
 from platform_sim.errors import HostError
 
 __all__ = [

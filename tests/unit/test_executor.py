@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-import executor
-from executor import CannotRun, NotStarted
+from machine import executor
+from machine.executor import CannotRun, NotStarted
 
 
 def not_a_zombie(child: subprocess.Popen) -> bool:

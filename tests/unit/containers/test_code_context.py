@@ -11,9 +11,9 @@ import sys
 platform = sys.argv[1]
 sys.path.insert(0, platform)
 import platform_sim.containers.entry, platform_sim.hosts.keeper, platform_sim.hosts.watchdog
-ours = [name for name in sys.modules if name.split(".")[0] in {"platform_sim", "executor"}]
+ours = [name for name in sys.modules if name.split(".")[0] in {"platform_sim", "machine"}]
 outside = [name for name in ours if not sys.modules[name].__file__.startswith(platform + "/")]
-assert "executor" in ours, ours
+assert "machine.executor" in ours, ours
 assert not outside, outside
 assert "backing_services" not in sys.modules
 """
@@ -27,7 +27,7 @@ def test_the_entrypoint_imports_only_what_the_image_holds(tmp_path):
     images.write_code_context(context, "soup", Service(name="www", type="python"), tree, "b", "")
     platform = context / "platform"
     assert sorted(path.name for path in platform.iterdir() if path.is_dir()) == [
-        "executor", "platform_sim"
+        "machine", "platform_sim"
     ]
     result = subprocess.run(
         [sys.executable, "-I", "-c", IMPORTS, str(platform)],

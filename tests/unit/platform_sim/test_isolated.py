@@ -23,7 +23,7 @@ def app_tree(tmp_path):
     """An app's folder holding its own platform_sim, json.py, yaml.py and supervisor."""
     for name in ("platform_sim/__init__.py", "platform_sim/render/confcheck.py",
                  "platform_sim/hosts/keeper.py", "json.py", "yaml.py", "supervisor/__init__.py",
-                 "executor/__init__.py"):
+                 "machine/__init__.py", "machine/executor.py"):
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(PLANTED)
     return tmp_path

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from executor.errors import CannotRun, NotStarted
-from executor.pids import kill_group, signal_quietly
+from machine.errors import CannotRun, NotStarted
+from machine.pids import kill_group, signal_quietly
 
 TAIL_LINES = 30
 LOG_MODE = 0o600  # a log we create is its owner's only: it may show passwords and paths

@@ -1,7 +1,7 @@
 """One way to run a child process: its own session, ready by a real check, its log's tail, and
 a stop that asks first and kills the whole group after a grace period (stdlib only)."""
 
-from executor.child import (
+from machine.child import (
     log_tail,
     open_log,
     start,
@@ -10,8 +10,8 @@ from executor.child import (
     wait_for,
     wait_ready,
 )
-from executor.errors import CannotRun, ExecutorError, NotStarted
-from executor.pids import (
+from machine.errors import CannotRun, ExecutorError, NotStarted
+from machine.pids import (
     children,
     command_name,
     descendants,
