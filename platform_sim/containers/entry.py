@@ -46,6 +46,7 @@ from platform_sim.containers.facts import CODE_USER, MOUNTED_SECRETS, PLATFORM_I
 from platform_sim.containers.probe import Address, probe
 from platform_sim.files import write_text
 from platform_sim.hosts.instance import postinstall_command, supervisorctl_script
+from platform_sim.kinds.registry import known_tags
 from platform_sim.render import nginx, supervisor
 
 HOME = Path(HOME_INSIDE)
@@ -62,7 +63,7 @@ PROCESS_VARIABLES = frozenset(
      "PYTHONPATH", "PYTHONUNBUFFERED", "VIRTUAL_ENV", "USER", "LOGNAME", "SHELL"]
 )
 PROCESS_PREFIXES = ("PIP_", "LC_")
-DATA_ADDRESS = re.compile(r"^DOTCLOUD_([A-Z0-9_]+)_(SQL|AMQP|MYSQL|REDIS|MONGODB)_HOST$")
+DATA_ADDRESS = re.compile(rf"^DOTCLOUD_([A-Z0-9_]+)_({'|'.join(known_tags())})_HOST$")
 LOG_PROGRAM = """
 [program:platform-logs]
 command = {command}
