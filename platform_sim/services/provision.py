@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from platform_sim import isolated
-from platform_sim.appfile.environment import Endpoint
+from platform_sim.appfile.environment import HOME_INSIDE, Endpoint
 from platform_sim.errors import DataServiceError
 from platform_sim.files import read_json, tail, write_json
 from platform_sim.hosts import namespace
@@ -24,7 +24,6 @@ from platform_sim.services import approle
 START_TIMEOUT = 150.0
 STOP_GRACE = 45.0
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-INSIDE_HOME = "/home/dotcloud"
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ class DataServices:
             "--kind",
             service.kind,
             "--data",
-            f"{INSIDE_HOME}/data",
+            f"{HOME_INSIDE}/data",
             "--status",
             str(service.status_file),
             "--user",
@@ -124,8 +123,8 @@ class DataServices:
             netns = host.netns
         return namespace.wrap(
             argv,
-            tmpfs=[INSIDE_HOME],
-            binds=[(str(service.data), f"{INSIDE_HOME}/data")],
+            tmpfs=[HOME_INSIDE],
+            binds=[(str(service.data), f"{HOME_INSIDE}/data")],
             cwd="/",
             unshare=self.unshare,
             netns=netns,
