@@ -43,7 +43,7 @@ class ContainerSpec:
     ``backing_services`` (the official images' variable names), its data folder, checks."""
 
     data_path: str
-    login_variable: str
+    login_variable: str | None  # None: the image takes a password only
     password_variable: str
     compose_check: tuple[str, ...]  # a Compose healthcheck ``test``
     kube_check: tuple[str, ...]  # a Kubernetes readinessProbe ``exec`` command
@@ -110,7 +110,9 @@ class Kind:
         """The variables its image reads: the platform's login and password, then the app's
         role to make (``app_password``: only where the kind has a role)."""
         spec = self.container
-        values = {spec.login_variable: login, spec.password_variable: password}
+        values = {spec.password_variable: password}
+        if spec.login_variable is not None:
+            values = {spec.login_variable: login, **values}
         if spec.app_role is not None and app_password is not None:
             values.update(
                 {
@@ -126,11 +128,9 @@ class Kind:
     ) -> dict[str, str]:
         """``image_settings`` with the passwords read from files (``<VARIABLE>_FILE``)."""
         spec = self.container
-        values = {
-            spec.login_variable: login,
-            f"{spec.password_variable}_FILE": password_file,
-            **dict(spec.compose_settings),
-        }
+        values = {f"{spec.password_variable}_FILE": password_file, **dict(spec.compose_settings)}
+        if spec.login_variable is not None:
+            values = {spec.login_variable: login, **values}
         if spec.app_role is not None and app_password_file is not None:
             values.update(
                 {

@@ -82,3 +82,13 @@ def test_a_kind_is_not_ready_when_its_check_fails():
 
 def test_the_kubernetes_readiness_check_asks_the_kinds_own_port():
     assert KINDS["postgresql"].container.kube_check[-1] == str(DEFAULT_PORTS["postgresql"])
+
+
+def test_an_image_that_takes_a_password_only_gets_no_login_variable():
+    rabbitmq = KINDS["rabbitmq"]
+    spec = dataclasses.replace(rabbitmq.container, login_variable=None)
+    password_only = dataclasses.replace(rabbitmq, container=spec)
+    assert password_only.image_settings("root", "pw") == {"RABBITMQ_DEFAULT_PASS": "pw"}
+    assert password_only.image_settings_by_file("root", "/s/pw") == {
+        "RABBITMQ_DEFAULT_PASS_FILE": "/s/pw"
+    }
