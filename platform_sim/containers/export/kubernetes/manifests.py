@@ -85,7 +85,8 @@ def tree_tag(folder: Path, out: Path | None = None) -> str:
         return revision
 
 
-def _checked(request: KubernetesRequest) -> None:
+def check_options(request: KubernetesRequest) -> None:
+    """Refuse, in one line, an option Kubernetes would refuse (host, names, variables)."""
     if request.host is not None:
         check_host(request.host)
     if request.storage_class is not None:
@@ -114,7 +115,7 @@ def endpoints(
 def build_objects(app: str, parsed: BuildFile, request: KubernetesRequest) -> list[dict[str, Any]]:
     """Every object, checked; raises UsageError before anything is written."""
     check_buildfile(parsed)
-    _checked(request)
+    check_options(request)
     target = target_for(app, request)
     externals = parse_externals(request.externals, parsed)
     earlier = previous_secrets(request.out)
@@ -196,7 +197,9 @@ class KubernetesExport(Exporter):
         check_folder(self.request.out)
 
     def check(self, buildfile: BuildFile) -> None:
-        """Everything is checked as the objects are built (``build_objects``)."""
+        """Features with a Kubernetes equivalent only; options Kubernetes accepts."""
+        check_buildfile(buildfile)
+        check_options(self.request)
 
     def render(self, buildfile: BuildFile) -> dict[str, OutputFile]:
         """Every object as YAML, in its file."""
