@@ -157,7 +157,7 @@ class Inputs:
 
     @property
     def labels(self) -> dict[str, str]:
-        """The labels of every service and volume (``kube-play``'s and Podman's)."""
+        """The label naming the app that owns every service and volume (what cleanups find)."""
         return {LABEL: self.app}
 
 
