@@ -53,9 +53,7 @@ class PostgresService(Service):
 
     def check_ready(self) -> None:
         """Run ``SELECT 1``; raises until the server answers it."""
-        with contextlib.closing(self._connect(timeout=2)) as conn, conn.cursor() as cur:
-            cur.execute("SELECT 1")
-            cur.fetchone()
+        check_ready(self.host, self.port, self.user, self.password, self.database)
 
     def create_database(self, name: str) -> str:
         """Create database ``name`` unless it exists (safe when callers race); return its URL."""
@@ -99,6 +97,20 @@ class PostgresService(Service):
                 cur.execute(statement)
         except psycopg2.Error as exc:
             raise ServiceError(f"cannot drop database {name!r} on {self!r}: {exc}") from exc
+
+
+def check_ready(
+    host: str, port: int, user: str, password: str, database: str = MAINTENANCE_DB,
+    timeout: float = 2,
+) -> None:
+    """Log in to the server at ``host:port`` and run ``SELECT 1``; raises until it answers."""
+    conn = psycopg2.connect(
+        host=host, port=int(port), user=user, password=password, dbname=database,
+        connect_timeout=timeout,
+    )
+    with contextlib.closing(conn), conn.cursor() as cur:
+        cur.execute("SELECT 1")
+        cur.fetchone()
 
 
 def ensure_owner(connection, login: str, password: str, database: str) -> None:  # noqa: ANN001

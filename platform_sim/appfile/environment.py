@@ -16,18 +16,10 @@ import yaml
 from platform_sim.address import LOOPBACK
 from platform_sim.appfile.buildfile import BuildFile, Service
 from platform_sim.errors import UsageError
+from platform_sim.kinds.base import DOTCLOUD_TAGS
 
 ENVIRONMENT_NAME = "default"
 HOME_INSIDE = "/home/dotcloud"
-# Data service type → (tag of its variables, scheme of its URL).
-DATA_TAGS = {
-    "postgresql": ("SQL", "pgsql"),
-    "postgis": ("SQL", "pgsql"),
-    "mysql": ("MYSQL", "mysql"),
-    "redis": ("REDIS", "redis"),
-    "mongodb": ("MONGODB", "mongodb"),
-    "rabbitmq": ("AMQP", "amqp"),
-}
 PORT_SCHEMES = {"http": "http", "tcp": "tcp", "udp": "udp"}
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED_PREFIX = "DOTCLOUD_"
@@ -84,7 +76,7 @@ def _prefix(service_name: str) -> str:
 
 def data_service_variables(service: Service, endpoint: Endpoint) -> dict[str, str]:
     """``DOTCLOUD_<NAME>_<TAG>_*`` of a data service; ``_DATABASE`` when the login owns one."""
-    tag, scheme = DATA_TAGS[service.type]
+    tag, scheme = DOTCLOUD_TAGS[service.type]
     prefix = f"{_prefix(service.name)}{tag}_"
     credentials = f"{quote(endpoint.login, safe='')}:{quote(endpoint.password, safe='')}@"
     variables = {
@@ -142,7 +134,7 @@ def platform_variables(topology: Topology, service_name: str, instance: int) -> 
         "DOTCLOUD_SERVICE_ID": str(instance),
     }
     for service in topology.buildfile.services.values():
-        if service.name in topology.endpoints and service.type in DATA_TAGS:
+        if service.name in topology.endpoints and service.type in DOTCLOUD_TAGS:
             variables.update(data_service_variables(service, topology.endpoints[service.name]))
         if service.name in topology.http_urls:
             variables.update(http_variables(service, topology.http_urls[service.name]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from platform_sim import __version__
-from platform_sim.containers.kube.policies import DEFAULT_INGRESS_NAMESPACE
+from platform_sim.containers.export.kubernetes.policies import DEFAULT_INGRESS_NAMESPACE
 from platform_sim.ops.logs import DEFAULT_LINES
 
 PROG = "platform_sim"

@@ -42,15 +42,16 @@ from platform_sim.appfile.environment import (
     render_json,
     render_yaml,
 )
-from platform_sim.containers.facts import CODE_USER, MOUNTED_SECRETS, PLATFORM_INSIDE, SYSTEM_PYTHON
+from platform_sim.containers.facts import CODE_USER, PLATFORM_INSIDE, SECRETS_INSIDE, SYSTEM_PYTHON
 from platform_sim.containers.probe import Address, probe
 from platform_sim.errors import PlatformError
 from platform_sim.files import write_text
 from platform_sim.hosts.instance import postinstall_command, supervisorctl_script
+from platform_sim.kinds.registry import known_tags
 from platform_sim.render import nginx, supervisor
 
 HOME = Path(HOME_INSIDE)
-MOUNTED = Path(MOUNTED_SECRETS)
+MOUNTED = Path(SECRETS_INSIDE)
 ENVIRONMENT_FILES = ("environment.json", "environment.yml", "environment.yaml")
 PLATFORM = Path(PLATFORM_INSIDE)
 PYTHON = SYSTEM_PYTHON
@@ -63,7 +64,7 @@ PROCESS_VARIABLES = frozenset(
      "PYTHONPATH", "PYTHONUNBUFFERED", "VIRTUAL_ENV", "USER", "LOGNAME", "SHELL"]
 )
 PROCESS_PREFIXES = ("PIP_", "LC_")
-DATA_ADDRESS = re.compile(r"^DOTCLOUD_([A-Z0-9_]+)_(SQL|AMQP|MYSQL|REDIS|MONGODB)_HOST$")
+DATA_ADDRESS = re.compile(rf"^DOTCLOUD_([A-Z0-9_]+)_({'|'.join(known_tags())})_HOST$")
 LOG_PROGRAM = """
 [program:platform-logs]
 command = {command}

@@ -17,9 +17,14 @@ CODE_STOP_GRACE = 120
 CODE_USER = "dotcloud"
 CODE_UID = 10001
 
-# Where a code service's container finds a mounted environment.json (or .yml) owned by root:
-# the entrypoint writes it to ~/environment.json for the account above.
-MOUNTED_SECRETS = "/run/secrets"
+# Where a container finds its mounted secrets: a code service's environment.json (or .yml),
+# which the entrypoint writes to ~/environment.json for the account above; a data service's
+# password files (``*_FILE``).
+SECRETS_INSIDE = "/run/secrets"
+
+# A code container's confinement in every export: it runs as the account above from the start,
+# with no capability at all and no new privileges (Compose's keys, a Kubernetes pod's context).
+DROPPED_CAPABILITIES = ("ALL",)
 
 # Where a code image keeps what is root's and not the app's: the platform's own package (the
 # entrypoint runs it with the system's Python, isolated) and the app's virtualenv (~/env links

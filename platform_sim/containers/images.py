@@ -37,6 +37,7 @@ from platform_sim.containers.facts import (
     WEB_PORT,
 )
 from platform_sim.errors import HostError, PlatformError, StepFailed, UnsupportedService, UsageError
+from platform_sim.kinds.registry import KINDS
 from platform_sim.output import Printer
 from platform_sim.render.templates import render
 
@@ -44,7 +45,8 @@ FILES = Path(__file__).resolve().with_name("image_files")
 PACKAGE = Path(__file__).resolve().parents[1]
 # what the entrypoint imports: the platform and `machine` (the process executor, owner-only files)
 PLATFORM_PACKAGES = (PACKAGE, Path(executor.__file__).resolve().parent)
-CONTAINERIZABLE = ("python", "python-worker", "postgresql", "rabbitmq")
+CODE_TYPES = ("python", "python-worker")
+CONTAINERIZABLE = (*CODE_TYPES, *KINDS)
 CA_INSIDE = "/etc/minestrone-build-ca.pem"  # the host's CA bundle, mounted during builds only
 SERVICE_FILE = "service.json"
 
@@ -233,7 +235,7 @@ def build_images(
                     )
                 else:
                     source = data_image(
-                        service.type, podman, base=base,
+                        KINDS[service.type].image, podman, base=base,
                         say=lambda line, s=service.name: printer.line(s, line),
                         no_cache=no_cache,
                     )

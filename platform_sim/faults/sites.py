@@ -12,8 +12,7 @@ from platform_sim.faults.inject import Endpoint, FaultError
 from platform_sim.files import read_json
 from platform_sim.hosts import watchdog
 from platform_sim.hosts.processes import children, command_name, descendants
-
-SERVER_COMMAND = {"postgresql": "postgres", "rabbitmq": "beam.smp"}
+from platform_sim.kinds import registry
 
 
 def _status_field(pid: int, name: str) -> str:
@@ -73,7 +72,7 @@ class Instance:
 
 def server_pids(folder: Path, kind: str) -> list[int]:
     """Every process of a data service's server (under its host's pid record)."""
-    command = SERVER_COMMAND[kind]
+    command = registry.kind(kind).server_command
     root = recorded_root(folder / "pid.json")
     return [pid for pid in descendants(root) if command_name(pid) == command]
 

@@ -26,7 +26,7 @@ from platform_sim.hosts.instance import nginx_path
 from platform_sim.hosts.lifecycle import Namespaced
 from platform_sim.hosts.network import Network, subnet_address
 from platform_sim.hosts.processes import Handle, ProcessTable, children, command_name
-from platform_sim.kinds.registry import answers
+from platform_sim.kinds.base import answers
 from platform_sim.render import nginx
 
 STOP_GRACE = 10.0

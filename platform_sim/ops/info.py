@@ -9,16 +9,17 @@ from pathlib import Path
 
 from platform_sim.address import http_url
 from platform_sim.appfile import buildfile
-from platform_sim.appfile.environment import DATA_TAGS, Endpoint, data_service_variables
+from platform_sim.appfile.environment import Endpoint, data_service_variables
 from platform_sim.apps import AppRecord, existing
 from platform_sim.context import Context
 from platform_sim.errors import UsageError
 from platform_sim.hosts.instance import Instance
+from platform_sim.kinds.base import APP_DATABASE, DOTCLOUD_TAGS
 from platform_sim.kinds.registry import KINDS
 from platform_sim.ops.status import code_status
 from platform_sim.release.push import ADMIN_PASSWORD_FILE
 from platform_sim.release.revisions import Revision, stored
-from platform_sim.services import addons, approle
+from platform_sim.services import addons
 from platform_sim.services.provision import DataService
 
 
@@ -62,14 +63,14 @@ def _data_instance(ctx: Context, service: DataService, service_type: str) -> dic
         data.update(
             host=endpoint.host, port=endpoint.port, login=endpoint.login, password=endpoint.password
         )
-        if service_type in DATA_TAGS:
+        if service_type in DOTCLOUD_TAGS:
             fake = buildfile.Service(name=service.name, type=service_type)
             variables = data_service_variables(fake, endpoint)
             data["url"] = next(value for key, value in variables.items() if key.endswith("_URL"))
         if status.get("vhost"):
             data["vhost"] = status["vhost"]
-        if service.kind in KINDS and KINDS[service.kind].owner is not None:
-            data["database"] = approle.DATABASE  # the app's own, which its role owns
+        if service.kind in KINDS and KINDS[service.kind].has_app_role:
+            data["database"] = APP_DATABASE  # the app's own, which its role owns
     return data
 
 

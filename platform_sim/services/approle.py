@@ -1,10 +1,10 @@
-"""The application's own PostgreSQL role: it owns one database and nothing more.
+"""The application's own PostgreSQL role: its password, kept with the data service.
 
-Every target gives the app this role in ``DOTCLOUD_<SVC>_SQL_{LOGIN,PASSWORD}`` and its
-database in ``DOTCLOUD_<SVC>_SQL_DATABASE``; the superuser (``root``) only creates the role and
-the database, and its password stays with the data service: platform_sim's own state, the
-``db.password`` file only the Compose ``db`` container mounts, the ``db-credentials`` Secret
-only the StatefulSet reads.
+Every target gives the app this role (``kinds.base.APP_LOGIN``) in
+``DOTCLOUD_<SVC>_SQL_{LOGIN,PASSWORD}`` and its database in ``DOTCLOUD_<SVC>_SQL_DATABASE``;
+the superuser (``root``) only creates the role and the database, and its password stays with
+the data service: platform_sim's own state, the ``db.password`` file only the Compose ``db``
+container mounts, the ``db-credentials`` Secret only the StatefulSet reads.
 """
 
 from __future__ import annotations
@@ -13,22 +13,9 @@ from pathlib import Path
 
 from backing_services.state import new_password
 from platform_sim.files import read_json, write_json
+from platform_sim.kinds.base import APP_LOGIN
 
-LOGIN = "app"
-DATABASE = "app"
 CREDENTIALS_FILE = "app-role.json"
-# What the postgresql image's entrypoint reads to make the role (beside POSTGRES_USER…).
-IMAGE_LOGIN = "POSTGRES_APP_USER"
-IMAGE_PASSWORD = "POSTGRES_APP_PASSWORD"  # noqa: S105 - a variable name
-IMAGE_DATABASE = "POSTGRES_APP_DB"
-
-
-def image_variables(password: str | None = None) -> dict[str, str]:
-    """The entrypoint's variables naming the role and its database (the password if given)."""
-    variables = {IMAGE_LOGIN: LOGIN, IMAGE_DATABASE: DATABASE}
-    if password is not None:
-        variables[IMAGE_PASSWORD] = password
-    return variables
 
 
 def kept_password(folder: Path) -> str:
@@ -41,5 +28,5 @@ def kept_password(folder: Path) -> str:
     password = stored.get("password") if isinstance(stored, dict) else None
     if not isinstance(password, str) or not password:
         password = new_password()
-        write_json(path, {"login": LOGIN, "password": password})
+        write_json(path, {"login": APP_LOGIN, "password": password})
     return password

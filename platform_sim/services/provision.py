@@ -17,13 +17,13 @@ from platform_sim.hosts import namespace
 from platform_sim.hosts.lifecycle import Namespaced
 from platform_sim.hosts.network import Network
 from platform_sim.hosts.processes import Handle, ProcessTable
-from platform_sim.kinds.registry import KINDS, answers
+from platform_sim.kinds.base import APP_DATABASE, APP_LOGIN, answers
+from platform_sim.kinds.registry import KINDS
 from platform_sim.services import approle
 
 START_TIMEOUT = 150.0
 STOP_GRACE = 45.0
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-
 
 
 @dataclass(frozen=True)
@@ -171,18 +171,18 @@ class DataServices:
         status = read_json(service.status_file, {})
         password = approle.kept_password(service.folder)
         try:
-            owner(status, approle.LOGIN, password, approle.DATABASE)
+            owner(status, APP_LOGIN, password, APP_DATABASE)
         except Exception as exc:  # noqa: BLE001 - the driver's errors, a refused connection
             first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
             raise DataServiceError(
-                f"[{service.name}] cannot give the app its role {approle.LOGIN!r}: {first}",
+                f"[{service.name}] cannot give the app its role {APP_LOGIN!r}: {first}",
                 tail(service.log, 30),
             ) from None
         endpoint = running.endpoint
         return replace(
             running,
             endpoint=replace(
-                endpoint, login=approle.LOGIN, password=password, database=approle.DATABASE
+                endpoint, login=APP_LOGIN, password=password, database=APP_DATABASE
             ),
         )
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from platform_sim.apps import AppRecord, app_paths
 from platform_sim.cli.verbs.base import Verbs, app_name, word
-from platform_sim.containers import compose, images
-from platform_sim.containers.facts import CODE_UID
-from platform_sim.containers.kube.export import ExportRequest, export
-from platform_sim.containers.kube.local import LocalRun
+from platform_sim.containers import images
+from platform_sim.containers.export.base import Exporter
+from platform_sim.containers.export.compose import ComposeExport, ComposeRequest
+from platform_sim.containers.export.kubernetes.manifests import KubernetesExport, KubernetesRequest
+from platform_sim.containers.kube_play.local import LocalRun
 from platform_sim.ops import variables
 from platform_sim.output import Printer
 
@@ -29,43 +30,33 @@ class ArtefactVerbs(Verbs):
         return 0
 
     def export(self, args: argparse.Namespace) -> int:
-        """``export compose [PATH] -o DIR [--force] [--port N]``: the files written."""
-        if args.action == "kubernetes":
-            return self._export_kubernetes(args)
+        """``export compose|kubernetes [PATH] -o DIR …``: the files written, the next steps."""
         folder = Path(args.path)
         name = app_name(args, folder)
         record = AppRecord.load(app_paths(name, self.environ))
-        written = compose.export_compose(
-            folder,
-            name,
-            Path(args.output),
-            force=args.force,
-            port=args.port,
-            variables=record.variables if record else {},
-            scale=record.scale if record else {},
-        )
-        self.out.write("".join(f"wrote {path}\n" for path in written))
-        if not compose.can_give_files():
-            self.out.write(
-                "Not run as root: the code containers start as root (four capabilities, lost "
-                "with it) to read their secret; export as root to start them as uid "
-                f"{CODE_UID}\n"
+        known = {
+            "folder": folder,
+            "out": Path(args.output),
+            "variables": dict(record.variables) if record else {},
+            "scale": dict(record.scale) if record else {},
+        }
+        if args.action == "kubernetes":
+            exporter: Exporter = KubernetesExport(name, self._kubernetes_request(args, known))
+        else:
+            exporter = ComposeExport(
+                name, ComposeRequest(**known, force=args.force, port=args.port)
             )
-        self.out.write(
-            f"Images: platform_sim -A {name} image build {args.path}; then, in {args.output}: "
-            "podman-compose up -d (README, Containers)\n"
-        )
+        written = exporter.export()
+        self.out.write("".join(f"wrote {path}\n" for path in written))
+        self.out.write("".join(f"{line}\n" for line in exporter.next_steps()))
         return 0
 
-    def _export_kubernetes(self, args: argparse.Namespace) -> int:
-        """``export kubernetes [PATH] -o DIR …``."""
-        folder = Path(args.path)
-        name = app_name(args, folder)
-        record = AppRecord.load(app_paths(name, self.environ))
-        known = dict(record.variables) if record else {}
-        request = ExportRequest(
-            folder=folder,
-            out=Path(args.output),
+    @staticmethod
+    def _kubernetes_request(args: argparse.Namespace, known: dict) -> KubernetesRequest:
+        """``export kubernetes``'s options; ``-e``/``--env-file`` over the app's variables."""
+        given = variables.given_assignments([word(v) for v in args.env], args.env_file)
+        return KubernetesRequest(
+            **{**known, "variables": {**known["variables"], **given}},
             namespace=word(args.namespace),
             image_prefix=word(args.image_prefix),
             tag=word(args.tag),
@@ -74,16 +65,7 @@ class ArtefactVerbs(Verbs):
             tls_secret=word(args.tls_secret),
             ingress_namespace=word(args.ingress_namespace),
             externals=tuple(word(value) for value in args.external),
-            variables={
-                **known,
-                **variables.given_assignments([word(v) for v in args.env], args.env_file),
-            },
-            scale=dict(record.scale) if record else {},
         )
-        written = export(name, request)
-        self.out.write("".join(f"wrote {path}\n" for path in written))
-        self.out.write(f"apply them with: kubectl apply -f {args.output}\n")
-        return 0
 
     def kube_play(self, args: argparse.Namespace) -> int:
         """``kube-play up|down DIR``: the export run by Podman on this machine."""

@@ -11,7 +11,8 @@ import yaml
 
 from platform_sim.appfile.buildfile import parse
 from platform_sim.cli import main
-from platform_sim.containers.compose import render, write
+from platform_sim.containers.export.base import write_files
+from platform_sim.containers.export.compose import output_files, render
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "compose-spec.json").read_text())
 BUILD_FILE = """\
@@ -45,6 +46,10 @@ def exported(scale=None, port=8080, as_account=True):
         port=port,
         as_account=as_account,
     )
+
+
+def write(folder, export):
+    return write_files(folder, output_files(export))
 
 
 def test_the_compose_file_is_valid_against_the_compose_specification():
@@ -214,11 +219,11 @@ def test_env_set_variables_reach_the_export(app, tmp_path):
 
 def test_code_containers_get_the_same_time_to_stop_in_compose_and_on_kubernetes():
     from platform_sim.containers import facts
-    from platform_sim.containers.kube.export import ExportRequest, build_objects
+    from platform_sim.containers.export.kubernetes.manifests import KubernetesRequest, build_objects
 
     services = exported().compose["services"]
     objects = build_objects(
-        "soup", parse(BUILD_FILE), ExportRequest(Path("."), Path("/nonexistent"), tag="1")
+        "soup", parse(BUILD_FILE), KubernetesRequest(Path("."), Path("/nonexistent"), tag="1")
     )
     graces = {
         o["metadata"]["name"]: o["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
@@ -231,11 +236,11 @@ def test_code_containers_get_the_same_time_to_stop_in_compose_and_on_kubernetes(
 
 
 def test_code_containers_are_confined_as_the_kubernetes_pods_are():
-    from platform_sim.containers.kube.export import ExportRequest, build_objects
+    from platform_sim.containers.export.kubernetes.manifests import KubernetesRequest, build_objects
 
     services = exported().compose["services"]
     objects = build_objects(
-        "soup", parse(BUILD_FILE), ExportRequest(Path("."), Path("/nonexistent"), tag="1")
+        "soup", parse(BUILD_FILE), KubernetesRequest(Path("."), Path("/nonexistent"), tag="1")
     )
     pods = {
         o["metadata"]["name"]: o["spec"]["template"]["spec"]
@@ -282,7 +287,7 @@ def test_an_export_that_cannot_give_files_away_starts_code_as_root_with_four_cap
 
 
 def test_not_run_as_root_the_export_says_how_its_code_containers_start(app, tmp_path, monkeypatch):
-    monkeypatch.setattr("platform_sim.containers.compose.can_give_files", lambda: False)
+    monkeypatch.setattr("platform_sim.containers.export.compose.can_give_files", lambda: False)
     target = tmp_path / "deploy"
     status, out, _ = run(["-A", "soup", "export", "compose", str(app), "-o", str(target)], tmp_path)
     assert status == 0

@@ -4,8 +4,9 @@ import struct
 
 import pytest
 
-from platform_sim.containers.probe import Address, probe, startup_message
+from platform_sim.containers.probe import Address, probe
 from platform_sim.errors import NotReadyYet
+from platform_sim.kinds.postgresql import startup_message
 
 
 class FakeSocket:

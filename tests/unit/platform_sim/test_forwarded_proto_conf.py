@@ -6,7 +6,7 @@ import re
 import pytest
 
 from platform_sim.containers import entry
-from platform_sim.containers.kube import translate
+from platform_sim.containers.kube_play import translate
 from platform_sim.render import nginx
 from tests.unit.containers.test_container_entry import DESCRIBED
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from platform_sim.cli import main
-from platform_sim.containers.kube.names import LABEL
+from platform_sim.containers.export.kubernetes.names import LABEL
 
 GOOD = """
 www: {type: python}

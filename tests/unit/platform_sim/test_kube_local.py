@@ -9,9 +9,13 @@ import yaml
 
 from backing_services.errors import EngineError
 from platform_sim.appfile import buildfile
-from platform_sim.containers.kube import translate
-from platform_sim.containers.kube.export import ExportRequest, build_objects, export
-from platform_sim.containers.kube.local import LocalRun, LocalRunError
+from platform_sim.containers.export.kubernetes.manifests import (
+    KubernetesExport,
+    KubernetesRequest,
+    build_objects,
+)
+from platform_sim.containers.kube_play import translate
+from platform_sim.containers.kube_play.local import LocalRun, LocalRunError
 from platform_sim.errors import UsageError
 
 
@@ -20,7 +24,7 @@ def objects(tmp_path, **options):
         "www: {type: python}\nworkers: {type: python-worker}\ndb: {type: postgresql}\n"
     )
     return build_objects(
-        "soup", parsed, ExportRequest(tmp_path, tmp_path / "out", tag="1", **options)
+        "soup", parsed, KubernetesRequest(tmp_path, tmp_path / "out", tag="1", **options)
     )
 
 
@@ -108,7 +112,7 @@ def workers_only(tmp_path):
     folder.mkdir()
     (folder / "dotcloud.yml").write_text("workers: {type: python-worker}\ndb: {type: postgresql}\n")
     out = tmp_path / "out"
-    export("soup", ExportRequest(folder, out, tag="1"))
+    KubernetesExport("soup", KubernetesRequest(folder, out, tag="1")).export()
     return out
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from platform_sim.appfile.buildfile import BuildFile, Service
-from platform_sim.containers.kube.data import KINDS
-from platform_sim.containers.kube.names import check_service_name
+from platform_sim.containers.export.kubernetes.names import check_service_name
+from platform_sim.containers.images import CODE_TYPES
 from platform_sim.errors import UsageError
-
-CODE_TYPES = ("python", "python-worker")
+from platform_sim.kinds.registry import KINDS
 
 
 def check_buildfile(buildfile: BuildFile) -> None:

@@ -4,49 +4,22 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from platform_sim.appfile.buildfile import Service
 from platform_sim.appfile.environment import Endpoint
-from platform_sim.containers.kube.meta import Target, labels, metadata, secret, selector
-from platform_sim.services import approle
+from platform_sim.containers.export.kubernetes.meta import (
+    Target,
+    labels,
+    metadata,
+    secret,
+    selector,
+)
+from platform_sim.containers.facts import DROPPED_CAPABILITIES
+from platform_sim.kinds.base import APP_DATABASE, APP_LOGIN, PLATFORM_LOGIN
+from platform_sim.kinds.registry import KINDS
 
-
-@dataclass(frozen=True)
-class DataKind:
-    """How one data service type runs in a container: port, data folder, settings, check."""
-
-    port: int
-    port_name: str
-    data_path: str
-    credential_variables: tuple[str, str]  # the login's, then the password's
-    ready: tuple[str, ...]
-    extra: tuple[tuple[str, str], ...] = ()
-    app_role: bool = False  # the image gives the app a role of its own (``approle``)
-
-
-# The variables are the official images' (postgres, rabbitmq), which the images of
-# ``image build`` honour too, so either kind of image runs from the same manifests.
-KINDS = {
-    "postgresql": DataKind(
-        port=5432,
-        port_name="postgresql",
-        data_path="/var/lib/postgresql/data",
-        credential_variables=("POSTGRES_USER", "POSTGRES_PASSWORD"),
-        ready=("pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"),
-        extra=(("PGDATA", "/var/lib/postgresql/data/pgdata"),),
-        app_role=True,
-    ),
-    "rabbitmq": DataKind(
-        port=5672,
-        port_name="amqp",
-        data_path="/var/lib/rabbitmq",
-        credential_variables=("RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS"),
-        ready=("rabbitmq-diagnostics", "-q", "check_port_connectivity"),
-    ),
-}
-LOGIN = "root"  # the platform's login on every data service
 VOLUME_SIZE = "1Gi"
 REQUESTS = {"cpu": "100m", "memory": "256Mi"}
 STOP_GRACE = 60
@@ -59,7 +32,7 @@ def container_security() -> dict[str, Any]:
     """No privilege escalation, every capability dropped but ``CAPABILITIES``."""
     return {
         "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"], "add": list(CAPABILITIES)},
+        "capabilities": {"drop": list(DROPPED_CAPABILITIES), "add": list(CAPABILITIES)},
     }
 
 
@@ -68,10 +41,12 @@ def credentials_name(service: Service) -> str:
     return f"{service.name}-credentials"
 
 
-def new_endpoint(service: Service, password: str | None = None) -> Endpoint:
-    """Where the app finds the service in the cluster: its Service's DNS name, new credentials."""
+def new_endpoint(service: Service, earlier: Mapping[str, Mapping[str, str]]) -> Endpoint:
+    """Where the app finds the service in the cluster: its Service's DNS name, the platform's
+    login with an earlier export's password (kept), else a new one."""
     kind = KINDS[service.type]
-    return Endpoint(service.name, kind.port, LOGIN, password or secrets.token_urlsafe(24))
+    kept = earlier.get(credentials_name(service), {}).get(kind.container.password_variable)
+    return Endpoint(service.name, kind.port, PLATFORM_LOGIN, kept or secrets.token_urlsafe(24))
 
 
 def app_endpoint(
@@ -79,14 +54,15 @@ def app_endpoint(
 ) -> Endpoint:
     """What the app logs in with: its own role (an earlier export's password kept) where the
     kind has one, else the platform's login."""
-    if not KINDS[service.type].app_role:
+    role = KINDS[service.type].container.app_role
+    if role is None:
         return endpoint
-    kept = earlier.get(credentials_name(service), {}).get(approle.IMAGE_PASSWORD)
+    kept = earlier.get(credentials_name(service), {}).get(role.password)
     return replace(
         endpoint,
-        login=approle.LOGIN,
+        login=APP_LOGIN,
         password=kept or secrets.token_urlsafe(24),
-        database=approle.DATABASE,
+        database=APP_DATABASE,
     )
 
 
@@ -96,10 +72,8 @@ def credentials(
     """The Secret the server's container takes its settings from: the superuser's login and
     password, and the app's role to make (``app``, when it is not the superuser's)."""
     kind = KINDS[service.type]
-    login, password = kind.credential_variables
-    values = {login: endpoint.login, password: endpoint.password}
-    if app != endpoint:
-        values.update(approle.image_variables(app.password))
+    app_password = app.password if app != endpoint else None
+    values = kind.image_settings(endpoint.login, endpoint.password, app_password)
     return secret(target, credentials_name(service), service.name, values)
 
 
@@ -133,10 +107,10 @@ def stateful_set(
         "name": service.name,
         "image": image,
         "envFrom": [{"secretRef": {"name": credentials_name(service)}}],
-        "env": [{"name": name, "value": value} for name, value in kind.extra],
-        "volumeMounts": [{"name": "data", "mountPath": kind.data_path}],
+        "env": [{"name": name, "value": value} for name, value in kind.container.kube_settings],
+        "volumeMounts": [{"name": "data", "mountPath": kind.container.data_path}],
         "readinessProbe": {
-            "exec": {"command": list(kind.ready)},
+            "exec": {"command": list(kind.container.kube_check)},
             "periodSeconds": 10,
             "timeoutSeconds": 10,
             "failureThreshold": 3,

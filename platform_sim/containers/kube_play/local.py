@@ -20,8 +20,8 @@ import yaml
 from backing_services.errors import EngineError
 from backing_services.podman import LABEL, Podman
 from backing_services.ports import free_ports
-from platform_sim.containers.kube import teardown, translate
-from platform_sim.containers.kube.render import FILES
+from platform_sim.containers.export.kubernetes.files import FILES
+from platform_sim.containers.kube_play import teardown, translate
 from platform_sim.errors import PlatformError, UsageError
 from platform_sim.files import read_json, write_json, write_text
 

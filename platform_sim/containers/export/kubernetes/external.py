@@ -9,13 +9,9 @@ from backing_services.urls import redact
 from platform_sim.appfile.buildfile import BuildFile
 from platform_sim.appfile.environment import Endpoint
 from platform_sim.errors import UsageError
+from platform_sim.kinds.registry import KINDS
 
-# Data service type → (URL schemes accepted, default port, paths that mean "the default").
-SCHEMES = {
-    "postgresql": (("postgresql", "postgres"), 5432, ("", "/")),
-    "rabbitmq": (("amqp",), 5672, ("", "/", "/%2F", "/%2f")),
-}
-EXAMPLE = "db=postgresql://USER:PASSWORD@HOST:5432"
+EXAMPLE = f"db=postgresql://USER:PASSWORD@HOST:{KINDS['postgresql'].port}"
 
 
 def parse_externals(words: Iterable[str], buildfile: BuildFile) -> dict[str, Endpoint]:
@@ -39,13 +35,14 @@ def parse_externals(words: Iterable[str], buildfile: BuildFile) -> dict[str, End
 
 
 def _endpoint(name: str, kind: str, url: str) -> Endpoint:
-    schemes, default_port, default_paths = SCHEMES[kind]
+    accepted = KINDS[kind].external
+    schemes = accepted.schemes
     where = f"--external {name}={redact(url)!r}"
     parts = urlsplit(url)
     if parts.scheme not in schemes or not url.startswith(f"{parts.scheme}://"):
         raise UsageError(f"{where}: a {kind} service needs a URL {schemes[0]}://USER:PASSWORD@HOST")
     try:
-        port = parts.port or default_port
+        port = parts.port or KINDS[kind].port
     except ValueError:
         raise UsageError(f"{where}: the port is not a number from 1 to 65535") from None
     if not parts.hostname:
@@ -55,10 +52,9 @@ def _endpoint(name: str, kind: str, url: str) -> Endpoint:
             f"{where}: give the login and password in the URL ({schemes[0]}://USER:PASSWORD@HOST);"
             " they go into a Secret"
         )
-    if parts.path not in default_paths or parts.query or parts.fragment:
-        what = "database name" if kind == "postgresql" else "virtual host other than /"
+    if parts.path not in accepted.default_paths or parts.query or parts.fragment:
         raise UsageError(
-            f"{where}: the platform's variables carry no {what} or options: drop them from the "
-            "URL and set the application's own variable with -e"
+            f"{where}: the platform's variables carry no {accepted.refused_path} or options: "
+            "drop them from the URL and set the application's own variable with -e"
         )
     return Endpoint(parts.hostname, port, unquote(parts.username), unquote(parts.password))

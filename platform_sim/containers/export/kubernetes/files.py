@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from platform_sim.errors import PlatformError, UsageError
-from platform_sim.files import PRIVATE
+from platform_sim.errors import UsageError
 
 # File → the kinds it holds; ``kubectl apply -f DIR`` takes them in this (name) order.
 FILES = {
@@ -67,30 +65,6 @@ def check_folder(folder: Path) -> None:
             f"-o {folder} already holds other manifests ({', '.join(others[:3])}): "
             "kubectl apply -f would apply them too; choose an empty folder"
         )
-
-
-def write(folder: Path, files: Mapping[str, str]) -> list[Path]:
-    """Write every file owner-only (Secrets inside), then drop files of kinds no longer there."""
-    check_folder(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        scratch = {}
-        for name, text in files.items():
-            path = folder / f".{name}.{os.getpid()}.tmp"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
-            scratch[name] = path
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        for name, path in scratch.items():
-            os.replace(path, folder / name)
-        for name in FILES:
-            if name not in files:
-                (folder / name).unlink(missing_ok=True)
-    except OSError as exc:
-        for path in folder.glob(f".*.{os.getpid()}.tmp"):
-            path.unlink(missing_ok=True)
-        raise PlatformError(f"cannot write the manifests to {folder}: {exc.strerror}") from None
-    return [folder / name for name in files]
 
 
 def previous_secrets(folder: Path) -> dict[str, dict[str, str]]:

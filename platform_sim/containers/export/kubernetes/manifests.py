@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from platform_sim.appfile import buildfile as buildfiles
 from platform_sim.appfile.buildfile import BuildFile
 from platform_sim.appfile.environment import (
     Endpoint,
@@ -17,12 +16,19 @@ from platform_sim.appfile.environment import (
     instance_environment,
 )
 from platform_sim.containers import images
-from platform_sim.containers.facts import WEB_PORT
-from platform_sim.containers.kube import code, data, policies, web
-from platform_sim.containers.kube.external import parse_externals
-from platform_sim.containers.kube.features import check_buildfile
-from platform_sim.containers.kube.meta import Target, data_digest, labels
-from platform_sim.containers.kube.names import (
+from platform_sim.containers.export.base import Exporter, ExportRequest, OutputFile
+from platform_sim.containers.export.kubernetes import code, data, policies, web
+from platform_sim.containers.export.kubernetes.external import parse_externals
+from platform_sim.containers.export.kubernetes.features import check_buildfile
+from platform_sim.containers.export.kubernetes.files import (
+    FILES,
+    by_file,
+    check_folder,
+    previous_secrets,
+    to_yaml,
+)
+from platform_sim.containers.export.kubernetes.meta import Target, data_digest, labels
+from platform_sim.containers.export.kubernetes.names import (
     LABEL,
     check_host,
     check_image_prefix,
@@ -30,13 +36,7 @@ from platform_sim.containers.kube.names import (
     check_object_name,
     image_reference,
 )
-from platform_sim.containers.kube.render import (
-    by_file,
-    check_folder,
-    previous_secrets,
-    to_yaml,
-    write,
-)
+from platform_sim.containers.facts import WEB_PORT
 from platform_sim.errors import UsageError
 from platform_sim.output import Printer
 
@@ -47,11 +47,9 @@ BEHIND_HTTPS = "DJANGO_BEHIND_HTTPS"
 
 
 @dataclass(frozen=True)
-class ExportRequest:
-    """What the command line asked for."""
+class KubernetesRequest(ExportRequest):
+    """``export kubernetes``'s request: namespace, images, storage, Ingress, external services."""
 
-    folder: Path
-    out: Path
     namespace: str | None = None
     image_prefix: str = DEFAULT_PREFIX
     tag: str | None = None  # default: the revision ``image build`` tags PATH's images with
@@ -60,11 +58,9 @@ class ExportRequest:
     tls_secret: str | None = None
     ingress_namespace: str = policies.DEFAULT_INGRESS_NAMESPACE
     externals: tuple[str, ...] = ()
-    variables: dict[str, str] = field(default_factory=dict)
-    scale: dict[str, int] = field(default_factory=dict)
 
 
-def target_for(app: str, request: ExportRequest) -> Target:
+def target_for(app: str, request: KubernetesRequest) -> Target:
     """Namespace (the app's name by default), image prefix and tag, each checked."""
     namespace = request.namespace
     if namespace is None:
@@ -89,7 +85,8 @@ def tree_tag(folder: Path, out: Path | None = None) -> str:
         return revision
 
 
-def _checked(request: ExportRequest) -> None:
+def check_options(request: KubernetesRequest) -> None:
+    """Refuse, in one line, an option Kubernetes would refuse (host, names, variables)."""
     if request.host is not None:
         check_host(request.host)
     if request.storage_class is not None:
@@ -111,16 +108,14 @@ def endpoints(
     for service in parsed.data_services():
         if service.name in found:
             continue
-        kind = data.KINDS[service.type]
-        password = earlier.get(data.credentials_name(service), {}).get(kind.credential_variables[1])
-        found[service.name] = data.new_endpoint(service, password)
+        found[service.name] = data.new_endpoint(service, earlier)
     return found
 
 
-def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[dict[str, Any]]:
+def build_objects(app: str, parsed: BuildFile, request: KubernetesRequest) -> list[dict[str, Any]]:
     """Every object, checked; raises UsageError before anything is written."""
     check_buildfile(parsed)
-    _checked(request)
+    check_options(request)
     target = target_for(app, request)
     externals = parse_externals(request.externals, parsed)
     earlier = previous_secrets(request.out)
@@ -190,10 +185,31 @@ def build_objects(app: str, parsed: BuildFile, request: ExportRequest) -> list[d
     return objects
 
 
-def export(app: str, request: ExportRequest) -> list[Path]:
-    """Check everything, then write the manifests; return the files written."""
-    parsed = buildfiles.load(request.folder)
-    check_folder(request.out)
-    objects = build_objects(app, parsed, request)
-    files = {name: to_yaml(chosen) for name, chosen in by_file(objects).items()}
-    return write(request.out, files)
+class KubernetesExport(Exporter):
+    """The manifests, one kind of object per file, in the order ``kubectl apply`` takes them."""
+
+    format = "kubernetes"
+    what = "the manifests"
+    request: KubernetesRequest
+
+    def check_request(self) -> None:
+        """No other manifests in the folder (``kubectl apply -f`` would apply them too)."""
+        check_folder(self.request.out)
+
+    def check(self, buildfile: BuildFile) -> None:
+        """Features with a Kubernetes equivalent only; options Kubernetes accepts."""
+        check_buildfile(buildfile)
+        check_options(self.request)
+
+    def render(self, buildfile: BuildFile) -> dict[str, OutputFile]:
+        """Every object as YAML, in its file."""
+        objects = build_objects(self.app, buildfile, self.request)
+        return {name: OutputFile(to_yaml(chosen)) for name, chosen in by_file(objects).items()}
+
+    def stale(self, files: Mapping[str, OutputFile]) -> list[str]:
+        """The files of kinds of objects an earlier export had and this one has not."""
+        return [name for name in FILES if name not in files]
+
+    def next_steps(self) -> list[str]:
+        """How to apply them."""
+        return [f"apply them with: kubectl apply -f {self.request.out}"]

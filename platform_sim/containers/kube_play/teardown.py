@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from backing_services.podman import Podman
-from platform_sim.containers.kube import translate
+from platform_sim.containers.kube_play import translate
 
 
 def recorded_pods(state: dict[str, Any]) -> list[str]:

@@ -13,8 +13,19 @@ from typing import Any
 
 from platform_sim.appfile.buildfile import Service
 from platform_sim.appfile.environment import HOME_INSIDE
-from platform_sim.containers.facts import CODE_STOP_GRACE, CODE_UID, WEB_PORT
-from platform_sim.containers.kube.meta import Target, labels, metadata, secret, selector
+from platform_sim.containers.export.kubernetes.meta import (
+    Target,
+    labels,
+    metadata,
+    secret,
+    selector,
+)
+from platform_sim.containers.facts import (
+    CODE_STOP_GRACE,
+    CODE_UID,
+    DROPPED_CAPABILITIES,
+    WEB_PORT,
+)
 
 # On the pod template: a digest of the environment Secret. kubectl apply (and kube-play up)
 # change only what differs, so without it a new environment would never reach the pods.
@@ -39,7 +50,10 @@ POD_ACCOUNT = {
     "runAsGroup": CODE_UID,
     "fsGroup": CODE_UID,
 }
-CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": list(DROPPED_CAPABILITIES)},
+}
 
 
 def environment_name(service: Service) -> str:

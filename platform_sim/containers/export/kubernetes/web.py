@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from platform_sim.appfile.buildfile import Service
+from platform_sim.containers.export.kubernetes.meta import Target, metadata, secret, selector
 from platform_sim.containers.facts import WEB_PORT
-from platform_sim.containers.kube.meta import Target, metadata, secret, selector
 
 # The variable minestrone's mkadmin.py sets the ``admin`` password from (kept in step with it).
 ADMIN_PASSWORD_VARIABLE = "MINESTRONE_ADMIN_PASSWORD"  # noqa: S105 - a variable name

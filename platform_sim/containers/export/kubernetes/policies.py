@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from platform_sim.appfile.buildfile import Service
+from platform_sim.containers.export.kubernetes.meta import Target, labels, metadata, selector
 from platform_sim.containers.facts import WEB_PORT
-from platform_sim.containers.kube.data import KINDS
-from platform_sim.containers.kube.meta import Target, labels, metadata, selector
+from platform_sim.kinds.registry import KINDS
 
 DEFAULT_INGRESS_NAMESPACE = "ingress-nginx"  # where ingress-nginx, the common controller, runs
 # Set by Kubernetes on every namespace (1.21 and later): selects a namespace by its name.
