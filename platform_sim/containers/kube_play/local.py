@@ -20,6 +20,7 @@ import yaml
 from backing_services.errors import EngineError
 from backing_services.podman import LABEL, Podman
 from backing_services.ports import free_ports
+from platform_sim.address import LOOPBACK
 from platform_sim.containers.export.kubernetes.files import FILES
 from platform_sim.containers.kube_play import teardown, translate
 from platform_sim.errors import PlatformError, UsageError
@@ -375,7 +376,7 @@ def _valid_state(state: Any) -> bool:
 
 def answers(port: int) -> bool:
     """Whether the site answers through the router (not nginx's own 502/503/504)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection = http.client.HTTPConnection(LOOPBACK, port, timeout=5)
     try:
         connection.request("GET", "/", headers={"Host": "localhost"})
         return connection.getresponse().status < 500
