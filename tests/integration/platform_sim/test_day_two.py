@@ -7,16 +7,20 @@ client sending requests continuously, which must see no failed request.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import secrets
 import signal
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from platform_sim.hosts.processes import children
+from tests.pace import within
 
 from .conftest import Hammer, get, info, run_cli, start_cli, wait_for
 
@@ -98,15 +102,23 @@ def test_logs_history_is_prefixed_and_selected(sim_home, url):
 def test_logs_follow_shows_lines_as_they_are_written(sim_home, url):
     www0 = info(sim_home, APP)["services"]["www"]["instances"][0]["url"]
     follower = start_cli(sim_home, "-A", APP, "logs", "www.0", "-n", "0")
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in follower.stdout])
+    reader.daemon = True
+    reader.start()
     try:
-        time.sleep(1.5)  # the follower has started and reached the files' ends
+        # ``-n 0`` starts at the files' ends, so a request made before the follower reached them
+        # is not shown: ask again each second until one request's line arrives while it runs
         probe = f"probe-{secrets.token_hex(4)}"
-        get(f"{www0}{probe}")
-        deadline = time.monotonic() + 10
-        seen = []
+        deadline = time.monotonic() + within(20)
+        seen: list[str] = []
         while not any(probe in line for line in seen):
-            assert time.monotonic() < deadline, f"the request never showed up: {seen}"
-            seen.append(follower.stdout.readline())
+            assert time.monotonic() < deadline, f"no request showed up: {seen}"
+            assert follower.poll() is None, f"the follower ended: {seen}"
+            get(f"{www0}{probe}")
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    seen.append(lines.get(timeout=1))
         assert follower.poll() is None  # still following: the line came while it ran
         assert all(line.startswith("[www.0] ") for line in seen)
     finally:
