@@ -140,31 +140,31 @@ def test_a_build_file_may_name_redis_and_mysql(name):
     assert [service.type for service in parsed.data_services()] == [name]
 
 
-def test_redis_gets_the_platforms_variables_with_its_default_users_login():
-    kind = KINDS["redis"]
+@pytest.mark.parametrize(
+    ("name", "tag", "login", "url", "database"),
+    [
+        ("redis", "REDIS", "default", "redis://default:pw%2F%2B@198.19.0.5:41000", None),
+        ("mysql", "MYSQL", APP_LOGIN, f"mysql://{APP_LOGIN}:pw%2F%2B@198.19.0.5:41000", "app"),
+    ],
+)
+def test_the_platforms_variables_carry_the_kinds_own_login(name, tag, login, url, database):
+    kind = KINDS[name]
     endpoint = Endpoint("198.19.0.5", 41000, kind.login, "pw/+", kind.database)
-    assert data_service_variables(Service(name="cache", type="redis"), endpoint) == {
-        "DOTCLOUD_CACHE_REDIS_HOST": "198.19.0.5",
-        "DOTCLOUD_CACHE_REDIS_PORT": "41000",
-        "DOTCLOUD_CACHE_REDIS_LOGIN": "default",
-        "DOTCLOUD_CACHE_REDIS_PASSWORD": "pw/+",
-        "DOTCLOUD_CACHE_REDIS_URL": "redis://default:pw%2F%2B@198.19.0.5:41000",
+    expected = {"HOST": "198.19.0.5", "PORT": "41000", "LOGIN": login, "PASSWORD": "pw/+"}
+    expected.update({"URL": url, **({"DATABASE": database} if database else {})})
+    assert data_service_variables(Service(name="x", type=name), endpoint) == {
+        f"DOTCLOUD_X_{tag}_{key}": value for key, value in expected.items()
     }
+
+
+def test_redis_takes_a_password_only():
+    kind = KINDS["redis"]
     assert kind.image_settings(kind.login, "pw") == {"REDIS_PASSWORD": "pw"}
     assert not kind.has_app_role and kind.app_database == ""
 
 
 def test_mysql_gives_the_app_an_account_owning_one_database():
     kind = KINDS["mysql"]
-    endpoint = Endpoint("198.19.0.6", 42000, kind.login, "pw", kind.database)
-    assert data_service_variables(Service(name="sql", type="mysql"), endpoint) == {
-        "DOTCLOUD_SQL_MYSQL_HOST": "198.19.0.6",
-        "DOTCLOUD_SQL_MYSQL_PORT": "42000",
-        "DOTCLOUD_SQL_MYSQL_LOGIN": APP_LOGIN,
-        "DOTCLOUD_SQL_MYSQL_PASSWORD": "pw",
-        "DOTCLOUD_SQL_MYSQL_URL": f"mysql://{APP_LOGIN}:pw@198.19.0.6:42000",
-        "DOTCLOUD_SQL_MYSQL_DATABASE": APP_DATABASE,
-    }
     assert kind.login == APP_LOGIN != PLATFORM_LOGIN and kind.app_database == APP_DATABASE
     assert kind.image == "mariadb"  # backing_services' recipe: MariaDB from Debian's packages
     assert kind.image_settings_by_file(kind.login, "/s/sql.password") == {
