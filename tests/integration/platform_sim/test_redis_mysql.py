@@ -81,6 +81,8 @@ def test_redis_and_mysql_are_pushed_reached_healed_and_destroyed(sim_home, folde
     for name, (kind, _) in SERVICES.items():
         assert described[name]["type"] == kind
         assert described[name]["instances"][0]["status"] == "running"
+    status = run_cli(sim_home, "-A", APP, "status", check=True).stdout
+    assert "cache.0: up (redis on " in status and "mydb.0: up (mysql on " in status
     entry = described["mydb"]["instances"][0]
     assert (entry["login"], entry["database"]) == ("app", "app")
     assert described["cache"]["instances"][0]["login"] == "default"
