@@ -68,9 +68,7 @@ class MariaDBService(Service):
 
     def check_ready(self) -> None:
         """``SELECT 1`` as the application's account; raises until the server answers it."""
-        with contextlib.closing(self.connect(timeout=2)) as conn, conn.cursor() as cur:
-            cur.execute("SELECT 1")
-            cur.fetchone()
+        check_ready(self.host, self.port, self.user, self.password, self.database)
 
     def create_database(self, name: str) -> str:
         """Create database ``name`` (utf8mb4) unless it exists, the application's; its URL."""
@@ -105,6 +103,20 @@ def open_connection(**kwargs: Any) -> MySQLdb.Connection:
     connection = MySQLdb.connect(charset="utf8mb4", **kwargs)
     connection.autocommit(True)
     return connection
+
+
+def check_ready(
+    host: str, port: int, user: str, password: str, database: str, timeout: int = 2
+) -> None:
+    """Log in to the server at ``host:port`` over TCP and run ``SELECT 1`` in ``database``;
+    raises until it answers."""
+    connection = open_connection(
+        host=host, port=int(port), user=user, password=password, database=database,
+        connect_timeout=timeout,
+    )
+    with contextlib.closing(connection), connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
 
 
 class LocalMariaDB(MariaDBService):

@@ -46,9 +46,7 @@ class RedisService(Service):
 
     def check_ready(self) -> None:
         """PING with the password; raises until the server answers PONG."""
-        with contextlib.closing(self.client(timeout=2)) as client:
-            if client.ping() is not True:
-                raise ServiceError(f"{self!r} did not answer PONG")
+        check_ready(self.host, self.port, self.user, self.password)
 
     def claim_db(self) -> int:
         """A database number no one else holds (empty), marked as ours in database 0."""
@@ -84,6 +82,16 @@ class RedisService(Service):
             return int(admin.config_get("databases").get("databases", 16))
         except redis.ResponseError:  # CONFIG refused to this user
             return 16
+
+
+def check_ready(host: str, port: int, user: str, password: str, timeout: float = 2) -> None:
+    """PING the server at ``host:port`` logged in as ``user`` (Redis's default user when
+    empty) with ``password``; raises until it answers PONG."""
+    url = redis_url(password, host, port, 0, user)
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    with contextlib.closing(client):
+        if client.ping() is not True:
+            raise ServiceError(f"Redis on {host}:{port} did not answer PONG")
 
 
 class LocalRedis(RedisService):

@@ -82,7 +82,7 @@ class StepFailed(PlatformError):
 
 
 class DataServiceError(PlatformError):
-    """A data service (PostgreSQL, RabbitMQ) could not be created or started."""
+    """A data service could not be created or started."""
 
     exit_code = 6
 

@@ -232,7 +232,8 @@ def _image(commands: argparse._SubParsersAction) -> None:
         description="Build one image per service of PATH's dotcloud.yml and print their names "
         "(localhost/APP-SERVICE:REVISION, REVISION a digest of the pushed tree). Code services: "
         "code, virtualenv, Supervisor (nginx and gunicorn for python), the platform's "
-        "entrypoint; data services: PostgreSQL or RabbitMQ from Debian's packages.",
+        "entrypoint; data services: backing_services' image of their kind, from Debian's "
+        "packages.",
     )
     cmd.add_argument("path", nargs="?", default=".", help="folder holding dotcloud.yml (default .)")
     cmd.add_argument(

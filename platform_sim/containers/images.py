@@ -2,8 +2,8 @@
 
 Code services get the revision's code, a virtualenv of their requirements (a layer of its own,
 reused while the requirements do not change), Supervisor, nginx for ``python``, and the
-platform's entrypoint (``container_entry``). Data services get backing_services' PostgreSQL and
-RabbitMQ images, tagged with the app's names. ``build_images`` is the importable API.
+platform's entrypoint (``container_entry``). Data services get the backing_services image of
+their kind (``Kind.image``), tagged with the app's names. ``build_images`` is the importable API.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Data-service kinds (PostgreSQL, RabbitMQ): what each is, written once, asked by all."""
+"""Data-service kinds: what each is, written once, asked by all (``registry.KINDS``)."""

@@ -76,6 +76,12 @@ class Kind:
     answer: Callable[[socket.socket, str], None] | None = None  # a raw-socket readiness check
     vhosts: bool = False
     owner: Callable[[Mapping, str, str, str], None] | None = None
+    # The login of the server's own credentials (the platform's superuser, Redis's default
+    # user, MariaDB's account for the app) and the database it owns, made by the server itself
+    # at each start ("": none, the app chooses).
+    login: str = PLATFORM_LOGIN
+    database: str = ""
+    recipe: str = ""  # its backing_services image recipe, when not named as the kind
 
     @property
     def tag(self) -> str:
@@ -85,12 +91,17 @@ class Kind:
     @property
     def image(self) -> str:
         """The backing_services image recipe its containers run."""
-        return self.name
+        return self.recipe or self.name
 
     @property
     def has_app_role(self) -> bool:
         """Whether the app gets a role of its own (else the platform's login)."""
         return self.owner is not None
+
+    @property
+    def app_database(self) -> str:
+        """The database the app's login owns ("" where the app chooses)."""
+        return APP_DATABASE if self.has_app_role else self.database
 
     def ready(self, status: Mapping) -> bool:
         """Whether the server a status file describes answers a real request (a login)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from platform_sim.kinds import postgresql, rabbitmq
+from platform_sim.kinds import mysql, postgresql, rabbitmq, redis
 from platform_sim.kinds.base import DOTCLOUD_TAGS, Kind
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (postgresql.KIND, rabbitmq.KIND)}
+KINDS: dict[str, Kind] = {
+    kind.name: kind for kind in (postgresql.KIND, rabbitmq.KIND, redis.KIND, mysql.KIND)
+}
 
 
 def kind(name: str) -> Kind:

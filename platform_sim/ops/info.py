@@ -14,7 +14,7 @@ from platform_sim.apps import AppRecord, existing
 from platform_sim.context import Context
 from platform_sim.errors import UsageError
 from platform_sim.hosts.instance import Instance
-from platform_sim.kinds.base import APP_DATABASE, DOTCLOUD_TAGS
+from platform_sim.kinds.base import DOTCLOUD_TAGS
 from platform_sim.kinds.registry import KINDS
 from platform_sim.ops.status import code_status
 from platform_sim.release.push import ADMIN_PASSWORD_FILE
@@ -69,8 +69,8 @@ def _data_instance(ctx: Context, service: DataService, service_type: str) -> dic
             data["url"] = next(value for key, value in variables.items() if key.endswith("_URL"))
         if status.get("vhost"):
             data["vhost"] = status["vhost"]
-        if service.kind in KINDS and KINDS[service.kind].has_app_role:
-            data["database"] = APP_DATABASE  # the app's own, which its role owns
+        if service.kind in KINDS and KINDS[service.kind].app_database:
+            data["database"] = KINDS[service.kind].app_database  # the app's own
     return data
 
 

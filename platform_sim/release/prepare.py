@@ -74,7 +74,7 @@ def _warn(ctx: Context) -> Callable[[str], None]:
 
 
 def data_service_for(ctx: Context, service: Service) -> DataService:
-    """The data service behind a ``postgresql`` or ``rabbitmq`` entry of the build file."""
+    """The data service behind a data-service entry of the build file (``db: {type: …}``)."""
     return DataService(service.name, service.type, ctx.paths.service(service.name))
 
 

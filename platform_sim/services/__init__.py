@@ -1,1 +1,1 @@
-"""Data services (PostgreSQL, RabbitMQ, add-ons): their kinds, hosts and credentials."""
+"""Data services and add-ons: their hosts, provisioning and credentials."""

@@ -150,7 +150,9 @@ class DataServices:
             # reused where it answers on its own host (one started before it had a host is
             # started again there, data kept)
             if status.get("host") == where and answers(status["host"], status["port"]):
-                return self._owned(service, self._running(status, created=False, started=started))
+                return self._owned(
+                    service, self._running(service, status, created=False, started=started)
+                )
             self.stop(service)
         created = not service.data.exists()
         service.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -160,7 +162,8 @@ class DataServices:
             self.command(service), env=host_environment(self.base_env), cwd=service.folder
         )
         status = self._wait(service, handle)
-        return self._owned(service, self._running(status, created=created, started=started))
+        running = self._running(service, status, created=created, started=started)
+        return self._owned(service, running)
 
     def _owned(self, service: DataService, running: Running) -> Running:
         """For a kind with app roles: the app's own role and database, made by the superuser
@@ -186,9 +189,12 @@ class DataServices:
             ),
         )
 
-    def _running(self, status: dict, *, created: bool, started: float) -> Running:
+    def _running(
+        self, service: DataService, status: dict, *, created: bool, started: float
+    ) -> Running:
         endpoint = Endpoint(
-            status["host"], int(status["port"]), status["login"], status["password"]
+            status["host"], int(status["port"]), status["login"], status["password"],
+            KINDS[service.kind].database,
         )
         return Running(
             endpoint,

@@ -49,7 +49,7 @@ from platform_sim.containers.facts import (
 )
 from platform_sim.containers.images import check_containerizable, image_name, uploaded
 from platform_sim.errors import UsageError
-from platform_sim.kinds.base import APP_DATABASE, APP_LOGIN, PLATFORM_LOGIN
+from platform_sim.kinds.base import APP_DATABASE, APP_LOGIN
 from platform_sim.kinds.registry import KINDS
 from platform_sim.output import QuietPrinter
 
@@ -170,11 +170,11 @@ def endpoints(
     for service in buildfile.data_services():
         if service.type not in KINDS:
             continue
-        name, port = service.name, KINDS[service.type].port
+        name, kind = service.name, KINDS[service.type]
         if name in app_passwords:
-            found[name] = Endpoint(name, port, APP_LOGIN, app_passwords[name], APP_DATABASE)
+            found[name] = Endpoint(name, kind.port, APP_LOGIN, app_passwords[name], APP_DATABASE)
         else:
-            found[name] = Endpoint(name, port, PLATFORM_LOGIN, passwords[name])
+            found[name] = Endpoint(name, kind.port, kind.login, passwords[name], kind.database)
     return found
 
 
@@ -189,7 +189,7 @@ def data_service(inputs: Inputs, service: Service) -> dict:
     return {
         "image": image_name(inputs.app, service.name, inputs.revision),
         "environment": kind.image_settings_by_file(
-            PLATFORM_LOGIN, f"{SECRETS_INSIDE}/{password_file(service.name)}", app_file
+            kind.login, f"{SECRETS_INSIDE}/{password_file(service.name)}", app_file
         ),
         "volumes": [
             f"{service.name}-data:{kind.container.data_path}",

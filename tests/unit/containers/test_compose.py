@@ -140,6 +140,39 @@ def test_the_app_logs_in_as_its_own_role_and_never_gets_the_superusers_password(
         assert "db.password" not in mounts and "app-password" not in mounts
 
 
+def test_redis_and_mysql_are_carried_with_their_volumes_checks_and_secret_files():
+    build_file = "www:\n  type: python\ncache:\n  type: redis\nsql:\n  type: mysql\n"
+    result = render(
+        "soup", parse(build_file), "rev1", variables={},
+        passwords={"cache": "cache-pass-1", "sql": "sql-pass-2"}, app_passwords={},
+        scale={}, port=8080,
+    )
+    VALIDATOR.validate(result.compose)
+    services = result.compose["services"]
+    assert services["www"]["depends_on"] == {
+        "cache": {"condition": "service_healthy"},
+        "sql": {"condition": "service_healthy"},
+    }
+    for name, data_path in (("cache", "/var/lib/redis"), ("sql", "/var/lib/mysql")):
+        assert services[name]["volumes"][0] == f"{name}-data:{data_path}"
+        assert services[name]["healthcheck"]["test"] == ["CMD", "/usr/local/bin/healthcheck"]
+        assert f"./{name}.password:/run/secrets/{name}.password:ro" in services[name]["volumes"]
+    assert services["cache"]["environment"] == {
+        "REDIS_PASSWORD_FILE": "/run/secrets/cache.password"
+    }
+    assert services["sql"]["environment"] == {
+        "MARIADB_USER": "app",
+        "MARIADB_PASSWORD_FILE": "/run/secrets/sql.password",
+        "MARIADB_DATABASE": "app",
+    }
+    assert "pass-" not in yaml.safe_dump(result.compose)
+    environment = json.loads(result.secret_files["www.environment.json"])
+    assert environment["DOTCLOUD_CACHE_REDIS_URL"] == "redis://default:cache-pass-1@cache:6379"
+    assert environment["DOTCLOUD_SQL_MYSQL_URL"] == "mysql://app:sql-pass-2@sql:3306"
+    assert environment["DOTCLOUD_SQL_MYSQL_DATABASE"] == "app"
+    assert result.secret_files["sql.password"] == "sql-pass-2"
+
+
 def test_no_secret_can_reach_a_command_line():
     """podman-compose passes environment and env_file values as ``podman create -e``."""
     compose = exported().compose
@@ -201,11 +234,11 @@ def test_a_non_empty_folder_is_refused_without_force_and_passwords_are_kept(app,
 
 
 def test_an_unsupported_type_is_refused_before_anything_is_written(app, tmp_path):
-    (app / "dotcloud.yml").write_text(BUILD_FILE + "cache:\n  type: redis\n")
+    (app / "dotcloud.yml").write_text(BUILD_FILE + "cache:\n  type: mongodb\n")
     status, _, err = run(["-A", "soup", "export", "compose", str(app), "-o", str(tmp_path / "d")],
                          tmp_path)
     assert status == 3
-    assert 'Service "cache" has type "redis"' in err
+    assert 'Service "cache" has type "mongodb"' in err
     assert not (tmp_path / "d").exists()
 
 

@@ -37,8 +37,8 @@ def test_image_names_are_localhost_app_service_revision():
 
 def test_a_type_we_cannot_containerize_is_refused_by_name_before_building():
     with pytest.raises(UnsupportedService) as caught:
-        check_containerizable(parse(BUILD_FILE + "cache:\n  type: redis\n"))
-    assert 'Service "cache" has type "redis", which image build cannot containerize' in str(
+        check_containerizable(parse(BUILD_FILE + "cache:\n  type: mongodb\n"))
+    assert 'Service "cache" has type "mongodb", which image build cannot containerize' in str(
         caught.value
     )
     assert caught.value.exit_code == 3

@@ -232,11 +232,11 @@ def test_yaml_syntax_errors_have_a_position(text, problem, line, column):
 
 
 def test_known_type_we_do_not_run_is_refused_by_name():
-    parsed = buildfile.parse("www:\n  type: python\ncache:\n  type: redis\n")
+    parsed = buildfile.parse("www:\n  type: python\ncache:\n  type: mongodb\n")
     with pytest.raises(UnsupportedService) as caught:
         buildfile.check_supported(parsed)
     assert caught.value.problem.startswith(
-        'Service "cache" has type "redis", which is not supported by platform_sim'
+        'Service "cache" has type "mongodb", which is not supported by platform_sim'
     )
     assert (caught.value.line, caught.value.column) == (4, 9)
 

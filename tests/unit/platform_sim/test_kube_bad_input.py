@@ -87,7 +87,7 @@ def test_bad_options_are_refused_in_one_line(tmp_path, case):
 BAD_BUILD_FILES = {
     "custom ports": ("www: {type: python, ports: {api: tcp}}", "ports"),
     "unsupported code type": ("www: {type: php}", "php"),
-    "unsupported data type": ("www: {type: python}\ncache: {type: redis}", "redis"),
+    "unsupported data type": ("www: {type: python}\ncache: {type: mongodb}", "mongodb"),
     "name with underscore": ("www: {type: python}\nmy_db: {type: postgresql}", "rename"),
     "name starting with a digit": ("www: {type: python}\n1db: {type: postgresql}", "rename"),
     "replicated data service": ("db: {type: postgresql, instances: 2}", "replicated"),

@@ -441,3 +441,30 @@ def test_the_admin_password_is_a_secret_of_the_web_pods_kept_across_exports(sour
     given = objects_for(source, tmp_path, variables={"MINESTRONE_ADMIN_PASSWORD": "chosen-pw"})
     assert decoded(find(given, "Secret", "www-admin")) == {"MINESTRONE_ADMIN_PASSWORD": "chosen-pw"}
     assert "MINESTRONE_ADMIN_PASSWORD" not in web_environment(given)
+
+
+def test_redis_and_mysql_export_as_stateful_sets_whose_logins_reach_the_app(tmp_path):
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "dotcloud.yml").write_text(APP + "cache:\n    type: redis\nmydb:\n    type: mysql\n")
+    written = KubernetesExport("soup", request_for(folder, tmp_path)).export()
+    documents = [doc for path in written for doc in yaml.safe_load_all(path.read_text())]
+    for doc in documents:
+        assert kubernetes_validate.validate(doc, VERSIONS[-1], strict=True) == VERSIONS[-1]
+    objects = objects_for(folder, tmp_path)
+    environment = web_environment(objects)
+    cache = decoded(find(objects, "Secret", "cache-credentials"))
+    assert cache == {"REDIS_PASSWORD": cache["REDIS_PASSWORD"]}
+    assert environment["DOTCLOUD_CACHE_REDIS_URL"] == (
+        f"redis://default:{cache['REDIS_PASSWORD']}@cache:6379"
+    )
+    mydb = decoded(find(objects, "Secret", "mydb-credentials"))
+    assert mydb["MARIADB_USER"] == environment["DOTCLOUD_MYDB_MYSQL_LOGIN"] == "app"
+    assert mydb["MARIADB_PASSWORD"] == environment["DOTCLOUD_MYDB_MYSQL_PASSWORD"]
+    assert environment["DOTCLOUD_MYDB_MYSQL_DATABASE"] == "app"
+    for name, path in (("cache", "/var/lib/redis"), ("mydb", "/var/lib/mysql")):
+        [container] = find(objects, "StatefulSet", name)["spec"]["template"]["spec"]["containers"]
+        assert container["volumeMounts"] == [{"name": "data", "mountPath": path}]
+        assert container["readinessProbe"]["exec"]["command"] == ["/usr/local/bin/healthcheck"]
+    [mysql] = find(objects, "StatefulSet", "mydb")["spec"]["template"]["spec"]["containers"]
+    assert mysql["env"] == [{"name": "MARIADB_DATABASE", "value": "app"}]

@@ -17,7 +17,7 @@ from platform_sim.containers.export.kubernetes.meta import (
     selector,
 )
 from platform_sim.containers.facts import DROPPED_CAPABILITIES
-from platform_sim.kinds.base import APP_DATABASE, APP_LOGIN, PLATFORM_LOGIN
+from platform_sim.kinds.base import APP_DATABASE, APP_LOGIN
 from platform_sim.kinds.registry import KINDS
 
 VOLUME_SIZE = "1Gi"
@@ -42,11 +42,12 @@ def credentials_name(service: Service) -> str:
 
 
 def new_endpoint(service: Service, earlier: Mapping[str, Mapping[str, str]]) -> Endpoint:
-    """Where the app finds the service in the cluster: its Service's DNS name, the platform's
+    """Where the app finds the service in the cluster: its Service's DNS name, the kind's
     login with an earlier export's password (kept), else a new one."""
     kind = KINDS[service.type]
     kept = earlier.get(credentials_name(service), {}).get(kind.container.password_variable)
-    return Endpoint(service.name, kind.port, PLATFORM_LOGIN, kept or secrets.token_urlsafe(24))
+    password = kept or secrets.token_urlsafe(24)
+    return Endpoint(service.name, kind.port, kind.login, password, kind.database)
 
 
 def app_endpoint(
