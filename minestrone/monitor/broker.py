@@ -1,10 +1,13 @@
 """Queue depths read from the broker: RabbitMQ's management API where configured, else one AMQP
-passive declare per queue (nothing is created)."""
+passive declare per queue (nothing is created); on Redis, the queues' lists and the unacked
+hash."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -13,12 +16,14 @@ from kombu.exceptions import ChannelError, OperationalError
 logger = logging.getLogger(__name__)
 MANAGEMENT_API = "management API"
 PASSIVE_DECLARE = "AMQP passive declare"
+REDIS_KEYS = "Redis"
 
 
 @dataclass(frozen=True)
 class QueueDepth:
-    """One queue as the broker sees it: messages ready for delivery, consumers attached and,
-    from the management API only, messages delivered but not yet acknowledged."""
+    """One queue as the broker sees it: messages ready for delivery, consumers attached (None on
+    Redis, which keeps no count of them) and, from the management API or Redis only, messages
+    delivered but not yet acknowledged."""
 
     name: str
     ready: int | None
@@ -71,6 +76,32 @@ def read_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
     return depths
 
 
+def read_redis_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
+    """Depths of queues on Redis, sorted by name: ready is the length of the queue's lists (one
+    per priority); unacked counts the jobs of kombu's unacked hash whose exchange and routing key
+    lead to the queue (taken by a worker, not yet acknowledged). A queue is a list that exists
+    while it holds messages, so none is reported missing."""
+    try:
+        channel = connection.default_channel
+        routes: Counter = Counter()
+        for _tag, raw in channel.client.hscan_iter(channel.unacked_key):
+            try:
+                _message, exchange, routing_key = json.loads(raw)
+            except (TypeError, ValueError):
+                continue  # not kombu's: counted nowhere
+            routes[(exchange, routing_key)] += 1
+        unacked: Counter = Counter()
+        for (exchange, routing_key), jobs in routes.items():
+            for queue in channel._lookup(exchange, routing_key):  # where kombu would restore it
+                unacked[queue] += jobs
+        return [
+            QueueDepth(name, int(channel._size(name)), None, unacked=unacked[name])
+            for name in sorted(set(names))
+        ]
+    except (OperationalError, OSError, *connection.connection_errors) as exc:
+        raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
+
+
 def _close_quietly(channel) -> None:
     with contextlib.suppress(Exception):  # a channel the broker already closed
         channel.close()
@@ -110,6 +141,8 @@ def queue_depths(app, extra_names: Iterable[str] = (), opener=None) -> QueueDept
                 logger.warning("queue depths read by passive declare instead: %s", api_error)
         try:
             connection.ensure_connection(max_retries=1)
-        except (OperationalError, OSError) as exc:
+        except (OperationalError, OSError, *connection.connection_errors) as exc:
             raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
+        if connection.transport.driver_type == "redis":
+            return QueueDepths(read_redis_depths(connection, names), REDIS_KEYS, api_error)
         return QueueDepths(read_depths(connection, names), PASSIVE_DECLARE, api_error)

@@ -5,15 +5,21 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from minestrone.deployment import dbwait
-from minestrone.deployment.database import DatabaseSetupError, ensure_database, migration_lock
+from minestrone.deployment.database import (
+    DatabaseSetupError,
+    ensure_database,
+    ensure_mysql_database,
+    migration_lock,
+    without_client_deadline,
+)
 
 
 class Command(BaseCommand):
     """Create the database when missing and run migrate, one instance at a time."""
 
     help = (
-        "Create the PostgreSQL database when it is missing, then apply migrations while "
-        "holding an advisory lock, so that several instances deploying at once migrate once."
+        "Create the database (PostgreSQL or MariaDB) when it is missing, then apply migrations "
+        "while holding a lock, so that several instances deploying at once migrate once."
     )
 
     def add_arguments(self, parser):
@@ -25,9 +31,13 @@ class Command(BaseCommand):
         alias = options["database"]
         connection = connections[alias]
         dbwait.uninstall()  # waiting for another instance's migration is no frozen server
-        if connection.vendor == "postgresql":
+        without_client_deadline(connection)
+        create = {"postgresql": ensure_database, "mysql": ensure_mysql_database}.get(
+            connection.vendor
+        )
+        if create is not None:
             try:
-                if ensure_database(connection.settings_dict):
+                if create(connection.settings_dict):
                     self.stdout.write(f"Created database {connection.settings_dict['NAME']!r}.")
             except DatabaseSetupError as exc:
                 raise CommandError(str(exc)) from exc
