@@ -14,6 +14,8 @@ RABBITMQ_TOOLS = ("rabbitmq-server", "rabbitmqctl")
 RABBITMQ_DIRS = ("/usr/lib/rabbitmq/bin",)
 RABBITMQ_GLOB = "/usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin"
 EPMD_GLOB = "/usr/lib/erlang/erts-*/bin"
+SYSTEM_DIRS = ("/usr/sbin", "/usr/bin")  # where Debian puts redis-server and mariadbd
+MARIADB_PROGRAMS = (("mariadbd", "mysqld"), ("mariadb-install-db", "mysql_install_db"))
 # Debian's /usr/sbin/rabbitmq-* link to this wrapper, which switches to the rabbitmq account.
 DEBIAN_WRAPPER = "rabbitmq-script-wrapper"
 
@@ -74,3 +76,31 @@ def epmd_path(path_env: str | None = None, pattern: str = EPMD_GLOB) -> Path:
     """Erlang's port mapper daemon ``epmd``: $PATH, then the newest erts directory."""
     candidates = path_dirs(path_env) + newest_first(pattern)
     return find_tools_dir("Erlang", ("epmd",), candidates) / "epmd"
+
+
+def find_program(what: str, names: Sequence[str], candidates: Sequence[Path]) -> Path:
+    """The first of ``names`` found in ``candidates`` (directories first, then names)."""
+    for directory in candidates:
+        for name in names:
+            if _has_tools(directory, (name,)):
+                return directory / name
+    tried = "\n".join(f"  {directory}" for directory in candidates) or "  (nowhere)"
+    raise ServiceUnavailable(f"{what}: none of {', '.join(names)} is in any of, in order:\n{tried}")
+
+
+def redis_server_path(path_env: str | None = None, fixed: Sequence[str] = SYSTEM_DIRS) -> Path:
+    """Redis's ``redis-server``: $PATH, then Debian's directories."""
+    candidates = path_dirs(path_env) + [Path(path) for path in fixed]
+    return find_program("Redis", ("redis-server",), candidates)
+
+
+def mariadb_programs(
+    path_env: str | None = None, fixed: Sequence[str] = SYSTEM_DIRS
+) -> tuple[Path, Path]:
+    """MariaDB's server and its data directory installer: $PATH, then Debian's directories.
+
+    ``mariadbd`` / ``mariadb-install-db``, or their older names ``mysqld`` / ``mysql_install_db``.
+    """
+    candidates = path_dirs(path_env) + [Path(path) for path in fixed]
+    server, installer = (find_program("MariaDB", names, candidates) for names in MARIADB_PROGRAMS)
+    return server, installer

@@ -6,12 +6,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from .base import Service
-from .binaries import epmd_path, postgres_bin_dir, rabbitmq_bin_dir
-from .containers import DockerPostgres, DockerRabbitMQ, engine_problem
+from .binaries import (
+    epmd_path,
+    mariadb_programs,
+    postgres_bin_dir,
+    rabbitmq_bin_dir,
+    redis_server_path,
+)
+from .containers import DockerMariaDB, DockerPostgres, DockerRabbitMQ, DockerRedis, engine_problem
 from .errors import ServiceError, ServiceUnavailable
-from .external import POSTGRES_URL_ENV, RABBITMQ_URL_ENV, ExternalPostgres, ExternalRabbitMQ
+from .external import (
+    MYSQL_URL_ENV,
+    POSTGRES_URL_ENV,
+    RABBITMQ_URL_ENV,
+    REDIS_URL_ENV,
+    ExternalMariaDB,
+    ExternalPostgres,
+    ExternalRabbitMQ,
+    ExternalRedis,
+)
+from .mariadb import LocalMariaDB, MariaDBService
 from .postgres import LocalPostgres, PostgresService
 from .rabbitmq import LocalRabbitMQ, RabbitMQService
+from .redis import LocalRedis, RedisService
 
 MODE_ENV = "MINESTRONE_SERVICES"
 AUTO_ORDER = ("docker", "local", "url")
@@ -75,6 +92,30 @@ def rabbitmq_providers(env: Mapping[str, str] | None = None) -> dict[str, Provid
     }
 
 
+def redis_providers(env: Mapping[str, str] | None = None) -> dict[str, Provider]:
+    """The ways to provide Redis, by mode."""
+    env = os.environ if env is None else env
+    return {
+        "docker": Provider("docker", _engine(env), DockerRedis),
+        "local": Provider("local", _missing(redis_server_path), LocalRedis),
+        "url": Provider(
+            "url", _url_problem(REDIS_URL_ENV, env), lambda **kw: ExternalRedis(env=env, **kw)
+        ),
+    }
+
+
+def mariadb_providers(env: Mapping[str, str] | None = None) -> dict[str, Provider]:
+    """The ways to provide MariaDB (or MySQL, by URL), by mode."""
+    env = os.environ if env is None else env
+    return {
+        "docker": Provider("docker", _engine(env), DockerMariaDB),
+        "local": Provider("local", _missing(mariadb_programs), LocalMariaDB),
+        "url": Provider(
+            "url", _url_problem(MYSQL_URL_ENV, env), lambda **kw: ExternalMariaDB(env=env, **kw)
+        ),
+    }
+
+
 def selected_mode(env: Mapping[str, str] | None = None) -> str:
     """The mode MINESTRONE_SERVICES asks for (``auto`` when unset)."""
     mode = (os.environ if env is None else env).get(MODE_ENV, "").strip().lower() or "auto"
@@ -104,3 +145,13 @@ def postgres_server(*, env: Mapping[str, str] | None = None, **kwargs: Any) -> P
 def rabbitmq_server(*, env: Mapping[str, str] | None = None, **kwargs: Any) -> RabbitMQService:
     """A (not yet started) RabbitMQ service from the chosen provider."""
     return choose("RabbitMQ", rabbitmq_providers(env), selected_mode(env)).build(**kwargs)
+
+
+def redis_server(*, env: Mapping[str, str] | None = None, **kwargs: Any) -> RedisService:
+    """A (not yet started) Redis service from the chosen provider."""
+    return choose("Redis", redis_providers(env), selected_mode(env)).build(**kwargs)
+
+
+def mariadb_server(*, env: Mapping[str, str] | None = None, **kwargs: Any) -> MariaDBService:
+    """A (not yet started) MariaDB service from the chosen provider."""
+    return choose("MariaDB", mariadb_providers(env), selected_mode(env)).build(**kwargs)

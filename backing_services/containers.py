@@ -1,7 +1,7 @@
-"""PostgreSQL and RabbitMQ in containers (testcontainers), on Docker or on our own Podman API.
+"""The data services in containers (testcontainers), on Docker or on our own Podman API.
 
-Images: ``MINESTRONE_POSTGRES_IMAGE`` / ``MINESTRONE_RABBITMQ_IMAGE`` when set (``postgres:15``,
-``rabbitmq:3`` for a user with a registry); else, on our Podman, the images of
+Images: ``MINESTRONE_<KIND>_IMAGE`` when set (``postgres:15``, ``rabbitmq:3``, ``redis:7``,
+``mariadb:10.11`` for a user with a registry); else, on our Podman, the images of
 ``backing_services.images`` (built from Debian's packages, once); else the official ones.
 """
 
@@ -13,20 +13,32 @@ from typing import Any
 
 from . import engine_socket, process
 from .errors import EngineError, ServiceError
+from .mariadb import APP_DATABASE, MariaDBService, Statements
+from .mariadb_config import render_statement
 from .ports import LOOPBACK
 from .postgres import MAINTENANCE_DB, PostgresService
 from .rabbitmq import RabbitMQService
+from .redis import RedisService
+from .redis_config import DATABASES
 from .state import load_state, new_password, save_state
 
 POSTGRES_IMAGE = "postgres:15"
 RABBITMQ_IMAGE = "rabbitmq:3.10"
+REDIS_IMAGE = "redis:7"
+MARIADB_IMAGE = "mariadb:10.11"
 POSTGRES_PORT = 5432
 AMQP_PORT = 5672
+REDIS_PORT = 6379
+MYSQL_PORT = 3306
 # RabbitMQ names its data after the host name: a kept volume needs the same one every time.
 RABBITMQ_HOSTNAME = "minestrone-rabbitmq"
+REDIS_DATA = "/var/lib/redis"  # our image's volume ("/data" in the official one)
+MARIADB_DATA = "/var/lib/mysql"
 IMAGE_VARIABLES = {
     "postgresql": "MINESTRONE_POSTGRES_IMAGE",
     "rabbitmq": "MINESTRONE_RABBITMQ_IMAGE",
+    "redis": "MINESTRONE_REDIS_IMAGE",
+    "mariadb": "MINESTRONE_MARIADB_IMAGE",
 }
 
 
@@ -259,3 +271,121 @@ class DockerRabbitMQ(_ContainerMixin, RabbitMQService):
 
     def _delete_vhost(self, name: str) -> None:
         self._ctl("delete_vhost", name, ok_if=("does not exist", "no_such_vhost"))
+
+
+def _ours(image: str) -> bool:
+    """Whether ``image`` is one of ours (built by backing_services.images)."""
+    from .images import IMAGE_PREFIX
+
+    return image.startswith(IMAGE_PREFIX)
+
+
+def _generic(image: str, port: int) -> Any:
+    from testcontainers.core.container import DockerContainer
+
+    container = DockerContainer(image)
+    container.with_exposed_ports(port)
+    return container
+
+
+class DockerRedis(_ContainerMixin, RedisService):
+    """Redis in a container; with ``data_dir``, its data and password are kept there.
+
+    Our image reads ``REDIS_PASSWORD`` and ``REDIS_APPENDFSYNC``; the official one gets the
+    same settings as command-line options.
+    """
+
+    image_kind = "redis"
+    default_image = REDIS_IMAGE
+    default_start_timeout = 30.0
+
+    def __init__(
+        self, data_dir: Path | str | None = None, *, appendfsync: str = "always", **kwargs: Any
+    ) -> None:
+        kwargs["user"] = ""  # Redis's default user: no name in the URL
+        super().__init__(data_dir, **kwargs)
+        self.appendfsync = appendfsync
+
+    def make_container(self) -> Any:
+        """The configured (not yet started) container."""
+        factory = self.container_factory or _generic
+        self.user, self.password = _credentials(self.data_dir, "")
+        image = self.resolve_image()
+        container = factory(image, REDIS_PORT)
+        container.with_env("REDIS_PASSWORD", self.password)
+        container.with_env("REDIS_APPENDFSYNC", self.appendfsync)
+        data = REDIS_DATA
+        if not _ours(image):
+            data = "/data"
+            container.with_command(
+                f"redis-server --requirepass {self.password} --appendonly yes "
+                f"--appendfsync {self.appendfsync} --databases {DATABASES}"
+            )
+        _loopback_only(container, REDIS_PORT)
+        container.with_kwargs(**self.container_options())
+        if self.data_dir is not None:
+            container.with_volume_mapping(str(self.data_dir / "redis"), data, "rw")
+        return container
+
+    def _start(self) -> None:
+        self.container = self.make_container()
+        self.container.start()
+        self.host = _host(self.container)
+        self.port = int(self.container.get_exposed_port(REDIS_PORT))
+        self._wait("Redis container")
+
+
+class DockerMariaDB(_ContainerMixin, MariaDBService):
+    """MariaDB in a container; with ``data_dir``, its data and credentials are kept there.
+
+    Configured as the official image is (``MARIADB_USER``, ``MARIADB_PASSWORD``,
+    ``MARIADB_DATABASE``); root has no password and logs in only through the socket inside.
+    """
+
+    image_kind = "mariadb"
+    default_image = MARIADB_IMAGE
+    default_start_timeout = 90.0
+
+    def __init__(
+        self, data_dir: Path | str | None = None, *, fsync: bool = False, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("user", "minestrone")
+        super().__init__(data_dir, **kwargs)
+        self.fsync = fsync  # off: throw-away test servers only (see LocalMariaDB)
+
+    def make_container(self) -> Any:
+        """The configured (not yet started) container."""
+        factory = self.container_factory or _generic
+        self.user, self.password = _credentials(self.data_dir, self.user)
+        container = factory(self.resolve_image(), MYSQL_PORT)
+        container.with_env("MARIADB_USER", self.user)
+        container.with_env("MARIADB_PASSWORD", self.password)
+        container.with_env("MARIADB_DATABASE", APP_DATABASE)
+        # the official image wants a root password: a random one it never shows, root local only
+        container.with_env("MARIADB_RANDOM_ROOT_PASSWORD", "1")
+        container.with_env("MARIADB_ROOT_HOST", "localhost")
+        if not self.fsync:
+            container.with_command("--innodb-flush-log-at-trx-commit=2")
+        _loopback_only(container, MYSQL_PORT)
+        container.with_kwargs(**self.container_options())
+        if self.data_dir is not None:
+            container.with_volume_mapping(str(self.data_dir / "mysql"), MARIADB_DATA, "rw")
+        return container
+
+    def _start(self) -> None:
+        self.database = APP_DATABASE
+        self.container = self.make_container()
+        self.container.start()
+        self.host = _host(self.container)
+        self.port = int(self.container.get_exposed_port(MYSQL_PORT))
+        self._wait("MariaDB container")
+
+    def _admin(self, statements: Statements, what: str) -> None:
+        """As root, through the socket inside the container."""
+        if self.container is None:
+            raise ServiceError(f"{self!r} is not running")
+        script = ";\n".join(render_statement(s, p) for s, p in statements)
+        result = self.container.exec(["mariadb", "--user=root", "--batch", "-e", script])
+        output = (result.output or b"").decode("utf-8", "replace").strip()
+        if result.exit_code != 0:
+            raise ServiceError(f"cannot {what} on {self!r} ({result.exit_code}): {output}")

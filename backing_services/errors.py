@@ -1,8 +1,9 @@
 """The one exception family raised by backing_services."""
 
 INSTALL_HINT = (
-    "Hint: install the servers (apt-get install postgresql rabbitmq-server), "
-    "or name running ones with MINESTRONE_POSTGRES_URL / MINESTRONE_RABBITMQ_URL, "
+    "Hint: install the servers (bin/bootstrap, or apt-get install postgresql rabbitmq-server "
+    "redis-server mariadb-server), or name running ones with MINESTRONE_POSTGRES_URL / "
+    "MINESTRONE_RABBITMQ_URL / MINESTRONE_REDIS_URL / MINESTRONE_MYSQL_URL, "
     "or start a Docker engine."
 )
 

@@ -1,6 +1,7 @@
 """Existing servers named by URL variables: checked and used, never started or stopped."""
 
 import base64
+import contextlib
 import json
 import os
 import urllib.error
@@ -10,15 +11,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import MySQLdb
+
 from . import process
 from .errors import ServiceError, ServiceUnavailable
+from .mariadb import APP_DATABASE, MariaDBService, Statements, run_statements
 from .postgres import MAINTENANCE_DB, PostgresService
 from .rabbitmq import RabbitMQService
+from .redis import RedisService
 from .urls import parse_url, redact
 
 POSTGRES_URL_ENV = "MINESTRONE_POSTGRES_URL"
 RABBITMQ_URL_ENV = "MINESTRONE_RABBITMQ_URL"
 MANAGEMENT_URL_ENV = "MINESTRONE_RABBITMQ_MANAGEMENT_URL"
+REDIS_URL_ENV = "MINESTRONE_REDIS_URL"
+MYSQL_URL_ENV = "MINESTRONE_MYSQL_URL"
 
 
 def _url_from(env_name: str, url: str | None, env: Mapping[str, str] | None, schemes: tuple) -> str:
@@ -94,9 +101,7 @@ class ExternalRabbitMQ(_ExternalMixin, RabbitMQService):
         self.start_timeout = start_timeout
         api = management_url or env.get(MANAGEMENT_URL_ENV) or f"http://{self.host}:15672"
         if not api.startswith(("http://", "https://")):
-            raise ServiceError(
-                f"{MANAGEMENT_URL_ENV} must be an http(s) URL, got {redact(api)!r}"
-            )
+            raise ServiceError(f"{MANAGEMENT_URL_ENV} must be an http(s) URL, got {redact(api)!r}")
         self.management_url = api.rstrip("/")
         self.opener = opener
 
@@ -134,3 +139,58 @@ class ExternalRabbitMQ(_ExternalMixin, RabbitMQService):
 
     def _delete_vhost(self, name: str) -> None:
         self._api("DELETE", f"vhosts/{quote(name, safe='')}", missing_ok=True)
+
+
+class ExternalRedis(_ExternalMixin, RedisService):
+    """An existing Redis server (``MINESTRONE_REDIS_URL``); database numbers claimed, not made."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        data_dir: Path | str | None = None,
+        user: str | None = None,
+        start_timeout: float = 10.0,
+        env: Mapping[str, str] | None = None,
+        appendfsync: str = "always",  # noqa: ARG002 - an existing server keeps its own settings
+    ) -> None:
+        super().__init__()
+        parts = parse_url(_url_from(REDIS_URL_ENV, url, env, ("redis", "rediss")), 6379, "0")
+        if not parts.path.isdigit():
+            raise ServiceError(f"{REDIS_URL_ENV} must end in a database number, not {parts.path!r}")
+        self.host, self.port, self.db = parts.host, parts.port, int(parts.path)
+        self.user, self.password = parts.user, parts.password
+        self.start_timeout = start_timeout
+
+
+class ExternalMariaDB(_ExternalMixin, MariaDBService):
+    """An existing MariaDB or MySQL server (``MINESTRONE_MYSQL_URL``); its account makes the
+    databases (it needs CREATE and DROP on them)."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        data_dir: Path | str | None = None,
+        user: str | None = None,
+        start_timeout: float = 10.0,
+        env: Mapping[str, str] | None = None,
+        fsync: bool = True,  # noqa: ARG002 - an existing server keeps its own settings
+    ) -> None:
+        super().__init__()
+        parts = parse_url(
+            _url_from(MYSQL_URL_ENV, url, env, ("mysql", "mariadb")), 3306, APP_DATABASE
+        )
+        self.host, self.port, self.database = parts.host, parts.port, parts.path
+        self.user, self.password = parts.user, parts.password
+        self.start_timeout = start_timeout
+
+    grants = False  # the URL's account makes the databases: they are its own already
+
+    def _admin(self, statements: Statements, what: str) -> None:
+        """The URL's account runs them."""
+        try:
+            with contextlib.closing(self.connect()) as connection:
+                run_statements(connection, statements)
+        except MySQLdb.Error as exc:
+            raise ServiceError(f"cannot {what} on {self!r}: {exc}") from exc

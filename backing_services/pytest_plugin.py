@@ -1,4 +1,4 @@
-"""pytest fixtures for real PostgreSQL and RabbitMQ servers; logs are shown when a run fails."""
+"""pytest fixtures for real PostgreSQL, RabbitMQ, Redis and MariaDB servers; logs on failure."""
 
 import re
 import secrets
@@ -8,8 +8,10 @@ import pytest
 
 from . import choice, engine_socket
 from .base import Service
+from .mariadb import MariaDBService
 from .postgres import PostgresService
 from .rabbitmq import LocalRabbitMQ, RabbitMQService
+from .redis import RedisService
 
 SERVERS = pytest.StashKey[list[Service]]()
 
@@ -43,6 +45,18 @@ def rabbitmq_server(request: pytest.FixtureRequest) -> Iterator[RabbitMQService]
 
 
 @pytest.fixture(scope="session")
+def redis_server(request: pytest.FixtureRequest) -> Iterator[RedisService]:
+    """A running Redis server for the whole session (errors, never skips, if none)."""
+    yield from _serve(request, choice.redis_server())
+
+
+@pytest.fixture(scope="session")
+def mariadb_server(request: pytest.FixtureRequest) -> Iterator[MariaDBService]:
+    """A running MariaDB server for the whole session (errors, never skips, if none)."""
+    yield from _serve(request, choice.mariadb_server())
+
+
+@pytest.fixture(scope="session")
 def rabbitmq_management_server(request: pytest.FixtureRequest) -> Iterator[LocalRabbitMQ]:
     """A local RabbitMQ node with the management plugin on a free loopback port (its
     ``management_url``), for the session; started only by the tests that ask for it."""
@@ -73,6 +87,24 @@ def rabbitmq_vhost_url(
     name = unique_name(request)
     yield rabbitmq_server.add_vhost(name)
     rabbitmq_server.delete_vhost(name)
+
+
+@pytest.fixture(scope="module")
+def redis_db_url(redis_server: RedisService) -> Iterator[str]:
+    """The URL of a database number of its own for this test module, emptied afterwards."""
+    number = redis_server.claim_db()
+    yield redis_server.db_url(number)
+    redis_server.release_db(number)
+
+
+@pytest.fixture(scope="module")
+def mariadb_database_url(
+    request: pytest.FixtureRequest, mariadb_server: MariaDBService
+) -> Iterator[str]:
+    """The URL of a fresh database for this test module (utf8mb4), dropped afterwards."""
+    name = unique_name(request)
+    yield mariadb_server.create_database(name)
+    mariadb_server.drop_database(name)
 
 
 def pytest_terminal_summary(

@@ -19,6 +19,16 @@ def amqp_url(user: str, password: str, host: str, port: int, vhost: str = "/") -
     return f"amqp://{_netloc(user, password, host, port)}/{quote(vhost, safe='')}"
 
 
+def redis_url(password: str, host: str, port: int, db: int = 0, user: str = "") -> str:
+    """A ``redis://`` URL for database number ``db`` (no user: Redis's default user)."""
+    return f"redis://{_netloc(user, password, host, port)}/{int(db)}"
+
+
+def mysql_url(user: str, password: str, host: str, port: int, database: str) -> str:
+    """A ``mysql://`` URL for one database."""
+    return f"mysql://{_netloc(user, password, host, port)}/{quote(database, safe='')}"
+
+
 def redact(url: str) -> str:
     """The URL with its password replaced by ``***``, for messages and logs."""
     return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
