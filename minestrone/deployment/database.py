@@ -12,6 +12,7 @@ from psycopg2 import errorcodes, sql
 MIGRATION_LOCK_KEY = 0x6D696E6573747200
 # MariaDB's named lock for the same purpose (a name per server: one app per server).
 MIGRATION_LOCK_NAME = "minestrone.migrate"
+LOCK_WAIT_SECONDS = 365 * 24 * 3600  # GET_LOCK's "no deadline" (MariaDB refuses a negative one)
 _MAINTENANCE_DATABASES = ("postgres", "template1")
 
 
@@ -124,7 +125,9 @@ def migration_lock(connection):
     if connection.vendor == "mysql":
         with connection.cursor() as cursor:
             cursor.execute("SET SESSION max_statement_time = 0")  # migrating may be long
-            cursor.execute("SELECT GET_LOCK(%s, -1)", [MIGRATION_LOCK_NAME])  # -1: no deadline
+            cursor.execute("SELECT GET_LOCK(%s, %s)", [MIGRATION_LOCK_NAME, LOCK_WAIT_SECONDS])
+            if cursor.fetchone()[0] != 1:
+                raise DatabaseSetupError(f"MariaDB did not grant the lock {MIGRATION_LOCK_NAME!r}")
         try:
             yield
         finally:

@@ -35,6 +35,7 @@ GROWTH = 1.05  # each bucket ends this many times later than the one before
 LONGEST = 1e7  # seconds (115 days): a longer runtime, an infinite or NaN one, is no runtime
 LOCK_SPACE = 0x6D6F  # the first key of the hours' advisory locks (the second: the hour)
 LOCK_NAME = "minestrone.hour.{}"  # MariaDB's named lock of an hour (its number since 1970)
+LOCK_WAIT_SECONDS = 365 * 24 * 3600  # GET_LOCK's "no deadline" (MariaDB refuses a negative one)
 
 Histogram = Counter  # {bucket index: runs}
 
@@ -128,10 +129,11 @@ def hours_held(hours: Iterable[datetime]) -> Iterator[None]:
         if connection.vendor == "mysql":
             with connection.cursor() as cursor:
                 for number in numbers:
-                    cursor.execute("SELECT GET_LOCK(%s, -1)", [LOCK_NAME.format(number)])
+                    name = LOCK_NAME.format(number)
+                    cursor.execute("SELECT GET_LOCK(%s, %s)", [name, LOCK_WAIT_SECONDS])
                     if cursor.fetchone()[0] != 1:
                         raise OperationalError(f"the lock of hour {number} was not granted")
-                    held.append(LOCK_NAME.format(number))
+                    held.append(name)
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:

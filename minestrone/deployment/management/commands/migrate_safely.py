@@ -41,11 +41,14 @@ class Command(BaseCommand):
                     self.stdout.write(f"Created database {connection.settings_dict['NAME']!r}.")
             except DatabaseSetupError as exc:
                 raise CommandError(str(exc)) from exc
-        with migration_lock(connection):
-            call_command(
-                "migrate",
-                database=alias,
-                interactive=False,
-                verbosity=options["verbosity"],
-                stdout=self.stdout,
-            )
+        try:
+            with migration_lock(connection):
+                call_command(
+                    "migrate",
+                    database=alias,
+                    interactive=False,
+                    verbosity=options["verbosity"],
+                    stdout=self.stdout,
+                )
+        except DatabaseSetupError as exc:
+            raise CommandError(str(exc)) from exc
