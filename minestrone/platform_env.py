@@ -9,7 +9,7 @@ import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from django.core.checks.security.base import (
     SECRET_KEY_INSECURE_PREFIX,
@@ -38,6 +38,7 @@ API_URL_VARIABLE = "MONITOR_BROKER_API_URL"
 PROXIES_VARIABLE = "TRUSTED_PROXIES"
 PLATFORM_PROXIES = 2
 MAX_PROXIES = 9
+MAX_REDIS_NUMBER_DIGITS = 5
 MAX_FILE_BYTES = 1024 * 1024  # an environment file is a few kilobytes
 JOB_RATE_VARIABLE = "SOUP_ANONYMOUS_JOB_RATE"
 DEFAULT_JOB_RATE = "30/m"  # jobs an anonymous client (an address, an IPv6 /64) may queue
@@ -393,8 +394,26 @@ def _broker_url(lookup: _Lookup) -> str:
             lookup.require(service.prefix + "HOST"),
             lookup.port(service.prefix + "PORT"),
             lookup.require(service.prefix + "PASSWORD"),
+            _redis_number(lookup, service.prefix + "URL"),
         )
     return _amqp_broker_url(lookup, service.prefix, "/")
+
+
+def _redis_number(lookup: _Lookup, key: str) -> int:
+    """The database number a Redis service's URL ends with (``/3``); 0 when it names none."""
+    url = lookup.get(key) or ""
+    try:
+        path = urlsplit(url).path.strip("/")
+    except ValueError:
+        path = "?"
+    if path == "":
+        return 0
+    if not (path.isascii() and path.isdigit() and len(path) <= MAX_REDIS_NUMBER_DIGITS):
+        raise ImproperlyConfigured(
+            f"The environment file {lookup.path} has {named(key, redact_url(url))}, which does "
+            "not end with a Redis database number (such as /0)."
+        )
+    return int(path)
 
 
 def _amqp_broker_url(lookup: _Lookup, prefix: str, default_vhost: str | None) -> str:

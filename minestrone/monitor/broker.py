@@ -76,13 +76,18 @@ def read_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
     return depths
 
 
-def read_redis_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
+def read_redis_depths(
+    connection, names: Iterable[str], exchanges: Iterable = ()
+) -> list[QueueDepth]:
     """Depths of queues on Redis, sorted by name: ready is the length of the queue's lists (one
     per priority); unacked counts the jobs of kombu's unacked hash whose exchange and routing key
     lead to the queue (taken by a worker, not yet acknowledged). A queue is a list that exists
-    while it holds messages, so none is reported missing."""
+    while it holds messages, so none is reported missing. ``exchanges`` (kombu Exchanges) are
+    the ones jobs are published to: kombu routes by their type, which Redis does not keep."""
     try:
         channel = connection.default_channel
+        for exchange in exchanges:  # kept by kombu in this process only: Redis is not written
+            channel.exchange_declare(exchange.name, exchange.type, durable=exchange.durable)
         routes: Counter = Counter()
         for _tag, raw in channel.client.hscan_iter(channel.unacked_key):
             try:
@@ -144,5 +149,7 @@ def queue_depths(app, extra_names: Iterable[str] = (), opener=None) -> QueueDept
         except (OperationalError, OSError, *connection.connection_errors) as exc:
             raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
         if connection.transport.driver_type == "redis":
-            return QueueDepths(read_redis_depths(connection, names), REDIS_KEYS, api_error)
+            exchanges = [queue.exchange for queue in app.conf.task_queues or ()]
+            depths = read_redis_depths(connection, names, exchanges)
+            return QueueDepths(depths, REDIS_KEYS, api_error)
         return QueueDepths(read_depths(connection, names), PASSIVE_DECLARE, api_error)

@@ -180,3 +180,22 @@ def test_a_missing_mysql_variable_is_named(tmp_path, missing):
 def test_a_services_name_and_kind_come_from_its_variables(keys, found):
     services = platform_services.data_services(keys)
     assert [(service.name, service.kind) for service in services] == found
+
+
+@pytest.mark.parametrize(
+    ("url", "number"),
+    [
+        ("redis://redis:pw@10.0.0.9:6380", 0),
+        ("redis://redis:pw@10.0.0.9:6380/", 0),
+        ("redis://:pw@10.0.0.9:6380/3", 3),
+    ],
+)
+def test_the_redis_database_number_comes_from_the_services_url(tmp_path, url, number):
+    settings = load(tmp_path, POSTGRESQL | REDIS | {"DOTCLOUD_QUEUE_REDIS_URL": url})
+    assert settings.broker_url.endswith(f":6380/{number}")
+
+
+@pytest.mark.parametrize("url", ["redis://h:1/zero", "redis://[::1/2", "redis://h/123456"])
+def test_a_redis_url_without_a_database_number_is_refused_in_one_line(tmp_path, url):
+    message = refused(tmp_path, POSTGRESQL | REDIS | {"DOTCLOUD_QUEUE_REDIS_URL": url})
+    assert "does not end with a Redis database number" in message

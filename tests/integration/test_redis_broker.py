@@ -1,0 +1,167 @@
+"""Celery on a real Redis: the tutorial's routing (exchange `default`, binding `tasks.#`), a worker
+running the editor's job, queue depths (ready and unacknowledged), remote control, and a job
+given back when its pool process dies."""
+
+import json
+import os
+import signal
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from kombu import Exchange, Queue
+
+from minestrone import delivery
+from minestrone.celery_app import app as celery_app
+from minestrone.monitor.broker import REDIS_KEYS, queue_depths
+from minestrone.soup.routing import routing_key_for
+from minestrone.soup.tasks import lazy_job
+
+from .conftest import TEST_DATABASE, point_celery_at, wait_for_workers
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def broker_url(redis_db_url):
+    """A Redis database of its own for the module; the Celery app here points at it."""
+    previous = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
+    point_celery_at(redis_db_url)
+    celery_app.conf.broker_transport_options = delivery.transport_options(redis_db_url, 0.5)
+    yield redis_db_url
+    point_celery_at(previous[0])
+    celery_app.conf.broker_transport_options = previous[1]
+
+
+@pytest.fixture
+def environment_file(tmp_path, postgres_server, broker_url):
+    """The platform's environment.json for subprocesses: the test database and a redis
+    service named `queue`."""
+    parts = urlsplit(broker_url)
+    data = {
+        "DOTCLOUD_DB_SQL_LOGIN": postgres_server.user,
+        "DOTCLOUD_DB_SQL_PASSWORD": postgres_server.password,
+        "DOTCLOUD_DB_SQL_HOST": postgres_server.host,
+        "DOTCLOUD_DB_SQL_PORT": str(postgres_server.port),
+        "DJANGO_DB_NAME": TEST_DATABASE,
+        "DJANGO_SECRET_KEY": "integration-tests-only-" + "r" * 40,
+        "DOTCLOUD_QUEUE_REDIS_HOST": parts.hostname,
+        "DOTCLOUD_QUEUE_REDIS_PORT": str(parts.port),
+        "DOTCLOUD_QUEUE_REDIS_LOGIN": "redis",
+        "DOTCLOUD_QUEUE_REDIS_PASSWORD": unquote(parts.password or ""),
+        "DOTCLOUD_QUEUE_REDIS_URL": f"redis://{parts.hostname}:{parts.port}{parts.path}",
+    }
+    path = tmp_path / "environment.json"
+    path.write_text(json.dumps(data, indent=4))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
+def channel(broker_url):
+    with celery_app.connection_for_write() as connection:
+        channel = connection.channel()
+        for queue in celery_app.conf.task_queues:
+            queue(channel).declare()
+            channel.queue_purge(queue.name)
+        yield channel
+        channel.close()
+
+
+def drain(channel, queue_name):
+    messages = []
+    while (message := channel.basic_get(queue_name, no_ack=True)) is not None:
+        messages.append(message)
+    return messages
+
+
+def test_a_task_sent_with_tasks_x_reaches_queue_default_through_exchange_default(channel):
+    assert celery_app.connection_for_write().transport.driver_type == "redis"
+    lazy_job.apply_async(args=["soup"], routing_key="tasks.x")
+    [message] = drain(channel, "default")
+    assert message.delivery_info["exchange"] == "default"
+    assert message.delivery_info["routing_key"] == "tasks.x"
+    assert message.headers["task"] == "minestrone.soup.tasks.lazy_job"
+
+
+def test_kombu_emulates_the_topic_binding_as_rabbitmq_routes_the_forms_keys(channel):
+    urgent = Queue("urgent-only", Exchange("default", type="topic"), routing_key="tasks.urgent.#")(
+        channel
+    )
+    urgent.declare()
+    try:
+        keys = [routing_key_for(name) for name in ("urgent.soup", "urgent.a.b", "other")]
+        for key in [*keys, "tasks.urgentish", "jobs.x"]:
+            lazy_job.apply_async(args=[key], routing_key=key)
+        routed = sorted(m.delivery_info["routing_key"] for m in drain(channel, "urgent-only"))
+        assert routed == ["tasks.urgent.a.b", "tasks.urgent.soup"]
+        default = sorted(m.delivery_info["routing_key"] for m in drain(channel, "default"))
+        assert default == [
+            "tasks.other",
+            "tasks.urgent.a.b",
+            "tasks.urgent.soup",
+            "tasks.urgentish",
+        ]
+    finally:
+        urgent.delete()
+
+
+def test_queue_depths_on_redis_count_ready_and_unacknowledged_jobs(channel):
+    for n in range(3):
+        lazy_job.apply_async(args=[f"d{n}"], routing_key="tasks.depth")
+    depths = queue_depths(celery_app)
+    assert depths.source == REDIS_KEYS
+    [default] = [depth for depth in depths if depth.name == "default"]
+    assert (default.ready, default.unacked, default.consumers, default.missing) == (
+        3,
+        0,
+        None,
+        False,
+    )
+    taken = channel.basic_get("default", no_ack=False)  # held, as a worker holds a job
+    assert taken is not None
+    [default] = [depth for depth in queue_depths(celery_app) if depth.name == "default"]
+    assert (default.ready, default.unacked) == (2, 1)
+    taken.ack()
+    [default] = [depth for depth in queue_depths(celery_app) if depth.name == "default"]
+    assert (default.ready, default.unacked) == (2, 0)
+
+
+def test_a_worker_on_redis_runs_the_editors_job_and_answers_remote_control(
+    client, start_worker, broker_url
+):
+    password = unquote(urlsplit(broker_url).password or "")
+    assert len(password) >= 8
+    worker = start_worker("redis")
+    assert "redis://" in worker.log() and password not in worker.log()
+    response = client.post("/", {"job_name": "redis soup", "routing_key_name": "kitchen"})
+    assert response.status_code == 302
+    worker.wait_for_log("Lazy job redis soup completed")
+    replies = celery_app.control.inspect(destination=["redis@integration"], timeout=5)
+    [queues] = replies.active_queues()["redis@integration"]
+    assert (queues["name"], queues["exchange"]["name"], queues["routing_key"]) == (
+        "default",
+        "default",
+        "tasks.#",
+    )
+    conf = replies.conf(with_defaults=False)["redis@integration"]
+    assert conf["CELERY_BROKER_URL"].startswith("redis://")
+    assert password not in json.dumps(conf) and password not in json.dumps(replies.report())
+    answer = celery_app.control.rate_limit(
+        lazy_job.name, "10/m", destination=["redis@integration"], reply=True, timeout=5
+    )
+    assert answer and "redis@integration" in answer[0]
+
+
+def test_a_job_whose_pool_process_dies_is_given_back_and_runs_again(start_worker):
+    worker = start_worker("lost", env={"SOUP_LAZY_JOB_SECONDS": "3"})
+    lazy_job.apply_async(args=["lost soup"], routing_key="tasks.lost")
+    worker.wait_for_log("Starting the lazy job: lost soup")
+    stats = celery_app.control.inspect(destination=["lost@integration"], timeout=5).stats()
+    pool = stats["lost@integration"]["pool"]["processes"]
+    active = celery_app.control.inspect(destination=["lost@integration"], timeout=5).active()
+    [job] = active["lost@integration"]
+    os.kill(job["worker_pid"], signal.SIGKILL)
+    assert job["worker_pid"] in pool
+    log = worker.wait_for_log("Lazy job lost soup completed", timeout=60)
+    assert log.count("Starting the lazy job: lost soup") == 2
+    wait_for_workers(["lost@integration"])
