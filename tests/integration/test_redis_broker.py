@@ -16,7 +16,7 @@ from minestrone.monitor.broker import REDIS_KEYS, queue_depths
 from minestrone.soup.routing import routing_key_for
 from minestrone.soup.tasks import lazy_job
 
-from .conftest import TEST_DATABASE, point_celery_at, wait_for_workers
+from .conftest import TEST_DATABASE, drain, point_celery_at, wait_for_workers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,24 +54,6 @@ def environment_file(tmp_path, postgres_server, broker_url):
     path.write_text(json.dumps(data, indent=4))
     path.chmod(0o600)
     return path
-
-
-@pytest.fixture
-def channel(broker_url):
-    with celery_app.connection_for_write() as connection:
-        channel = connection.channel()
-        for queue in celery_app.conf.task_queues:
-            queue(channel).declare()
-            channel.queue_purge(queue.name)
-        yield channel
-        channel.close()
-
-
-def drain(channel, queue_name):
-    messages = []
-    while (message := channel.basic_get(queue_name, no_ack=True)) is not None:
-        messages.append(message)
-    return messages
 
 
 def test_a_task_sent_with_tasks_x_reaches_queue_default_through_exchange_default(channel):

@@ -154,18 +154,23 @@ def test_no_database_at_all_says_which_kinds_would_do(tmp_path):
     assert "has no database: add a `postgresql` or `mysql` service" in message
 
 
-@pytest.mark.parametrize("missing", ["HOST", "PORT", "PASSWORD"])
-def test_a_missing_redis_variable_is_named(tmp_path, missing):
-    data = POSTGRESQL | REDIS
-    del data[f"DOTCLOUD_QUEUE_REDIS_{missing}"]
-    assert f"has no DOTCLOUD_QUEUE_REDIS_{missing}." in refused(tmp_path, data)
-
-
-@pytest.mark.parametrize("missing", ["HOST", "PORT", "LOGIN", "PASSWORD"])
-def test_a_missing_mysql_variable_is_named(tmp_path, missing):
-    data = MYSQL | REDIS
-    del data[f"DOTCLOUD_DATA_MYSQL_{missing}"]
-    assert f"has no DOTCLOUD_DATA_MYSQL_{missing}." in refused(tmp_path, data)
+@pytest.mark.parametrize(
+    ("data", "missing"),
+    [
+        *(
+            (POSTGRESQL | REDIS, f"DOTCLOUD_QUEUE_REDIS_{key}")
+            for key in ("HOST", "PORT", "PASSWORD")
+        ),
+        *(
+            (MYSQL | REDIS, f"DOTCLOUD_DATA_MYSQL_{key}")
+            for key in ("HOST", "PORT", "LOGIN", "PASSWORD")
+        ),
+    ],
+)
+def test_a_missing_variable_of_the_new_kinds_is_named(tmp_path, data, missing):
+    assert f"has no {missing}." in refused(
+        tmp_path, {k: v for k, v in data.items() if k != missing}
+    )
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,6 @@ from minestrone import platform_env
 from minestrone.deployment.database import MIGRATION_LOCK_NAME
 from minestrone.monitor import charts, metrics, queue_wait, rollup
 from minestrone.monitor.models import (
-    HourCount,
     QueueSample,
     SummarisedHour,
     TaskEvent,
@@ -29,6 +28,7 @@ from minestrone.monitor.models import (
 )
 from minestrone.monitor.states import progress
 from minestrone.monitor.store import DatabaseStore
+from tests.integration.monitor import sql_checks
 from tests.integration.monitor.mariadb import app_database, default_database
 from tests.unit.monitor import test_expiry, test_merge_sequences
 
@@ -89,11 +89,7 @@ def test_every_migration_is_applied_on_mariadb():
 
 @pytest.mark.parametrize("scenario", test_merge_sequences.SCENARIOS)
 def test_merge_rules_on_mariadb(scenario):
-    events, expected = test_merge_sequences.SCENARIOS[scenario]
-    for order in test_merge_sequences.orders(events, count=4):
-        TaskState.objects.all().delete()
-        test_merge_sequences.deliver_in_snapshots(order, cuts=set(range(len(order))))
-        test_merge_sequences.check_row(expected)
+    sql_checks.check_merge_scenario(scenario)
 
 
 def test_a_snapshot_of_1200_tasks_is_a_few_statements_and_utf8_survives():
@@ -136,31 +132,11 @@ def day_of_tasks():
 
 @pytest.mark.parametrize("window_name", ["hour", "day"])
 def test_percentiles_on_mariadb_match_the_exact_ones(day_of_tasks, window_name):
-    window = charts.WINDOWS[window_name]
-    found = charts.runtime_percentiles(window, day_of_tasks)
-    assert len(found) == 5
-    resolution = rollup.GROWTH**0.5 - 1 if window_name == "day" else 1e-9
-    for stat in found:
-        runtimes = sorted(
-            TaskState.objects.filter(
-                name=stat.name,
-                state="SUCCESS",
-                tstamp__gte=window.start(day_of_tasks),
-                tstamp__lte=day_of_tasks,
-            ).values_list("runtime", flat=True)
-        )
-        assert stat.count == len(runtimes)
-        expected = charts._percentile(runtimes, 0.95)
-        assert stat.p95 == pytest.approx(expected, rel=resolution * 1.01)
+    sql_checks.check_percentiles(day_of_tasks, window_name)
 
 
 def test_mariadb_puts_runtimes_in_the_buckets_python_does(day_of_tasks):
-    successes = TaskState.objects.filter(state="SUCCESS")
-    expected: dict = {}
-    for name, runtime in successes.values_list("name", "runtime"):
-        expected.setdefault(name, []).append(runtime)
-    found = rollup.histograms_by_name(successes)
-    assert found == {name: rollup.histogram(runtimes) for name, runtimes in expected.items()}
+    sql_checks.check_runtime_buckets()
 
 
 def test_the_days_counts_from_summaries_match_every_tasks(day_of_tasks):
@@ -188,29 +164,7 @@ def test_metrics_and_queue_waits_on_mariadb(day_of_tasks):
 
 
 def test_an_hour_summed_up_by_four_at_once_is_counted_once(day_of_tasks):
-    hour = charts._settled(charts.WINDOWS["day"], day_of_tasks)[0]
-    errors = []
-
-    def summarise():
-        try:
-            rollup.summarise(hour)
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=summarise) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert SummarisedHour.objects.filter(hour=hour).count() == 1
-    summed = sum(HourCount.objects.filter(summary__hour=hour).values_list("tasks", flat=True))
-    finished = TaskState.objects.filter(
-        tstamp__gte=hour, tstamp__lt=hour + rollup.HOUR, state__in=("SUCCESS", "FAILURE")
-    ).count()
-    assert summed == finished > 0
+    sql_checks.check_summed_up_once_by_four(charts._settled(charts.WINDOWS["day"], day_of_tasks)[0])
 
 
 def test_a_late_write_into_a_summed_hour_is_counted_again():
