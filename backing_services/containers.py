@@ -311,7 +311,7 @@ class DockerRedis(_ContainerMixin, RedisService):
         factory = self.container_factory or _generic
         self.user, self.password = _credentials(self.data_dir, "")
         image = self.resolve_image()
-        container = factory(image, REDIS_PORT)
+        container = factory(image=image, port=REDIS_PORT)
         container.with_env("REDIS_PASSWORD", self.password)
         container.with_env("REDIS_APPENDFSYNC", self.appendfsync)
         data = REDIS_DATA
@@ -347,20 +347,28 @@ class DockerMariaDB(_ContainerMixin, MariaDBService):
     default_start_timeout = 90.0
 
     def __init__(
-        self, data_dir: Path | str | None = None, *, fsync: bool = False, **kwargs: Any
+        self,
+        data_dir: Path | str | None = None,
+        *,
+        fsync: bool = False,
+        test_databases: bool = True,
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("user", "minestrone")
         super().__init__(data_dir, **kwargs)
         self.fsync = fsync  # off: throw-away test servers only (see LocalMariaDB)
+        self.test_databases = test_databases
 
     def make_container(self) -> Any:
         """The configured (not yet started) container."""
         factory = self.container_factory or _generic
         self.user, self.password = _credentials(self.data_dir, self.user)
-        container = factory(self.resolve_image(), MYSQL_PORT)
+        container = factory(image=self.resolve_image(), port=MYSQL_PORT)
         container.with_env("MARIADB_USER", self.user)
         container.with_env("MARIADB_PASSWORD", self.password)
         container.with_env("MARIADB_DATABASE", APP_DATABASE)
+        if self.test_databases:
+            container.with_env("MARIADB_TEST_DATABASES", "yes")
         # the official image wants a root password: a random one it never shows, root local only
         container.with_env("MARIADB_RANDOM_ROOT_PASSWORD", "1")
         container.with_env("MARIADB_ROOT_HOST", "localhost")

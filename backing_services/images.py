@@ -1,4 +1,4 @@
-"""The PostgreSQL and RabbitMQ images, built with Podman from Debian's packages and reused.
+"""The data services' images, built with Podman from Debian's packages and reused.
 
 Each image's name carries a digest of its recipe and of the base image, so an unchanged recipe
 is never rebuilt and a changed one never hides behind an old tag.
@@ -16,7 +16,7 @@ from .buildlock import building
 from .podman import LABEL, Podman, ensure_base_image
 
 RECIPES = Path(__file__).resolve().with_name("images")
-KINDS = ("postgresql", "rabbitmq")
+KINDS = ("postgresql", "rabbitmq", "redis", "mariadb")
 IMAGE_PREFIX = "localhost/minestrone-"
 
 

@@ -106,6 +106,8 @@ class LocalMariaDB(MariaDBService):
     ``data_dir`` None: a temporary directory, removed by stop(). Given: kept, and reused with
     the same credentials (``service.json``) when started again. As root, the programs run as
     the first existing account of ``run_as``. ``fsync`` False suits throw-away test servers.
+    ``test_databases`` (on by default, for test servers) lets the account make and use
+    Django's test copies of its database; a server holding an application's data turns it off.
     """
 
     def __init__(
@@ -116,6 +118,7 @@ class LocalMariaDB(MariaDBService):
         user: str = "minestrone",
         database: str = APP_DATABASE,
         fsync: bool = False,
+        test_databases: bool = True,
         start_timeout: float = 60.0,
         programs: tuple[Path, Path] | None = None,
         run_as: Sequence[str] | None = ("mysql", "nobody"),
@@ -128,6 +131,7 @@ class LocalMariaDB(MariaDBService):
         self.user = user
         self.database = database
         self.fsync = fsync
+        self.test_databases = test_databases
         self.start_timeout = start_timeout
         self.programs = programs
         self.run_as = run_as
@@ -179,7 +183,10 @@ class LocalMariaDB(MariaDBService):
             what="MariaDB",
             tail=self.log_tail,
         )
-        self._admin(owner_statements(self.user, self.password, self.database), "set up")
+        statements = owner_statements(
+            self.user, self.password, self.database, test_databases=self.test_databases
+        )
+        self._admin(statements, "set up")
         self.check_ready()
 
     def _credentials(self, directory: Path) -> dict:

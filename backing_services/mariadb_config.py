@@ -111,21 +111,26 @@ def grant_statement(database: str) -> str:
     return f"GRANT ALL PRIVILEGES ON {quote_name(database)}.* TO %s@'%%'"
 
 
-def owner_statements(user: str, password: str, database: str) -> list[tuple[str, tuple]]:
+def owner_statements(
+    user: str, password: str, database: str, *, test_databases: bool = True
+) -> list[tuple[str, tuple]]:
     """Statements and parameters: account ``user`` (any host) owning ``database``.
 
-    Owning: every privilege on that database and on Django's test copies of it
-    (``test_<database>…``), nothing on the server or on other databases. Run at every start, so
-    a changed password takes effect. The password is a parameter, never in the statement.
+    Owning: every privilege on that database (and with ``test_databases``, on Django's test
+    copies of it, ``test_<database>…``), nothing on the server or on other databases. Run at
+    every start, so a changed password takes effect. The password is a parameter, never in the
+    statement. The image's ``app-account`` (backing_services/images/mariadb) runs the same.
     """
     check_name(user, "user")
-    return [
+    statements = [
         ("CREATE USER IF NOT EXISTS %s@'%%' IDENTIFIED BY %s", (user, password)),
         ("ALTER USER %s@'%%' IDENTIFIED BY %s", (user, password)),
         (create_database_statement(database), ()),
         (grant_statement(database), (user,)),
-        (grant_statement(like_pattern(f"test_{database}")), (user,)),
     ]
+    if test_databases:
+        statements.append((grant_statement(like_pattern(f"test_{database}")), (user,)))
+    return statements
 
 
 def sql_literal(value: str) -> str:

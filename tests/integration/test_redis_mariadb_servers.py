@@ -87,6 +87,15 @@ def test_redis_appendfsync_everysec_on_request():
         assert config["appendfsync"] == "everysec"
 
 
+def test_redis_from_any_provider_needs_the_password(redis_server):
+    client = redis.Redis.from_url(redis_server.url)
+    client.set("any-provider", "yes")
+    assert client.get("any-provider") == b"yes"
+    with pytest.raises(redis.AuthenticationError):
+        anonymous(redis_server).get("any-provider")
+    client.delete("any-provider")
+
+
 def test_redis_database_numbers_are_handed_out_once(redis_server):
     first, second = redis_server.claim_db(), redis_server.claim_db()
     try:
@@ -152,6 +161,12 @@ def test_mariadb_app_account_round_trip_and_root_refused_over_tcp():
                     password=password,
                     connect_timeout=5,
                 )
+        with contextlib.closing(server._admin_connection()) as conn, conn.cursor() as cur:
+            cur.execute("SELECT user, host FROM mysql.user")
+            accounts = set(cur.fetchall())
+        assert {host for user, host in accounts if user == "root"} == {"localhost"}
+        assert ("", "localhost") not in accounts  # no anonymous account
+        assert (server.user, "%") in accounts
         assert server.layout.socket.parent == server.directory
         assert f"socket={server.layout.socket}" in server.layout.option_file.read_text()
         pid, directory = server.pid, server.directory
@@ -161,16 +176,6 @@ def test_mariadb_app_account_round_trip_and_root_refused_over_tcp():
     assert not pid_alive(pid)
     assert not directory.exists()
     server.stop()
-
-
-def test_mariadb_accounts_are_root_by_socket_and_the_app(mariadb_server):
-    rows = set()
-    with contextlib.closing(mariadb_server._admin_connection()) as conn, conn.cursor() as cur:
-        cur.execute("SELECT user, host FROM mysql.user")
-        rows = set(cur.fetchall())
-    assert ("", "localhost") not in rows  # no anonymous account
-    assert (mariadb_server.user, "%") in rows
-    assert {host for user, host in rows if user == "root"} == {"localhost"}
 
 
 def test_mariadb_data_and_credentials_survive_a_restart(kept_dir):
@@ -185,6 +190,16 @@ def test_mariadb_data_and_credentials_survive_a_restart(kept_dir):
         with contextlib.closing(second.connect()) as conn, conn.cursor() as cur:
             cur.execute("SELECT n FROM kept")
             assert cur.fetchall() == ((7,),)
+
+
+def test_mariadb_from_any_provider_lets_in_the_app_and_not_root_over_tcp(mariadb_server):
+    with contextlib.closing(mariadb_server.connect()) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS any_provider (id INT)")
+        cur.execute("DROP TABLE any_provider")
+    with pytest.raises(MySQLdb.OperationalError, match="denied|not allowed"):
+        MySQLdb.connect(
+            host=mariadb_server.host, port=mariadb_server.port, user="root", connect_timeout=5
+        )
 
 
 def test_mariadb_database_fixture(mariadb_database_url, mariadb_server):

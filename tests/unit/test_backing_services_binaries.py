@@ -6,9 +6,11 @@ import pytest
 
 from backing_services.binaries import (
     epmd_path,
+    mariadb_programs,
     newest_first,
     postgres_bin_dir,
     rabbitmq_bin_dir,
+    redis_server_path,
 )
 from backing_services.errors import ServiceUnavailable
 
@@ -83,3 +85,28 @@ def test_epmd_from_the_newest_erts(tmp_path):
     tools(tmp_path / "erts-13.1.5" / "bin", "epmd")
     found = epmd_path(str(tmp_path / "empty"), str(tmp_path / "erts-*" / "bin"))
     assert found == tmp_path / "erts-13.1.5" / "bin" / "epmd"
+
+
+def test_redis_server_from_path_first(tmp_path):
+    on_path = tools(tmp_path / "path", "redis-server")
+    fixed = tools(tmp_path / "usr-bin", "redis-server")
+    assert redis_server_path(str(on_path), fixed=(str(fixed),)) == on_path / "redis-server"
+    assert redis_server_path("", fixed=(str(fixed),)) == fixed / "redis-server"
+
+
+def test_mariadb_under_its_new_names_or_its_old_ones(tmp_path):
+    old = tools(tmp_path / "old", "mysqld", "mysql_install_db")
+    assert mariadb_programs("", fixed=(str(old),)) == (old / "mysqld", old / "mysql_install_db")
+    new = tools(tmp_path / "new", "mariadbd", "mariadb-install-db")
+    found = mariadb_programs(str(new), fixed=(str(old),))
+    assert found == (new / "mariadbd", new / "mariadb-install-db")
+
+
+def test_missing_mariadb_names_both_programs_and_every_place(tmp_path):
+    tools(tmp_path / "sbin", "mariadbd")
+    with pytest.raises(ServiceUnavailable) as caught:
+        mariadb_programs(str(tmp_path / "path"), fixed=(str(tmp_path / "sbin"),))
+    message = str(caught.value)
+    assert "none of mariadb-install-db, mysql_install_db" in message
+    assert str(tmp_path / "path") in message and str(tmp_path / "sbin") in message
+    assert "mariadb-server" in message

@@ -5,7 +5,12 @@ import pytest
 from backing_services import choice
 from backing_services.choice import Provider, choose, selected_mode
 from backing_services.errors import ServiceError, ServiceUnavailable
-from backing_services.external import ExternalPostgres, ExternalRabbitMQ
+from backing_services.external import (
+    ExternalMariaDB,
+    ExternalPostgres,
+    ExternalRabbitMQ,
+    ExternalRedis,
+)
 
 
 def fake_providers(*available: str) -> dict[str, Provider]:
@@ -99,3 +104,36 @@ def test_the_real_providers_report_their_problems_as_text():
     providers = choice.postgres_providers({})
     assert providers["url"].problem() == "MINESTRONE_POSTGRES_URL is not set"
     assert set(providers) == {"docker", "local", "url"}
+
+
+def test_url_mode_builds_redis_and_mariadb_from_the_variables():
+    env = {
+        "MINESTRONE_SERVICES": "url",
+        "MINESTRONE_REDIS_URL": "redis://:secret@kv.example:6390/3",
+        "MINESTRONE_MYSQL_URL": "mysql://app:secret@sql.example:3307/main",
+    }
+    redis_server = choice.redis_server(env=env)
+    mariadb = choice.mariadb_server(env=env)
+    assert isinstance(redis_server, ExternalRedis)
+    assert (redis_server.host, redis_server.port, redis_server.db) == ("kv.example", 6390, 3)
+    assert isinstance(mariadb, ExternalMariaDB)
+    assert (mariadb.host, mariadb.port, mariadb.database) == ("sql.example", 3307, "main")
+
+
+@pytest.mark.parametrize(
+    ("build", "variable"),
+    [
+        (choice.redis_server, "MINESTRONE_REDIS_URL"),
+        (choice.mariadb_server, "MINESTRONE_MYSQL_URL"),
+    ],
+)
+def test_url_mode_without_the_new_variables_is_unavailable(build, variable):
+    with pytest.raises(ServiceUnavailable, match=f"{variable} is not set") as caught:
+        build(env={"MINESTRONE_SERVICES": "url"})
+    assert "redis-server mariadb-server" in str(caught.value)
+
+
+@pytest.mark.parametrize("providers", [choice.redis_providers, choice.mariadb_providers])
+def test_the_new_kinds_have_every_mode(providers):
+    assert set(providers({})) == {"docker", "local", "url"}
+

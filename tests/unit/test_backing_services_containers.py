@@ -3,8 +3,10 @@
 import pytest
 
 from backing_services.containers import (
+    DockerMariaDB,
     DockerPostgres,
     DockerRabbitMQ,
+    DockerRedis,
     docker_available,
     docker_problem,
 )
@@ -69,6 +71,7 @@ class FakeContainer:
         self.exec_results = {}
         self.start_error = None
         self.ports = {str(kwargs.get("port")): None}
+        self.env = {}
 
     def with_volume_mapping(self, host, container, mode="ro"):
         self.volumes.append((host, container, mode))
@@ -80,6 +83,10 @@ class FakeContainer:
 
     def with_command(self, command):
         self.command = command
+        return self
+
+    def with_env(self, name, value):
+        self.env[name] = value
         return self
 
     def start(self):
@@ -96,7 +103,7 @@ class FakeContainer:
         return "localhost"
 
     def get_exposed_port(self, port):
-        return {5432: "49153", 5672: "49154"}[port]
+        return {5432: "49153", 5672: "49154", 6379: "49155", 3306: "49156"}[port]
 
     def get_logs(self):
         return b"database system is ready\n", b""
@@ -233,3 +240,80 @@ def test_postgres_container_syncs_only_when_asked(tmp_path):
     assert throw_away.command == "-c fsync=off"
     kept = DockerPostgres(tmp_path, fsync=True, container_factory=factory).make_container()
     assert not hasattr(kept, "command")  # the image's default: fsync on
+
+
+class OfflineRedis(DockerRedis):
+    def check_ready(self):
+        pass
+
+
+class OfflineMariaDB(DockerMariaDB):
+    def check_ready(self):
+        pass
+
+
+def test_redis_container_configuration_url_and_kept_password(tmp_path):
+    factory = Recorder()
+    with OfflineRedis(
+        tmp_path, image="localhost/minestrone-redis:abc", container_factory=factory
+    ) as server:
+        container = factory.made[0]
+        assert container.kwargs == {"image": "localhost/minestrone-redis:abc", "port": 6379}
+        assert container.env == {"REDIS_PASSWORD": server.password, "REDIS_APPENDFSYNC": "always"}
+        assert not hasattr(container, "command")  # our image reads the variables
+        assert container.ports == {"6379": ("127.0.0.1", None)}
+        assert container.volumes == [(str(tmp_path / "redis"), "/var/lib/redis", "rw")]
+        assert server.url == f"redis://:{server.password}@127.0.0.1:49155/0"
+    again = DockerRedis(tmp_path, container_factory=Recorder()).make_container()
+    assert again.env["REDIS_PASSWORD"] == server.password
+
+
+def test_redis_official_image_gets_the_same_settings_as_options():
+    server = DockerRedis(appendfsync="everysec", container_factory=Recorder())
+    container = server.make_container()
+    assert container.kwargs["image"] == "redis:7"
+    assert container.command == (
+        f"redis-server --requirepass {server.password} --appendonly yes "
+        "--appendfsync everysec --databases 64"
+    )
+
+
+def test_mariadb_container_configuration_and_url(tmp_path):
+    factory = Recorder()
+    with OfflineMariaDB(tmp_path, container_factory=factory) as server:
+        container = factory.made[0]
+        assert container.kwargs == {"image": "mariadb:10.11", "port": 3306}
+        assert container.env == {
+            "MARIADB_USER": "minestrone",
+            "MARIADB_PASSWORD": server.password,
+            "MARIADB_DATABASE": "minestrone",
+            "MARIADB_TEST_DATABASES": "yes",
+            "MARIADB_RANDOM_ROOT_PASSWORD": "1",
+            "MARIADB_ROOT_HOST": "localhost",
+        }
+        assert container.command == "--innodb-flush-log-at-trx-commit=2"
+        assert container.ports == {"3306": ("127.0.0.1", None)}
+        assert container.volumes == [(str(tmp_path / "mysql"), "/var/lib/mysql", "rw")]
+        assert server.url == f"mysql://minestrone:{server.password}@127.0.0.1:49156/minestrone"
+    kept = DockerMariaDB(tmp_path, fsync=True, container_factory=FakeContainer).make_container()
+    assert not hasattr(kept, "command")
+    assert kept.env["MARIADB_PASSWORD"] == server.password
+
+
+def test_mariadb_container_databases_as_root_through_the_socket():
+    factory = Recorder()
+    with OfflineMariaDB(container_factory=factory) as server:
+        container = factory.made[0]
+        url = server.create_database("t_it's")
+        assert url.endswith("@127.0.0.1:49156/t_it%27s")
+        server.drop_database("t_it's")
+        container.exec_results["--batch"] = FakeExecResult(1, b"ERROR 1044: denied")
+        with pytest.raises(ServiceError, match="cannot drop 'x' .* .1.: ERROR 1044: denied"):
+            server.drop_database("x")
+    create, drop = container.events[1], container.events[2]
+    assert create[:4] == ["mariadb", "--user=root", "--batch", "-e"]
+    assert create[4] == (
+        "CREATE DATABASE IF NOT EXISTS `t_it's` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;\n"
+        "GRANT ALL PRIVILEGES ON `t_it's`.* TO 'minestrone'@'%'"
+    )
+    assert drop[4] == "DROP DATABASE IF EXISTS `t_it's`"

@@ -8,7 +8,12 @@ import urllib.error
 import pytest
 
 from backing_services.errors import ServiceError, ServiceStartError, ServiceUnavailable
-from backing_services.external import ExternalPostgres, ExternalRabbitMQ
+from backing_services.external import (
+    ExternalMariaDB,
+    ExternalPostgres,
+    ExternalRabbitMQ,
+    ExternalRedis,
+)
 from backing_services.ports import free_port
 
 
@@ -102,3 +107,78 @@ def test_a_wrong_scheme_is_refused_without_showing_the_password():
         ExternalPostgres(env={"MINESTRONE_POSTGRES_URL": "pgsql://root:s3cret@db:5432/x"})
     assert "s3cret" not in str(error.value)
     assert "pgsql://root:***@db:5432/x" in str(error.value)
+
+
+def test_redis_from_the_environment():
+    server = ExternalRedis(env={"MINESTRONE_REDIS_URL": "redis://:p%40ss@kv:6390/2"})
+    assert (server.user, server.password, server.host, server.port, server.db) == (
+        "",
+        "p@ss",
+        "kv",
+        6390,
+        2,
+    )
+    assert server.url == "redis://:p%40ss@kv:6390/2"
+    assert server.db_url(9) == "redis://:p%40ss@kv:6390/9"
+    assert ExternalRedis("rediss://:pw@kv", env={}).port == 6379
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("amqp://x@y/0", "MINESTRONE_REDIS_URL must start with redis or rediss://"),
+        ("redis://:pw@kv/zero", "must end in a database number, not 'zero'"),
+    ],
+)
+def test_redis_urls_it_cannot_use(url, message):
+    with pytest.raises(ServiceError, match=message):
+        ExternalRedis(url, env={})
+
+
+def test_mariadb_from_the_environment():
+    server = ExternalMariaDB(env={"MINESTRONE_MYSQL_URL": "mysql://app:p%40ss@sql:3307/main"})
+    assert (server.user, server.password, server.host, server.port) == ("app", "p@ss", "sql", 3307)
+    assert server.url == "mysql://app:p%40ss@sql:3307/main"
+    assert ExternalMariaDB("mariadb://app:pw@sql", env={}).database == "minestrone"
+    with pytest.raises(ServiceUnavailable, match="MINESTRONE_MYSQL_URL is not set"):
+        ExternalMariaDB(env={})
+    with pytest.raises(ServiceError, match="must start with mysql or mariadb://"):
+        ExternalMariaDB("postgresql://a:b@c/d", env={})
+
+
+def test_an_external_mariadb_makes_databases_with_its_own_account():
+    ran = []
+
+    class Recording(ExternalMariaDB):
+        def _admin(self, statements, what):
+            ran.append((list(statements), what))
+
+    server = Recording("mysql://app:pw@sql:3307/main", env={})
+    assert server.create_database("t_x") == "mysql://app:pw@sql:3307/t_x"
+    assert ran == [
+        (
+            [
+                (
+                    "CREATE DATABASE IF NOT EXISTS `t_x` CHARACTER SET utf8mb4 "
+                    "COLLATE utf8mb4_unicode_ci",
+                    (),
+                )
+            ],
+            "create database 't_x'",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        lambda port: ExternalRedis(f"redis://:pw@127.0.0.1:{port}/0", start_timeout=0.3),
+        lambda port: ExternalMariaDB(f"mysql://u:p@127.0.0.1:{port}/db", start_timeout=0.3),
+    ],
+)
+def test_unreachable_redis_and_mariadb_fail_start_quickly(server):
+    server = server(free_port())
+    started = time.monotonic()
+    with pytest.raises(ServiceStartError, match="was not ready after 0.3 s"):
+        server.start()
+    assert time.monotonic() - started < 5

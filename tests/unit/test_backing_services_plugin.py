@@ -70,7 +70,9 @@ def test_unique_names_come_from_the_module():
 def test_without_servers_the_fixtures_error_with_the_hint(tmp_path):
     (tmp_path / "test_needs_servers.py").write_text(
         "def test_db(postgres_database_url):\n    pass\n\n"
-        "def test_mq(rabbitmq_vhost_url):\n    pass\n"
+        "def test_mq(rabbitmq_vhost_url):\n    pass\n\n"
+        "def test_kv(redis_db_url):\n    pass\n\n"
+        "def test_sql(mariadb_database_url):\n    pass\n"
     )
     env = {key: value for key, value in os.environ.items() if not key.startswith("MINESTRONE_")}
     env.update(MINESTRONE_SERVICES="url", PYTHONPATH=str(REPO))
@@ -97,8 +99,10 @@ def test_without_servers_the_fixtures_error_with_the_hint(tmp_path):
     )
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
-    assert "2 errors" in output
+    assert "4 errors" in output
     assert "skipped" not in output
     assert "MINESTRONE_POSTGRES_URL is not set" in output
     assert "MINESTRONE_RABBITMQ_URL is not set" in output
+    assert "MINESTRONE_REDIS_URL is not set" in output
+    assert "MINESTRONE_MYSQL_URL is not set" in output
     assert "apt-get install postgresql rabbitmq-server" in output

@@ -2,9 +2,10 @@
 
 import kombu
 import pytest
+import redis
 from psycopg2.extensions import parse_dsn
 
-from backing_services.urls import amqp_url, parse_url, postgres_url
+from backing_services.urls import amqp_url, mysql_url, parse_url, postgres_url, redis_url
 
 AWKWARD = [("root", "plain"), ("we ird@user", "p:a/s?s#w@rd%"), ("ünï", "çødé")]
 
@@ -25,6 +26,36 @@ def test_amqp_url_reads_back_in_kombu(user, password, vhost):
     assert (connection.userid, connection.password) == (user, password)
     assert connection.virtual_host == vhost
     assert (connection.hostname, connection.port) == ("127.0.0.1", 5673)
+
+
+@pytest.mark.parametrize(("user", "password"), AWKWARD)
+def test_redis_url_reads_back_in_redis_py_and_kombu(user, password):
+    url = redis_url(password, "127.0.0.1", 6390, 5, user)
+    assert url.startswith("redis://")
+    parsed = redis.connection.parse_url(url)
+    assert (parsed.get("username"), parsed["password"], parsed["db"]) == (user, password, 5)
+    assert (parsed["host"], parsed["port"]) == ("127.0.0.1", 6390)
+    connection = kombu.Connection(url)
+    assert (connection.password, connection.virtual_host) == (password, "5")
+
+
+def test_redis_url_of_the_default_user_has_no_name():
+    assert redis_url("pw", "h", 6379) == "redis://:pw@h:6379/0"
+    assert "username" not in redis.connection.parse_url(redis_url("pw", "h", 6379))
+
+
+@pytest.mark.parametrize(("user", "password"), AWKWARD)
+def test_mysql_url_reads_back(user, password):
+    url = mysql_url(user, password, "127.0.0.1", 3307, "my db/x")
+    assert url.startswith("mysql://")
+    parts = parse_url(url, 3306, "")
+    assert (parts.user, parts.password, parts.host, parts.port, parts.path) == (
+        user,
+        password,
+        "127.0.0.1",
+        3307,
+        "my db/x",
+    )
 
 
 def test_default_vhost_is_written_percent_2f():
@@ -49,3 +80,4 @@ def test_redact_hides_only_the_password():
 
     assert redact("pgsql://root:s3cr%40t@db:5432/x") == "pgsql://root:***@db:5432/x"
     assert redact("amqp://guest@host//") == "amqp://guest@host//"
+    assert redact("redis://:s3cr%40t@h:6379/0") == "redis://:***@h:6379/0"
