@@ -10,13 +10,13 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from kombu import Exchange, Queue
 
-from minestrone import delivery
 from minestrone.celery_app import app as celery_app
 from minestrone.monitor.broker import REDIS_KEYS, queue_depths
 from minestrone.soup.routing import routing_key_for
 from minestrone.soup.tasks import lazy_job
 
-from .conftest import TEST_DATABASE, drain, point_celery_at, wait_for_workers
+from . import kinds
+from .conftest import TEST_DATABASE, drain, wait_for_workers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,31 +24,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(scope="module")
 def broker_url(redis_db_url):
     """A Redis database of its own for the module; the Celery app here points at it."""
-    previous = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
-    point_celery_at(redis_db_url)
-    celery_app.conf.broker_transport_options = delivery.transport_options(redis_db_url, 0.5)
-    yield redis_db_url
-    point_celery_at(previous[0])
-    celery_app.conf.broker_transport_options = previous[1]
+    with kinds.celery_on_redis(redis_db_url):
+        yield redis_db_url
 
 
 @pytest.fixture
 def environment_file(tmp_path, postgres_server, broker_url):
     """The platform's environment.json for subprocesses: the test database and a redis
     service named `queue`."""
-    parts = urlsplit(broker_url)
     data = {
         "DOTCLOUD_DB_SQL_LOGIN": postgres_server.user,
         "DOTCLOUD_DB_SQL_PASSWORD": postgres_server.password,
         "DOTCLOUD_DB_SQL_HOST": postgres_server.host,
         "DOTCLOUD_DB_SQL_PORT": str(postgres_server.port),
         "DJANGO_DB_NAME": TEST_DATABASE,
-        "DJANGO_SECRET_KEY": "integration-tests-only-" + "r" * 40,
-        "DOTCLOUD_QUEUE_REDIS_HOST": parts.hostname,
-        "DOTCLOUD_QUEUE_REDIS_PORT": str(parts.port),
-        "DOTCLOUD_QUEUE_REDIS_LOGIN": "redis",
-        "DOTCLOUD_QUEUE_REDIS_PASSWORD": unquote(parts.password or ""),
-        "DOTCLOUD_QUEUE_REDIS_URL": f"redis://{parts.hostname}:{parts.port}{parts.path}",
+        "DJANGO_SECRET_KEY": kinds.SECRET_KEY,
+        **kinds.redis_variables(broker_url),
     }
     path = tmp_path / "environment.json"
     path.write_text(json.dumps(data, indent=4))

@@ -1,0 +1,59 @@
+"""The other kinds of data service in an environment file (a `redis` service named `queue`, a
+`mysql` service named `data`), and the Celery app of the test process on Redis."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from urllib.parse import unquote, urlsplit
+
+from minestrone import delivery
+from minestrone.celery_app import app as celery_app
+
+SECRET_KEY = "integration-tests-only-" + "k" * 40
+
+
+def redis_variables(url: str) -> dict[str, str]:
+    """The variables of a `redis` service named `queue` at ``url`` (its database number in
+    ``_URL``, as the app reads it)."""
+    parts = urlsplit(url)
+    return {
+        "DOTCLOUD_QUEUE_REDIS_HOST": parts.hostname or "127.0.0.1",
+        "DOTCLOUD_QUEUE_REDIS_PORT": str(parts.port),
+        "DOTCLOUD_QUEUE_REDIS_LOGIN": "redis",
+        "DOTCLOUD_QUEUE_REDIS_PASSWORD": unquote(parts.password or ""),
+        "DOTCLOUD_QUEUE_REDIS_URL": f"redis://{parts.hostname}:{parts.port}{parts.path}",
+    }
+
+
+def mysql_variables(server, database: str) -> dict[str, str]:
+    """The variables of a `mysql` service named `data` on this MariaDB server, and the app's
+    database on it."""
+    return {
+        "DOTCLOUD_DATA_MYSQL_HOST": server.host,
+        "DOTCLOUD_DATA_MYSQL_PORT": str(server.port),
+        "DOTCLOUD_DATA_MYSQL_LOGIN": server.user,
+        "DOTCLOUD_DATA_MYSQL_PASSWORD": server.password,
+        "DJANGO_DB_NAME": database,
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+    }
+
+
+def database_name(url: str) -> str:
+    """The database a ``mysql://`` URL names."""
+    return unquote(urlsplit(url).path.lstrip("/"))
+
+
+@contextlib.contextmanager
+def celery_on_redis(url: str) -> Iterator[str]:
+    """Point the Celery app of this process at the Redis database ``url`` until the end."""
+    from tests.integration.conftest import point_celery_at
+
+    previous = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
+    point_celery_at(url)
+    celery_app.conf.broker_transport_options = delivery.transport_options(url, 0.5)
+    try:
+        yield url
+    finally:
+        point_celery_at(previous[0])
+        celery_app.conf.broker_transport_options = previous[1]
