@@ -208,20 +208,31 @@ def test_an_hour_held_by_one_session_waits_for_it():
     second.join()
 
 
-def test_the_admin_search_finds_tasks_on_mariadb(client, django_user_model):
+def test_the_admin_pages_search_and_filters_on_mariadb(client, django_user_model):
     TaskState.objects.record(
         [
             finished_row("needle-1", test_expiry.NOW, name="app.soup"),
-            finished_row("hay", test_expiry.NOW),
+            finished_row("hay", test_expiry.NOW - timedelta(days=40), "FAILURE"),
         ]
     )
+    WorkerState.objects.record([{"hostname": "w1@kitchen", "last_heartbeat": test_expiry.NOW}])
+    assert TaskState.objects.distinct_values("name") == ["app.add", "app.soup"]
     user = django_user_model.objects.create_superuser("boss", "b@example.com", "x" * 20)
     client.force_login(user)
-    page = client.get("/admin/monitor/taskstate/", {"q": "SOUP"})
-    assert page.status_code == 200
-    assert b"needle-1" in page.content and b">hay<" not in page.content
-    assert client.get("/monitor/").status_code == 200  # the dashboard
-    django_user_model.objects.all().delete()
+    try:
+        page = client.get("/admin/monitor/taskstate/", {"q": "SOUP"})
+        assert page.status_code == 200
+        assert b"/taskstate/needle-1/" in page.content
+        assert b"/taskstate/hay/" not in page.content
+        failed = client.get("/admin/monitor/taskstate/", {"state__exact": "FAILURE"})
+        assert b"/taskstate/hay/" in failed.content
+        assert b"/taskstate/needle-1/" not in failed.content
+        assert client.get("/admin/monitor/taskstate/needle-1/change/").status_code == 200
+        assert b"w1@kitchen" in client.get("/admin/monitor/workerstate/").content
+        assert client.get("/monitor/").status_code == 200  # the dashboard
+        assert b"minestrone_tasks" in client.get("/monitor/metrics").content
+    finally:
+        django_user_model.objects.all().delete()
 
 
 def test_a_statement_over_the_deadline_is_stopped_by_mariadb(mariadb_server):
