@@ -118,7 +118,8 @@ def test_a_worker_on_redis_runs_the_editors_job_and_answers_remote_control(
     )
     conf = replies.conf(with_defaults=False)["redis@integration"]
     assert conf["CELERY_BROKER_URL"].startswith("redis://")
-    assert password not in json.dumps(conf) and password not in json.dumps(replies.report())
+    for reply in (conf, replies.report(), replies.stats()):
+        assert password not in json.dumps(reply)
     answer = celery_app.control.rate_limit(
         lazy_job.name, "10/m", destination=["redis@integration"], reply=True, timeout=5
     )
