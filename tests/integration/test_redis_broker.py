@@ -5,10 +5,13 @@ given back when its pool process dies."""
 import json
 import os
 import signal
+import subprocess
+import sys
+import time
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from kombu import Exchange, Queue
+from kombu import Connection, Exchange, Queue
 
 from minestrone.celery_app import app as celery_app
 from minestrone.monitor.broker import REDIS_KEYS, queue_depths
@@ -139,3 +142,35 @@ def test_a_job_whose_pool_process_dies_is_given_back_and_runs_again(start_worker
     log = worker.wait_for_log("Lazy job lost soup completed", timeout=60)
     assert log.count("Starting the lazy job: lost soup") == 2
     wait_for_workers(["lost@integration"])
+
+
+TAKE_AND_DIE = """
+import os, sys
+from kombu import Connection
+with Connection(sys.argv[1]) as connection:
+    message = connection.default_channel.basic_get("default", no_ack=False)
+    assert message is not None
+    print("taken", flush=True)
+    os._exit(0)  # no acknowledgement, no restore: a worker killed mid-job
+"""
+
+
+def test_a_job_held_by_a_dead_worker_waits_in_the_unacked_hash_until_restored(channel, broker_url):
+    lazy_job.apply_async(args=["orphan soup"], routing_key="tasks.orphan")
+    taker = subprocess.run(
+        [sys.executable, "-c", TAKE_AND_DIE, broker_url], capture_output=True, text=True, timeout=60
+    )
+    assert taker.stdout.strip() == "taken", taker.stderr
+    [default] = [depth for depth in queue_depths(celery_app) if depth.name == "default"]
+    assert (default.ready, default.unacked) == (0, 1)  # neither lost nor given to another
+    # what a worker's consumer does now and then, once the visibility timeout has passed (600 s
+    # in the app; 1 s here); like a worker, it knows the exchange's type, which kombu routes
+    # the restored job by (Redis does not keep it)
+    with Connection(broker_url, transport_options={"visibility_timeout": 1}) as restorer:
+        Exchange("default", type="topic")(restorer.default_channel).declare()
+        time.sleep(1.5)
+        restorer.default_channel.qos.restore_visible(num=10, interval=1)
+    [default] = [depth for depth in queue_depths(celery_app) if depth.name == "default"]
+    assert (default.ready, default.unacked) == (1, 0)
+    [message] = drain(channel, "default")
+    assert message.delivery_info["routing_key"] == "tasks.orphan"
