@@ -7,6 +7,8 @@ import contextlib
 from collections.abc import Iterator
 from urllib.parse import unquote, urlsplit
 
+from kombu import pools
+
 from minestrone import delivery
 from minestrone.celery_app import app as celery_app
 
@@ -44,16 +46,39 @@ def database_name(url: str) -> str:
     return unquote(urlsplit(url).path.lstrip("/"))
 
 
-@contextlib.contextmanager
-def celery_on_redis(url: str) -> Iterator[str]:
-    """Point the Celery app of this process at the Redis database ``url`` until the end."""
-    from tests.integration.conftest import point_celery_at
+def postgresql_variables(server, database: str) -> dict[str, str]:
+    """The variables of a `postgresql` service named `db` on this server, and the app's
+    database on it."""
+    return {
+        "DOTCLOUD_DB_SQL_HOST": server.host,
+        "DOTCLOUD_DB_SQL_PORT": str(server.port),
+        "DOTCLOUD_DB_SQL_LOGIN": server.user,
+        "DOTCLOUD_DB_SQL_PASSWORD": server.password,
+        "DJANGO_DB_NAME": database,
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+    }
 
+
+@contextlib.contextmanager
+def celery_on(url: str) -> Iterator[str]:
+    """Point the Celery app of this process at the broker ``url`` (RabbitMQ or Redis), with the
+    app's transport options, until the end."""
     previous = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
-    point_celery_at(url)
-    celery_app.conf.broker_transport_options = delivery.transport_options(url, 0.5)
+    _point(url, delivery.transport_options(url, 0.5))
     try:
         yield url
     finally:
-        point_celery_at(previous[0])
-        celery_app.conf.broker_transport_options = previous[1]
+        _point(*previous)
+
+
+def _point(url: str, options: dict) -> None:
+    """Point the app at ``url`` and forget what it built for the broker before: kombu's producer
+    pool for a URL (it holds connections just closed), and the sender of task-sent events,
+    whose exchange type is the broker's (fanout on Redis, topic on RabbitMQ)."""
+    from tests.integration.conftest import point_celery_at
+
+    point_celery_at(url)
+    celery_app.conf.broker_transport_options = options
+    pools.reset()
+    for built in ("send_task_message", "_event_dispatcher"):
+        celery_app.amqp.__dict__.pop(built, None)

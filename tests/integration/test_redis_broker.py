@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(scope="module")
 def broker_url(redis_db_url):
     """A Redis database of its own for the module; the Celery app here points at it."""
-    with kinds.celery_on_redis(redis_db_url):
+    with kinds.celery_on(redis_db_url):
         yield redis_db_url
 
 
