@@ -51,11 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     from minestrone.deployment.admin_account import (
         ADMIN_USERNAME,
         PASSWORD_VARIABLE,
-        AdminAccountError,
         ensure_admin,
         unlock,
         write_secret,
     )
+    from minestrone.deployment.errors import AdminAccountError
 
     if options.unlock:
         print(f"mkadmin: unlocked {ADMIN_USERNAME!r}: {unlock(ADMIN_USERNAME)} lockout(s) lifted")

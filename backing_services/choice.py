@@ -66,54 +66,75 @@ def _engine(env: Mapping[str, str]) -> Callable[[], str | None]:
     return lambda: engine_problem(start_podman=selected_mode(env) == "docker")
 
 
-def postgres_providers(env: Mapping[str, str] | None = None) -> dict[str, Provider]:
-    """The ways to provide PostgreSQL, by mode."""
+@dataclass(frozen=True)
+class Kind:
+    """What each mode needs to provide one kind of server."""
+
+    title: str  # for messages
+    docker: Callable[..., Service]
+    programs: Callable[[], object]  # finds the local programs, or raises ServiceUnavailable
+    local: Callable[..., Service]
+    url_variable: str
+    external: Callable[..., Service]
+
+
+KINDS = {
+    "postgres": Kind(
+        "PostgreSQL",
+        DockerPostgres,
+        postgres_bin_dir,
+        LocalPostgres,
+        POSTGRES_URL_ENV,
+        ExternalPostgres,
+    ),
+    "rabbitmq": Kind(
+        "RabbitMQ",
+        DockerRabbitMQ,
+        lambda: (rabbitmq_bin_dir(), epmd_path()),
+        LocalRabbitMQ,
+        RABBITMQ_URL_ENV,
+        ExternalRabbitMQ,
+    ),
+    "redis": Kind(
+        "Redis", DockerRedis, redis_server_path, LocalRedis, REDIS_URL_ENV, ExternalRedis
+    ),
+    "mariadb": Kind(
+        "MariaDB", DockerMariaDB, mariadb_programs, LocalMariaDB, MYSQL_URL_ENV, ExternalMariaDB
+    ),
+}
+
+
+def providers(kind: str, env: Mapping[str, str] | None = None) -> dict[str, Provider]:
+    """The ways to provide ``kind`` (a key of KINDS), by mode."""
     env = os.environ if env is None else env
+    spec = KINDS[kind]
     return {
-        "docker": Provider("docker", _engine(env), DockerPostgres),
-        "local": Provider("local", _missing(postgres_bin_dir), LocalPostgres),
+        "docker": Provider("docker", _engine(env), spec.docker),
+        "local": Provider("local", _missing(spec.programs), spec.local),
         "url": Provider(
-            "url", _url_problem(POSTGRES_URL_ENV, env), lambda **kw: ExternalPostgres(env=env, **kw)
+            "url", _url_problem(spec.url_variable, env), lambda **kw: spec.external(env=env, **kw)
         ),
     }
+
+
+def postgres_providers(env: Mapping[str, str] | None = None) -> dict[str, Provider]:
+    """The ways to provide PostgreSQL, by mode."""
+    return providers("postgres", env)
 
 
 def rabbitmq_providers(env: Mapping[str, str] | None = None) -> dict[str, Provider]:
     """The ways to provide RabbitMQ, by mode."""
-    env = os.environ if env is None else env
-    return {
-        "docker": Provider("docker", _engine(env), DockerRabbitMQ),
-        "local": Provider(
-            "local", _missing(lambda: (rabbitmq_bin_dir(), epmd_path())), LocalRabbitMQ
-        ),
-        "url": Provider(
-            "url", _url_problem(RABBITMQ_URL_ENV, env), lambda **kw: ExternalRabbitMQ(env=env, **kw)
-        ),
-    }
+    return providers("rabbitmq", env)
 
 
 def redis_providers(env: Mapping[str, str] | None = None) -> dict[str, Provider]:
     """The ways to provide Redis, by mode."""
-    env = os.environ if env is None else env
-    return {
-        "docker": Provider("docker", _engine(env), DockerRedis),
-        "local": Provider("local", _missing(redis_server_path), LocalRedis),
-        "url": Provider(
-            "url", _url_problem(REDIS_URL_ENV, env), lambda **kw: ExternalRedis(env=env, **kw)
-        ),
-    }
+    return providers("redis", env)
 
 
 def mariadb_providers(env: Mapping[str, str] | None = None) -> dict[str, Provider]:
     """The ways to provide MariaDB (or MySQL, by URL), by mode."""
-    env = os.environ if env is None else env
-    return {
-        "docker": Provider("docker", _engine(env), DockerMariaDB),
-        "local": Provider("local", _missing(mariadb_programs), LocalMariaDB),
-        "url": Provider(
-            "url", _url_problem(MYSQL_URL_ENV, env), lambda **kw: ExternalMariaDB(env=env, **kw)
-        ),
-    }
+    return providers("mariadb", env)
 
 
 def selected_mode(env: Mapping[str, str] | None = None) -> str:
@@ -137,21 +158,26 @@ def choose(what: str, providers: Mapping[str, Provider], mode: str) -> Provider:
     raise ServiceUnavailable(f"nothing can provide {what}{asked}:\n" + "\n".join(problems))
 
 
+def server(kind: str, *, env: Mapping[str, str] | None = None, **kwargs: Any) -> Service:
+    """A (not yet started) server of ``kind`` from the chosen provider."""
+    return choose(KINDS[kind].title, providers(kind, env), selected_mode(env)).build(**kwargs)
+
+
 def postgres_server(*, env: Mapping[str, str] | None = None, **kwargs: Any) -> PostgresService:
     """A (not yet started) PostgreSQL service from the chosen provider."""
-    return choose("PostgreSQL", postgres_providers(env), selected_mode(env)).build(**kwargs)
+    return server("postgres", env=env, **kwargs)
 
 
 def rabbitmq_server(*, env: Mapping[str, str] | None = None, **kwargs: Any) -> RabbitMQService:
     """A (not yet started) RabbitMQ service from the chosen provider."""
-    return choose("RabbitMQ", rabbitmq_providers(env), selected_mode(env)).build(**kwargs)
+    return server("rabbitmq", env=env, **kwargs)
 
 
 def redis_server(*, env: Mapping[str, str] | None = None, **kwargs: Any) -> RedisService:
     """A (not yet started) Redis service from the chosen provider."""
-    return choose("Redis", redis_providers(env), selected_mode(env)).build(**kwargs)
+    return server("redis", env=env, **kwargs)
 
 
 def mariadb_server(*, env: Mapping[str, str] | None = None, **kwargs: Any) -> MariaDBService:
     """A (not yet started) MariaDB service from the chosen provider."""
-    return choose("MariaDB", mariadb_providers(env), selected_mode(env)).build(**kwargs)
+    return server("mariadb", env=env, **kwargs)

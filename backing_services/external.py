@@ -1,7 +1,6 @@
 """Existing servers named by URL variables: checked and used, never started or stopped."""
 
 import base64
-import contextlib
 import json
 import os
 import urllib.error
@@ -11,11 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import MySQLdb
-
 from . import process
 from .errors import ServiceError, ServiceUnavailable
-from .mariadb import APP_DATABASE, MariaDBService, Statements, run_statements
+from .mariadb import APP_DATABASE, MariaDBService, Statements
 from .postgres import MAINTENANCE_DB, PostgresService
 from .rabbitmq import RabbitMQService
 from .redis import RedisService
@@ -39,10 +36,43 @@ def _url_from(env_name: str, url: str | None, env: Mapping[str, str] | None, sch
     return url
 
 
-class _ExternalMixin:
-    """start() only checks the server answers; stop() leaves it alone."""
+# Settings of the servers we start; an existing server keeps its own, so they are ignored.
+SERVER_SETTINGS = frozenset({"fsync", "appendfsync", "test_databases"})
 
-    start_timeout: float
+
+class _ExternalMixin:
+    """Built from a URL (or its variable); start() only checks the server answers; stop() leaves
+    it alone. ``data_dir`` and ``user`` do not apply."""
+
+    url_variable: str
+    schemes: tuple[str, ...]
+    default_port: int
+    default_path: str
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        data_dir: Path | str | None = None,
+        user: str | None = None,
+        start_timeout: float = 10.0,
+        env: Mapping[str, str] | None = None,
+        **settings: object,
+    ) -> None:
+        super().__init__()
+        unknown = set(settings) - SERVER_SETTINGS
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected arguments: {sorted(unknown)}")
+        url = _url_from(self.url_variable, url, env, self.schemes)
+        parts = parse_url(url, self.default_port, self.default_path)
+        self.host, self.port = parts.host, parts.port
+        self.user, self.password = parts.user, parts.password
+        self.start_timeout = start_timeout
+        self._take_path(parts.path)
+
+    def _take_path(self, path: str) -> None:
+        """Keep what the URL's path names (a database, a virtual host, a number)."""
+        raise NotImplementedError
 
     def _start(self) -> None:
         process.wait_until_ready(
@@ -58,52 +88,40 @@ class _ExternalMixin:
 
 
 class ExternalPostgres(_ExternalMixin, PostgresService):
-    """An existing PostgreSQL server (``MINESTRONE_POSTGRES_URL``); ``data_dir`` does not apply."""
+    """An existing PostgreSQL server (``MINESTRONE_POSTGRES_URL``)."""
 
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        data_dir: Path | str | None = None,
-        user: str | None = None,
-        start_timeout: float = 10.0,
-        env: Mapping[str, str] | None = None,
-        fsync: bool = True,  # noqa: ARG002 - an existing server keeps its own settings
-    ) -> None:
-        super().__init__()
-        parts = parse_url(
-            _url_from(POSTGRES_URL_ENV, url, env, ("postgres", "postgresql")), 5432, MAINTENANCE_DB
-        )
-        self.host, self.port, self.database = parts.host, parts.port, parts.path
-        self.user, self.password = parts.user, parts.password
-        self.start_timeout = start_timeout
+    url_variable, schemes = POSTGRES_URL_ENV, ("postgres", "postgresql")
+    default_port, default_path = 5432, MAINTENANCE_DB
+
+    def _take_path(self, path: str) -> None:
+        self.database = path
 
 
 class ExternalRabbitMQ(_ExternalMixin, RabbitMQService):
     """An existing RabbitMQ server (``MINESTRONE_RABBITMQ_URL``); vhosts via its management API."""
 
+    url_variable, schemes = RABBITMQ_URL_ENV, ("amqp", "amqps")
+    default_port, default_path = 5672, "/"
+
     def __init__(
         self,
         url: str | None = None,
         *,
-        data_dir: Path | str | None = None,
-        user: str | None = None,
-        start_timeout: float = 10.0,
         management_url: str | None = None,
         env: Mapping[str, str] | None = None,
         opener: Callable[..., Any] = urllib.request.urlopen,
+        **kwargs: Any,
     ) -> None:
-        super().__init__()
         env = os.environ if env is None else env
-        parts = parse_url(_url_from(RABBITMQ_URL_ENV, url, env, ("amqp", "amqps")), 5672, "/")
-        self.host, self.port, self.vhost = parts.host, parts.port, parts.path
-        self.user, self.password = parts.user, parts.password
-        self.start_timeout = start_timeout
+        super().__init__(url, env=env, **kwargs)
         api = management_url or env.get(MANAGEMENT_URL_ENV) or f"http://{self.host}:15672"
         if not api.startswith(("http://", "https://")):
             raise ServiceError(f"{MANAGEMENT_URL_ENV} must be an http(s) URL, got {redact(api)!r}")
         self.management_url = api.rstrip("/")
         self.opener = opener
+
+    def _take_path(self, path: str) -> None:
+        self.vhost = path
 
     def _api(
         self, method: str, path: str, body: dict | None = None, missing_ok: bool = False
@@ -144,53 +162,26 @@ class ExternalRabbitMQ(_ExternalMixin, RabbitMQService):
 class ExternalRedis(_ExternalMixin, RedisService):
     """An existing Redis server (``MINESTRONE_REDIS_URL``); database numbers claimed, not made."""
 
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        data_dir: Path | str | None = None,
-        user: str | None = None,
-        start_timeout: float = 10.0,
-        env: Mapping[str, str] | None = None,
-        appendfsync: str = "always",  # noqa: ARG002 - an existing server keeps its own settings
-    ) -> None:
-        super().__init__()
-        parts = parse_url(_url_from(REDIS_URL_ENV, url, env, ("redis", "rediss")), 6379, "0")
-        if not parts.path.isdigit():
-            raise ServiceError(f"{REDIS_URL_ENV} must end in a database number, not {parts.path!r}")
-        self.host, self.port, self.db = parts.host, parts.port, int(parts.path)
-        self.user, self.password = parts.user, parts.password
-        self.start_timeout = start_timeout
+    url_variable, schemes = REDIS_URL_ENV, ("redis", "rediss")
+    default_port, default_path = 6379, "0"
+
+    def _take_path(self, path: str) -> None:
+        if not path.isdigit():
+            raise ServiceError(f"{REDIS_URL_ENV} must end in a database number, not {path!r}")
+        self.db = int(path)
 
 
 class ExternalMariaDB(_ExternalMixin, MariaDBService):
     """An existing MariaDB or MySQL server (``MINESTRONE_MYSQL_URL``); its account makes the
     databases (it needs CREATE and DROP on them)."""
 
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        data_dir: Path | str | None = None,
-        user: str | None = None,
-        start_timeout: float = 10.0,
-        env: Mapping[str, str] | None = None,
-        fsync: bool = True,  # noqa: ARG002 - an existing server keeps its own settings
-    ) -> None:
-        super().__init__()
-        parts = parse_url(
-            _url_from(MYSQL_URL_ENV, url, env, ("mysql", "mariadb")), 3306, APP_DATABASE
-        )
-        self.host, self.port, self.database = parts.host, parts.port, parts.path
-        self.user, self.password = parts.user, parts.password
-        self.start_timeout = start_timeout
-
+    url_variable, schemes = MYSQL_URL_ENV, ("mysql", "mariadb")
+    default_port, default_path = 3306, APP_DATABASE
     grants = False  # the URL's account makes the databases: they are its own already
+
+    def _take_path(self, path: str) -> None:
+        self.database = path
 
     def _admin(self, statements: Statements, what: str) -> None:
         """The URL's account runs them."""
-        try:
-            with contextlib.closing(self.connect()) as connection:
-                run_statements(connection, statements)
-        except MySQLdb.Error as exc:
-            raise ServiceError(f"cannot {what} on {self!r}: {exc}") from exc
+        self._run(self.connect, statements, what)

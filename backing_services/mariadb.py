@@ -7,8 +7,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import MySQLdb
 
@@ -56,17 +57,14 @@ class MariaDBService(Service):
 
     def connect(self, database: str | None = None, timeout: int = 10) -> MySQLdb.Connection:
         """A connection over TCP as the application's account (autocommit)."""
-        connection = MySQLdb.connect(
+        return open_connection(
             host=self.host,
             port=self.port,
             user=self.user,
             password=self.password,
             database=database or self.database,
             connect_timeout=timeout,
-            charset="utf8mb4",
         )
-        connection.autocommit(True)
-        return connection
 
     def check_ready(self) -> None:
         """``SELECT 1`` as the application's account; raises until the server answers it."""
@@ -90,12 +88,23 @@ class MariaDBService(Service):
         """Run ``statements`` with the administrator's rights (each provider knows how)."""
         raise NotImplementedError
 
+    def _run(
+        self, connect: Callable[[], MySQLdb.Connection], statements: Statements, what: str
+    ) -> None:
+        """Execute each statement with its parameters on a connection from ``connect``."""
+        try:
+            with contextlib.closing(connect()) as connection, connection.cursor() as cursor:
+                for statement, parameters in statements:
+                    cursor.execute(statement, parameters)
+        except MySQLdb.Error as exc:
+            raise ServiceError(f"cannot {what} on {self!r}: {exc}") from exc
 
-def run_statements(connection: MySQLdb.Connection, statements: Statements) -> None:
-    """Execute each statement with its parameters on ``connection``."""
-    with connection.cursor() as cursor:
-        for statement, parameters in statements:
-            cursor.execute(statement, parameters)
+
+def open_connection(**kwargs: Any) -> MySQLdb.Connection:
+    """A MySQLdb connection in utf8mb4 and autocommit."""
+    connection = MySQLdb.connect(charset="utf8mb4", **kwargs)
+    connection.autocommit(True)
+    return connection
 
 
 class LocalMariaDB(MariaDBService):
@@ -239,25 +248,18 @@ class LocalMariaDB(MariaDBService):
 
     def _admin_connection(self, timeout: int = 10) -> MySQLdb.Connection:
         """root (as our own account, through the socket: no password exists)."""
-        connection = MySQLdb.connect(
+        return open_connection(
             unix_socket=str(self.layout.socket),
             user=pwd.getpwuid(os.geteuid()).pw_name,
             connect_timeout=timeout,
-            charset="utf8mb4",
         )
-        connection.autocommit(True)
-        return connection
 
     def _admin_ping(self) -> None:
         with contextlib.closing(self._admin_connection(timeout=2)) as conn, conn.cursor() as cur:
             cur.execute("SELECT 1")
 
     def _admin(self, statements: Statements, what: str) -> None:
-        try:
-            with contextlib.closing(self._admin_connection()) as connection:
-                run_statements(connection, statements)
-        except MySQLdb.Error as exc:
-            raise ServiceError(f"cannot {what} on {self!r}: {exc}") from exc
+        self._run(self._admin_connection, statements, what)
 
     def alive(self) -> bool:
         """Whether the server started by start() still runs."""

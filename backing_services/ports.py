@@ -3,9 +3,9 @@
 import contextlib
 import socket
 
-from .errors import PortInUse
+from machine.address import LOOPBACK
 
-LOOPBACK = "127.0.0.1"
+from .errors import PortInUse
 
 
 def port_is_free(port: int, host: str = LOOPBACK) -> bool:

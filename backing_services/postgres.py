@@ -1,7 +1,6 @@
 """PostgreSQL: what every provider offers (databases on demand) and a server from local binaries."""
 
 import contextlib
-import os
 import signal
 import subprocess
 from collections.abc import Sequence
@@ -10,6 +9,8 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import errors as pg_errors
 from psycopg2 import sql
+
+from machine.files import write_text
 
 from . import process
 from .accounts import Account, check_traversable, hand_over, unprivileged_account
@@ -52,9 +53,7 @@ class PostgresService(Service):
 
     def check_ready(self) -> None:
         """Run ``SELECT 1``; raises until the server answers it."""
-        with contextlib.closing(self._connect(timeout=2)) as conn, conn.cursor() as cur:
-            cur.execute("SELECT 1")
-            cur.fetchone()
+        check_ready(self.host, self.port, self.user, self.password, self.database)
 
     def create_database(self, name: str) -> str:
         """Create database ``name`` unless it exists (safe when callers race); return its URL."""
@@ -98,6 +97,20 @@ class PostgresService(Service):
                 cur.execute(statement)
         except psycopg2.Error as exc:
             raise ServiceError(f"cannot drop database {name!r} on {self!r}: {exc}") from exc
+
+
+def check_ready(
+    host: str, port: int, user: str, password: str, database: str = MAINTENANCE_DB,
+    timeout: float = 2,
+) -> None:
+    """Log in to the server at ``host:port`` and run ``SELECT 1``; raises until it answers."""
+    conn = psycopg2.connect(
+        host=host, port=int(port), user=user, password=password, dbname=database,
+        connect_timeout=timeout,
+    )
+    with contextlib.closing(conn), conn.cursor() as cur:
+        cur.execute("SELECT 1")
+        cur.fetchone()
 
 
 def ensure_owner(connection, login: str, password: str, database: str) -> None:  # noqa: ANN001
@@ -242,10 +255,8 @@ class LocalPostgres(PostgresService):
 
     def _initdb(self, directory: Path) -> None:
         pwfile = directory / "pwfile"
-        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        write_text(pwfile, self.password + "\n")
         try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(self.password + "\n")
             hand_over(pwfile, self.account)
             self._own_log()
             command = initdb_command(self.bin_dir, self.pgdata, self.user, pwfile, self.fsync)

@@ -1,17 +1,29 @@
-"""Server child processes: spawn in their own group, wait until ready, stop, read logs."""
+"""Server child processes, on the shared executor: spawn in their own group, wait until ready,
+stop, read logs; the executor's errors become ServiceStartError."""
 
-import contextlib
-import os
 import signal
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from machine import executor
+from machine.child import TAIL_LINES
+from machine.executor import kill_group, log_tail, pid_alive, wait_for
+
 from .accounts import Account
 from .errors import ServiceStartError
 
-TAIL_LINES = 30
+__all__ = [
+    "TAIL_LINES",
+    "kill_group",
+    "log_tail",
+    "pid_alive",
+    "spawn",
+    "stop_child",
+    "wait_for",
+    "wait_until_ready",
+]
 
 
 def spawn(
@@ -26,71 +38,10 @@ def spawn(
     as_account = {}
     if account is not None:
         as_account = {"user": account.uid, "group": account.gid, "extra_groups": account.groups}
-    with open(log_path, "ab") as log:
-        try:
-            return subprocess.Popen(
-                list(argv),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=None if env is None else dict(env),
-                cwd=cwd,
-                start_new_session=True,
-                **as_account,
-            )
-        except OSError as exc:
-            raise ServiceStartError(f"cannot run {argv[0]}: {exc}") from exc
-
-
-def log_tail(path: Path, lines: int = TAIL_LINES) -> str:
-    """The last ``lines`` lines of a log file ("" when it does not exist)."""
     try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - 200 * lines))
-            data = handle.read()
-    except FileNotFoundError:
-        return ""
-    return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs (a zombie counts as gone)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    return text.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
-def kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
-    """Send ``sig`` to process group ``pgid``, if it still exists."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, sig)
-
-
-def wait_for(
-    predicate: Callable[[], bool],
-    timeout: float,
-    interval: float = 0.05,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> bool:
-    """Poll ``predicate`` until it holds (True) or ``timeout`` seconds pass (False)."""
-    deadline = clock() + timeout
-    while not predicate():
-        if clock() >= deadline:
-            return False
-        sleep(interval)
-    return True
+        return executor.start(argv, log=log_path, env=env, cwd=cwd, **as_account)
+    except executor.CannotRun as exc:
+        raise ServiceStartError(str(exc)) from exc
 
 
 def wait_until_ready(
@@ -108,34 +59,31 @@ def wait_until_ready(
 
     Returns the seconds it took.
     """
-    started = clock()
-    while True:
+    last: list[Exception] = []
+
+    def answers() -> bool:
         try:
             check()
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
-            last = exc
+            last[:] = [exc]
+            return False
+        return True
+
+    try:
+        return executor.wait_ready(
+            answers, alive=alive, timeout=timeout, clock=clock, sleep=sleep, interval=interval
+        )
+    except executor.NotStarted as exc:
+        if not last:
+            answers()  # dead before its first check: what the check says is the best reason
+        cause = last[0] if last else None
+        if exc.exited:
+            message = f"{what} exited while starting (last check: {cause})"
         else:
-            return clock() - started
-        if not alive():
-            raise ServiceStartError(
-                f"{what} exited while starting (last check: {last})", tail()
-            ) from last
-        if clock() - started >= timeout:
-            raise ServiceStartError(
-                f"{what} was not ready after {timeout:g} s (last check: {last}); stopping it",
-                tail(),
-            ) from last
-        sleep(interval)
+            message = f"{what} was not ready after {timeout:g} s (last check: {cause}); stopping it"
+        raise ServiceStartError(message, tail()) from cause
 
 
 def stop_child(proc: subprocess.Popen, timeout: float, sig: int = signal.SIGTERM) -> None:
     """Ask ``proc`` to stop with ``sig``, kill its whole group after ``timeout``, reap it."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(sig)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            kill_group(proc.pid)
-            proc.wait()
-    kill_group(proc.pid)
+    executor.stop(proc, timeout, sig)

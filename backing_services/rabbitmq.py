@@ -34,6 +34,25 @@ def epmd_names(port: int) -> bytes:
     return reply[4:]
 
 
+def check_ready(
+    host: str, port: int, user: str, password: str, vhost: str = "/", timeout: float = 2
+) -> None:
+    """Open (and close) a real AMQP connection to ``host:port``; raises until it is accepted."""
+    conn = amqp.Connection(
+        host=f"{host}:{port}",
+        userid=user,
+        password=password,
+        virtual_host=vhost,
+        connect_timeout=timeout,
+    )
+    try:
+        conn.connect()
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()
+        conn.collect()
+
+
 class RabbitMQService(Service):
     """A RabbitMQ server, whoever provides it: URLs, readiness check, virtual hosts on demand."""
 
@@ -51,19 +70,7 @@ class RabbitMQService(Service):
 
     def check_ready(self) -> None:
         """Open (and close) a real AMQP connection; raises until the broker accepts it."""
-        conn = amqp.Connection(
-            host=f"{self.host}:{self.port}",
-            userid=self.user,
-            password=self.password,
-            virtual_host=self.vhost,
-            connect_timeout=2,
-        )
-        try:
-            conn.connect()
-        finally:
-            with contextlib.suppress(Exception):
-                conn.close()
-            conn.collect()
+        check_ready(self.host, self.port, self.user, self.password, self.vhost)
 
     def add_vhost(self, name: str) -> str:
         """Create virtual host ``name`` (if missing), let our user use it; return its URL."""

@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from machine.files import write_text
+
 from .ports import LOOPBACK
 
 NODE_HOST = "localhost"
@@ -121,6 +123,4 @@ def write_files(
     plugins = "rabbitmq_management" if management_port is not None else ""
     layout.plugins_file.write_text(f"[{plugins}].\n")
     layout.env_file.write_text("# Empty on purpose: the settings come from the environment.\n")
-    fd = os.open(layout.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(render_config(user, password, management_port, host))
+    write_text(layout.config_file, render_config(user, password, management_port, host))

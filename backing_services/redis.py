@@ -7,6 +7,8 @@ from pathlib import Path
 
 import redis
 
+from machine.files import write_text
+
 from . import process
 from .base import Service
 from .binaries import redis_server_path
@@ -138,12 +140,12 @@ class LocalRedis(RedisService):
         self.port = self._choose_port(state.get("port"))
         save_state(directory, {"password": self.password, "port": self.port})
         config = directory / "redis.conf"
-        config.write_text(
+        write_text(  # owner-only from the start: it holds the password's hash
+            config,
             render_config(
                 directory, self.port, self.password, host=self.host, appendfsync=self.appendfsync
-            )
+            ),
         )
-        config.chmod(0o600)
         self._server = process.spawn(
             [str(self.program), str(config)], log_path=self.log_path, cwd=directory
         )

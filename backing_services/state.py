@@ -1,10 +1,11 @@
 """A service's lasting settings (credentials, port, node name) in a 0600 JSON file."""
 
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Any
+
+from machine.files import write_text
 
 STATE_FILE = "service.json"
 
@@ -24,10 +25,4 @@ def load_state(directory: Path) -> dict[str, Any] | None:
 
 def save_state(directory: Path, data: dict[str, Any]) -> None:
     """Store ``data`` in ``directory``, readable by its owner only, replaced atomically."""
-    target = directory / STATE_FILE
-    scratch = directory / f".{STATE_FILE}.{os.getpid()}"
-    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-    os.chmod(scratch, 0o600)
-    os.replace(scratch, target)
+    write_text(directory / STATE_FILE, json.dumps(data, indent=2, sort_keys=True))

@@ -33,15 +33,15 @@ sys.path.insert(0, str(ROOT))
 
 from backing_services.podman import Podman, ensure_base_image  # noqa: E402
 from backing_services.ports import free_ports  # noqa: E402
-from platform_sim import upload  # noqa: E402
-from platform_sim.compose import export_compose  # noqa: E402
+from platform_sim.apps import AppPaths  # noqa: E402
+from platform_sim.builder import upload  # noqa: E402
+from platform_sim.containers.export.compose import ComposeExport, ComposeRequest  # noqa: E402
+from platform_sim.containers.images import build_images  # noqa: E402
 from platform_sim.context import make_context  # noqa: E402
-from platform_sim.destroy import destroy  # noqa: E402
-from platform_sim.images import build_images  # noqa: E402
+from platform_sim.ops.variables import set_variables  # noqa: E402
 from platform_sim.output import QuietPrinter  # noqa: E402
-from platform_sim.push import push  # noqa: E402
-from platform_sim.state import AppPaths  # noqa: E402
-from platform_sim.variables import set_variables  # noqa: E402
+from platform_sim.release.destroy import destroy  # noqa: E402
+from platform_sim.release.push import push  # noqa: E402
 
 APP = "benchbox"
 COPY_SKIPS = [".venv", ".tox", ".ruff_cache", ".pytest_cache", "node_modules"]
@@ -89,7 +89,7 @@ def measure_compose(folder: Path, variables: dict) -> float:
     """Export, ``up -d`` until the site answers and the worker is ready; then ``down -v``."""
     deploy = folder.parent / "deploy"
     port = free_ports(1)[0]
-    export_compose(folder, APP, deploy, port=port, variables=variables)
+    ComposeExport(APP, ComposeRequest(folder, deploy, variables, port=port)).export()
     url = f"http://127.0.0.1:{port}/"
     started = time.monotonic()
     try:

@@ -43,8 +43,9 @@ from bench.fault_load import (  # noqa: E402
     camera_states,
     log,
 )
-from platform_sim import faultsites, upload  # noqa: E402
-from platform_sim.faults import FaultError, Faults, Interrupted  # noqa: E402
+from platform_sim.builder import upload  # noqa: E402
+from platform_sim.faults import sites  # noqa: E402
+from platform_sim.faults.inject import FaultError, Faults, Interrupted  # noqa: E402
 
 APP = "bench-faults"
 COPY_SKIPS = [".venv", ".tox", ".ruff_cache", ".pytest_cache", "node_modules"]
@@ -97,9 +98,9 @@ class Deployment:
         """Instance 0 of a code service, or the data service's entry."""
         return self.info()["services"][service]["instances"][0]
 
-    def workers(self) -> faultsites.Instance:
+    def workers(self) -> sites.Instance:
         """Instance 0 of ``workers``."""
-        return faultsites.Instance(Path(self.instance("workers")["home"]))
+        return sites.Instance(Path(self.instance("workers")["home"]))
 
     def data_folder(self, service: str) -> Path:
         """A data service's folder in the app's state."""
@@ -111,9 +112,9 @@ class Deployment:
         key = (
             f"services-{service}"
             if "host" in entry
-            else faultsites.instance_key(Path(entry["home"]))
+            else sites.instance_key(Path(entry["home"]))
         )
-        return faultsites.endpoint(self.root, key)
+        return sites.endpoint(self.root, key)
 
     def push(self) -> None:
         """Set the secret and 1 s jobs (queued through the form faster than an anonymous
@@ -165,7 +166,7 @@ class Deployment:
 Scenario = Callable[[Deployment, Faults, float], None]
 
 
-def _wait_state(instance: faultsites.Instance, program: str, wanted: str, timeout: float) -> None:
+def _wait_state(instance: sites.Instance, program: str, wanted: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while instance.state(program) != wanted:
         if time.monotonic() > deadline:
@@ -208,26 +209,26 @@ def crash_loop_into_fatal(site: Deployment, faults: Faults, seconds: float) -> N
 
 def broker_kill(site: Deployment, faults: Faults, seconds: float) -> None:
     """SIGKILL RabbitMQ's beam.smp; the broker's host restarts it (no redeploy)."""
-    faults.kill(faultsites.server_main(site.data_folder("broker"), "rabbitmq"), "beam.smp")
+    faults.kill(sites.server_main(site.data_folder("broker"), "rabbitmq"), "beam.smp")
 
 
 def database_kill(site: Deployment, faults: Faults, seconds: float) -> None:
     """SIGKILL the postmaster; the database's host restarts it."""
-    faults.kill(faultsites.server_main(site.data_folder("db"), "postgresql"), "the postmaster")
+    faults.kill(sites.server_main(site.data_folder("db"), "postgresql"), "the postmaster")
 
 
 def database_freeze(site: Deployment, faults: Faults, seconds: float) -> None:
     """SIGSTOP every PostgreSQL process for ``seconds``."""
-    pids = faultsites.server_pids(site.data_folder("db"), "postgresql")
+    pids = sites.server_pids(site.data_folder("db"), "postgresql")
     faults.hold(faults.freeze(pids, "every postgres process"), seconds)
 
 
 def broker_stop_start(site: Deployment, faults: Faults, seconds: float) -> None:
     """Stop the broker's host (its server stops cleanly) for ``seconds``, then start it."""
+    from platform_sim.apps import app_paths  # noqa: PLC0415
     from platform_sim.context import make_context  # noqa: PLC0415
-    from platform_sim.dataservices import DataService  # noqa: PLC0415
     from platform_sim.output import Printer  # noqa: PLC0415
-    from platform_sim.state import app_paths  # noqa: PLC0415
+    from platform_sim.services.provision import DataService  # noqa: PLC0415
 
     ctx = make_context(app_paths(APP, site.env), Printer(sys.stderr), site.env)
     broker = DataService("broker", "rabbitmq", site.data_folder("broker"))

@@ -27,16 +27,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from backing_services.podman import Podman  # noqa: E402
-from platform_sim import upload  # noqa: E402
+from platform_sim.apps import AppPaths  # noqa: E402
+from platform_sim.builder import upload  # noqa: E402
+from platform_sim.containers.export.kubernetes.manifests import (  # noqa: E402
+    KubernetesExport,
+    KubernetesRequest,
+)
+from platform_sim.containers.images import build_images  # noqa: E402
+from platform_sim.containers.kube_play.local import LocalRun  # noqa: E402
 from platform_sim.context import make_context  # noqa: E402
-from platform_sim.destroy import destroy  # noqa: E402
-from platform_sim.images import build_images  # noqa: E402
-from platform_sim.kube.export import ExportRequest, export  # noqa: E402
-from platform_sim.kube.local import LocalRun  # noqa: E402
+from platform_sim.ops.variables import set_variables  # noqa: E402
 from platform_sim.output import QuietPrinter  # noqa: E402
-from platform_sim.push import push  # noqa: E402
-from platform_sim.state import AppPaths  # noqa: E402
-from platform_sim.variables import set_variables  # noqa: E402
+from platform_sim.release.destroy import destroy  # noqa: E402
+from platform_sim.release.push import push  # noqa: E402
 
 APP = "kubebench"
 COPY_SKIPS = [".venv", ".tox", ".ruff_cache", ".pytest_cache", "node_modules"]
@@ -75,8 +78,8 @@ def main() -> int:
     try:
         result["image_build"], built = timed(lambda: build_images(folder, APP, printer=printer))
         names += built.names.values()
-        request = ExportRequest(folder=folder, out=manifests, variables=variables)
-        result["export"], _ = timed(lambda: export(APP, request))
+        request = KubernetesRequest(folder=folder, out=manifests, variables=variables)
+        result["export"], _ = timed(lambda: KubernetesExport(APP, request).export())
         result["kube_play_up"], url = timed(run.up)
         assert answers(url)
         result["export_to_answering"] = round(result["export"] + result["kube_play_up"], 2)

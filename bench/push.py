@@ -24,14 +24,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from platform_sim import upload  # noqa: E402
+from platform_sim.apps import AppPaths  # noqa: E402
+from platform_sim.builder import upload  # noqa: E402
 from platform_sim.context import make_context  # noqa: E402
-from platform_sim.destroy import destroy  # noqa: E402
 from platform_sim.errors import PlatformError  # noqa: E402
+from platform_sim.ops.variables import set_variables  # noqa: E402
 from platform_sim.output import Printer, QuietPrinter  # noqa: E402
-from platform_sim.push import push  # noqa: E402
-from platform_sim.state import AppPaths  # noqa: E402
-from platform_sim.variables import set_variables  # noqa: E402
+from platform_sim.release.destroy import destroy  # noqa: E402
+from platform_sim.release.push import push  # noqa: E402
 
 APP = "bench"
 GOALS = {"cold": 30.0, "warm": 10.0}

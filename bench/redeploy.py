@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from platform_sim import upload  # noqa: E402
+from platform_sim.address import LOOPBACK  # noqa: E402
+from platform_sim.builder import upload  # noqa: E402
 
 APP = "bench-redeploy"
 COPY_SKIPS = [".venv", ".tox", ".ruff_cache", ".pytest_cache", "node_modules"]
@@ -67,7 +68,7 @@ class Load:
             started = time.monotonic()
             ok, body = False, b""
             try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                connection = http.client.HTTPConnection(LOOPBACK, self.port, timeout=30)
                 connection.request("GET", "/")
                 response = connection.getresponse()
                 body = response.read()

@@ -24,6 +24,8 @@ from minestrone import platform_services
 ENV_FILE_VARIABLE = "MINESTRONE_ENV_FILE"
 DEFAULT_DATABASE_NAME = "minestrone"
 DEV_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
+# The names the site answers to on the machine itself, in development and on every instance.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 CLOUDAMQP_PREFIX = "CLOUDAMQP_RABBITMQ_AMQP_"
 CONNECT_TIMEOUT_SECONDS = 5
@@ -262,7 +264,8 @@ def parse_job_rate(value: str | None) -> str:
     queue (``0``: no limit)."""
     if value is None or value.strip() == "":
         return DEFAULT_JOB_RATE
-    from minestrone.monitor.rates import InvalidRate, parse_rate
+    from minestrone.monitor.errors import InvalidRate
+    from minestrone.monitor.rates import parse_rate
 
     try:
         return parse_rate(value)
@@ -430,7 +433,7 @@ def _amqp_broker_url(lookup: _Lookup, prefix: str, default_vhost: str | None) ->
 
 
 def _allowed_hosts(lookup: _Lookup) -> list[str]:
-    hosts = {"localhost", "127.0.0.1", "[::1]"}
+    hosts = set(LOCAL_HOSTS)
     for key in lookup.data:
         if key.startswith("DOTCLOUD_") and key.endswith("_HTTP_HOST"):
             value = lookup.get(key)
@@ -487,7 +490,7 @@ def development_settings(base_dir: Path, environ) -> PlatformSettings:
         broker_url=environ.get("MINESTRONE_BROKER_URL") or DEV_BROKER_URL,
         secret_key=environ.get("DJANGO_SECRET_KEY") or development_secret_key(base_dir),
         debug=parse_bool("DJANGO_DEBUG", environ.get("DJANGO_DEBUG"), default=True),
-        allowed_hosts=["localhost", "127.0.0.1", "[::1]"],
+        allowed_hosts=list(LOCAL_HOSTS),
         media_root=base_dir.parent / "media",
         lazy_job_seconds=parse_seconds(
             "SOUP_LAZY_JOB_SECONDS", environ.get("SOUP_LAZY_JOB_SECONDS"), 5.0

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "minestrone.deployment",
     "minestrone.soup",
     "minestrone.monitor",
+    "minestrone.throttle",
 ]
 
 MIDDLEWARE = [
@@ -159,27 +160,16 @@ SOUP_ANONYMOUS_JOB_RATE = _platform.anonymous_job_rate
 
 # --- monitor (minestrone/monitor: the camera's tables and the admin's Tasks and Workers) -------
 
-# Days a task is kept after its last event: successes, errors (FAILURE, RETRY, REVOKED) and
-# every other (unfinished) state. None keeps them.
-MONITOR_EXPIRE_SUCCESS_DAYS = 1
-MONITOR_EXPIRE_ERROR_DAYS = 3
-MONITOR_EXPIRE_UNFINISHED_DAYS = 5
-# Days a worker stays listed once offline. None keeps it.
-MONITOR_PURGE_OFFLINE_WORKERS_DAYS = 7
-# Rows the cleanup deletes per statement, and seconds between two cleanups.
-MONITOR_EXPIRE_BATCH_SIZE = 5000
-MONITOR_CLEANUP_INTERVAL = 3600.0
-# ...which also deletes expired sessions and the job rate limit's spent counts.
+# Every MONITOR_* setting, with its default and what it means, is in minestrone/monitor/conf.py
+# (DEFAULTS); set one here only to differ from it (expiry days, cleanup interval, camera
+# frequency, remote-control timeout, idle notice...).
+
+# The cleanup (every MONITOR_CLEANUP_INTERVAL) also deletes expired sessions and the
+# throttle's spent counts (jobs, API requests).
 MONITOR_CLEANUP_CALLS = [
     "minestrone.sessions.clear_expired",
-    "minestrone.soup.throttle.forget_before",
+    "minestrone.throttle.limits.forget_before",
 ]
-# Seconds between two snapshots of the camera (celerycam --frequency overrides it).
-MONITOR_CAMERA_FREQUENCY = 1.0
-# Seconds the admin's actions wait for the workers' replies.
-MONITOR_CONTROL_TIMEOUT = 1.0
-# Minutes without task events after which the admin's Tasks page explains why.
-MONITOR_IDLE_NOTICE_MINUTES = 10
 # RabbitMQ's management API (base URL, read with the broker's own login) for the queues'
 # unacknowledged counts; None: AMQP passive declares (ready and consumers only).
 MONITOR_BROKER_API_URL = _platform.broker_api_url

@@ -9,13 +9,10 @@ from typing import TextIO
 
 from django.core.exceptions import ImproperlyConfigured
 
+from minestrone.errors import one_line
+
 # gunicorn's "App failed to load" status: the server stops instead of restarting its workers.
 CONFIGURATION_ERROR = 4
-
-
-def one_line(text: str) -> str:
-    """``text`` with line breaks and other non-printable characters escaped."""
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 @contextlib.contextmanager

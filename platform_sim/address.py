@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-LOOPBACK = "127.0.0.1"
+from machine.address import LOOPBACK, host_port
 
-
-def host_port(port: int, host: str = LOOPBACK) -> str:
-    """``host:port``."""
-    return f"{host}:{port}"
+__all__ = ["LOOPBACK", "host_port", "http_url"]
 
 
 def http_url(port: int, host: str = LOOPBACK) -> str:

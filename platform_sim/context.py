@@ -7,15 +7,15 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from . import namespace
-from .build import Builder
-from .dataservices import DataServices
-from .instance import InstanceRunner
-from .network import Network, ip_binary
-from .output import Printer
-from .procs import ProcessTable
-from .router import Router
-from .state import AppPaths
+from platform_sim.apps import AppPaths
+from platform_sim.builder.service import Builder
+from platform_sim.hosts import namespace
+from platform_sim.hosts.instance import InstanceRunner
+from platform_sim.hosts.network import Network, ip_binary
+from platform_sim.hosts.processes import ProcessTable
+from platform_sim.hosts.router import Router
+from platform_sim.output import Printer
+from platform_sim.services.provision import DataServices
 
 
 @dataclass

@@ -91,3 +91,11 @@ class HostError(PlatformError):
     """This machine lacks something platform_sim needs (a program, root, a namespace)."""
 
     exit_code = 7
+
+
+class NeverReady(PlatformError):
+    """A readiness probe's verdict: the process tree failed for good, waiting will not help."""
+
+
+class NotReadyYet(PlatformError, OSError):
+    """A server answered, but is not ready for sessions yet (an OSError: try again later)."""

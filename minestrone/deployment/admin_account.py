@@ -12,12 +12,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from minestrone.deployment.errors import AdminAccountError
+
 ADMIN_USERNAME = "admin"
 PASSWORD_VARIABLE = "MINESTRONE_ADMIN_PASSWORD"  # noqa: S105 - a variable name
-
-
-class AdminAccountError(Exception):
-    """The admin account could not be set up as asked."""
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,14 @@ import contextlib
 import psycopg2
 from psycopg2 import errorcodes, sql
 
+from minestrone.deployment.errors import DatabaseSetupError
+
 # pg_advisory_lock key held while migrating ("minestrone" folded into a 63-bit integer).
 MIGRATION_LOCK_KEY = 0x6D696E6573747200
 # MariaDB's named lock for the same purpose (a name per server: one app per server).
 MIGRATION_LOCK_NAME = "minestrone.migrate"
 LOCK_WAIT_SECONDS = 365 * 24 * 3600  # GET_LOCK's "no deadline" (MariaDB refuses a negative one)
 _MAINTENANCE_DATABASES = ("postgres", "template1")
-
-
-class DatabaseSetupError(Exception):
-    """The database server could not be reached or the database could not be created."""
 
 
 def _connect_maintenance(settings: dict):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+
+from minestrone.errors import DATABASE_FAILURES
 
 RETRY_AFTER_SECONDS = 30
 MESSAGE = (
@@ -30,7 +31,7 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """A 503 with Retry-After for a database error; anything else is not ours."""
-        if not isinstance(exception, OperationalError | InterfaceError):
+        if not isinstance(exception, DATABASE_FAILURES):
             return None
         first = (str(exception) or type(exception).__name__).splitlines()[0]
         logger.error(

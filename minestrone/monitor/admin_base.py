@@ -6,13 +6,10 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.text import capfirst
 
+from minestrone.errors import BrokerUnreachable
 from minestrone.monitor.conf import setting
-from minestrone.monitor.control import (
-    ControlUnavailable,
-    NoWorkerSelected,
-    Outcome,
-    RemoteControl,
-)
+from minestrone.monitor.control import Outcome, RemoteControl
+from minestrone.monitor.errors import NoWorkerSelected
 
 LIVE_RESULTS_TEMPLATE = "admin/monitor/live_results.html"
 
@@ -66,7 +63,7 @@ class MonitorAdmin(admin.ModelAdmin):
         except NoWorkerSelected:
             self.message_user(request, "No worker selected: nothing was sent.", messages.WARNING)
             return None
-        except ControlUnavailable as exc:
+        except BrokerUnreachable as exc:
             self.message_user(
                 request, f"{what}: not sent, the broker is unavailable ({exc}).", messages.ERROR
             )

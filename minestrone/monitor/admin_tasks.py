@@ -16,10 +16,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from minestrone.errors import BrokerUnreachable
 from minestrone.monitor import display, retry, search, task_page
 from minestrone.monitor.admin_base import MonitorAdmin
 from minestrone.monitor.conf import setting
-from minestrone.monitor.control import ControlUnavailable
+from minestrone.monitor.errors import RetryRefused
 from minestrone.monitor.filters import (
     NameFilter,
     RoutingKeyFilter,
@@ -328,10 +329,10 @@ class TaskStateAdmin(MonitorAdmin):
     def _retry_one(self, request, task: TaskState) -> str | None:
         try:
             new_id = retry.retry(task, request.user.get_username())
-        except retry.RetryRefused as exc:
+        except RetryRefused as exc:
             self.message_user(request, f"Not sent again: {exc}.", messages.ERROR)
             return None
-        except ControlUnavailable as exc:
+        except BrokerUnreachable as exc:
             self.message_user(
                 request, f"Not sent again: the broker is unavailable ({exc}).", messages.ERROR
             )

@@ -9,45 +9,22 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from kombu.exceptions import ChannelError, OperationalError
+from kombu.exceptions import ChannelError
+
+from minestrone.errors import BrokerUnreachable, reaching_the_broker
+from minestrone.monitor import broker_api
+from minestrone.monitor.conf import setting
+from minestrone.monitor.errors import BrokerApiError
+from minestrone.monitor.queue_depth import (
+    MANAGEMENT_API,
+    PASSIVE_DECLARE,
+    REDIS_KEYS,
+    QueueDepth,
+    QueueDepths,
+)
 
 logger = logging.getLogger(__name__)
-MANAGEMENT_API = "management API"
-PASSIVE_DECLARE = "AMQP passive declare"
-REDIS_KEYS = "Redis"
-
-
-@dataclass(frozen=True)
-class QueueDepth:
-    """One queue as the broker sees it: messages ready for delivery, consumers attached (None on
-    Redis, which keeps no count of them) and, from the management API or Redis only, messages
-    delivered but not yet acknowledged."""
-
-    name: str
-    ready: int | None
-    consumers: int | None
-    missing: bool = False  # the broker has no such queue
-    unacked: int | None = None  # None: unknown (AMQP cannot tell)
-
-    @property
-    def idle(self) -> bool:
-        """True when nothing waits and nobody consumes."""
-        return not self.ready and not self.consumers
-
-
-class BrokerUnreachable(Exception):
-    """The broker could not be asked (connection refused, timed out, closed)."""
-
-
-class QueueDepths(list):
-    """QueueDepth items in name order, with where they were read and why not from the API."""
-
-    def __init__(self, depths=(), source: str = PASSIVE_DECLARE, api_error: str | None = None):
-        super().__init__(depths)
-        self.source = source
-        self.api_error = api_error
 
 
 def read_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
@@ -57,7 +34,7 @@ def read_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
     new channel is opened for the next one.
     """
     depths = []
-    try:
+    with reaching_the_broker():
         channel = connection.channel()
         try:
             for name in sorted(set(names)):
@@ -71,8 +48,6 @@ def read_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
                 depths.append(QueueDepth(name, int(ready), int(consumers)))
         finally:
             _close_quietly(channel)
-    except (OperationalError, OSError) as exc:
-        raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
     return depths
 
 
@@ -85,26 +60,31 @@ def read_redis_depths(
     while it holds messages, so none is reported missing. ``exchanges`` (kombu Exchanges) are
     the ones jobs are published to: kombu routes by their type, which Redis does not keep."""
     try:
-        channel = connection.default_channel
-        for exchange in exchanges:  # kept by kombu in this process only: Redis is not written
-            channel.exchange_declare(exchange.name, exchange.type, durable=exchange.durable)
-        routes: Counter = Counter()
-        for _tag, raw in channel.client.hscan_iter(channel.unacked_key):
-            try:
-                _message, exchange, routing_key = json.loads(raw)
-            except (TypeError, ValueError):
-                continue  # not kombu's: counted nowhere
-            routes[(exchange, routing_key)] += 1
-        unacked: Counter = Counter()
-        for (exchange, routing_key), jobs in routes.items():
-            for queue in channel._lookup(exchange, routing_key):  # where kombu would restore it
-                unacked[queue] += jobs
-        return [
-            QueueDepth(name, int(channel._size(name)), None, unacked=unacked[name])
-            for name in sorted(set(names))
-        ]
-    except (OperationalError, OSError, *connection.connection_errors) as exc:
+        with reaching_the_broker():
+            return _redis_depths(connection, names, exchanges)
+    except tuple(connection.connection_errors) as exc:  # redis-py's own, not OSError
         raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
+
+
+def _redis_depths(connection, names: Iterable[str], exchanges: Iterable) -> list[QueueDepth]:
+    channel = connection.default_channel
+    for exchange in exchanges:  # kept by kombu in this process only: Redis is not written
+        channel.exchange_declare(exchange.name, exchange.type, durable=exchange.durable)
+    routes: Counter = Counter()
+    for _tag, raw in channel.client.hscan_iter(channel.unacked_key):
+        try:
+            _message, exchange, routing_key = json.loads(raw)
+        except (TypeError, ValueError):
+            continue  # not kombu's: counted nowhere
+        routes[(exchange, routing_key)] += 1
+    unacked: Counter = Counter()
+    for (exchange, routing_key), jobs in routes.items():
+        for queue in channel._lookup(exchange, routing_key):  # where kombu would restore it
+            unacked[queue] += jobs
+    return [
+        QueueDepth(name, int(channel._size(name)), None, unacked=unacked[name])
+        for name in sorted(set(names))
+    ]
 
 
 def _close_quietly(channel) -> None:
@@ -122,10 +102,7 @@ def configured_queue_names(app) -> list[str]:
 def queue_depths(app, extra_names: Iterable[str] = (), opener=None) -> QueueDepths:
     """Depths of the app's queues and of `extra_names`: from the management API when
     MONITOR_BROKER_API_URL is set and it answers, else by passive declares on a short-lived
-    broker connection."""
-    from minestrone.monitor import broker_api
-    from minestrone.monitor.conf import setting
-
+    broker connection (on Redis, from its keys)."""
     names = [*configured_queue_names(app), *extra_names]
     api_url = setting("BROKER_API_URL")
     api_error = None
@@ -141,13 +118,11 @@ def queue_depths(app, extra_names: Iterable[str] = (), opener=None) -> QueueDept
                     opener,
                 )
                 return QueueDepths(broker_api.read_api_depths(rows, names), MANAGEMENT_API)
-            except broker_api.BrokerApiError as exc:
+            except BrokerApiError as exc:
                 api_error = str(exc)
                 logger.warning("queue depths read by passive declare instead: %s", api_error)
-        try:
+        with reaching_the_broker():
             connection.ensure_connection(max_retries=1)
-        except (OperationalError, OSError, *connection.connection_errors) as exc:
-            raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
         if connection.transport.driver_type == "redis":
             exchanges = [queue.exchange for queue in app.conf.task_queues or ()]
             depths = read_redis_depths(connection, names, exchanges)

@@ -9,15 +9,12 @@ import urllib.request
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
-from minestrone.monitor.broker import BrokerUnreachable, QueueDepth
+from minestrone.monitor.errors import BrokerApiError
+from minestrone.monitor.queue_depth import QueueDepth
 
 # The largest answer read (a vhost with tens of thousands of queues, three columns each).
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 COLUMNS = "name,messages_ready,messages_unacknowledged,consumers"
-
-
-class BrokerApiError(BrokerUnreachable):
-    """The management API could not be asked, or its answer was not a list of queues."""
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -20,7 +20,7 @@ from celery.events.snapshot import Polaroid
 
 from minestrone.monitor import events
 from minestrone.monitor.conf import setting
-from minestrone.monitor.errors import StoreUnavailable
+from minestrone.monitor.errors import MalformedEvent, StoreUnavailable
 from minestrone.monitor.sampler import QueueSampler
 from minestrone.monitor.snapshot import Changes, Snapshot
 
@@ -114,7 +114,7 @@ class Camera(Polaroid):
         """Fold one event into the changes; never raises."""
         try:
             self._changes.add(event)
-        except events.MalformedEvent as exc:
+        except MalformedEvent as exc:
             logger.debug("event not recorded: %s", exc)
         except Exception:
             logger.exception("event not recorded: %r", event)

@@ -39,7 +39,8 @@ DEFAULTS = {
     "BROKER_API_URL": None,
     # Seconds the management API is given before the passive declares are used instead.
     "BROKER_API_TIMEOUT": 2.0,
-    # Requests a minute one API token (or one logged-in user) may make to /api/ (per process).
+    # Requests a minute one API token (or one logged-in user) may make to /api/ (counted in the
+    # database by minestrone.throttle, across every process; 0 refuses every request).
     "API_REQUESTS_PER_MINUTE": 600,
 }
 

@@ -5,15 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kombu.exceptions import OperationalError
-
-
-class ControlUnavailable(Exception):
-    """The broker could not take the command; no worker received it."""
-
-
-class NoWorkerSelected(ControlUnavailable):
-    """A command named no worker; nothing was sent (Celery reads an empty list as "all")."""
+from minestrone.errors import reaching_the_broker
+from minestrone.monitor.errors import NoWorkerSelected
 
 
 def _check_destination(destination) -> None:
@@ -110,12 +103,10 @@ class RemoteControl:
 
     def _ask(self, command: str, *args, **kwargs) -> Outcome:
         _check_destination(kwargs.get("destination"))
-        try:
+        with reaching_the_broker():
             answers = getattr(self.control, command)(
                 *args, reply=True, timeout=self.timeout, **kwargs
             )
-        except (OperationalError, OSError) as exc:
-            raise ControlUnavailable(str(exc) or type(exc).__name__) from exc
         replies, no_effect = explain(_replies(answers))
         return Outcome(replies=replies, waited=self.timeout, no_effect=no_effect)
 
@@ -179,8 +170,6 @@ class RemoteControl:
     def shutdown(self, hostnames: list[str]) -> Outcome:
         """Ask these workers to shut down (warm: running tasks finish); they do not reply."""
         _check_destination(hostnames or [])
-        try:
+        with reaching_the_broker():
             self.control.shutdown(destination=hostnames)
-        except (OperationalError, OSError) as exc:
-            raise ControlUnavailable(str(exc) or type(exc).__name__) from exc
         return Outcome(waited=None)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 
 from minestrone.monitor import states
+from minestrone.monitor.errors import MalformedEvent, UnknownEvent
 
 # What each task event says about the task's state, and which time column it fills.
 TASK_EVENTS = {
@@ -22,14 +23,6 @@ TASK_EVENTS = {
 WORKER_EVENTS = frozenset({"worker-online", "worker-heartbeat", "worker-offline"})
 MAX_TASK_ID_LENGTH = 255
 _LATEST_TIMESTAMP = 253402300799.0  # 9999-12-31 23:59:59 UTC
-
-
-class MalformedEvent(ValueError):
-    """An event the monitor cannot record: it lacks a field, or a field has the wrong type."""
-
-
-class UnknownEvent(MalformedEvent):
-    """An event of a type the monitor does not record."""
 
 
 def check(event: object) -> str:

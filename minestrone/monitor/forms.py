@@ -6,7 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
-from minestrone.monitor.rates import InvalidRate, parse_rate
+from minestrone.monitor.errors import InvalidRate
+from minestrone.monitor.rates import parse_rate
 
 
 class RateLimitForm(forms.Form):

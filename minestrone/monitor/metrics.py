@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
+from minestrone.errors import BrokerUnreachable
 from minestrone.monitor import charts, queue_wait
-from minestrone.monitor.broker import BrokerUnreachable
 from minestrone.monitor.models import TaskState, WorkerState
 
 # Tasks whose last event is this recent are counted (the metrics are a recent window of a

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 
+from minestrone.monitor.errors import InvalidRate
+
 _RATE = re.compile(r"(?P<number>\d+(?:\.\d+)?)(?:/(?P<unit>[smh]))?")
-
-
-class InvalidRate(ValueError):
-    """A text that is not a Celery rate."""
 
 
 def parse_rate(text: str) -> str:

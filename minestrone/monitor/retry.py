@@ -9,15 +9,12 @@ from collections import defaultdict
 from django.utils import timezone
 
 from minestrone.monitor import sending, states
+from minestrone.monitor.errors import RetryRefused
 from minestrone.monitor.models import TaskEvent, TaskState
 
 RETRYABLE = (states.FAILURE, states.REVOKED, states.REJECTED)
 RETRY_OF = "retry of"
 RETRIED_AS = "retried as"
-
-
-class RetryRefused(Exception):
-    """The task cannot be sent again; the message says why."""
 
 
 def _literal(text: str | None, kind: type, what: str):

@@ -19,6 +19,7 @@ from celery.events.snapshot import Polaroid
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from minestrone.monitor import events
+from minestrone.monitor.errors import MalformedEvent, UnknownEvent
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +52,13 @@ class EventHandler:
         """Handle one event; never raises."""
         try:
             events.check(event)
-        except events.UnknownEvent as exc:
+        except UnknownEvent as exc:
             kind = str(event.get("type"))
             if kind not in self._unknown_types:
                 self._unknown_types.add(kind)
                 logger.info("skipping %s (logged once per type)", exc)
             return
-        except events.MalformedEvent as exc:
+        except MalformedEvent as exc:
             logger.warning("skipping a malformed event: %s: %.300r", exc, event)
             return
         try:

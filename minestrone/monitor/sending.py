@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from kombu.exceptions import OperationalError
-
-from minestrone.monitor.control import ControlUnavailable
+from minestrone.errors import reaching_the_broker
 
 
 def celery_app():
@@ -29,14 +27,12 @@ def send(
     countdown: float | None = None,
 ) -> str:
     """Send the task now (no publish retries: a broker that is down is said at once); return
-    the new task id. ControlUnavailable when the broker cannot take it."""
+    the new task id. BrokerUnreachable when the broker cannot take it."""
     options = {"retry": False}
     if routing_key:
         options["routing_key"] = routing_key
     if countdown:
         options["countdown"] = countdown
-    try:
+    with reaching_the_broker():
         result = celery_app().tasks[name].apply_async(args=args, kwargs=kwargs, **options)
-    except (OperationalError, OSError) as exc:
-        raise ControlUnavailable(str(exc) or type(exc).__name__) from exc
     return result.id

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db import DatabaseError, connections
 from django.utils.module_loading import import_string
 
+from minestrone.errors import DATABASE_FAILURES
 from minestrone.monitor import charts, rollup, states
 from minestrone.monitor.conf import days, setting
 from minestrone.monitor.errors import StoreUnavailable
@@ -50,7 +51,7 @@ def _write_one(write: Callable[[list[dict]], int], row: dict, key: str) -> Excep
     """Write one row; return (and log) the error if it fails for any reason but an outage."""
     try:
         write([row])
-    except (OperationalError, InterfaceError):
+    except DATABASE_FAILURES:
         raise
     except Exception as exc:
         logger.error("dropped the row of %s: %s", row.get(key), exc)
@@ -71,7 +72,7 @@ class DatabaseStore:
             self._record(TaskState.objects.record, tasks, "task_id")
             rollup.forget([*(row["tstamp"] for row in finished if row.get("tstamp")), *before])
             self._record(WorkerState.objects.record, list(snapshot.workers.values()), "hostname")
-        except (OperationalError, InterfaceError) as exc:
+        except DATABASE_FAILURES as exc:
             _forget_connections()
             raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
 
@@ -86,7 +87,7 @@ class DatabaseStore:
         ]
         try:
             QueueSample.objects.bulk_create(rows)
-        except (OperationalError, InterfaceError) as exc:
+        except DATABASE_FAILURES as exc:
             _forget_connections()
             raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
 
@@ -98,7 +99,7 @@ class DatabaseStore:
         """The commands that apply the recorded rate and time limits again."""
         try:
             return TaskLimit.objects.commands()
-        except (OperationalError, InterfaceError) as exc:
+        except DATABASE_FAILURES as exc:
             _forget_connections()
             raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
 
@@ -108,7 +109,7 @@ class DatabaseStore:
         an outage (no table yet: the write that follows says what to do)."""
         try:
             return rollup.summed_hours_of([row["task_id"] for row in finished])
-        except (OperationalError, InterfaceError):
+        except DATABASE_FAILURES:
             raise
         except DatabaseError as exc:
             logger.debug("no earlier hours of the snapshot's tasks: %s", exc)
@@ -122,7 +123,7 @@ class DatabaseStore:
             return
         try:
             TaskEvent.objects.record(snapshot.events)
-        except (OperationalError, InterfaceError):
+        except DATABASE_FAILURES:
             raise
         except DatabaseError as exc:
             logger.error("dropped %d task events: %s", len(snapshot.events), exc)
@@ -133,7 +134,7 @@ class DatabaseStore:
         by one, dropping (and logging) only the rows that fail."""
         try:
             write(rows)
-        except (OperationalError, InterfaceError):
+        except DATABASE_FAILURES:
             raise
         except Exception as exc:
             logger.warning("bulk write refused (%s): writing %d rows one by one", exc, len(rows))
@@ -170,7 +171,7 @@ class DatabaseStore:
             # the day's settled hours summed up here, so that no dashboard view waits for it
             day = charts.WINDOWS["day"]
             rollup.ensure_summarised(rollup.settled_hours(day.periods(now), now))
-        except (OperationalError, InterfaceError) as exc:
+        except DATABASE_FAILURES as exc:
             _forget_connections()
             raise StoreUnavailable(str(exc).strip() or type(exc).__name__) from exc
         return Cleanup(tasks=tasks, workers=workers)

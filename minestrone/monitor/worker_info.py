@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from kombu.exceptions import OperationalError
+from minestrone.errors import BROKER_FAILURES
 
 # What `inspect registered` adds to each task name.
 TASK_INFO = ("rate_limit", "time_limit", "soft_time_limit")
@@ -62,7 +62,7 @@ def ask(app, hostname: str, timeout: float) -> WorkerInfo:
             replies = {
                 name: (future.result() or {}).get(hostname) for name, future in futures.items()
             }
-        except (OperationalError, OSError) as exc:
+        except BROKER_FAILURES as exc:
             return WorkerInfo(hostname, error=str(exc) or type(exc).__name__)
     if not any(reply is not None for reply in replies.values()):
         return WorkerInfo(hostname)

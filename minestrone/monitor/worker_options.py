@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-
-class UnsupportedOption(ValueError):
-    """An old option that has no meaning any more and cannot be passed on."""
+from minestrone.monitor.errors import UnsupportedOption
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from kombu.exceptions import OperationalError
-
-from minestrone.monitor.broker import BrokerUnreachable, QueueDepth
+from minestrone.errors import BROKER_FAILURES, BrokerUnreachable
+from minestrone.monitor.queue_depth import QueueDepth
 
 # How long a worker that answered stays "known": while all known workers have answered, the
 # page does not wait for the rest of the timeout.
@@ -149,7 +148,7 @@ class ActivityInspector:
             try:
                 replies = {name: future.result() or {} for name, future in asked.items()}
                 queues = depths.result() if depths is not None else []
-            except (OperationalError, OSError, BrokerUnreachable) as exc:
+            except (*BROKER_FAILURES, BrokerUnreachable) as exc:
                 return Activity(broker_error=str(exc) or exc.__class__.__name__)
         workers = sorted(set().union(*replies.values()))
         self.known.saw(workers)

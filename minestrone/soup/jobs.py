@@ -1,18 +1,11 @@
 """Queue the tutorial's job on the broker, reporting an unreachable broker as one error."""
 
-from kombu.exceptions import OperationalError
-
+from minestrone.errors import reaching_the_broker
 from minestrone.soup.tasks import lazy_job
-
-
-class BrokerUnavailable(Exception):
-    """The broker could not take the job; nothing was queued."""
 
 
 def queue_lazy_job(name: str, routing_key: str) -> str:
     """Send lazy_job(name) with the routing key; return the task id once the broker has it."""
-    try:
+    with reaching_the_broker():
         result = lazy_job.apply_async(args=[name], routing_key=routing_key)
-    except (OperationalError, OSError) as exc:
-        raise BrokerUnavailable(str(exc) or exc.__class__.__name__) from exc
     return result.id

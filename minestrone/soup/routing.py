@@ -2,14 +2,12 @@
 
 import re
 
+from minestrone.soup.errors import RoutingKeyError
+
 ROUTING_KEY_PREFIX = "tasks."
 MAX_ROUTING_KEY_BYTES = 255  # AMQP 0-9-1 short string
 _WORD = r"[A-Za-z0-9_-]+"
 _WORDS = re.compile(rf"{_WORD}(?:\.{_WORD})*")
-
-
-class RoutingKeyError(ValueError):
-    """A routing-key name that cannot become an AMQP routing key."""
 
 
 def routing_key_for(name: str) -> str:

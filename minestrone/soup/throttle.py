@@ -1,23 +1,21 @@
 """The rate limit on jobs queued anonymously: so many per client network and period.
 
-The count is kept in the database, so that every process and instance of the site shares it.
 A client is its address as the trusted proxies report it, an IPv6 client its /64
 (``minestrone.security.client_network``). ``SOUP_ANONYMOUS_JOB_RATE`` is the limit, written as
-Celery writes rates (``30/m``, ``200/h``); ``0`` lifts it.
+Celery writes rates (``30/m``, ``200/h``); ``0`` lifts it. The jobs are counted by the project's
+one throttle (``minestrone.throttle``), in the database.
 """
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 
 from minestrone.monitor.rates import rate_window
-from minestrone.soup.models import JobSubmission
+from minestrone.throttle import limits
 
-# The longest period a rate can be counted over (``/h``): older rows count for nothing.
-LONGEST_PERIOD = timedelta(hours=1)
+SCOPE = "soup.job"
 
 
 def seconds_to_wait(network: str | None, now: datetime) -> int:
@@ -27,17 +25,4 @@ def seconds_to_wait(network: str | None, now: datetime) -> int:
     if window is None or network is None:
         return 0
     count, seconds = window
-    since = now - timedelta(seconds=seconds)
-    recent = JobSubmission.objects.filter(network=network, at__gt=since).order_by("-at")
-    times = list(recent.values_list("at", flat=True)[: math.ceil(count)])
-    if len(times) >= count:
-        # the oldest of the last `count` jobs leaves the window first
-        return max(1, math.ceil((times[-1] - since).total_seconds()))
-    JobSubmission.objects.create(network=network, at=now)
-    return 0
-
-
-def forget_before(now: datetime) -> int:
-    """Delete the rows no rate counts any more; return how many."""
-    deleted, _ = JobSubmission.objects.filter(at__lt=now - LONGEST_PERIOD).delete()
-    return deleted
+    return limits.seconds_to_wait(SCOPE, network, count, seconds, now)

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.views.generic import FormView, TemplateView
 
 from minestrone.celery_app import app as celery_app
+from minestrone.errors import BrokerUnreachable
 from minestrone.monitor import states
 from minestrone.monitor.broker import queue_depths
 from minestrone.monitor.models import TaskState
@@ -18,7 +19,7 @@ from minestrone.security import client_network
 from minestrone.soup import recent, throttle, visibility
 from minestrone.soup.activity import ActivityInspector, KnownWorkers
 from minestrone.soup.forms import EditorForm
-from minestrone.soup.jobs import BrokerUnavailable, queue_lazy_job
+from minestrone.soup.jobs import queue_lazy_job
 from minestrone.soup.shared import Shared
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class EditorView(FormView):
             return response
         try:
             task_id = self.queue_job(name, routing_key)
-        except BrokerUnavailable as exc:
+        except BrokerUnreachable as exc:
             log.warning("could not queue lazy_job(%r): broker unavailable: %s", name, exc)
             context = self.get_context_data(form=form, broker_error=True)
             return self.render_to_response(context, status=503)

@@ -3,14 +3,10 @@
 import contextlib
 import os
 import re
-import shutil
-import socket
 import stat
 import subprocess
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import amqp
 import kombu
@@ -25,26 +21,12 @@ from backing_services import (
     ServiceStartError,
 )
 from backing_services.process import pid_alive
+from tests.integration import server_checks
 from tests.integration.app_role import check_app_role
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def kept_dir():
-    """A directory outliving one server, outside /tmp/pytest-of-root (postgres cannot enter)."""
-    path = Path(tempfile.mkdtemp(prefix="minestrone-kept-"))
-    path.chmod(0o711)
-    yield path / "data"
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def listening_port():
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        yield listener.getsockname()[1]
+kept_dir = server_checks.kept_dir  # fixtures
+listening_port = server_checks.listening_port
 
 
 def query(url, sql, *params):

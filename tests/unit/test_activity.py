@@ -152,7 +152,8 @@ def test_reserved_and_scheduled_tasks_are_listed_apart():
 
 
 def test_queue_depths_are_asked_with_the_workers():
-    from minestrone.monitor.broker import BrokerUnreachable, QueueDepth
+    from minestrone.errors import BrokerUnreachable
+    from minestrone.monitor.queue_depth import QueueDepth
 
     depth = QueueDepth("default", 5, 1)
     activity = ActivityInspector(FakeApp(replies=REPLY), timeout=1.0, depths=lambda: [depth])()

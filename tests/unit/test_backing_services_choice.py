@@ -133,7 +133,15 @@ def test_url_mode_without_the_new_variables_is_unavailable(build, variable):
     assert "redis-server mariadb-server" in str(caught.value)
 
 
-@pytest.mark.parametrize("providers", [choice.redis_providers, choice.mariadb_providers])
-def test_the_new_kinds_have_every_mode(providers):
-    assert set(providers({})) == {"docker", "local", "url"}
+@pytest.mark.parametrize("kind", sorted(choice.KINDS))
+def test_every_kind_has_every_mode_and_is_named_as_its_servers_are(kind):
+    assert set(choice.providers(kind, {})) == {"docker", "local", "url"}
+    spec = choice.KINDS[kind]
+    assert spec.docker.kind == spec.local.kind == spec.external.kind == kind
 
+
+def test_a_kind_by_name_says_which_in_its_message():
+    with pytest.raises(
+        ServiceUnavailable, match="nothing can provide MariaDB .MINESTRONE_SERVICES=url"
+    ):
+        choice.server("mariadb", env={"MINESTRONE_SERVICES": "url"})

@@ -182,3 +182,10 @@ def test_unreachable_redis_and_mariadb_fail_start_quickly(server):
     with pytest.raises(ServiceStartError, match="was not ready after 0.3 s"):
         server.start()
     assert time.monotonic() - started < 5
+
+
+def test_settings_of_servers_we_start_are_accepted_and_others_refused():
+    ExternalRedis("redis://:pw@kv/0", env={}, appendfsync="everysec")
+    ExternalMariaDB("mysql://a:b@sql/db", env={}, fsync=False, test_databases=False)
+    with pytest.raises(TypeError, match="unexpected arguments: \\['appendfsyn'\\]"):
+        ExternalRedis("redis://:pw@kv/0", env={}, appendfsyn="always")

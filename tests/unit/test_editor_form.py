@@ -1,7 +1,8 @@
 import pytest
 
+from minestrone.soup.errors import RoutingKeyError
 from minestrone.soup.forms import EditorForm
-from minestrone.soup.routing import RoutingKeyError, routing_key_for
+from minestrone.soup.routing import routing_key_for
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from django.test import Client, override_settings
 from minestrone import sessions
 from minestrone.monitor.store import DatabaseStore
 from minestrone.soup import throttle, views
-from minestrone.soup.models import JobSubmission
+from minestrone.throttle.models import Hit
 
 pytestmark = pytest.mark.django_db
 
@@ -83,17 +83,17 @@ def test_retry_after_is_when_the_oldest_job_leaves_the_window():
     assert throttle.seconds_to_wait("198.51.100.7", NOW + 30 * SECOND) == 30
     assert throttle.seconds_to_wait("198.51.100.7", NOW + 59.5 * SECOND) == 1
     assert throttle.seconds_to_wait("198.51.100.7", NOW + 61 * SECOND) == 0  # t=0 has left
-    assert JobSubmission.objects.count() == 4  # refused attempts are not counted
+    assert Hit.objects.count() == 4  # refused attempts are not counted
 
 
 def test_the_cameras_cleanup_deletes_expired_sessions_and_spent_counts():
-    JobSubmission.objects.create(network="198.51.100.7", at=NOW - timedelta(hours=2))
-    JobSubmission.objects.create(network="198.51.100.7", at=NOW - timedelta(minutes=5))
+    Hit.objects.create(scope=throttle.SCOPE, key="198.51.100.7", at=NOW - timedelta(hours=2))
+    Hit.objects.create(scope=throttle.SCOPE, key="198.51.100.7", at=NOW - timedelta(minutes=5))
     for key, expiry in (("expired", NOW - SECOND), ("alive", NOW + timedelta(days=1))):
         Session.objects.create(session_key=key, session_data="", expire_date=expiry)
     DatabaseStore().cleanup(NOW)
     assert list(Session.objects.values_list("session_key", flat=True)) == ["alive"]
-    assert [row.at for row in JobSubmission.objects.all()] == [NOW - timedelta(minutes=5)]
+    assert [row.at for row in Hit.objects.all()] == [NOW - timedelta(minutes=5)]
 
 
 def test_clearing_sessions_that_expire_by_themselves_deletes_nothing():

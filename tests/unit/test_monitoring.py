@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from minestrone.monitor import metrics
-from minestrone.monitor.broker import QueueDepth
 from minestrone.monitor.models import TaskState, WorkerState
+from minestrone.monitor.queue_depth import QueueDepth
 from tests.unit.monitor.tasks import record
 
 MONITORING = Path(__file__).resolve().parents[2] / "monitoring"

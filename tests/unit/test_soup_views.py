@@ -7,6 +7,7 @@ from django.test import RequestFactory
 from kombu.exceptions import OperationalError
 
 from minestrone.celery_app import app as celery_app
+from minestrone.errors import BrokerUnreachable
 from minestrone.soup import jobs, views
 from minestrone.soup.activity import ActiveTask, Activity
 
@@ -77,7 +78,7 @@ def test_csrf_is_enforced():
 
 def test_broker_unreachable_is_a_503_and_no_job_is_claimed(client):
     def refuse(name, routing_key):
-        raise jobs.BrokerUnavailable("[Errno 111] Connection refused")
+        raise BrokerUnreachable("[Errno 111] Connection refused")
 
     view = views.EditorView.as_view(queue_job=staticmethod(refuse))
     request = RequestFactory().post("/", {"job_name": "soup", "routing_key_name": "urgent"})
@@ -125,7 +126,7 @@ def test_queue_lazy_job_turns_broker_errors_into_broker_unavailable(monkeypatch)
         raise OperationalError("[Errno 111] Connection refused")
 
     monkeypatch.setattr(jobs.lazy_job, "apply_async", fail)
-    with pytest.raises(jobs.BrokerUnavailable, match="Connection refused"):
+    with pytest.raises(BrokerUnreachable, match="Connection refused"):
         jobs.queue_lazy_job("soup", "tasks.urgent")
 
 
@@ -376,7 +377,7 @@ def test_pages_have_a_viewport_and_our_stylesheet(client):
 
 
 def test_the_queue_table_shows_unacked_counts_from_the_management_api():
-    from minestrone.monitor.broker import MANAGEMENT_API, QueueDepth, QueueDepths
+    from minestrone.monitor.queue_depth import MANAGEMENT_API, QueueDepth, QueueDepths
 
     queues = QueueDepths([QueueDepth("default", 4, 2, unacked=1)], MANAGEMENT_API)
     _, html = render_active(Activity(workers=["celery@w1"], queues=queues))
@@ -388,7 +389,7 @@ def test_the_queue_table_shows_unacked_counts_from_the_management_api():
 
 
 def test_without_the_api_the_page_says_unacked_counts_need_it():
-    from minestrone.monitor.broker import PASSIVE_DECLARE, QueueDepth, QueueDepths
+    from minestrone.monitor.queue_depth import PASSIVE_DECLARE, QueueDepth, QueueDepths
 
     queues = QueueDepths(
         [QueueDepth("default", 4, 2)], PASSIVE_DECLARE, "the management API answered HTTP 401"

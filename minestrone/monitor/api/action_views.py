@@ -8,14 +8,16 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.utils import timezone
 
+from minestrone.errors import BrokerUnreachable
 from minestrone.monitor import retry, sending
 from minestrone.monitor.admin_base import remote_control
 from minestrone.monitor.api.endpoint import endpoint
 from minestrone.monitor.api.errors import ApiError, BadParameter, NotFound, Unavailable
-from minestrone.monitor.control import ControlUnavailable, Outcome
+from minestrone.monitor.control import Outcome
+from minestrone.monitor.errors import InvalidRate, RetryRefused
 from minestrone.monitor.forms import BINDING_KEY, QUEUE_NAME
 from minestrone.monitor.models import TaskEvent, TaskLimit, TaskState, WorkerState
-from minestrone.monitor.rates import InvalidRate, parse_rate
+from minestrone.monitor.rates import parse_rate
 
 CHANGE_TASKS = "monitor.change_taskstate"
 CHANGE_WORKERS = "monitor.change_workerstate"
@@ -34,7 +36,7 @@ def _answer(what: str, command) -> JsonResponse:
     error; 503 if the broker could not take it."""
     try:
         outcome: Outcome = command()
-    except ControlUnavailable as exc:
+    except BrokerUnreachable as exc:
         raise Unavailable(f"{what}: not sent, the broker is unavailable ({exc})") from exc
     body = {"message": f"{what}: {outcome.describe()}", "replies": outcome.replies}
     if outcome.failed:
@@ -73,7 +75,7 @@ def async_apply(request, caller, params, name: str) -> dict:
         raise NotFound(f"no registered task named {name!r}")
     try:
         task_id = sending.send(name, args, kwargs, routing_key, countdown)
-    except ControlUnavailable as exc:
+    except BrokerUnreachable as exc:
         raise Unavailable(f"not sent, the broker is unavailable ({exc})") from exc
     TaskEvent.objects.record(
         [
@@ -96,9 +98,9 @@ def retry_task(request, caller, params, task_id: str) -> dict:
         raise NotFound(f"no task with id {task_id!r}")
     try:
         new_id = retry.retry(task, caller.who)
-    except retry.RetryRefused as exc:
+    except RetryRefused as exc:
         raise ApiError(f"not sent: {exc}", 409) from None
-    except ControlUnavailable as exc:
+    except BrokerUnreachable as exc:
         raise Unavailable(f"not sent, the broker is unavailable ({exc})") from exc
     return {"task-id": new_id, "state": "PENDING"}
 
@@ -194,11 +196,16 @@ def add_consumer(request, caller, params, hostname: str) -> JsonResponse:
     """Consume from a queue, bound to the topic exchange by routing_key (the queue's name by
     default)."""
     queue = _validated(params, "queue", QUEUE_NAME)
-    key = params.text("routing_key") or queue
+    given = params.text("routing_key")
+    key = given or queue
     try:
         BINDING_KEY(key)
     except ValidationError:
-        raise BadParameter("routing_key", "dot-separated words, “*” or “#”") from None
+        if given:
+            raise BadParameter("routing_key", "dot-separated words, “*” or “#”") from None
+        raise BadParameter(
+            "queue", "is not a binding key (dot-separated words): give a routing_key"
+        ) from None
     host = _worker(hostname)
     return _answer(
         f"{host} consumes from {queue}",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 
+from minestrone.monitor.errors import MonitorError
 
-class ApiError(Exception):
+
+class ApiError(MonitorError):
     """A request the API refuses, with the HTTP status to answer."""
 
     status = 400

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from backing_services.podman import Podman
-from platform_sim.procs import descendants
+from platform_sim.hosts.processes import descendants
 from tests.integration.platform_sim.conftest import REPO, run_cli
 
 APP = "composestory"

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from backing_services.ports import free_ports
-from platform_sim.container_facts import CODE_UID
+from platform_sim.containers.facts import CODE_UID
 from tests.integration.app_role import check_role_as_superuser
 from tests.integration.browser import check_deployed
 from tests.integration.platform_sim.conftest import REPO, Browser, run_cli, wait_for

@@ -65,7 +65,7 @@ PLANTED = (
 
 def test_started_as_root_the_image_runs_none_of_the_apps_files_as_root(built, tmp_path):
     names, _ = built
-    # The app's tree with a platform_sim/container_entry.py, json.py and yaml.py of its own,
+    # The app's tree with a platform_sim/containers/entry.py, json.py and yaml.py of its own,
     # owned by the app's account as the image's code is: a thin layer over the built image.
     for name in ("json.py", "yaml.py", "container_entry.py"):
         (tmp_path / name).write_text(PLANTED)
@@ -73,7 +73,7 @@ def test_started_as_root_the_image_runs_none_of_the_apps_files_as_root(built, tm
         f"FROM {names[0]}\n"
         "COPY --chown=10001:10001 json.py yaml.py /home/dotcloud/code/\n"
         "COPY --chown=10001:10001 container_entry.py "
-        "/home/dotcloud/code/platform_sim/container_entry.py\n"
+        "/home/dotcloud/code/platform_sim/containers/entry.py\n"
     )
     planted = f"localhost/{APP}-planted:test"
     podman("build", "-q", "-t", planted, str(tmp_path))

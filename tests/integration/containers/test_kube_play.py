@@ -13,11 +13,11 @@ import pytest
 
 from backing_services.engine_socket import OWNER
 from backing_services.podman import LABEL
-from platform_sim.container_facts import CODE_UID
-from platform_sim.kube.export import ExportRequest, export
-from platform_sim.kube.local import LocalRun
-from platform_sim.kube.render import previous_secrets
-from platform_sim.state import AppRecord, app_paths
+from platform_sim.apps import AppRecord, app_paths
+from platform_sim.containers.export.kubernetes.files import previous_secrets
+from platform_sim.containers.export.kubernetes.manifests import KubernetesExport, KubernetesRequest
+from platform_sim.containers.facts import CODE_UID
+from platform_sim.containers.kube_play.local import LocalRun
 from tests.integration.app_role import check_role_as_superuser
 from tests.integration.browser import check_deployed
 from tests.integration.platform_sim.conftest import REPO, Browser, wait_for
@@ -33,7 +33,8 @@ def export_to(folder: Path, sim_home: Path, built, scale: dict[str, int]) -> Non
     record = AppRecord.load(app_paths(APP, {"PLATFORM_SIM_HOME": str(sim_home)}))
     variables = dict(record.variables)
     variables.pop("MINESTRONE_ADMIN_PASSWORD", None)
-    export(APP, ExportRequest(folder=REPO, out=folder, variables=variables, scale=scale, tag=tag))
+    request = KubernetesRequest(folder=REPO, out=folder, variables=variables, scale=scale, tag=tag)
+    KubernetesExport(APP, request).export()
 
 
 def admin_password(pod: str = "www-pod-0") -> str:

@@ -4,32 +4,29 @@ password, run as their own accounts, keep their data in a kept directory."""
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
-from pathlib import Path
 
-import MySQLdb
 import pytest
 import redis
 
 from backing_services import DockerMariaDB, DockerRedis, engine_socket
+from tests.integration import server_checks
+from tests.integration.server_checks import (
+    mariadb_app_round_trip,
+    mariadb_keeps_its_data,
+    mariadb_refuses_root_and_wrong_passwords_over_tcp,
+    redis_round_trip,
+)
 
 from .conftest import process_uids
 
 pytestmark = pytest.mark.integration
+kept_dir = server_checks.kept_dir  # a fixture
 
 
 @pytest.fixture(scope="module", autouse=True)
 def our_podman():
     """testcontainers on the Podman API of this process, so that our images are used."""
     engine_socket.podman_engine()
-
-
-@pytest.fixture
-def kept_dir():
-    path = Path(tempfile.mkdtemp(prefix="minestrone-kept-"))
-    yield path / "data"
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def container_id(server) -> str:
@@ -46,13 +43,7 @@ def server_runs_unprivileged(server, program: str) -> None:
 def test_redis_container_round_trip_needs_the_password():
     with DockerRedis() as server:
         assert server.image.startswith("localhost/minestrone-redis:")
-        client = redis.Redis.from_url(server.url)
-        assert client.set("soup", "minestrone")
-        assert client.get("soup") == b"minestrone"
-        assert client.config_get("appendfsync")["appendfsync"] == "always"
-        for password in (None, "not-it"):
-            with pytest.raises(redis.AuthenticationError):
-                redis.Redis(host=server.host, port=server.port, password=password).get("soup")
+        redis_round_trip(server)
         server_runs_unprivileged(server, "redis-server")
         health = server.container.exec(["/usr/local/bin/healthcheck"])
         assert health.exit_code == 0, health.output
@@ -64,48 +55,24 @@ def test_redis_container_keeps_data_and_password_in_a_kept_directory(kept_dir):
         password = first.password
     with DockerRedis(kept_dir, appendfsync="everysec") as second:
         assert second.password == password
-        client = redis.Redis.from_url(second.url)
-        assert client.lrange("jobs", 0, -1) == [b"job-1"]
-        assert client.config_get("appendfsync")["appendfsync"] == "everysec"
+        assert redis.Redis.from_url(second.url).lrange("jobs", 0, -1) == [b"job-1"]
+        redis_round_trip(second, appendfsync="everysec")
 
 
 def test_mariadb_container_app_account_round_trip_and_root_refused_over_tcp():
     with DockerMariaDB() as server:
         assert server.image.startswith("localhost/minestrone-mariadb:")
-        with contextlib.closing(server.connect()) as conn, conn.cursor() as cur:
-            cur.execute("CREATE TABLE soup (name VARCHAR(40))")
-            cur.execute("INSERT INTO soup VALUES (%s)", ("minestrone 🍲",))
-            cur.execute("SELECT name, @@character_set_database FROM soup")
-            assert cur.fetchall() == (("minestrone 🍲", "utf8mb4"),)
-            with pytest.raises(MySQLdb.OperationalError, match="denied"):
-                cur.execute("CREATE DATABASE elsewhere")
+        mariadb_app_round_trip(server)
         url = server.create_database("t_module")
         assert url.endswith("/t_module")
         with contextlib.closing(server.connect("t_module")) as conn, conn.cursor() as cur:
             cur.execute("CREATE TABLE t (id INT PRIMARY KEY)")
         server.drop_database("t_module")
-        for user, password in (("root", ""), ("root", server.password), (server.user, "no")):
-            with pytest.raises(MySQLdb.OperationalError, match="denied"):
-                MySQLdb.connect(
-                    host=server.host,
-                    port=server.port,
-                    user=user,
-                    password=password,
-                    connect_timeout=5,
-                )
+        mariadb_refuses_root_and_wrong_passwords_over_tcp(server)
         server_runs_unprivileged(server, "mariadbd")
         health = server.container.exec(["/usr/local/bin/healthcheck"])
         assert health.exit_code == 0, health.output
 
 
 def test_mariadb_container_keeps_data_and_credentials_in_a_kept_directory(kept_dir):
-    with DockerMariaDB(kept_dir) as first:
-        with contextlib.closing(first.connect()) as conn, conn.cursor() as cur:
-            cur.execute("CREATE TABLE kept (n INT)")
-            cur.execute("INSERT INTO kept VALUES (7)")
-        password = first.password
-    with DockerMariaDB(kept_dir) as second:
-        assert second.password == password
-        with contextlib.closing(second.connect()) as conn, conn.cursor() as cur:
-            cur.execute("SELECT n FROM kept")
-            assert cur.fetchall() == ((7,),)
+    mariadb_keeps_its_data(lambda: DockerMariaDB(kept_dir))

@@ -10,7 +10,8 @@ import pytest
 from celery import Celery
 from django.template.loader import render_to_string
 
-from minestrone.monitor.broker import MANAGEMENT_API, PASSIVE_DECLARE, QueueDepth, queue_depths
+from minestrone.monitor.broker import queue_depths
+from minestrone.monitor.queue_depth import MANAGEMENT_API, PASSIVE_DECLARE, QueueDepth
 from minestrone.soup.activity import ActivityInspector
 from tests.integration.monitor.conftest import wait_until
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_sim.procs import children
+from platform_sim.hosts.processes import children
 
 from .conftest import Hammer, get, info, run_cli, start_cli, wait_for
 

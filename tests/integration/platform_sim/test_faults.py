@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from bench import faults as bench
-from platform_sim.faults import Faults
+from platform_sim.faults.inject import Faults
 from tests import bench_keys
 from tests.pace import within
 
@@ -145,7 +145,7 @@ def sigterm_undoes_a_partition(site) -> None:
     workers, broker = site.host("workers"), site.host("broker")
     script = (
         "import sys, time\n"
-        "from platform_sim.faults import Endpoint, Faults\n"
+        "from platform_sim.faults.inject import Endpoint, Faults\n"
         "a, b = Endpoint(*sys.argv[1:3]), Endpoint(*sys.argv[3:5])\n"
         "with Faults() as faults:\n"
         "    faults.partition(a, b, 'workers | broker')\n"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from backing_services.ports import free_ports
-from platform_sim import nginx
+from platform_sim.render import nginx
 
 REPO = Path(__file__).resolve().parents[3]
 NGINX = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")

@@ -18,10 +18,10 @@ from unittest import mock
 import psycopg2
 import pytest
 
-from platform_sim import watchdog
-from platform_sim.cli import main as cli_main
-from platform_sim.procs import children, descendants
-from platform_sim.procs import command_name as comm
+from platform_sim.cli.main import main as cli_main
+from platform_sim.hosts import watchdog
+from platform_sim.hosts.processes import children, descendants
+from platform_sim.hosts.processes import command_name as comm
 from tests.pace import within
 
 from .conftest import get, info, run_cli, wait_for
@@ -197,14 +197,17 @@ def kept_process(app_root: Path, record: str, module: str) -> int:
     root = json.loads((app_root / "router" / record).read_text())["pid"]
     for pid in descendants(root):
         words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        if module.encode() in words and b"platform_sim.keeper" not in words:
+        if module.encode() in words and b"platform_sim.hosts.keeper" not in words:
             return pid
     raise AssertionError(f"no {module} under {root}")
 
 
 @pytest.mark.parametrize(
     ("record", "module", "log"),
-    [("forwarder.json", "platform_sim.forwarder", "forwarder.out"), ("pid.json", "", "nginx.out")],
+    [
+        ("forwarder.json", "platform_sim.hosts.forwarder", "forwarder.out"),
+        ("pid.json", "", "nginx.out"),
+    ],
     ids=["forwarder", "nginx"],
 )
 def test_a_killed_router_process_comes_back(sim_home, app, record, module, log):

@@ -19,9 +19,9 @@ from urllib.parse import urlencode, urlsplit
 import psycopg2
 import pytest
 
-from platform_sim import watchdog
-from platform_sim.procs import command_name as comm
-from platform_sim.procs import descendants
+from platform_sim.hosts import watchdog
+from platform_sim.hosts.processes import command_name as comm
+from platform_sim.hosts.processes import descendants
 from tests.integration.app_role import check_app_role
 from tests.integration.browser import check_deployed
 from tests.pace import within

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_sim.network import Network, mac_address, subnet_address
+from platform_sim.hosts.network import Network, mac_address, subnet_address
 
 LISTEN = "import socket, sys, time; s = socket.socket(); s.bind((sys.argv[1], 8000)); s.listen()\n"
 LISTEN += "print('ready', flush=True); time.sleep(60)"

@@ -19,9 +19,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from platform_sim.network import RANGE as NETWORK
-from platform_sim.network import Network
-from platform_sim.procs import Handle
+from platform_sim.hosts.network import RANGE as NETWORK
+from platform_sim.hosts.network import Network
+from platform_sim.hosts.processes import Handle
 
 from .conftest import get, info, leftover_processes, run_cli, sed_get
 

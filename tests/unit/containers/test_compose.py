@@ -9,9 +9,10 @@ import jsonschema
 import pytest
 import yaml
 
-from platform_sim import cli
-from platform_sim.buildfile import parse
-from platform_sim.compose import render, write
+from platform_sim.appfile.buildfile import parse
+from platform_sim.cli import main
+from platform_sim.containers.export.base import write_files
+from platform_sim.containers.export.compose import output_files, render
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "compose-spec.json").read_text())
 BUILD_FILE = """\
@@ -45,6 +46,10 @@ def exported(scale=None, port=8080, as_account=True):
         port=port,
         as_account=as_account,
     )
+
+
+def write(folder, export):
+    return write_files(folder, output_files(export))
 
 
 def test_the_compose_file_is_valid_against_the_compose_specification():
@@ -167,7 +172,7 @@ def test_secret_files_are_owner_only(tmp_path):
 
 def run(argv, tmp_path):
     out, err = __import__("io").StringIO(), __import__("io").StringIO()
-    status = cli.main(argv, out=out, err=err)
+    status = main.main(argv, out=out, err=err)
     return status, out.getvalue(), err.getvalue()
 
 
@@ -213,12 +218,12 @@ def test_env_set_variables_reach_the_export(app, tmp_path):
 
 
 def test_code_containers_get_the_same_time_to_stop_in_compose_and_on_kubernetes():
-    from platform_sim import container_facts
-    from platform_sim.kube.export import ExportRequest, build_objects
+    from platform_sim.containers import facts
+    from platform_sim.containers.export.kubernetes.manifests import KubernetesRequest, build_objects
 
     services = exported().compose["services"]
     objects = build_objects(
-        "soup", parse(BUILD_FILE), ExportRequest(Path("."), Path("/nonexistent"), tag="1")
+        "soup", parse(BUILD_FILE), KubernetesRequest(Path("."), Path("/nonexistent"), tag="1")
     )
     graces = {
         o["metadata"]["name"]: o["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
@@ -227,15 +232,15 @@ def test_code_containers_get_the_same_time_to_stop_in_compose_and_on_kubernetes(
     for name in ("www", "workers"):
         assert services[name]["stop_grace_period"] == f"{graces[name]}s"
     # supervisord stops djcelery (60 s), celerycam (30 s), platform-logs (10 s) in turn
-    assert container_facts.CODE_STOP_GRACE >= 60 + 30 + 10
+    assert facts.CODE_STOP_GRACE >= 60 + 30 + 10
 
 
 def test_code_containers_are_confined_as_the_kubernetes_pods_are():
-    from platform_sim.kube.export import ExportRequest, build_objects
+    from platform_sim.containers.export.kubernetes.manifests import KubernetesRequest, build_objects
 
     services = exported().compose["services"]
     objects = build_objects(
-        "soup", parse(BUILD_FILE), ExportRequest(Path("."), Path("/nonexistent"), tag="1")
+        "soup", parse(BUILD_FILE), KubernetesRequest(Path("."), Path("/nonexistent"), tag="1")
     )
     pods = {
         o["metadata"]["name"]: o["spec"]["template"]["spec"]
@@ -282,7 +287,7 @@ def test_an_export_that_cannot_give_files_away_starts_code_as_root_with_four_cap
 
 
 def test_not_run_as_root_the_export_says_how_its_code_containers_start(app, tmp_path, monkeypatch):
-    monkeypatch.setattr("platform_sim.compose.can_give_files", lambda: False)
+    monkeypatch.setattr("platform_sim.containers.export.compose.can_give_files", lambda: False)
     target = tmp_path / "deploy"
     status, out, _ = run(["-A", "soup", "export", "compose", str(app), "-o", str(target)], tmp_path)
     assert status == 0

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from platform_sim import container_entry as entry
-from platform_sim.container_logs import follow
-from platform_sim.container_probe import Address
-from platform_sim.environment import render_json
+from platform_sim.appfile.environment import render_json
+from platform_sim.containers import entry
+from platform_sim.containers.log_relay import follow
+from platform_sim.containers.probe import Address
 
 DESCRIBED = {
     "app": "soup",

@@ -4,7 +4,9 @@ import struct
 
 import pytest
 
-from platform_sim.container_probe import Address, NotReady, probe, startup_message
+from platform_sim.containers.probe import Address, probe
+from platform_sim.errors import NotReadyYet
+from platform_sim.kinds.postgresql import startup_message
 
 
 class FakeSocket:
@@ -39,7 +41,7 @@ def test_postgresql_is_ready_when_it_asks_for_authentication():
 
 def test_postgresql_starting_up_is_not_ready():
     fake = FakeSocket(b"E\0\0\0\x60SFATAL\0Cthe database system is starting up")
-    with pytest.raises(NotReady, match="not an authentication request"):
+    with pytest.raises(NotReadyYet, match="not an authentication request"):
         probe(Address("db", 5432, "SQL", "root"), connect=lambda address, timeout: fake)
 
 

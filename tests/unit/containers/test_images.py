@@ -4,15 +4,15 @@ import pytest
 
 from backing_services.images import recipe_digest, render_recipe
 from backing_services.podman import Podman
-from platform_sim.buildfile import parse
-from platform_sim.errors import HostError, UnsupportedService
-from platform_sim.images import (
+from platform_sim.appfile.buildfile import parse
+from platform_sim.containers.images import (
     build_images,
     check_containerizable,
     image_name,
     render_containerfile,
     tree_revision,
 )
+from platform_sim.errors import HostError, UnsupportedService
 
 BUILD_FILE = """\
 www:

@@ -3,12 +3,9 @@
 import pytest
 from kombu import Connection, Exchange, Queue
 
-from minestrone.monitor.broker import (
-    BrokerUnreachable,
-    QueueDepth,
-    configured_queue_names,
-    read_depths,
-)
+from minestrone.errors import BrokerUnreachable
+from minestrone.monitor.broker import configured_queue_names, read_depths
+from minestrone.monitor.queue_depth import QueueDepth
 
 
 @pytest.fixture

@@ -13,14 +13,10 @@ from django.core.exceptions import ImproperlyConfigured
 from hypothesis import given
 from hypothesis import strategies as st
 
+from minestrone.errors import BrokerUnreachable
 from minestrone.monitor import broker_api
-from minestrone.monitor.broker import (
-    MANAGEMENT_API,
-    PASSIVE_DECLARE,
-    BrokerUnreachable,
-    QueueDepth,
-    queue_depths,
-)
+from minestrone.monitor.broker import queue_depths
+from minestrone.monitor.queue_depth import MANAGEMENT_API, PASSIVE_DECLARE, QueueDepth
 from minestrone.platform_env import parse_api_url
 
 ROWS = [

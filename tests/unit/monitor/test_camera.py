@@ -8,10 +8,12 @@ import pytest
 from celery.events.state import State
 from django.test import override_settings
 
+from minestrone.errors import BrokerUnreachable
 from minestrone.monitor import camera as camera_module
 from minestrone.monitor.camera import FINAL_WRITE_ATTEMPTS, FINAL_WRITE_DEADLINE, Camera
 from minestrone.monitor.errors import StoreUnavailable
 from minestrone.monitor.models import TaskState, WorkerState
+from minestrone.monitor.queue_depth import QueueDepth
 from minestrone.monitor.snapshot import Snapshot
 from minestrone.monitor.store import Cleanup
 from tests.unit.monitor import events as ev
@@ -569,7 +571,7 @@ def test_a_failing_queue_sample_never_stops_the_camera(make_camera, caplog, monk
     from minestrone.monitor import broker
 
     def down(app, extra_names=()):
-        raise broker.BrokerUnreachable("refused")
+        raise BrokerUnreachable("refused")
 
     monkeypatch.setattr(broker, "queue_depths", down)
     camera = make_camera(store=SamplingStore())
@@ -590,7 +592,7 @@ def test_a_slow_broker_never_delays_a_snapshot(make_camera, monkeypatch):
 
     def slow(app, extra_names=()):
         answer.wait(5)
-        return [broker.QueueDepth("default", 3, 1)]
+        return [QueueDepth("default", 3, 1)]
 
     monkeypatch.setattr(broker, "queue_depths", slow)
     store = SamplingStore()

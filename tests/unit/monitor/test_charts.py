@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from minestrone.errors import BrokerUnreachable
 from minestrone.monitor import charts, metrics, svg
-from minestrone.monitor.broker import BrokerUnreachable, QueueDepth
 from minestrone.monitor.models import TaskState, WorkerState
+from minestrone.monitor.queue_depth import QueueDepth
 from minestrone.monitor.states import progress
 from tests.unit.monitor.tasks import record
 

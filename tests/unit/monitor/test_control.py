@@ -2,12 +2,9 @@
 
 import pytest
 
-from minestrone.monitor.control import (
-    ControlUnavailable,
-    NoWorkerSelected,
-    Outcome,
-    RemoteControl,
-)
+from minestrone.errors import BrokerUnreachable
+from minestrone.monitor.control import Outcome, RemoteControl
+from minestrone.monitor.errors import NoWorkerSelected
 
 
 class Recorder:
@@ -53,9 +50,9 @@ def test_failed_when_a_worker_answers_an_error():
 @pytest.mark.parametrize("error", [OSError("refused"), ConnectionRefusedError()])
 def test_broker_errors_become_control_unavailable(error):
     control = RemoteControl(Recorder(error=error), timeout=1.0)
-    with pytest.raises(ControlUnavailable):
+    with pytest.raises(BrokerUnreachable):
         control.rate_limit("t", "1/s")
-    with pytest.raises(ControlUnavailable):
+    with pytest.raises(BrokerUnreachable):
         control.shutdown(["w1"])
 
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from minestrone.monitor import events, states
+from minestrone.monitor.errors import MalformedEvent, UnknownEvent
 from tests.unit.monitor import events as ev
 from tests.unit.monitor.events import T0
 
@@ -30,13 +31,13 @@ from tests.unit.monitor.events import T0
     ],
 )
 def test_malformed_events_are_refused_with_a_reason(event, message):
-    with pytest.raises(events.MalformedEvent, match=message):
+    with pytest.raises(MalformedEvent, match=message):
         events.check(event)
 
 
 @pytest.mark.parametrize("kind", ["task-progress", "worker-custom", "bogus", "task", ""])
 def test_unknown_event_types_are_refused_as_unknown(kind):
-    with pytest.raises(events.UnknownEvent):
+    with pytest.raises(UnknownEvent):
         events.check({**ev.task("started"), "type": kind})
 
 

@@ -4,10 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from minestrone.monitor.errors import InvalidRate
 from minestrone.monitor.models import TaskState
 from minestrone.monitor.notice import idle_notice
 from minestrone.monitor.paginator import CappedPaginator
-from minestrone.monitor.rates import InvalidRate, parse_rate
+from minestrone.monitor.rates import parse_rate
 from minestrone.monitor.states import progress
 
 NOW = datetime(2024, 1, 1, 12, tzinfo=UTC)

@@ -150,8 +150,8 @@ def test_cleanup_deletes_events_older_than_the_longest_kept_task(settings):
 def test_queue_samples_are_written_and_expire_after_two_days():
     from datetime import timedelta
 
-    from minestrone.monitor.broker import QueueDepth
     from minestrone.monitor.models import QueueSample
+    from minestrone.monitor.queue_depth import QueueDepth
 
     now = datetime(2024, 1, 10, tzinfo=UTC)
     store = DatabaseStore()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from platform_sim.apps import app_paths, locked
 from platform_sim.errors import UsageError
-from platform_sim.state import app_paths, locked
 
 
 def test_a_second_command_is_refused_while_the_first_holds_the_app(tmp_path):

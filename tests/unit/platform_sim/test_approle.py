@@ -7,12 +7,12 @@ import stat
 
 import pytest
 
-from platform_sim import dataservices
-from platform_sim.dataservices import DataService, DataServices, Running
-from platform_sim.environment import Endpoint
+from platform_sim.appfile.environment import Endpoint
 from platform_sim.errors import DataServiceError
 from platform_sim.files import write_json
-from platform_sim.procs import ProcessTable
+from platform_sim.hosts.processes import ProcessTable
+from platform_sim.services import provision
+from platform_sim.services.provision import DataService, DataServices, Running
 
 SUPERUSER = {"state": "ready", "host": "198.18.0.2", "port": 5432, "login": "root",
              "password": "superuser-secret"}
@@ -27,9 +27,9 @@ def db(tmp_path):
 
 
 def with_owner(monkeypatch, owner):
-    kinds = dict(dataservices.KINDS)
+    kinds = dict(provision.KINDS)
     kinds["postgresql"] = dataclasses.replace(kinds["postgresql"], owner=owner)
-    monkeypatch.setattr(dataservices, "KINDS", kinds)
+    monkeypatch.setattr(provision, "KINDS", kinds)
 
 
 def running() -> Running:

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from platform_sim import buildfile
+from platform_sim.appfile import buildfile
 from platform_sim.errors import BuildFileError, UnsupportedService
 
 

@@ -11,11 +11,12 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from platform_sim import buildfile, cli
-from platform_sim.buildyaml import MAX_CHARACTERS, MAX_DEPTH
+from platform_sim.appfile import buildfile
+from platform_sim.appfile.safe_yaml import MAX_CHARACTERS, MAX_DEPTH
+from platform_sim.apps import AppPaths
+from platform_sim.cli import main
 from platform_sim.context import Context
 from platform_sim.errors import BuildFileError, PlatformError
-from platform_sim.state import AppPaths
 
 FUZZ = settings(
     max_examples=400,
@@ -89,7 +90,7 @@ def test_issue_cases_are_positioned_errors(text, problem, line, column):
 
 def test_a_line_break_in_an_argument_stays_on_the_error_line(home):
     err = io.StringIO()
-    assert cli.main(["verify", ".", "-e", "\n"], err=err, make=stop_at_work) == 2
+    assert main.main(["verify", ".", "-e", "\n"], err=err, make=stop_at_work) == 2
     assert err.getvalue() == (
         "platform_sim: error: '\\n' is not NAME=VALUE: write \\n=value "
         "(quote the whole word when the value has spaces)\n"
@@ -250,7 +251,7 @@ def assert_nothing_left(home):
 def run_cli(argv, make):
     out, err = io.StringIO(), io.StringIO()
     try:
-        status = cli.main(argv, out=out, err=err, make=make)
+        status = main.main(argv, out=out, err=err, make=make)
     except SystemExit as exc:  # argparse: usage line, then one error line
         assert exc.code == 2
         return 2, ""
@@ -316,7 +317,7 @@ def test_verify_and_push_arguments_never_crash(home, command, arguments):
     ]
     out, err = io.StringIO(), io.StringIO()
     try:
-        status = cli.main(argv, out=out, err=err, make=stop_at_work)
+        status = main.main(argv, out=out, err=err, make=stop_at_work)
     except SystemExit as exc:
         assert exc.code in (0, 2)
         return

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from platform_sim import cli
+from platform_sim.cli import main
 from platform_sim.context import Context
 from platform_sim.errors import BuildFileError, StepFailed
 
@@ -46,7 +46,7 @@ COMMANDS = [
 @pytest.mark.parametrize("words", COMMANDS, ids=lambda words: " ".join(words) or "main")
 def test_every_command_has_help(words, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        cli.main([*words, "--help"])
+        main.main([*words, "--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert text.startswith("usage: platform_sim")
@@ -54,7 +54,7 @@ def test_every_command_has_help(words, capsys):
 
 
 def test_every_sub_command_is_listed_with_a_help_line():
-    text = cli.build_parser().format_help()
+    text = main.build_parser().format_help()
     listed = {
         line.split()[0]
         for line in text.splitlines()
@@ -65,15 +65,15 @@ def test_every_sub_command_is_listed_with_a_help_line():
 
 
 def test_global_app_option_goes_before_the_command():
-    args = cli.build_parser().parse_args(["-A", "soup", "push", "somewhere", "--clean"])
+    args = main.build_parser().parse_args(["-A", "soup", "push", "somewhere", "--clean"])
     assert (args.app, args.command, args.path, args.clean) == ("soup", "push", "somewhere", True)
 
 
 def test_app_name_defaults_to_the_folder(tmp_path):
     folder = tmp_path / "my-app"
     folder.mkdir()
-    args = cli.build_parser().parse_args(["push", str(folder)])
-    assert cli.app_name(args, folder) == "my-app"
+    args = main.build_parser().parse_args(["push", str(folder)])
+    assert main.app_name(args, folder) == "my-app"
 
 
 def failing_factory(error):
@@ -85,7 +85,7 @@ def failing_factory(error):
 
 def run(argv, make):
     out, err = io.StringIO(), io.StringIO()
-    status = cli.main(argv, out=out, err=err, make=make)
+    status = main.main(argv, out=out, err=err, make=make)
     return status, out.getvalue(), err.getvalue()
 
 
@@ -248,18 +248,18 @@ def test_env_set_with_nothing_to_set_says_how(tmp_path, monkeypatch):
 
 
 def test_run_passes_the_command_after_the_double_dash():
-    args = cli.build_parser().parse_args(["run", "www.0", "--", "ls", "-l"])
+    args = main.build_parser().parse_args(["run", "www.0", "--", "ls", "-l"])
     assert args.target == "www.0" and args.cmd[-2:] == ["ls", "-l"]
-    args = cli.build_parser().parse_args(["run", "www.0", "python", "-c", "print(1)"])
+    args = main.build_parser().parse_args(["run", "www.0", "python", "-c", "print(1)"])
     assert args.cmd == ["python", "-c", "print(1)"]
 
 
 def test_verify_and_export_take_the_words_over_the_file(tmp_path):
-    from platform_sim import variables
+    from platform_sim.ops import variables
 
     file = tmp_path / "vars.env"
     file.write_text("A=from-file\nB=b\n")
     assert variables.given_assignments(["A=word"], str(file)) == {"A": "word", "B": "b"}
     assert variables.given_assignments(["A=word"], None) == {"A": "word"}
-    parsed = cli.build_parser().parse_args(["verify", ".", "--env-file", str(file)])
+    parsed = main.build_parser().parse_args(["verify", ".", "--env-file", str(file)])
     assert parsed.env_file == str(file)

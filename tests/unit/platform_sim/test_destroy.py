@@ -4,11 +4,11 @@ and only processes that are ours."""
 import json
 import os
 
-from platform_sim import destroy
+from platform_sim.apps import AppPaths
 from platform_sim.context import Context
+from platform_sim.hosts.processes import Handle
 from platform_sim.output import QuietPrinter
-from platform_sim.procs import Handle
-from platform_sim.state import AppPaths
+from platform_sim.release import destroy
 
 
 class FakeTable:

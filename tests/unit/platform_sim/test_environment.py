@@ -6,8 +6,8 @@ import subprocess
 import pytest
 import yaml
 
-from platform_sim import buildfile
-from platform_sim.environment import (
+from platform_sim.appfile import buildfile
+from platform_sim.appfile.environment import (
     Endpoint,
     Topology,
     check_variable_name,

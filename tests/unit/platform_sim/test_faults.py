@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from platform_sim.faults import Endpoint, FaultError, Faults, Interrupted
+from platform_sim.faults.inject import Endpoint, FaultError, Faults, Interrupted
 
 A = Endpoint("ps1-2", "198.18.1.2")
 B = Endpoint("ps1-3", "198.18.1.3")
@@ -143,17 +143,17 @@ def test_ctrl_c_undoes_every_fault():
 def test_hosts_are_found_in_the_network_record(tmp_path):
     from pathlib import Path
 
-    from platform_sim import faultsites
+    from platform_sim.faults import sites
     from platform_sim.files import write_json
 
     write_json(
         tmp_path / "network.json",
         {"subnet": 1, "hosts": {"d3-workers-0": {"netns": "ps1-5", "address": "198.18.1.5"}}},
     )
-    key = faultsites.instance_key(Path("/state/app/deploys/3/workers.0"))
+    key = sites.instance_key(Path("/state/app/deploys/3/workers.0"))
     assert key == "d3-workers-0"
-    assert faultsites.endpoint(tmp_path, key) == Endpoint("ps1-5", "198.18.1.5")
+    assert sites.endpoint(tmp_path, key) == Endpoint("ps1-5", "198.18.1.5")
     with pytest.raises(FaultError, match="no host services-db in the network"):
-        faultsites.endpoint(tmp_path, "services-db")
+        sites.endpoint(tmp_path, "services-db")
     with pytest.raises(FaultError, match="records no process"):
-        faultsites.recorded_root(tmp_path / "pid.json")
+        sites.recorded_root(tmp_path / "pid.json")

@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-from platform_sim import container_entry, nginx
-from platform_sim.kube import translate
+from platform_sim.containers import entry
+from platform_sim.containers.kube_play import translate
+from platform_sim.render import nginx
 from tests.unit.containers.test_container_entry import DESCRIBED
 
 
@@ -53,7 +54,7 @@ def test_a_containers_nginx_believes_a_proxy_only_behind_one(tmp_path, trusted_p
     home = tmp_path / "home"
     home.mkdir()
     variables = {"TRUSTED_PROXIES": trusted_proxies}
-    container_entry.lay_out(home, DESCRIBED, variables, log_dirs=(str(tmp_path / "log"),))
+    entry.lay_out(home, DESCRIBED, variables, log_dirs=(str(tmp_path / "log"),))
     assert believed((home / "platform" / "nginx.conf").read_text()) == expected
 
 

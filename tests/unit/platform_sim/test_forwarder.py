@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from platform_sim import forwarder
+from platform_sim.hosts import forwarder
 
 
 def test_proxy_header_names_client_then_server():

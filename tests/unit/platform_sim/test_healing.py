@@ -8,11 +8,13 @@ import threading
 
 import pytest
 
-from platform_sim import datahost, supervisor, watchdog
-from platform_sim.dataservices import DataService, DataServices
 from platform_sim.files import read_json, write_json
-from platform_sim.keeper import BACKOFF_FIRST, BACKOFF_MAX
-from platform_sim.procs import ProcessTable
+from platform_sim.hosts import watchdog
+from platform_sim.hosts.keeper import BACKOFF_FIRST, BACKOFF_MAX
+from platform_sim.hosts.processes import ProcessTable
+from platform_sim.render import supervisor
+from platform_sim.services import host
+from platform_sim.services.provision import DataService, DataServices
 
 
 class FakeServer:
@@ -70,7 +72,7 @@ def keeper(tmp_path, stop, fail=None):
         servers.append(FakeServer(fail if fail is not None else []))
         return servers[-1]
 
-    return datahost.Keeper(options, stop, make=make, clock=lambda: 0.0), servers
+    return host.Keeper(options, stop, make=make, clock=lambda: 0.0), servers
 
 
 def test_a_dead_server_is_started_again_with_the_same_credentials(tmp_path):

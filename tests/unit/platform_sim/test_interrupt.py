@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from platform_sim import cli, runner
+from platform_sim.builder import steps
+from platform_sim.cli import main
+from platform_sim.hosts.processes import start_time
 from platform_sim.output import QuietPrinter
-from platform_sim.prepare import run_parallel
-from platform_sim.procs import start_time
+from platform_sim.release.prepare import run_parallel
 
 STEP = ["sh", "-c", "echo $$; exec sleep 30"]
 
@@ -34,7 +35,7 @@ def step_pid(printer):
 
 
 def run_sleep(printer):
-    return runner.run_step(STEP, prefix="www", step="sleep", printer=printer, env=os.environ)
+    return steps.run_step(STEP, prefix="www", step="sleep", printer=printer, env=os.environ)
 
 
 def test_an_interrupted_step_leaves_no_process_group():
@@ -48,7 +49,7 @@ def test_an_interrupted_step_leaves_no_process_group():
     assert start_time(pid) is None
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)
-    assert runner.live_steps() == []
+    assert steps.live_steps() == []
 
 
 def test_interrupting_parallel_jobs_kills_their_steps():
@@ -62,7 +63,7 @@ def test_interrupting_parallel_jobs_kills_their_steps():
         pid = int(line.split()[-1])
         with pytest.raises(ProcessLookupError):
             os.killpg(pid, 0)
-    assert runner.live_steps() == []
+    assert steps.live_steps() == []
 
 
 def test_the_time_limit_timer_is_a_daemon(monkeypatch):
@@ -74,7 +75,7 @@ def test_the_time_limit_timer_is_a_daemon(monkeypatch):
         return made[-1]
 
     monkeypatch.setattr(threading, "Timer", timer)
-    runner.run_step(["true"], prefix="www", step="t", printer=QuietPrinter(), env=os.environ)
+    steps.run_step(["true"], prefix="www", step="t", printer=QuietPrinter(), env=os.environ)
     assert made and made[0].daemon
 
 
@@ -93,11 +94,11 @@ class SleepingCommands:
     ("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
 )
 def test_a_stop_signal_interrupts_the_command_like_ctrl_c(monkeypatch, sig, status):
-    monkeypatch.setattr(cli, "Commands", SleepingCommands)
+    monkeypatch.setattr(main, "Commands", SleepingCommands)
     previous = signal.getsignal(signal.SIGTERM)
     err = io.StringIO()
     interrupt_main_after(0.5, sig)
-    assert cli.main(["info"], out=io.StringIO(), err=err) == status
+    assert main.main(["info"], out=io.StringIO(), err=err) == status
     assert err.getvalue() == f"platform_sim: interrupted by {signal.Signals(sig).name}\n"
-    assert runner.live_steps() == []
+    assert steps.live_steps() == []
     assert signal.getsignal(signal.SIGTERM) is previous

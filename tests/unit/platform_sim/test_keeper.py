@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from platform_sim import keeper
-from platform_sim.keeper import CommandKeeper, backoff, how_it_ended
+from platform_sim.hosts import keeper
+from platform_sim.hosts.keeper import CommandKeeper, backoff, how_it_ended
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from platform_sim import cli
-from platform_sim.kube.names import LABEL
+from platform_sim.cli import main
+from platform_sim.containers.export.kubernetes.names import LABEL
 
 GOOD = """
 www: {type: python}
@@ -26,7 +26,7 @@ def run(folder: Path, *options: str, buildfile: str = GOOD, app: str = "soup"):
     (folder / "app" / "dotcloud.yml").write_text(buildfile)
     out, err = io.StringIO(), io.StringIO()
     argv = ["-A", app, "export", "kubernetes", str(folder / "app"), "-o", str(folder / "out")]
-    status = cli.main([*argv, *options], out=out, err=err, make=None)
+    status = main.main([*argv, *options], out=out, err=err, make=None)
     return status, out.getvalue(), err.getvalue(), (folder / "out").exists()
 
 
@@ -105,7 +105,7 @@ def test_build_file_features_without_an_equivalent_are_refused(tmp_path, case):
 
 def test_a_missing_build_file_is_a_build_file_error(tmp_path):
     out, err = io.StringIO(), io.StringIO()
-    status = cli.main(
+    status = main.main(
         ["-A", "soup", "export", "kubernetes", str(tmp_path), "-o", str(tmp_path / "out")],
         out=out,
         err=err,

@@ -9,11 +9,16 @@ import pytest
 import yaml
 from kubernetes_validate import utils as kv_utils
 
-from platform_sim import buildfile, images
-from platform_sim.environment import Endpoint, Topology, instance_environment
+from platform_sim.appfile import buildfile
+from platform_sim.appfile.environment import Endpoint, Topology, instance_environment
+from platform_sim.containers import images
+from platform_sim.containers.export.kubernetes.files import FILES
+from platform_sim.containers.export.kubernetes.manifests import (
+    KubernetesExport,
+    KubernetesRequest,
+    build_objects,
+)
 from platform_sim.errors import UsageError
-from platform_sim.kube.export import ExportRequest, build_objects, export
-from platform_sim.kube.render import FILES
 from platform_sim.output import Printer
 
 APP = """
@@ -41,7 +46,7 @@ def source(tmp_path):
 
 
 def request_for(source, tmp_path, **options):
-    return ExportRequest(folder=source, out=tmp_path / "out", **options)
+    return KubernetesRequest(folder=source, out=tmp_path / "out", **options)
 
 
 def objects_for(source, tmp_path, **options):
@@ -86,7 +91,7 @@ def test_the_three_most_recent_versions_are_checked():
 @pytest.mark.parametrize("variant", VARIANTS, ids=str)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_every_exported_object_validates_strictly(source, tmp_path, variant, version):
-    written = export("soup", request_for(source, tmp_path, **VARIANTS[variant]))
+    written = KubernetesExport("soup", request_for(source, tmp_path, **VARIANTS[variant])).export()
     documents = [doc for path in written for doc in yaml.safe_load_all(path.read_text())]
     assert {doc["kind"] for doc in documents} >= {
         "Namespace", "Secret", "Deployment", "Service", "NetworkPolicy"
@@ -103,7 +108,8 @@ def test_schema_validation_catches_a_wrong_field(source, tmp_path):
 
 
 def test_one_kind_per_file_in_apply_order(source, tmp_path):
-    written = export("soup", request_for(source, tmp_path, host="soup.example.com"))
+    request = request_for(source, tmp_path, host="soup.example.com")
+    written = KubernetesExport("soup", request).export()
     names = [path.name for path in written]
     assert names == sorted(names)
     assert names[0] == "00-namespace.yaml"
@@ -113,7 +119,7 @@ def test_one_kind_per_file_in_apply_order(source, tmp_path):
 
 
 def test_files_are_owner_only(source, tmp_path):
-    written = export("soup", request_for(source, tmp_path))
+    written = KubernetesExport("soup", request_for(source, tmp_path)).export()
     assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o700
     for path in written:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -152,7 +158,7 @@ def test_environment_secret_is_what_a_push_writes_with_service_dns_names(source,
 
 
 def test_the_app_logs_in_as_its_own_role_never_as_the_superuser(source, tmp_path):
-    export("soup", request_for(source, tmp_path))
+    KubernetesExport("soup", request_for(source, tmp_path)).export()
     objects = objects_for(source, tmp_path)
     db = decoded(find(objects, "Secret", "db-credentials"))
     assert db["POSTGRES_APP_USER"] == "app" and db["POSTGRES_APP_DB"] == "app"
@@ -276,16 +282,16 @@ def test_external_services_are_omitted_and_their_url_fills_the_variables(source,
 
 
 def test_a_new_export_into_the_same_folder_keeps_the_data_passwords(source, tmp_path):
-    export("soup", request_for(source, tmp_path))
+    KubernetesExport("soup", request_for(source, tmp_path)).export()
     first = (tmp_path / "out" / "10-secrets.yaml").read_text()
-    export("soup", request_for(source, tmp_path))
+    KubernetesExport("soup", request_for(source, tmp_path)).export()
     assert (tmp_path / "out" / "10-secrets.yaml").read_text() == first
 
 
 def test_a_kind_no_longer_exported_loses_its_file(source, tmp_path):
-    export("soup", request_for(source, tmp_path))
+    KubernetesExport("soup", request_for(source, tmp_path)).export()
     assert (tmp_path / "out" / "50-disruption-budgets.yaml").exists()
-    export("soup", request_for(source, tmp_path, scale={"workers": 1}))
+    KubernetesExport("soup", request_for(source, tmp_path, scale={"workers": 1})).export()
     assert not (tmp_path / "out" / "50-disruption-budgets.yaml").exists()
 
 
@@ -419,7 +425,7 @@ def test_a_bad_ingress_namespace_is_refused_in_one_line(source, tmp_path):
 
 
 def test_the_admin_password_is_a_secret_of_the_web_pods_kept_across_exports(source, tmp_path):
-    written = export("soup", request_for(source, tmp_path))
+    written = KubernetesExport("soup", request_for(source, tmp_path)).export()
     objects = [doc for path in written for doc in yaml.safe_load_all(path.read_text())]
     password = decoded(find(objects, "Secret", "www-admin"))["MINESTRONE_ADMIN_PASSWORD"]
     assert len(password) >= 20
@@ -429,7 +435,7 @@ def test_the_admin_password_is_a_secret_of_the_web_pods_kept_across_exports(sour
     assert workers["envFrom"] == [{"secretRef": {"name": "workers-environment"}}]
     for name in ("www-environment", "workers-environment"):
         assert "MINESTRONE_ADMIN_PASSWORD" not in decoded(find(objects, "Secret", name))
-    again = export("soup", request_for(source, tmp_path))
+    again = KubernetesExport("soup", request_for(source, tmp_path)).export()
     kept = [doc for path in again for doc in yaml.safe_load_all(path.read_text())]
     assert decoded(find(kept, "Secret", "www-admin"))["MINESTRONE_ADMIN_PASSWORD"] == password
     given = objects_for(source, tmp_path, variables={"MINESTRONE_ADMIN_PASSWORD": "chosen-pw"})

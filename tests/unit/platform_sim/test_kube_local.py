@@ -8,11 +8,15 @@ import pytest
 import yaml
 
 from backing_services.errors import EngineError
-from platform_sim import buildfile
+from platform_sim.appfile import buildfile
+from platform_sim.containers.export.kubernetes.manifests import (
+    KubernetesExport,
+    KubernetesRequest,
+    build_objects,
+)
+from platform_sim.containers.kube_play import translate
+from platform_sim.containers.kube_play.local import LocalRun, LocalRunError
 from platform_sim.errors import UsageError
-from platform_sim.kube import translate
-from platform_sim.kube.export import ExportRequest, build_objects, export
-from platform_sim.kube.local import LocalRun, LocalRunError
 
 
 def objects(tmp_path, **options):
@@ -20,7 +24,7 @@ def objects(tmp_path, **options):
         "www: {type: python}\nworkers: {type: python-worker}\ndb: {type: postgresql}\n"
     )
     return build_objects(
-        "soup", parsed, ExportRequest(tmp_path, tmp_path / "out", tag="1", **options)
+        "soup", parsed, KubernetesRequest(tmp_path, tmp_path / "out", tag="1", **options)
     )
 
 
@@ -108,7 +112,7 @@ def workers_only(tmp_path):
     folder.mkdir()
     (folder / "dotcloud.yml").write_text("workers: {type: python-worker}\ndb: {type: postgresql}\n")
     out = tmp_path / "out"
-    export("soup", ExportRequest(folder, out, tag="1"))
+    KubernetesExport("soup", KubernetesRequest(folder, out, tag="1")).export()
     return out
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from platform_sim.errors import PlatformError
+from platform_sim.errors import NeverReady, PlatformError
 from platform_sim.files import read_json, write_json
-from platform_sim.lifecycle import Namespaced, NotReady
-from platform_sim.procs import Handle
+from platform_sim.hosts.lifecycle import Namespaced
+from platform_sim.hosts.processes import Handle
 
 
 class FakeTable:
@@ -80,7 +80,7 @@ def test_a_dead_process_a_definite_failure_and_the_deadline_are_failures(tree):
         tree.wait_ready(handle, lambda: False, timeout=3, failed=failed, clock=Clock(), interval=0)
 
     def broken() -> bool:
-        raise NotReady("program x failed")
+        raise NeverReady("program x failed")
 
     with pytest.raises(PlatformError, match="failed: program x failed"):
         tree.wait_ready(handle, broken, timeout=3, failed=failed, clock=Clock(), interval=0)

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from platform_sim.instance import Instance
-from platform_sim.logfiles import LogFile, Tailer, last_lines
-from platform_sim.logs import LogStream, follow, instance_logs
+from platform_sim.hosts.instance import Instance
+from platform_sim.ops.logs import LogStream, follow, instance_logs
+from platform_sim.ops.tail import LogFile, Tailer, last_lines
 
 
 def append(path: Path, text: str) -> None:

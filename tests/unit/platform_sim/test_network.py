@@ -8,8 +8,15 @@ import threading
 import time
 from pathlib import Path
 
-from platform_sim import namespace
-from platform_sim.network import RANGE, SUBNETS, Network, mac_address, subnet_address, used_subnets
+from platform_sim.hosts import namespace
+from platform_sim.hosts.network import (
+    RANGE,
+    SUBNETS,
+    Network,
+    mac_address,
+    subnet_address,
+    used_subnets,
+)
 
 
 class FakeIp:

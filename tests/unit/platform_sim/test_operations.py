@@ -5,17 +5,18 @@ import subprocess
 
 import pytest
 
-from platform_sim import buildfile, infotext
+from platform_sim.appfile import buildfile
+from platform_sim.appfile.environment import process_environment
+from platform_sim.apps import AppPaths, AppRecord
 from platform_sim.context import Context
-from platform_sim.environment import process_environment
 from platform_sim.errors import NotDeployed, StepFailed, UsageError
-from platform_sim.instance import Instance, supervisorctl_script
+from platform_sim.hosts.instance import Instance, supervisorctl_script
+from platform_sim.ops import info_table
+from platform_sim.ops.run_command import AS_CHILD
+from platform_sim.ops.status import InstanceStatus
 from platform_sim.output import QuietPrinter
-from platform_sim.redeploy import RedeployReport, apply
-from platform_sim.run import AS_CHILD
-from platform_sim.state import AppPaths, AppRecord
-from platform_sim.status import InstanceStatus
-from platform_sim.targets import Deployed, Ref
+from platform_sim.release.redeploy import RedeployReport, apply
+from platform_sim.release.targets import Deployed, Ref
 
 BUILD_FILE = """
 www: {type: python, instances: 2}
@@ -190,7 +191,7 @@ INFO = {
 
 
 def test_info_for_people_is_a_table_then_the_details():
-    lines = infotext.as_text(INFO).splitlines()
+    lines = info_table.as_text(INFO).splitlines()
     assert lines[:3] == [
         "application soup: revision 3, deploy 7",
         "url: http://127.0.0.1:8000/",

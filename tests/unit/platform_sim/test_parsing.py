@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from platform_sim.environment import check_variable_name
+from platform_sim.appfile.environment import check_variable_name
+from platform_sim.apps import AppRecord
 from platform_sim.errors import UsageError
-from platform_sim.revisions import resolve
-from platform_sim.scale import parse_all, parse_scale
-from platform_sim.state import AppRecord
-from platform_sim.targets import Ref, parse_ref
-from platform_sim.variables import parse_assignments, read_assignments
+from platform_sim.ops.scale import parse_all, parse_scale
+from platform_sim.ops.variables import parse_assignments, read_assignments
+from platform_sim.release.revisions import resolve
+from platform_sim.release.targets import Ref, parse_ref
 
 
 @pytest.mark.parametrize(

@@ -8,16 +8,18 @@ import time
 
 import pytest
 
-from platform_sim import addons, namespace, upload
-from platform_sim.build import build_environment, build_key
-from platform_sim.buildfile import Service
-from platform_sim.dataservices import Running
-from platform_sim.environment import Endpoint
+from platform_sim.appfile.buildfile import Service
+from platform_sim.appfile.environment import Endpoint
+from platform_sim.apps import AppPaths, AppRecord, check_app_name, create, locked, platform_home
+from platform_sim.builder import upload
+from platform_sim.builder.service import build_environment, build_key
+from platform_sim.builder.steps import run_step
 from platform_sim.errors import StepFailed, UsageError
+from platform_sim.hosts import namespace
+from platform_sim.hosts.processes import Handle, ProcessTable, start_time
 from platform_sim.output import Printer, QuietPrinter
-from platform_sim.procs import Handle, ProcessTable, start_time
-from platform_sim.runner import run_step
-from platform_sim.state import AppPaths, AppRecord, check_app_name, create, locked, platform_home
+from platform_sim.services import addons
+from platform_sim.services.provision import Running
 
 
 def test_upload_skips_what_the_platform_skipped(tmp_path):
@@ -138,7 +140,7 @@ def test_app_lock_refuses_a_second_command(tmp_path):
     paths = AppPaths(tmp_path / "soup")
     script = (
         "import sys, time; sys.path.insert(0, sys.argv[1]);"
-        "from platform_sim.state import AppPaths, locked; from pathlib import Path;"
+        "from platform_sim.apps import AppPaths, locked; from pathlib import Path;"
         "p = AppPaths(Path(sys.argv[2]))\n"
         "with locked(p):\n    print('held', flush=True); time.sleep(5)"
     )
@@ -218,9 +220,9 @@ def test_host_names_are_valid_and_distinct_per_deploy():
 
 def test_an_applications_postgresql_keeps_fsync_on(monkeypatch):
     import backing_services
-    from platform_sim import datahost
+    from platform_sim.services import host
 
     asked = {}
     monkeypatch.setattr(backing_services, "postgres_server", lambda **kw: asked.update(kw) or kw)
-    datahost.make_service("postgresql", "/data", "root")
+    host.make_service("postgresql", "/data", "root")
     assert asked == {"data_dir": "/data", "user": "root", "fsync": True}

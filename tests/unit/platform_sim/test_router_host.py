@@ -3,9 +3,9 @@ the forwarder for its ports; one started on loopback (an older push) is replaced
 
 from __future__ import annotations
 
-from platform_sim.network import Network
-from platform_sim.procs import Handle
-from platform_sim.router import Router
+from platform_sim.hosts.network import Network
+from platform_sim.hosts.processes import Handle
+from platform_sim.hosts.router import Router
 
 from .test_network import FakeIp
 

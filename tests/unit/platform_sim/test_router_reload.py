@@ -2,10 +2,10 @@
 
 import pytest
 
-from platform_sim import router as router_module
 from platform_sim.errors import HostError
-from platform_sim.procs import Handle
-from platform_sim.router import Router
+from platform_sim.hosts import router as router_module
+from platform_sim.hosts.processes import Handle
+from platform_sim.hosts.router import Router
 
 
 class FakeNginx:

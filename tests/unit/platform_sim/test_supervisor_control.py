@@ -6,7 +6,7 @@ import xmlrpc.client
 
 import pytest
 
-from platform_sim import supervisor
+from platform_sim.render import supervisor
 
 PASSWORD = "s3cret-Pa55"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from platform_sim import nginx, supervisor
-from platform_sim.templates import render
+from platform_sim.render import nginx, supervisor
+from platform_sim.render.templates import render
 
 
 def test_render_replaces_and_refuses_unknown_names():

@@ -7,11 +7,12 @@ import socket
 
 import pytest
 
-from platform_sim import prepare, upload
+from platform_sim.apps import AppPaths, create
+from platform_sim.builder import upload
 from platform_sim.context import Context
 from platform_sim.errors import PlatformError
 from platform_sim.output import QuietPrinter
-from platform_sim.state import AppPaths, create
+from platform_sim.release import prepare
 
 
 def special_tree(tmp_path):
@@ -90,7 +91,7 @@ def test_the_projects_ignore_file_skips_build_and_test_leftovers():
 
 
 def test_an_output_folder_inside_path_does_not_change_the_revision(tmp_path):
-    from platform_sim import images
+    from platform_sim.containers import images
     from platform_sim.errors import UsageError
 
     source = tmp_path / "src"
@@ -177,7 +178,7 @@ def test_an_anchored_rule_skips_the_top_folder_only_and_warns_of_nothing(tmp_pat
 def test_image_build_warns_of_the_same_rules(tmp_path):
     import io
 
-    from platform_sim import images
+    from platform_sim.containers import images
     from platform_sim.output import Printer
 
     out = io.StringIO()

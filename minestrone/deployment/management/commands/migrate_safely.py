@@ -6,12 +6,12 @@ from django.db import connections
 
 from minestrone.deployment import dbwait
 from minestrone.deployment.database import (
-    DatabaseSetupError,
     ensure_database,
     ensure_mysql_database,
     migration_lock,
     without_client_deadline,
 )
+from minestrone.deployment.errors import DatabaseSetupError
 
 
 class Command(BaseCommand):

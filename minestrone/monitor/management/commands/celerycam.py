@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from minestrone.monitor.conf import setting
-from minestrone.monitor.rates import InvalidRate, parse_rate
+from minestrone.monitor.conf import DEFAULTS, setting
+from minestrone.monitor.errors import InvalidRate
+from minestrone.monitor.rates import parse_rate
 
 DEFAULT_CAMERA = "minestrone.monitor.camera.Camera"
 
@@ -40,7 +41,8 @@ class Command(BaseCommand):
             "--freq",
             type=positive_float,
             default=None,
-            help="Seconds between snapshots (default: MONITOR_CAMERA_FREQUENCY, 1.0).",
+            help="Seconds between snapshots (default: MONITOR_CAMERA_FREQUENCY, "
+            f"{DEFAULTS['CAMERA_FREQUENCY']:g}).",
         )
         parser.add_argument(
             "-r",
@@ -53,7 +55,7 @@ class Command(BaseCommand):
             type=positive_float,
             default=None,
             help="Seconds between cleanups of expired rows (default: MONITOR_CLEANUP_INTERVAL, "
-            "3600).",
+            f"{DEFAULTS['CLEANUP_INTERVAL']:g}).",
         )
         parser.add_argument(
             "-c",

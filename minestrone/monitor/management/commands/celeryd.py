@@ -6,7 +6,8 @@ import argparse
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from minestrone.monitor.worker_options import UnsupportedOption, add_arguments, celery_worker_argv
+from minestrone.monitor.errors import UnsupportedOption
+from minestrone.monitor.worker_options import add_arguments, celery_worker_argv
 
 
 class _PassThroughParser(CommandParser):

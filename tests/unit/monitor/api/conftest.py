@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.core.cache import cache
 from django.test import Client
 
 from minestrone.monitor.api import action_views
@@ -32,13 +31,6 @@ class Api:
 
     def post(self, path, data=None, **extra):
         return self.client.post(path, data, HTTP_AUTHORIZATION=f"Bearer {self.token}", **extra)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -195,6 +195,9 @@ def test_worker_commands_check_the_worker_and_values(api, control):
         ("worker/pool/autoscale", {"min": "1"}, "max"),
         ("worker/queue/add-consumer", {}, "queue"),
         ("worker/queue/add-consumer", {"queue": "a b"}, "queue"),
+        # a queue name that is no binding key, with no routing_key given: the queue is at fault
+        ("worker/queue/add-consumer", {"queue": "a..b"}, "queue"),
+        ("worker/queue/add-consumer", {"queue": "reports", "routing_key": "a..b"}, "routing_key"),
     ]
     for path, params, parameter in cases:
         response = api.post(f"/api/{path}/w1@host", params)

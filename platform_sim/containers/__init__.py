@@ -1,0 +1,1 @@
+"""Off the simulator: OCI images, the container entrypoint, Compose and Kubernetes."""

@@ -1,0 +1,1 @@
+"""``export kubernetes``: the objects of an application's manifests, one module per concern."""

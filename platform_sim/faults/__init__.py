@@ -1,0 +1,1 @@
+"""Faults injected into a running application, always undone."""

@@ -1,0 +1,1 @@
+"""Where instances run: processes, namespaces, the app's network, the router."""

@@ -1,0 +1,1 @@
+"""Data-service kinds (PostgreSQL, RabbitMQ): what each is, written once, asked by all."""

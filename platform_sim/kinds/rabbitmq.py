@@ -1,0 +1,48 @@
+"""RabbitMQ as platform_sim runs it: virtual hosts, an AMQP login as its readiness check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from platform_sim.kinds.base import ContainerSpec, ExternalURL, Kind
+
+PORT = 5672
+READY_TIMEOUT = 3
+
+
+def server(data: Path, user: str, address: str = ""):  # noqa: ANN201 - a backing_services Service
+    """The server backing_services chooses, its data in ``data``."""
+    from backing_services import rabbitmq_server
+
+    return rabbitmq_server(data_dir=data, user=user, **({"host": address} if address else {}))
+
+
+def check(status: Mapping) -> None:
+    """Open a real AMQP connection as the login the status names, to its virtual host."""
+    from backing_services.rabbitmq import check_ready
+
+    check_ready(
+        status["host"], int(status["port"]), status["login"], status["password"],
+        status.get("vhost") or "/", READY_TIMEOUT,
+    )
+
+
+# Its AMQP port opens only once it has booted: a TCP connection is its raw-socket check.
+KIND = Kind(
+    name="rabbitmq",
+    port=PORT,
+    port_name="amqp",
+    server=server,
+    check=check,
+    server_command="beam.smp",
+    container=ContainerSpec(
+        data_path="/var/lib/rabbitmq",
+        login_variable="RABBITMQ_DEFAULT_USER",
+        password_variable="RABBITMQ_DEFAULT_PASS",  # noqa: S106 - a variable name
+        compose_check=("CMD", "/usr/local/bin/healthcheck"),
+        kube_check=("rabbitmq-diagnostics", "-q", "check_port_connectivity"),
+    ),
+    external=ExternalURL(("amqp",), ("", "/", "/%2F", "/%2f"), "virtual host other than /"),
+    vhosts=True,
+)

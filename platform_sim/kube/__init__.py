@@ -1,1 +1,0 @@
-"""Export an application's build file as Kubernetes manifests (``export kubernetes``)."""

@@ -1,0 +1,1 @@
+"""Push, deploy, redeploy, roll back, verify and destroy an application."""

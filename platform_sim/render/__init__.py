@@ -1,0 +1,1 @@
+"""Configuration files rendered for instances and the router: supervisord, nginx."""

@@ -1,0 +1,1 @@
+"""Data services (PostgreSQL, RabbitMQ, add-ons): their kinds, hosts and credentials."""
