@@ -28,14 +28,20 @@ def redis_variables(url: str) -> dict[str, str]:
     }
 
 
-def mysql_variables(server, database: str) -> dict[str, str]:
-    """The variables of a `mysql` service named `data` on this MariaDB server, and the app's
-    database on it."""
+# The service each database kind is in the environment files of the tests: name, tag.
+DATABASE_SERVICES = {"postgresql": ("DB", "SQL"), "mysql": ("DATA", "MYSQL")}
+
+
+def database_variables(kind: str, server, database: str) -> dict[str, str]:
+    """The variables of a `postgresql` service named `db` or a `mysql` one named `data` on this
+    server, the app's database on it, and the app's secret key."""
+    name, tag = DATABASE_SERVICES[kind]
+    prefix = f"DOTCLOUD_{name}_{tag}_"
     return {
-        "DOTCLOUD_DATA_MYSQL_HOST": server.host,
-        "DOTCLOUD_DATA_MYSQL_PORT": str(server.port),
-        "DOTCLOUD_DATA_MYSQL_LOGIN": server.user,
-        "DOTCLOUD_DATA_MYSQL_PASSWORD": server.password,
+        prefix + "HOST": server.host,
+        prefix + "PORT": str(server.port),
+        prefix + "LOGIN": server.user,
+        prefix + "PASSWORD": server.password,
         "DJANGO_DB_NAME": database,
         "DJANGO_SECRET_KEY": SECRET_KEY,
     }
@@ -44,19 +50,6 @@ def mysql_variables(server, database: str) -> dict[str, str]:
 def database_name(url: str) -> str:
     """The database a ``mysql://`` URL names."""
     return unquote(urlsplit(url).path.lstrip("/"))
-
-
-def postgresql_variables(server, database: str) -> dict[str, str]:
-    """The variables of a `postgresql` service named `db` on this server, and the app's
-    database on it."""
-    return {
-        "DOTCLOUD_DB_SQL_HOST": server.host,
-        "DOTCLOUD_DB_SQL_PORT": str(server.port),
-        "DOTCLOUD_DB_SQL_LOGIN": server.user,
-        "DOTCLOUD_DB_SQL_PASSWORD": server.password,
-        "DJANGO_DB_NAME": database,
-        "DJANGO_SECRET_KEY": SECRET_KEY,
-    }
 
 
 @contextlib.contextmanager

@@ -80,11 +80,11 @@ def postgresql_rows(postgres_server, postgres_database_url):
 
 
 def mysql(mariadb_server, url: str) -> dict:
-    return kinds.mysql_variables(mariadb_server, kinds.database_name(url))
+    return kinds.database_variables("mysql", mariadb_server, kinds.database_name(url))
 
 
 def postgresql(postgres_server, url: str) -> dict:
-    return kinds.postgresql_variables(postgres_server, url.rsplit("/", 1)[-1])
+    return kinds.database_variables("postgresql", postgres_server, kinds.database_name(url))
 
 
 def rabbitmq(url: str) -> dict:

@@ -13,13 +13,15 @@ from django.core.management import call_command
 from django.db import connections
 
 from minestrone import platform_env
-from tests.integration.kinds import database_name, mysql_variables
+from tests.integration.kinds import database_name, database_variables
 
 
 def app_database(server, url: str, folder: Path, broker: dict[str, str]) -> tuple[dict, Path]:
     """DATABASES["default"] as the app reads it from its environment file, and the file."""
     path = folder / "environment.json"
-    path.write_text(json.dumps(mysql_variables(server, database_name(url)) | broker, indent=4))
+    path.write_text(
+        json.dumps(database_variables("mysql", server, database_name(url)) | broker, indent=4)
+    )
     path.chmod(0o600)
     return platform_env.platform_settings(path, {}).database, path
 
