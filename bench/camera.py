@@ -1,16 +1,18 @@
 """Benchmark the events camera against the practical limit of writing the same rows.
 
     python -m bench.camera [--tasks 50000] [--rounds 3] [--live] [--admin-rows 1000000]
+    python -m bench.camera --database mariadb [--tasks 50000] [--rounds 3]
 
-Starts its own PostgreSQL (and, for --live, RabbitMQ) through backing_services, then:
+Starts its own PostgreSQL or MariaDB (and, for --live, RabbitMQ) through backing_services, then:
 
 1. feeds a synthetic event stream (sent, received, started, succeeded per task, heartbeats)
    through the camera (the monitor's fold + bulk writes) into PostgreSQL as celerycam runs it:
    this thread receives the events, a shutter thread takes a snapshot after each simulated
    interval and writes it (task upserts and the tasks' timeline events) meanwhile;
 2. writes the same final rows with plain psycopg2 `execute_values`, an INSERT … ON CONFLICT
-   of the tasks and an INSERT of their events, into the same (emptied) tables: the practical
-   limit; both in turn, `--rounds` times; the ratio is the median of the rounds' ratios;
+   of the tasks and an INSERT of their events (MariaDB: mysqlclient's multi-row `executemany`,
+   INSERT … ON DUPLICATE KEY UPDATE), into the same (emptied) tables: the practical limit;
+   both in turn, `--rounds` times; the ratio is the median of the rounds' ratios;
 3. with --live, runs `manage.py celeryd -E -c 2` and `manage.py celerycam` on real servers,
    queues no-op tasks as fast as possible and measures how far the camera lags behind;
 4. with --admin-rows, times the admin's Tasks page on a table of that many rows.
@@ -49,6 +51,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--rounds", type=int, default=3, help="camera and raw runs, in turn (medians reported)"
     )
+    parser.add_argument(
+        "--database",
+        choices=("postgresql", "mariadb"),
+        default="postgresql",
+        help="the camera's database (the synthetic part; --live and --admin-rows: postgresql)",
+    )
     parser.add_argument("--live", action="store_true", help="also run a real worker and camera")
     parser.add_argument("--live-tasks", type=int, default=20000, help="tasks of the live run")
     parser.add_argument(
@@ -57,19 +65,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="also time the admin's Tasks page with this many rows",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.database != "postgresql" and (args.live or args.admin_rows):
+        parser.error("--live and --admin-rows run on postgresql only")
+    return args
 
 
-def environment(path: Path, postgres, broker_url: str | None) -> Path:
-    """Write the platform's environment file pointing at the benchmark's servers."""
+def environment(path: Path, database, broker_url: str | None, tag: str = "SQL") -> Path:
+    """Write the platform's environment file pointing at the benchmark's servers (the database
+    as a `postgresql` service, tag SQL, or a `mysql` one, tag MYSQL)."""
     from urllib.parse import unquote, urlsplit
 
     parts = urlsplit(broker_url or "amqp://unused:unused@127.0.0.1:1/%2F")
     data = {
-        "DOTCLOUD_DB_SQL_LOGIN": postgres.user,
-        "DOTCLOUD_DB_SQL_PASSWORD": postgres.password,
-        "DOTCLOUD_DB_SQL_HOST": postgres.host,
-        "DOTCLOUD_DB_SQL_PORT": str(postgres.port),
+        f"DOTCLOUD_DB_{tag}_LOGIN": database.user,
+        f"DOTCLOUD_DB_{tag}_PASSWORD": database.password,
+        f"DOTCLOUD_DB_{tag}_HOST": database.host,
+        f"DOTCLOUD_DB_{tag}_PORT": str(database.port),
         "DJANGO_DB_NAME": DATABASE,
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "CLOUDAMQP_RABBITMQ_AMQP_HOST": parts.hostname,
@@ -99,23 +111,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from backing_services import choice
+    from bench.camera_stream import PostgresRaw
 
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-camera-")))
-        postgres = stack.enter_context(choice.postgres_server())
-        postgres.create_database(DATABASE)
+        if args.database == "mariadb":
+            from bench.camera_mariadb import MariaDBRaw
+
+            server = stack.enter_context(choice.mariadb_server())
+            raw, tag = MariaDBRaw(server, DATABASE), "MYSQL"
+        else:
+            server = postgres = stack.enter_context(choice.postgres_server())
+            raw, tag = PostgresRaw(server, DATABASE), "SQL"
+        server.create_database(DATABASE)
         broker_url = None
         if args.live:
             rabbitmq = stack.enter_context(choice.rabbitmq_server())
             broker_url = rabbitmq.add_vhost("bench_camera")
-        env_file = environment(folder / "environment.json", postgres, broker_url)
+        env_file = environment(folder / "environment.json", server, broker_url, tag)
         setup_django(env_file)
-
         from bench import camera_synthetic
 
-        report = camera_synthetic.run(
-            args.tasks, args.rate, args.interval, postgres, DATABASE, args.rounds
-        )
+        report = camera_synthetic.run(args.tasks, args.rate, args.interval, raw, args.rounds)
+        report["database"] = args.database
         if args.live:
             from bench import camera_live
 

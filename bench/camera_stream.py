@@ -6,8 +6,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 
+import psycopg2
 from psycopg2.extras import execute_values
 
 from minestrone.monitor.events import observe_event
@@ -153,3 +155,27 @@ def raw_write(connection, rows: list[tuple], events: list[tuple], page_size: int
         execute_values(cursor, tasks_sql, rows, page_size=page_size)
         execute_values(cursor, events_sql, events, page_size=page_size)
         return time.perf_counter() - began
+
+
+class PostgresRaw:
+    """Raw bulk writes into one PostgreSQL database with psycopg2."""
+
+    def __init__(self, server, database: str):
+        self.server = server
+        self.database = database
+
+    def connect(self):
+        """An autocommit connection to the benchmark's database, closed by ``with``."""
+        connection = psycopg2.connect(self.server.database_url(self.database))
+        connection.autocommit = True
+        return closing(connection)
+
+    @staticmethod
+    def empty(connection) -> None:
+        """Start from empty, vacuumed tables."""
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE monitor_taskstate, monitor_taskevent")
+            cursor.execute("VACUUM ANALYZE monitor_taskstate")
+            cursor.execute("VACUUM ANALYZE monitor_taskevent")
+
+    write = staticmethod(raw_write)

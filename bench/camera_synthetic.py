@@ -1,18 +1,16 @@
-"""The synthetic part of bench.camera: the camera versus raw psycopg2 bulk writes of the same rows
-(the task upserts and the task events)."""
+"""The synthetic part of bench.camera: the camera versus raw bulk writes of the same rows (the
+task upserts and the task events), on PostgreSQL (psycopg2) or MariaDB (mysqlclient)."""
 
 from __future__ import annotations
 
 import statistics
 import threading
 import time
-from contextlib import closing
 
-import psycopg2
 from celery.events.state import State
 from django.db import connections
 
-from bench.camera_stream import by_interval, event_rows, final_rows, raw_write, stream
+from bench.camera_stream import by_interval, event_rows, final_rows, stream
 from minestrone.monitor.camera import Camera
 from minestrone.monitor.models import TaskEvent, TaskState
 from minestrone.monitor.store import DatabaseStore
@@ -93,34 +91,26 @@ def check(tasks: int) -> None:
         raise SystemExit(f"the camera recorded {events} task events out of {4 * tasks}")
 
 
-def empty(connection) -> None:
-    """Start from empty, vacuumed tables."""
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE monitor_taskstate, monitor_taskevent")
-        cursor.execute("VACUUM ANALYZE monitor_taskstate")
-        cursor.execute("VACUUM ANALYZE monitor_taskevent")
-
-
-def run(tasks: int, rate: float, interval: float, postgres, database: str, rounds: int = 3) -> dict:
+def run(tasks: int, rate: float, interval: float, raw, rounds: int = 3) -> dict:
     """Run both writers on the same stream, `rounds` times in turn; return the median figures
-    (the ratio: the median of each round's camera / raw, both measured back to back)."""
+    (the ratio: the median of each round's camera / raw, both measured back to back). ``raw``
+    writes the rows the practical way on the camera's database (PostgresRaw, MariaDBRaw)."""
     camera_runs, raw_runs, ratios, write_ratios = [], [], [], []
-    with closing(psycopg2.connect(postgres.database_url(database))) as connection:
-        connection.autocommit = True
+    with raw.connect() as connection:
         for _ in range(rounds):
             events, _ = stream(tasks, rate)  # fresh dicts: Celery's State changes the events
             rows, timeline = final_rows(events), event_rows(events)
-            empty(connection)
+            raw.empty(connection)
             camera_seconds, store = through_the_camera(events, interval)
             check(tasks)
-            empty(connection)
-            raw_seconds = raw_write(connection, rows, timeline)
+            raw.empty(connection)
+            raw_seconds = raw.write(connection, rows, timeline)
             check(tasks)
             camera_runs.append((camera_seconds, store))
             raw_runs.append(raw_seconds)
             ratios.append(raw_seconds / camera_seconds)
             write_ratios.append(raw_seconds / store.seconds * store.rows / tasks)
-        empty(connection)
+        raw.empty(connection)
     camera_seconds, store = sorted(camera_runs, key=lambda run: run[0])[rounds // 2]
     raw_seconds = sorted(raw_runs)[rounds // 2]
     return {

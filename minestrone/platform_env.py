@@ -9,7 +9,7 @@ import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from django.core.checks.security.base import (
     SECRET_KEY_INSECURE_PREFIX,
@@ -19,6 +19,8 @@ from django.core.checks.security.base import (
 )
 from django.core.exceptions import ImproperlyConfigured
 
+from minestrone import platform_services
+
 ENV_FILE_VARIABLE = "MINESTRONE_ENV_FILE"
 DEFAULT_DATABASE_NAME = "minestrone"
 DEV_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
@@ -26,10 +28,8 @@ DEV_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 CLOUDAMQP_PREFIX = "CLOUDAMQP_RABBITMQ_AMQP_"
-DB_PREFIX = "DOTCLOUD_DB_SQL_"
 CONNECT_TIMEOUT_SECONDS = 5
 STATEMENT_TIMEOUT_MS = 10_000  # the server stops a statement running longer (migrations: none)
-_RABBITMQ_SERVICE_HOST = re.compile(r"^DOTCLOUD_([A-Z0-9_]+)_AMQP_HOST$")
 HTTPS_VARIABLE = "DJANGO_BEHIND_HTTPS"
 API_URL_VARIABLE = "MONITOR_BROKER_API_URL"
 # The proxies in front of the app, each adding the address it saw to X-Forwarded-For: the client
@@ -40,6 +40,7 @@ API_URL_VARIABLE = "MONITOR_BROKER_API_URL"
 PROXIES_VARIABLE = "TRUSTED_PROXIES"
 PLATFORM_PROXIES = 2
 MAX_PROXIES = 9
+MAX_REDIS_NUMBER_DIGITS = 5
 MAX_FILE_BYTES = 1024 * 1024  # an environment file is a few kilobytes
 JOB_RATE_VARIABLE = "SOUP_ANONYMOUS_JOB_RATE"
 DEFAULT_JOB_RATE = "30/m"  # jobs an anonymous client (an address, an IPv6 /64) may queue
@@ -70,8 +71,9 @@ class PlatformSettings:
         if self.database["ENGINE"].endswith("sqlite3"):
             database = f"SQLite at {self.database['NAME']}"
         else:
+            vendor = "MariaDB" if self.database["ENGINE"].endswith("mysql") else "PostgreSQL"
             database = (
-                f"PostgreSQL database {self.database['NAME']!r} on "
+                f"{vendor} database {self.database['NAME']!r} on "
                 f"{self.database['HOST']}:{self.database['PORT']}"
             )
         return f"{self.source}: database {database}, broker {redact_url(self.broker_url)}"
@@ -299,22 +301,40 @@ def parse_proxies(value: str | None, default: int) -> int:
 
 
 def _database(lookup: _Lookup) -> dict:
+    where = f"The environment file {lookup.path}"
+    services = platform_services.data_services(lookup.data)
+    service = platform_services.chosen(
+        where,
+        services,
+        lookup.get(platform_services.DATABASE_CHOICE),
+        "database",
+        platform_services.DATABASE_KINDS,
+        platform_services.DATABASE_CHOICE,
+    )
+    if service is None:
+        raise ImproperlyConfigured(
+            platform_services.none_found(
+                where, services, "database", platform_services.DATABASE_KINDS
+            )
+        )
+    prefix = service.prefix
     # the platform names the database its login owns; without it (a managed server's own
     # login), the app's default, created by migrate_safely when the login may
-    name = (
-        lookup.get("DJANGO_DB_NAME")
-        or lookup.get(DB_PREFIX + "DATABASE")
-        or DEFAULT_DATABASE_NAME
-    )
-    return {
-        "ENGINE": "django.db.backends.postgresql",
+    name = lookup.get("DJANGO_DB_NAME") or lookup.get(prefix + "DATABASE") or DEFAULT_DATABASE_NAME
+    database = {
         "NAME": name,
-        "USER": lookup.require(DB_PREFIX + "LOGIN", "Does dotcloud.yml declare a `db` service?"),
-        "PASSWORD": lookup.require(DB_PREFIX + "PASSWORD"),
-        "HOST": lookup.require(DB_PREFIX + "HOST"),
-        "PORT": lookup.port(DB_PREFIX + "PORT"),
+        "USER": lookup.require(prefix + "LOGIN"),
+        "PASSWORD": lookup.require(prefix + "PASSWORD"),
+        "HOST": lookup.require(prefix + "HOST"),
+        "PORT": lookup.port(prefix + "PORT"),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+    }
+    if service.kind == "mysql":
+        return {"ENGINE": "django.db.backends.mysql", **database, "OPTIONS": mysql_options()}
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        **database,
         # A server that is up but slow stops a statement itself; one that is frozen is given
         # up on by the client (minestrone/deployment/dbwait.py), a little later.
         "OPTIONS": {
@@ -324,26 +344,82 @@ def _database(lookup: _Lookup) -> dict:
     }
 
 
+def mysql_options(statement_seconds: float = STATEMENT_TIMEOUT_MS / 1000) -> dict:
+    """mysqlclient's options: MariaDB stops a statement after ``statement_seconds`` itself
+    (``max_statement_time``; 0: never), and the client gives up on a server silent for longer
+    (``read_timeout``: a frozen server), as dbwait does for PostgreSQL."""
+    from minestrone.deployment.dbwait import ANSWER_SECONDS
+
+    options = {
+        "charset": "utf8mb4",
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "init_command": f"SET SESSION max_statement_time = {statement_seconds:g}",
+    }
+    if statement_seconds:
+        options |= {"read_timeout": int(ANSWER_SECONDS), "write_timeout": int(ANSWER_SECONDS)}
+    return options
+
+
 def amqp_url(host: str, port: int, login: str, password: str, vhost: str) -> str:
     """Build an ``amqp://`` URL; the virtual host is quoted, so ``/`` becomes ``%2F``."""
     credentials = f"{quote(login, safe='')}:{quote(password, safe='')}"
     return f"amqp://{credentials}@{host}:{port}/{quote(vhost, safe='')}"
 
 
+def redis_url(host: str, port: int, password: str, number: int = 0) -> str:
+    """Build a ``redis://`` URL to database ``number``; the password (Redis ``requirepass``,
+    which has no user: the platform's login is not sent) is quoted."""
+    return f"redis://:{quote(password, safe='')}@{host}:{port}/{number}"
+
+
 def _broker_url(lookup: _Lookup) -> str:
-    if lookup.get(CLOUDAMQP_PREFIX + "HOST") is not None:
-        prefix, default_vhost = CLOUDAMQP_PREFIX, None
-    else:
-        services = sorted(
-            match.group(1) for key in lookup.data if (match := _RABBITMQ_SERVICE_HOST.match(key))
+    where = f"The environment file {lookup.path}"
+    choice = lookup.get(platform_services.BROKER_CHOICE)
+    if lookup.get(CLOUDAMQP_PREFIX + "HOST") is not None and not (choice or "").strip():
+        return _amqp_broker_url(lookup, CLOUDAMQP_PREFIX, None)
+    services = platform_services.data_services(lookup.data)
+    service = platform_services.chosen(
+        where,
+        services,
+        choice,
+        "broker",
+        platform_services.BROKER_KINDS,
+        platform_services.BROKER_CHOICE,
+    )
+    if service is None:
+        raise ImproperlyConfigured(
+            f"{where} has no {CLOUDAMQP_PREFIX}HOST and no broker service"
+            f"{platform_services.unable(services)}: add the CloudAMQP add-on, or a `rabbitmq` "
+            "or `redis` service to dotcloud.yml."
         )
-        if not services:
-            raise ImproperlyConfigured(
-                f"The environment file {lookup.path} has no {CLOUDAMQP_PREFIX}HOST and no "
-                "DOTCLOUD_<SERVICE>_AMQP_HOST: add the CloudAMQP add-on or a `rabbitmq` service "
-                "to the application."
-            )
-        prefix, default_vhost = f"DOTCLOUD_{services[0]}_AMQP_", "/"
+    if service.kind == "redis":
+        return redis_url(
+            lookup.require(service.prefix + "HOST"),
+            lookup.port(service.prefix + "PORT"),
+            lookup.require(service.prefix + "PASSWORD"),
+            _redis_number(lookup, service.prefix + "URL"),
+        )
+    return _amqp_broker_url(lookup, service.prefix, "/")
+
+
+def _redis_number(lookup: _Lookup, key: str) -> int:
+    """The database number a Redis service's URL ends with (``/3``); 0 when it names none."""
+    url = lookup.get(key) or ""
+    try:
+        path = urlsplit(url).path.strip("/")
+    except ValueError:
+        path = "?"
+    if path == "":
+        return 0
+    if not (path.isascii() and path.isdigit() and len(path) <= MAX_REDIS_NUMBER_DIGITS):
+        raise ImproperlyConfigured(
+            f"The environment file {lookup.path} has {named(key, redact_url(url))}, which does "
+            "not end with a Redis database number (such as /0)."
+        )
+    return int(path)
+
+
+def _amqp_broker_url(lookup: _Lookup, prefix: str, default_vhost: str | None) -> str:
     vhost = lookup.get(prefix + "VIRTUALHOST") or default_vhost
     if vhost is None:
         vhost = lookup.require(prefix + "VIRTUALHOST")

@@ -6,7 +6,7 @@ from pathlib import Path
 from csp.constants import NONE, SELF
 from kombu import Exchange, Queue
 
-from minestrone import platform_env
+from minestrone import delivery, platform_env
 
 BASE_DIR = Path(__file__).resolve().parent
 REPOSITORY_ROOT = BASE_DIR.parent
@@ -101,9 +101,11 @@ LOGGING = {
 
 CELERY_BROKER_URL = _platform.broker_url
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
-# Publisher confirms: apply_async returns only once RabbitMQ has taken the message.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+CELERY_BROKER_CONNECTION_TIMEOUT = delivery.CONNECT_SECONDS
+# What a publish and an unacknowledged job come to on each kind of broker: minestrone/delivery.py.
+CELERY_BROKER_TRANSPORT_OPTIONS = delivery.transport_options(
+    CELERY_BROKER_URL, _platform.lazy_job_seconds
+)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,

@@ -1,21 +1,25 @@
 """Queue depths read from the broker: RabbitMQ's management API where configured, else one AMQP
-passive declare per queue (nothing is created)."""
+passive declare per queue (nothing is created); on Redis, the queues' lists and the unacked
+hash."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+from collections import Counter
 from collections.abc import Iterable
 
 from kombu.exceptions import ChannelError
 
-from minestrone.errors import reaching_the_broker
+from minestrone.errors import BrokerUnreachable, reaching_the_broker
 from minestrone.monitor import broker_api
 from minestrone.monitor.conf import setting
 from minestrone.monitor.errors import BrokerApiError
 from minestrone.monitor.queue_depth import (
     MANAGEMENT_API,
     PASSIVE_DECLARE,
+    REDIS_KEYS,
     QueueDepth,
     QueueDepths,
 )
@@ -47,6 +51,42 @@ def read_depths(connection, names: Iterable[str]) -> list[QueueDepth]:
     return depths
 
 
+def read_redis_depths(
+    connection, names: Iterable[str], exchanges: Iterable = ()
+) -> list[QueueDepth]:
+    """Depths of queues on Redis, sorted by name: ready is the length of the queue's lists (one
+    per priority); unacked counts the jobs of kombu's unacked hash whose exchange and routing key
+    lead to the queue (taken by a worker, not yet acknowledged). A queue is a list that exists
+    while it holds messages, so none is reported missing. ``exchanges`` (kombu Exchanges) are
+    the ones jobs are published to: kombu routes by their type, which Redis does not keep."""
+    try:
+        with reaching_the_broker():
+            return _redis_depths(connection, names, exchanges)
+    except tuple(connection.connection_errors) as exc:  # redis-py's own, not OSError
+        raise BrokerUnreachable(str(exc) or type(exc).__name__) from exc
+
+
+def _redis_depths(connection, names: Iterable[str], exchanges: Iterable) -> list[QueueDepth]:
+    channel = connection.default_channel
+    for exchange in exchanges:  # kept by kombu in this process only: Redis is not written
+        channel.exchange_declare(exchange.name, exchange.type, durable=exchange.durable)
+    routes: Counter = Counter()
+    for _tag, raw in channel.client.hscan_iter(channel.unacked_key):
+        try:
+            _message, exchange, routing_key = json.loads(raw)
+        except (TypeError, ValueError):
+            continue  # not kombu's: counted nowhere
+        routes[(exchange, routing_key)] += 1
+    unacked: Counter = Counter()
+    for (exchange, routing_key), jobs in routes.items():
+        for queue in channel._lookup(exchange, routing_key):  # where kombu would restore it
+            unacked[queue] += jobs
+    return [
+        QueueDepth(name, int(channel._size(name)), None, unacked=unacked[name])
+        for name in sorted(set(names))
+    ]
+
+
 def _close_quietly(channel) -> None:
     with contextlib.suppress(Exception):  # a channel the broker already closed
         channel.close()
@@ -62,7 +102,7 @@ def configured_queue_names(app) -> list[str]:
 def queue_depths(app, extra_names: Iterable[str] = (), opener=None) -> QueueDepths:
     """Depths of the app's queues and of `extra_names`: from the management API when
     MONITOR_BROKER_API_URL is set and it answers, else by passive declares on a short-lived
-    broker connection."""
+    broker connection (on Redis, from its keys)."""
     names = [*configured_queue_names(app), *extra_names]
     api_url = setting("BROKER_API_URL")
     api_error = None
@@ -83,4 +123,8 @@ def queue_depths(app, extra_names: Iterable[str] = (), opener=None) -> QueueDept
                 logger.warning("queue depths read by passive declare instead: %s", api_error)
         with reaching_the_broker():
             connection.ensure_connection(max_retries=1)
+        if connection.transport.driver_type == "redis":
+            exchanges = [queue.exchange for queue in app.conf.task_queues or ()]
+            depths = read_redis_depths(connection, names, exchanges)
+            return QueueDepths(depths, REDIS_KEYS, api_error)
         return QueueDepths(read_depths(connection, names), PASSIVE_DECLARE, api_error)

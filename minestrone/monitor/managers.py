@@ -23,8 +23,12 @@ class BatchDeletingQuerySet(models.QuerySet):
     def delete_in_batches(self, batch_size: int, between_batches: BetweenBatches = None) -> int:
         """Delete these rows batch_size at a time; stop early when between_batches() is False."""
         total = 0
+        # MariaDB takes no LIMIT in an IN subquery: there the batch's keys are read first
+        in_subquery = connections[self.db].features.allow_sliced_subqueries_with_in
         while True:
             keys = self.order_by().values("pk")[:batch_size]
+            if not in_subquery:
+                keys = list(keys.values_list("pk", flat=True))
             deleted, _ = self.model._base_manager.filter(pk__in=keys).delete()
             total += deleted
             if deleted < batch_size:

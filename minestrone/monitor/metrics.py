@@ -99,7 +99,7 @@ class MonitorCollector:
         )
         unacked = GaugeMetricFamily(
             "minestrone_queue_messages_unacknowledged",
-            "Messages delivered but not yet acknowledged (known from the management API only).",
+            "Messages delivered but not yet acknowledged (from the management API or Redis).",
             labels=["queue"],
         )
         try:
@@ -112,7 +112,8 @@ class MonitorCollector:
         for depth in depths:
             if not depth.missing:
                 ready.add_metric([depth.name], depth.ready)
-                consumers.add_metric([depth.name], depth.consumers)
+                if depth.consumers is not None:  # None: Redis keeps no count
+                    consumers.add_metric([depth.name], depth.consumers)
                 if depth.unacked is not None:
                     unacked.add_metric([depth.name], depth.unacked)
         yield broker_up

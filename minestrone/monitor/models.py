@@ -172,7 +172,8 @@ class QueueSample(models.Model):
     queue = models.CharField(max_length=255)
     at = models.DateTimeField()
     ready = models.BigIntegerField()
-    consumers = models.IntegerField()
+    # None: unknown (Redis keeps no count of a queue's consumers).
+    consumers = models.IntegerField(null=True, blank=True)
     # Delivered, not yet acknowledged; None: unknown (read by AMQP passive declare).
     unacked = models.BigIntegerField(null=True, blank=True)
 

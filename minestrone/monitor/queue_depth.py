@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 MANAGEMENT_API = "management API"
 PASSIVE_DECLARE = "AMQP passive declare"
+REDIS_KEYS = "Redis"
 
 
 @dataclass(frozen=True)
 class QueueDepth:
-    """One queue as the broker sees it: messages ready for delivery, consumers attached and,
-    from the management API only, messages delivered but not yet acknowledged."""
+    """One queue as the broker sees it: messages ready for delivery, consumers attached (None on
+    Redis, which keeps no count of them) and, from the management API or Redis only, messages
+    delivered but not yet acknowledged."""
 
     name: str
     ready: int | None

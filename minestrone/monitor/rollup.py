@@ -5,7 +5,7 @@ An hour is summed up once it ended ``SETTLE`` ago, by the camera's cleanup or by
 chart that needs it sooner; a finished task written later into an hour already summed up (the
 camera's backlog after a database outage, a late event), or moved out of one, makes the store
 forget that summary, so that it is summed up again. The forgetting and the summing up of an
-hour hold that hour's advisory lock (``lock_hour``), so that neither misses the other. Tasks
+hour hold that hour's lock (``hours_held``), so that neither misses the other. Tasks
 not finished yet are always counted from the task table (the state index finds them).
 Runtimes are kept as histograms with buckets ``GROWTH`` apart, so the day's percentiles are
 within half a bucket (±2.5 %) of the exact ones.
@@ -13,12 +13,13 @@ within half a bucket (±2.5 %) of the exact ones.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import DatabaseError, OperationalError, transaction
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Ceil, Ln
 from django.utils import timezone
@@ -33,6 +34,8 @@ LOWEST = 0.001  # seconds: bucket 0 holds every runtime up to a millisecond
 GROWTH = 1.05  # each bucket ends this many times later than the one before
 LONGEST = 1e7  # seconds (115 days): a longer runtime, an infinite or NaN one, is no runtime
 LOCK_SPACE = 0x6D6F  # the first key of the hours' advisory locks (the second: the hour)
+LOCK_NAME = "minestrone.hour.{}"  # MariaDB's named lock of an hour (its number since 1970)
+LOCK_WAIT_SECONDS = 365 * 24 * 3600  # GET_LOCK's "no deadline" (MariaDB refuses a negative one)
 
 Histogram = Counter  # {bucket index: runs}
 
@@ -109,23 +112,49 @@ def hour_of(when: datetime) -> datetime:
     return timezone.localtime(when).replace(minute=0, second=0, microsecond=0)
 
 
-def lock_hour(hour: datetime) -> None:
-    """Hold the hour until the transaction ends (PostgreSQL's advisory lock), so that the
-    camera's forgetting of an hour and a summary of that hour never overlap: a summary counts
-    after any late write of its hour committed, or its forgetting comes after it committed.
-    Elsewhere (SQLite) writers are serialised by the database already."""
+@contextlib.contextmanager
+def hours_held(hours: Iterable[datetime]) -> Iterator[None]:
+    """A transaction that holds these hours until it ended, so that the camera's forgetting of
+    an hour and a summary of that hour never overlap: a summary counts after any late write of
+    its hour committed, or its forgetting comes after it committed. Hours are taken oldest
+    first (no deadlock between two writers). PostgreSQL: transaction-level advisory locks;
+    MariaDB: named locks, which belong to the session, so they are taken before the
+    transaction begins and released once it ended (call it outside any transaction). Elsewhere
+    (SQLite) writers are serialised by the database already. A wait is bounded by the
+    server's statement deadline, as any query's."""
+    numbers = sorted({int(hour.timestamp()) // 3600 for hour in hours})
     connection = transaction.get_connection()
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, int(hour.timestamp()) // 3600]
-        )
+    held: list[str] = []
+    try:
+        if connection.vendor == "mysql":
+            with connection.cursor() as cursor:
+                for number in numbers:
+                    name = LOCK_NAME.format(number)
+                    cursor.execute("SELECT GET_LOCK(%s, %s)", [name, LOCK_WAIT_SECONDS])
+                    if cursor.fetchone()[0] != 1:
+                        raise OperationalError(f"the lock of hour {number} was not granted")
+                    held.append(name)
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    for number in numbers:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, number])
+            yield
+    finally:
+        if held:
+            _release(connection, held)
+
+
+def _release(connection, names: list[str]) -> None:
+    """Release MariaDB's named locks (newest first); a lost session released them already."""
+    with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+        for name in reversed(names):
+            cursor.execute("SELECT RELEASE_LOCK(%s)", [name])
 
 
 def forget(finished_at: Iterable[datetime], now: datetime | None = None) -> None:
     """Forget the summaries of the hours in which these finished tasks were just written (or
-    were before); each hour is locked first, oldest first (no deadlock between two forgets)."""
+    were before); each hour is held first (``hours_held``)."""
     now = now or timezone.now()
     # a task of an hour that could have been summed up finished before now - SETTLE: the
     # others (nearly all of a snapshot's) are passed over without finding their hour
@@ -134,9 +163,7 @@ def forget(finished_at: Iterable[datetime], now: datetime | None = None) -> None
     hours = {hour for hour in hours if hour + HOUR + SETTLE <= now}  # could be summed up
     if not hours:  # most snapshots write into the current hour: no query at all
         return
-    with transaction.atomic():
-        for hour in sorted(hours):
-            lock_hour(hour)
+    with hours_held(hours):
         SummarisedHour.objects.filter(hour__in=hours).delete()
 
 
@@ -189,8 +216,7 @@ def runtimes(hours: list[datetime]) -> dict[str | None, Histogram]:
 
 def summarise(hour: datetime) -> None:
     """Sum up the finished tasks of one hour (once: a second caller finds it done)."""
-    with transaction.atomic():
-        lock_hour(hour)  # the tasks are counted after any late write of the hour committed
+    with hours_held([hour]):  # the tasks are counted after any late write of the hour committed
         summary, created = SummarisedHour.objects.get_or_create(hour=hour)
         if not created:
             return

@@ -83,7 +83,7 @@ class DatabaseStore:
                 queue=d.name, at=at, ready=d.ready, consumers=d.consumers, unacked=d.unacked
             )
             for d in depths
-            if not d.missing and d.ready is not None and d.consumers is not None
+            if not d.missing and d.ready is not None
         ]
         try:
             QueueSample.objects.bulk_create(rows)

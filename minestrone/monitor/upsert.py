@@ -1,9 +1,10 @@
 """Bulk writes of sparse rows (dicts): upserts that apply the merge rules in SQL, one
-INSERT … ON CONFLICT per batch of rows, and plain inserts, one multi-row INSERT per batch.
+INSERT … ON CONFLICT (MariaDB: ON DUPLICATE KEY UPDATE) per batch of rows, and plain inserts,
+one multi-row INSERT per batch.
 
 Django's bulk_create(update_conflicts=True) can only overwrite columns; the merge rules need
-`CASE`/`COALESCE` on conflict, so the statement is written here, for PostgreSQL and SQLite
-(both accept this form of upsert). Plain inserts skip bulk_create's model instances, which cost
+`CASE`/`COALESCE` on conflict, so the statement is written here: PostgreSQL and SQLite share
+one form, MariaDB has its own. Plain inserts skip bulk_create's model instances, which cost
 more than the database's own work on the camera's write path.
 """
 
@@ -27,18 +28,20 @@ def dedupe(rules: Rules, rows: Iterable[dict]) -> list[dict]:
     return [merged[key] for key in sorted(merged)]
 
 
-def _assignment(rules: Rules, column: str, quote: Callable[[str], str], table: str) -> str:
-    new, old = f"EXCLUDED.{quote(column)}", f"{table}.{quote(column)}"
+def _assignment(
+    rules: Rules, column: str, new_of: Callable[[str], str], old_of: Callable[[str], str]
+) -> str:
+    new, old = new_of(column), old_of(column)
     if rules.columns[column] == LATEST:
         return f"CASE WHEN {old} IS NULL OR {new} > {old} THEN {new} ELSE {old} END"
     if rules.order is None:
         return f"COALESCE({new}, {old})"
-    new_order, old_order = f"EXCLUDED.{quote(rules.order)}", f"{table}.{quote(rules.order)}"
+    new_order, old_order = new_of(rules.order), old_of(rules.order)
     new_wins, old_wins = f"COALESCE({new}, {old})", f"COALESCE({old}, {new})"
     if rules.columns[column] == OUTCOME:
         # A finished winner takes no outcome from another state (see merge.Rules.merge). The
         # state column is NOT NULL, so `<>` is enough; both sides read the row before update.
-        new_state, old_state = f"EXCLUDED.{quote(rules.state)}", f"{table}.{quote(rules.state)}"
+        new_state, old_state = new_of(rules.state), old_of(rules.state)
         finished = int(rules.finished)
         new_wins = (
             f"CASE WHEN {new_order} >= {finished} AND {new_state} <> {old_state} "
@@ -49,6 +52,13 @@ def _assignment(rules: Rules, column: str, quote: Callable[[str], str], table: s
             f"THEN {old} ELSE {old_wins} END"
         )
     return f"CASE WHEN {new_order} >= {old_order} THEN {new_wins} ELSE {old_wins} END"
+
+
+def _assignment_order(rules: Rules) -> list[str]:
+    """The columns in the order they are assigned: those the others read (state, then order)
+    last, since MariaDB assigns left to right and a later assignment reads the new value."""
+    read = [column for column in (rules.state, rules.order) if column in rules.columns]
+    return [column for column in rules.columns if column not in read] + read
 
 
 def _insert_sql(model: type[models.Model], columns: list[str], rows: int, using: str) -> str:
@@ -69,13 +79,26 @@ def _insert_sql(model: type[models.Model], columns: list[str], rows: int, using:
 
 def upsert_sql(model: type[models.Model], rules: Rules, rows: int, using: str) -> str:
     """Return the statement that upserts `rows` rows of `model` under `rules`."""
-    quote = connections[using].ops.quote_name
+    connection = connections[using]
+    quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    assignments = ", ".join(
-        f"{quote(column)} = {_assignment(rules, column, quote, table)}" for column in rules.columns
-    )
     # Identifiers are quoted by the backend; every value is a parameter.
     insert = _insert_sql(model, [rules.key, *rules.columns], rows, using)
+
+    def old_of(column: str) -> str:
+        return f"{table}.{quote(column)}"
+
+    if connection.vendor == "mysql":
+        assignments = ", ".join(
+            f"{quote(column)} = "
+            f"{_assignment(rules, column, lambda c: f'VALUES({quote(c)})', old_of)}"
+            for column in _assignment_order(rules)
+        )
+        return f"{insert} ON DUPLICATE KEY UPDATE {assignments}"
+    assignments = ", ".join(
+        f"{quote(column)} = {_assignment(rules, column, lambda c: f'EXCLUDED.{quote(c)}', old_of)}"
+        for column in rules.columns
+    )
     return f"{insert} ON CONFLICT ({quote(rules.key)}) DO UPDATE SET {assignments}"
 
 

@@ -37,8 +37,11 @@ def check_app_role(params: dict, database: str) -> None:
             assert row == (False, False, False, False, False, database), row
             cursor.execute("SELECT current_database()")
             assert cursor.fetchone() == (database,)
-            for statement in ("CREATE ROLE intruder LOGIN", "CREATE DATABASE elsewhere",
-                              "ALTER ROLE CURRENT_USER CREATEDB"):
+            for statement in (
+                "CREATE ROLE intruder LOGIN",
+                "CREATE DATABASE elsewhere",
+                "ALTER ROLE CURRENT_USER CREATEDB",
+            ):
                 try:
                     cursor.execute(statement)
                 except errors.InsufficientPrivilege:
@@ -52,7 +55,5 @@ def check_role_as_superuser(psql, login: str, database: str) -> None:
     """Through ``psql(database, query) -> output`` (the superuser's ``psql -tA`` in the
     database's container): ``login`` owns ``database`` and every table in it, has no power."""
     assert psql("postgres", role_facts_query(login)).strip() == expected_facts(database)
-    owners = psql(
-        database, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
-    )
+    owners = psql(database, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
     assert owners.split() == [login]  # the migrations ran as the app's role

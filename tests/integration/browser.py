@@ -153,9 +153,7 @@ def open_tab(browser, width: int, state: dict | None = None, scheme: str = "ligh
     return page
 
 
-def log_in(
-    browser, base: str, password: str, username: str = "admin"
-) -> tuple[dict, list[str]]:
+def log_in(browser, base: str, password: str, username: str = "admin") -> tuple[dict, list[str]]:
     """Log in through the admin's form: the session (cookies) for other tabs, and the login
     page's problems (see ``Watch.settle``)."""
     page = open_tab(browser, 1280)

@@ -89,6 +89,26 @@ def broker_url(rabbitmq_vhost_url) -> Iterator[str]:
 
 
 @pytest.fixture
+def channel(broker_url):
+    """A channel to the module's broker, the app's queues declared and empty."""
+    with celery_app.connection_for_write() as connection:
+        channel = connection.channel()
+        for queue in celery_app.conf.task_queues:
+            queue(channel).declare()
+            channel.queue_purge(queue.name)
+        yield channel
+        channel.close()
+
+
+def drain(channel, queue_name: str) -> list:
+    """Every message waiting in the queue, taken without acknowledgement."""
+    messages = []
+    while (message := channel.basic_get(queue_name, no_ack=True)) is not None:
+        messages.append(message)
+    return messages
+
+
+@pytest.fixture
 def environment_file(tmp_path, postgres_server, broker_url) -> Path:
     """The platform's environment.json for subprocesses: the test database and the vhost."""
     data = {

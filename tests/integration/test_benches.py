@@ -40,3 +40,20 @@ def test_the_monitor_bench_at_a_tiny_size(servers):
         servers,
     )
     assert report["rows"] == 300
+
+
+def test_the_camera_bench_on_mariadb_at_a_tiny_size():
+    # its own local MariaDB: the session server's account may not create the bench's database
+    report = bench_keys.run(
+        ["bench.camera", "--database", "mariadb", "--tasks", "300", "--rounds", "1"],
+        ["bench.camera", "bench.camera --database mariadb"],
+    )
+    assert report["database"] == "mariadb" and report["ratio"] > 0
+    assert report["event_rows_written_by_camera"] == report["event_rows"] == 4 * 300
+
+
+def test_the_broker_bench_at_a_tiny_size(servers, redis_server):
+    env = servers | {"MINESTRONE_REDIS_URL": redis_server.url}
+    report = bench_keys.run(["bench.broker", "--messages", "50"], ["bench.broker"], env)
+    assert report["messages"] == 50
+    assert report["redis"]["publishes_per_s"] > 0 and report["rabbitmq"]["takes_per_s"] > 0

@@ -59,9 +59,24 @@ def test_celery_command_line_shows_no_secret(start_worker, deployment_secrets, e
     environ.pop("DJANGO_SETTINGS_MODULE", None)
     for command in ("conf", "stats", "report"):
         result = subprocess.run(
-            [sys.executable, "-m", "celery", "-A", "minestrone", "inspect", command,
-             "-d", HOSTNAME, "--timeout", "5"],
-            cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "minestrone",
+                "inspect",
+                command,
+                "-d",
+                HOSTNAME,
+                "--timeout",
+                "5",
+            ],
+            cwd=ROOT,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert result.returncode == 0, result.stderr[-2000:]
         assert HOSTNAME in result.stdout

@@ -1,28 +1,11 @@
 """The tutorial's routing on a real RabbitMQ: topic exchange `default`, queue `default`."""
 
-import pytest
 from kombu import Exchange, Queue
 
 from minestrone.celery_app import app as celery_app
 from minestrone.soup.tasks import lazy_job
 
-
-@pytest.fixture
-def channel(broker_url):
-    with celery_app.connection_for_write() as connection:
-        channel = connection.channel()
-        for queue in celery_app.conf.task_queues:
-            queue(channel).declare()
-            channel.queue_purge(queue.name)
-        yield channel
-        channel.close()
-
-
-def drain(channel, queue_name):
-    messages = []
-    while (message := channel.basic_get(queue_name, no_ack=True)) is not None:
-        messages.append(message)
-    return messages
+from .conftest import drain
 
 
 def test_the_default_queue_is_bound_to_a_topic_exchange_with_tasks_hash(channel):

@@ -36,8 +36,27 @@ VALID = {
     "DOTCLOUD_WWW_HTTP_HOST": "127.0.0.1:8080",
     "DJANGO_SECRET_KEY": STRONG_KEY,
 }
+# The other pair of kinds: MariaDB and Redis (see test_platform_env_kinds.py).
+VALID_KINDS = {
+    "DOTCLOUD_DATA_MYSQL_LOGIN": "app",
+    "DOTCLOUD_DATA_MYSQL_PASSWORD": "pw",
+    "DOTCLOUD_DATA_MYSQL_HOST": "127.0.0.1",
+    "DOTCLOUD_DATA_MYSQL_PORT": "3306",
+    "DOTCLOUD_QUEUE_REDIS_LOGIN": "redis",
+    "DOTCLOUD_QUEUE_REDIS_PASSWORD": "pw",
+    "DOTCLOUD_QUEUE_REDIS_HOST": "127.0.0.1",
+    "DOTCLOUD_QUEUE_REDIS_PORT": "6379",
+    "DOTCLOUD_WWW_HTTP_HOST": "127.0.0.1:8080",
+    "DJANGO_SECRET_KEY": STRONG_KEY,
+}
 KEYS = [
     *VALID,
+    *VALID_KINDS,
+    "DOTCLOUD_QUEUE_REDIS_URL",
+    "DOTCLOUD_DATA_MYSQL_DATABASE",
+    "DOTCLOUD_DOCS_MONGODB_HOST",
+    "MINESTRONE_BROKER_SERVICE",
+    "MINESTRONE_DATABASE_SERVICE",
     "CLOUDAMQP_RABBITMQ_AMQP_HOST",
     "CLOUDAMQP_RABBITMQ_AMQP_PORT",
     "CLOUDAMQP_RABBITMQ_AMQP_LOGIN",
@@ -91,6 +110,15 @@ REGRESSIONS = [
         "DJANGO_SECRET_KEY is too weak",
     ),
     (json.dumps(VALID | {"DJANGO_ALLOWED_HOSTS": "a\nb\x00"}), "holds a NUL"),
+    (json.dumps(VALID_KINDS | {"DOTCLOUD_QUEUE_REDIS_PORT": "0"}), "not a port number"),
+    (json.dumps(VALID_KINDS | {"DOTCLOUD_QUEUE_REDIS_HOST": ["a"]}), "a list"),
+    (json.dumps(VALID_KINDS | {"DOTCLOUD_QUEUE_REDIS_PASSWORD": "\ud800"}), "not valid Unicode"),
+    (json.dumps(VALID_KINDS | {"DOTCLOUD_DATA_MYSQL_PORT": "３３０６"}), "not a port number"),
+    (json.dumps(VALID_KINDS | {"DOTCLOUD_DATA_MYSQL_LOGIN": None}), "DATA_MYSQL_LOGIN"),
+    (json.dumps(VALID | VALID_KINDS), "2 services that could be the database"),
+    (json.dumps(VALID_KINDS | {"MINESTRONE_BROKER_SERVICE": "x" * 5000}), "no data service"),
+    (json.dumps(VALID_KINDS | {"MINESTRONE_BROKER_SERVICE": {"a": 1}}), "an object"),
+    (json.dumps(VALID_KINDS | {"MINESTRONE_DATABASE_SERVICE": "queue"}), "cannot be the"),
 ]
 
 
@@ -164,7 +192,7 @@ JSON_VALUES = st.recursive(
 @st.composite
 def documents(draw):
     """A valid environment with some keys given values of every JSON kind, or removed."""
-    data = dict(VALID)
+    data = dict(draw(st.sampled_from([VALID, VALID_KINDS, VALID | VALID_KINDS])))
     for key in draw(st.lists(st.sampled_from(KEYS) | st.text(max_size=8), max_size=4)):
         if draw(st.booleans()):
             data.pop(key, None)
@@ -180,7 +208,7 @@ HOSTILE = ["[", "{", "]", "}", ",", ":", '"', "\\", "\\u", "\\ud800", "9" * 5000
 @st.composite
 def mutated(draw):
     """The valid file with fragments inserted or characters deleted."""
-    text = json.dumps(VALID, indent=4)
+    text = json.dumps(draw(st.sampled_from([VALID, VALID_KINDS])), indent=4)
     for _ in range(draw(st.integers(1, 3))):
         position = draw(st.integers(0, len(text)))
         if draw(st.booleans()):

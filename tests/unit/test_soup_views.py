@@ -400,3 +400,15 @@ def test_without_the_api_the_page_says_unacked_counts_need_it():
     assert "Read by AMQP passive declare" in html
     assert "unacknowledged counts per queue need RabbitMQ's management API" in html
     assert "answered HTTP 401" in html
+
+
+def test_on_redis_the_queue_table_says_where_counts_come_from_and_that_consumers_are_unknown():
+    from minestrone.monitor.broker import REDIS_KEYS, QueueDepth, QueueDepths
+
+    queues = QueueDepths([QueueDepth("default", 4, None, unacked=1)], REDIS_KEYS)
+    _, html = render_active(Activity(workers=["celery@w1"], queues=queues))
+    row = re.search(r'<tr data-queue="default">.*?</tr>', html, re.S).group(0)
+    cells = re.findall(r"<td class=\"num\" data-(\w+)[^>]*>(.*?)</td>", row)
+    assert cells == [("ready", "4"), ("unacked", "1"), ("consumers", "–")]
+    assert "Read from Redis" in html and "no count of consumers" in html
+    assert "passive declare" not in html

@@ -128,7 +128,7 @@ SCHEMAS = {
         "properties": {
             "name": {"type": "string"},
             "messages": {"type": "integer"},
-            "consumers": {"type": "integer"},
+            "consumers": NULLABLE_INTEGER,  # None: unknown (Redis)
             "unacked": NULLABLE_INTEGER,
             "sampled": {"type": "number"},
         },

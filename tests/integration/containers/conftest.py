@@ -23,8 +23,12 @@ def podman(*args: str, check: bool = True, timeout: float = 300) -> subprocess.C
     """``podman ARGS`` with the project's containers.conf."""
     engine = Podman()
     return subprocess.run(
-        engine.command(*args), env=engine.env, capture_output=True, text=True,
-        check=check, timeout=timeout,
+        engine.command(*args),
+        env=engine.env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=timeout,
     )
 
 
@@ -72,8 +76,12 @@ def compose_client() -> str:
 def compose(folder: Path, *args: str, check: bool = True, timeout: float = 600):
     """``podman-compose ARGS`` in ``folder``, with the project's containers.conf."""
     result = subprocess.run(
-        [compose_client(), *args], cwd=folder, env=Podman().env, capture_output=True,
-        text=True, timeout=timeout,
+        [compose_client(), *args],
+        cwd=folder,
+        env=Podman().env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if check and result.returncode != 0:
         pytest.fail(f"podman-compose {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -94,8 +102,13 @@ def sim_home(tmp_path_factory):
 def built(sim_home):
     """This repository's images, built once for the session (base image reused)."""
     run_cli(
-        sim_home, "-A", APP, "env", "set",
-        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(40)}", "SOUP_LAZY_JOB_SECONDS=3",
+        sim_home,
+        "-A",
+        APP,
+        "env",
+        "set",
+        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(40)}",
+        "SOUP_LAZY_JOB_SECONDS=3",
         check=True,
     )
     result = run_cli(sim_home, "-A", APP, "image", "build", str(REPO), check=True, timeout=1800)

@@ -48,8 +48,18 @@ def deployed(sim_home, built, tmp_path_factory):
     folder = tmp_path_factory.mktemp("deploy")
     port = free_ports(1)[0]
     run_cli(
-        sim_home, "-A", APP, "export", "compose", str(REPO), "-o", str(folder), "--force",
-        "--port", str(port), check=True,
+        sim_home,
+        "-A",
+        APP,
+        "export",
+        "compose",
+        str(REPO),
+        "-o",
+        str(folder),
+        "--force",
+        "--port",
+        str(port),
+        check=True,
     )
     try:
         compose(folder, "up", "-d")
@@ -119,8 +129,10 @@ def test_the_pages_in_the_containers_load_whole_live_and_fit_both_widths(deploye
 def test_no_secret_was_on_a_command_line(deployed):
     folder, _ = deployed
     environment = json.loads((folder / "www.environment.json").read_text())
-    secrets_ = [(folder / name).read_text()
-                for name in ("db.password", "db.app-password", "broker.password")]
+    secrets_ = [
+        (folder / name).read_text()
+        for name in ("db.password", "db.app-password", "broker.password")
+    ]
     secrets_ += [environment["DJANGO_SECRET_KEY"], environment["DOTCLOUD_DB_SQL_PASSWORD"]]
     containers = podman("ps", "-a", "-q", "--filter", LABEL).stdout.split()
     assert len(containers) >= 4

@@ -17,8 +17,9 @@ def test_one_image_per_service_named_app_service_revision(built):
     names, _ = built
     revision = names[0].rsplit(":", 1)[1]
     assert re.fullmatch(r"[0-9a-f]{12}", revision)
-    assert names == [f"localhost/{APP}-{service}:{revision}"
-                     for service in ("www", "workers", "db", "broker")]
+    assert names == [
+        f"localhost/{APP}-{service}:{revision}" for service in ("www", "workers", "db", "broker")
+    ]
     for name in names:
         assert podman("image", "exists", name, check=False).returncode == 0
 
@@ -58,8 +59,7 @@ def test_a_type_that_cannot_be_containerized_is_refused_before_building(sim_home
 
 
 PLANTED = (
-    "import os, sys\n"
-    "print(f'PLANTED {__name__} uid={os.getuid()}', file=sys.stderr, flush=True)\n"
+    "import os, sys\nprint(f'PLANTED {__name__} uid={os.getuid()}', file=sys.stderr, flush=True)\n"
 )
 
 

@@ -156,8 +156,10 @@ def test_the_pages_on_the_manifests_load_whole_live_and_fit_both_widths(cluster)
 
 
 def test_the_pods_run_the_apps_code_as_its_own_account_never_as_root(cluster):
-    for container, programs in (("www-pod-0-www", {"nginx", "gunicorn"}),
-                                ("workers-pod-0-workers", {"celery"})):
+    for container, programs in (
+        ("www-pod-0-www", {"nginx", "gunicorn"}),
+        ("workers-pod-0-workers", {"celery"}),
+    ):
         owners = process_uids(container)
         assert runs(owners, *programs), owners
         assert set().union(*owners.values()) == {CODE_UID}, owners

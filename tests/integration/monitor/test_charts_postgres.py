@@ -1,16 +1,16 @@
 """The dashboard's and the metrics' queries on PostgreSQL: the same answers as in Python, and
 plans that read the time index (EXPLAIN), never the whole table."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from minestrone.monitor import charts, metrics, rollup
-from minestrone.monitor.models import HourCount, SummarisedHour, TaskEvent, TaskState
+from minestrone.monitor import charts, metrics
+from minestrone.monitor.models import SummarisedHour, TaskEvent, TaskState
 from minestrone.monitor.states import progress
+from tests.integration.monitor import sql_checks
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -53,21 +53,7 @@ def orm_plan(queryset) -> str:
 
 @pytest.mark.parametrize("window_name", ["hour", "day"])
 def test_percentiles_on_postgresql_match_the_python_ones(tasks, window_name):
-    window = charts.WINDOWS[window_name]
-    in_sql = charts.runtime_percentiles(window, tasks)  # a day's: from the hourly summaries
-    assert len(in_sql) == 5
-    resolution = rollup.GROWTH**0.5 - 1 if window_name == "day" else 1e-9
-    for stat in in_sql:
-        runtimes = sorted(
-            TaskState.objects.filter(
-                name=stat.name,
-                state="SUCCESS",
-                tstamp__gte=window.start(tasks),
-                tstamp__lte=tasks,
-            ).values_list("runtime", flat=True)
-        )
-        assert stat.count == len(runtimes)
-        assert stat.p95 == pytest.approx(charts._percentile(runtimes, 0.95), rel=resolution * 1.01)
+    sql_checks.check_percentiles(tasks, window_name)
 
 
 def test_chart_queries_read_the_indexes(tasks):
@@ -107,29 +93,7 @@ def test_the_days_counts_from_summaries_match_every_tasks(tasks):
 
 @pytest.mark.django_db(transaction=True)  # the threads' connections see the tasks
 def test_an_hour_summed_up_by_four_at_once_is_counted_once(tasks):
-    hour = charts._settled(charts.WINDOWS["day"], tasks)[0]
-    errors = []
-
-    def summarise():
-        try:
-            rollup.summarise(hour)
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=summarise) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert SummarisedHour.objects.filter(hour=hour).count() == 1
-    summed = sum(HourCount.objects.filter(summary__hour=hour).values_list("tasks", flat=True))
-    finished = TaskState.objects.filter(
-        tstamp__gte=hour, tstamp__lt=hour + rollup.HOUR, state__in=("SUCCESS", "FAILURE")
-    ).count()
-    assert summed == finished > 0
+    sql_checks.check_summed_up_once_by_four(charts._settled(charts.WINDOWS["day"], tasks)[0])
 
 
 def test_per_period_counts_on_postgresql(tasks):
@@ -147,12 +111,7 @@ def test_metrics_on_postgresql(tasks):
 
 
 def test_postgresql_puts_runtimes_in_the_buckets_python_does(tasks):
-    successes = TaskState.objects.filter(state="SUCCESS")
-    expected: dict = {}
-    for name, runtime in successes.values_list("name", "runtime"):
-        expected.setdefault(name, []).append(runtime)
-    found = rollup.histograms_by_name(successes)
-    assert found == {name: rollup.histogram(runtimes) for name, runtimes in expected.items()}
+    sql_checks.check_runtime_buckets()
 
 
 def test_queue_waits_on_postgresql_match_python_and_read_the_time_index(tasks):

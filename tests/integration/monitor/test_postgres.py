@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from minestrone.monitor.models import TaskState
 from minestrone.monitor.store import DatabaseStore
+from tests.integration.monitor import sql_checks
 from tests.integration.monitor.conftest import send, wait_until
 from tests.unit.monitor import test_expiry, test_merge_sequences
 
@@ -24,11 +25,7 @@ def test_the_database_is_postgresql():
 
 @pytest.mark.parametrize("scenario", test_merge_sequences.SCENARIOS)
 def test_merge_rules_on_postgresql(scenario):
-    events, expected = test_merge_sequences.SCENARIOS[scenario]
-    for order in test_merge_sequences.orders(events, count=4):
-        TaskState.objects.all().delete()
-        test_merge_sequences.deliver_in_snapshots(order, cuts=set(range(len(order))))
-        test_merge_sequences.check_row(expected)
+    sql_checks.check_merge_scenario(scenario)
 
 
 def test_a_snapshot_of_1200_tasks_is_three_statements():

@@ -31,4 +31,3 @@ def test_the_redeploy_bench_with_one_client():
         ["bench.redeploy", "--clients", "1", "--baseline-seconds", "1"], ["bench.redeploy"]
     )
     assert report["baseline"]["requests"] > 0
-

@@ -285,8 +285,15 @@ def test_wrong_passwords_lock_out_the_user_from_that_address_only(sim_home, depl
     assert attacker.log_in(password) == 429
     assert Client(described["url"], "127.0.0.3").log_in(password) == 302
     unlocked = run_cli(
-        sim_home, "-A", APP, "run", "www", "--",
-        "sh", "-c", "cd ~/current && python mkadmin.py --unlock",
+        sim_home,
+        "-A",
+        APP,
+        "run",
+        "www",
+        "--",
+        "sh",
+        "-c",
+        "cd ~/current && python mkadmin.py --unlock",
         check=True,
     )
     assert re.search(r"unlocked 'admin': [1-9]\d* lockout", unlocked.stdout), unlocked.stdout

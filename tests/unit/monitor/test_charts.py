@@ -252,3 +252,11 @@ def test_every_svg_has_a_size_of_its_own_without_the_stylesheet():
         assert re.search(r' width="[^"]+"', tag) and re.search(r' height="\d+"', tag), tag
     swatches = [tag for tag in tags if 'class="swatch"' in tag]
     assert all(' width="10" height="10"' in tag for tag in swatches)
+
+
+def test_metrics_of_a_redis_queue_have_unacked_counts_and_no_consumer_count():
+    depths = [QueueDepth("default", 4, None, unacked=2)]
+    text = metrics.render(NOW, depths=lambda: depths).decode()
+    assert 'minestrone_queue_messages_ready{queue="default"} 4.0' in text
+    assert 'minestrone_queue_messages_unacknowledged{queue="default"} 2.0' in text
+    assert 'minestrone_queue_consumers{queue="default"}' not in text

@@ -171,3 +171,14 @@ def test_queue_samples_are_written_and_expire_after_two_days():
         (4, 2)
     ]
     assert not QueueSample.objects.filter(queue="new").exists()
+
+
+def test_a_redis_queue_is_sampled_without_a_consumer_count():
+    from minestrone.monitor.broker import QueueDepth
+    from minestrone.monitor.models import QueueSample
+
+    at = datetime(2024, 1, 10, tzinfo=UTC)
+    DatabaseStore().record_queue_depths(at, [QueueDepth("default", 3, None, unacked=1)])
+    assert list(QueueSample.objects.values_list("ready", "consumers", "unacked")) == [
+        (3, None, 1)
+    ]

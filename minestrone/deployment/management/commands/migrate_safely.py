@@ -5,7 +5,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from minestrone.deployment import dbwait
-from minestrone.deployment.database import ensure_database, migration_lock
+from minestrone.deployment.database import (
+    ensure_database,
+    ensure_mysql_database,
+    migration_lock,
+    without_client_deadline,
+)
 from minestrone.deployment.errors import DatabaseSetupError
 
 
@@ -13,8 +18,8 @@ class Command(BaseCommand):
     """Create the database when missing and run migrate, one instance at a time."""
 
     help = (
-        "Create the PostgreSQL database when it is missing, then apply migrations while "
-        "holding an advisory lock, so that several instances deploying at once migrate once."
+        "Create the database (PostgreSQL or MariaDB) when it is missing, then apply migrations "
+        "while holding a lock, so that several instances deploying at once migrate once."
     )
 
     def add_arguments(self, parser):
@@ -26,17 +31,24 @@ class Command(BaseCommand):
         alias = options["database"]
         connection = connections[alias]
         dbwait.uninstall()  # waiting for another instance's migration is no frozen server
-        if connection.vendor == "postgresql":
+        without_client_deadline(connection)
+        create = {"postgresql": ensure_database, "mysql": ensure_mysql_database}.get(
+            connection.vendor
+        )
+        if create is not None:
             try:
-                if ensure_database(connection.settings_dict):
+                if create(connection.settings_dict):
                     self.stdout.write(f"Created database {connection.settings_dict['NAME']!r}.")
             except DatabaseSetupError as exc:
                 raise CommandError(str(exc)) from exc
-        with migration_lock(connection):
-            call_command(
-                "migrate",
-                database=alias,
-                interactive=False,
-                verbosity=options["verbosity"],
-                stdout=self.stdout,
-            )
+        try:
+            with migration_lock(connection):
+                call_command(
+                    "migrate",
+                    database=alias,
+                    interactive=False,
+                    verbosity=options["verbosity"],
+                    stdout=self.stdout,
+                )
+        except DatabaseSetupError as exc:
+            raise CommandError(str(exc)) from exc
