@@ -49,10 +49,10 @@ def test_a_failing_step_names_service_and_step_and_tags_nothing(sim_home, tmp_pa
 def test_a_type_that_cannot_be_containerized_is_refused_before_building(sim_home, tmp_path):
     app = copy_tinyapp(tmp_path)
     with open(app / "dotcloud.yml", "a") as handle:
-        handle.write("\ncache:\n  type: redis\n")
-    result = run_cli(sim_home, "-A", "redisimg", "image", "build", str(app))
+        handle.write("\nsearch:\n  type: mongodb\n")
+    result = run_cli(sim_home, "-A", "mongoimg", "image", "build", str(app))
     assert result.returncode == 3
-    assert 'Service "cache" has type "redis", which image build cannot containerize' in (
+    assert 'Service "search" has type "mongodb", which image build cannot containerize' in (
         result.stderr
     )
     assert "Building" not in result.stderr
