@@ -86,3 +86,18 @@ def test_an_unreachable_supervisord_is_false_at_once(error):
     clock = Clock()
     assert not shutdown.stop_programs(Gone(), {"nginx"}, 60, clock=clock, sleep=clock.sleep)
     assert clock.now == 0.0
+
+
+def test_a_child_reaped_by_another_thread_meanwhile_is_no_error():
+    from platform_sim.hosts.processes import ProcessTable
+
+    table = ProcessTable()
+
+    class Finished:
+        def poll(self):  # another thread's reap removes it first, as parallel stops do
+            table._popen.pop(7, None)
+            return 0
+
+    table._popen[7] = Finished()
+    table.reap()
+    assert table._popen == {}
