@@ -22,6 +22,9 @@ from platform_sim.output import Printer
 BUILD_TIMEOUT = 15 * 60
 WSGI_SERVER = "gunicorn>=22"
 COMPLETE_MARKER = ".platform_sim-complete"
+# Modules are compiled when first imported (by postinstall), not all of them at install; no
+# question to the index about pip's own version.
+PIP_OPTIONS = ("--no-compile", "--disable-pip-version-check")
 ENVS = "envs"  # virtualenvs, shared by the services whose requirements are the same
 # Variables of the caller that would leak another Python environment into the build.
 LEAKY_VARIABLES = (
@@ -197,7 +200,7 @@ class Builder:
         name = service.name
         if env_dir.exists():
             shutil.rmtree(env_dir)
-        pip = [str(env_dir / "bin" / "python"), "-m", "pip", "install"]
+        pip = [str(env_dir / "bin" / "python"), "-m", "pip", "install", *PIP_OPTIONS]
         steps = [("virtualenv", virtualenv_command(env_dir))]
         if (root / "requirements.txt").is_file():
             label = f"pip install -r requirements.txt {WSGI_SERVER} (the WSGI server)"

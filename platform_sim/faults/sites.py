@@ -10,18 +10,13 @@ from pathlib import Path
 
 from platform_sim.faults.inject import Endpoint, FaultError
 from platform_sim.files import read_json
-from platform_sim.hosts import watchdog
+from platform_sim.hosts import sockets, watchdog
 from platform_sim.hosts.processes import children, command_name, descendants
 from platform_sim.kinds import registry
 
 
-def _status_field(pid: int, name: str) -> str:
-    text = Path(f"/proc/{pid}/status").read_text()
-    return text.split(f"{name}:", 1)[1].split("\n", 1)[0].strip()
-
-
 def _parent(pid: int) -> int:
-    return int(_status_field(pid, "PPid"))
+    return int(sockets.status_field(pid, "PPid"))
 
 
 def recorded_root(pid_file: Path) -> int:
@@ -34,10 +29,9 @@ def recorded_root(pid_file: Path) -> int:
 
 def host_pid(root: int, inside: int) -> int:
     """The pid this machine sees for the process ``inside`` names in ``root``'s PID namespace."""
-    for pid in descendants(root):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            if int(_status_field(pid, "NSpid").split()[-1]) == inside:
-                return pid
+    pid = sockets.host_pid(root, inside)
+    if pid is not None:
+        return pid
     raise FaultError(f"no process {inside} in the namespace of {root}")
 
 

@@ -25,7 +25,7 @@ from platform_sim.builder.steps import run_step
 from platform_sim.builder.upload import clone_tree
 from platform_sim.errors import NeverReady, StepFailed
 from platform_sim.files import read_json, tail, write_text
-from platform_sim.hosts import namespace
+from platform_sim.hosts import namespace, shutdown, sockets
 from platform_sim.hosts.lifecycle import Namespaced
 from platform_sim.hosts.processes import Handle, ProcessTable
 from platform_sim.output import Printer
@@ -37,6 +37,7 @@ NGINX_LOG_INSIDE = "/var/log/nginx"
 POSTINSTALL_TIMEOUT = 10 * 60
 READY_TIMEOUT = 120.0
 STOP_GRACE = 75.0
+MIN_STOP_GRACE = 10.0  # left for supervisord itself once its programs are stopped (or not)
 NOT_ANSWERING = (502, 504)
 
 
@@ -310,9 +311,10 @@ class InstanceRunner:
         """Wait until every program runs and, for a web instance, nginx answers from the app."""
         control = instance.control()
         failed_program: list[str] = []
+        reached = sockets.Reached(handle.pid)
 
         def probe() -> bool:
-            problem, ready = self._programs(control)
+            problem, ready = self._programs(control, reached)
             if problem:
                 failed_program.append(problem)
                 raise NeverReady(f"program {problem} failed")
@@ -332,8 +334,12 @@ class InstanceRunner:
         )
 
     @staticmethod
-    def _programs(control: supervisor.Control) -> tuple[str | None, bool]:
-        """(a program that failed, whether all run) from supervisord's process table."""
+    def _programs(
+        control: supervisor.Control, reached: Callable[[int], bool] = lambda pid: False
+    ) -> tuple[str | None, bool]:
+        """(a program that failed, whether all run) from supervisord's process table: a
+        program runs once supervisord says so (it stayed up ``startsecs``), or sooner once
+        ``reached`` says its process connected to a server (it got through its start)."""
         try:
             states = control.states()
         except (OSError, http.client.HTTPException, ConnectionError, Exception):  # noqa: BLE001
@@ -341,7 +347,11 @@ class InstanceRunner:
         for name, info in states.items():
             if info["statename"] in ("FATAL", "BACKOFF"):
                 return name, False
-        return None, all(info["statename"] in ("RUNNING", "EXITED") for info in states.values())
+        return None, all(
+            info["statename"] in ("RUNNING", "EXITED")
+            or (info["statename"] == "STARTING" and bool(info.get("pid")) and reached(info["pid"]))
+            for info in states.values()
+        )
 
     def _tails(self, instance: Instance, programs: list[str]) -> str:
         parts = []
@@ -354,8 +364,16 @@ class InstanceRunner:
         return "\n".join(parts)
 
     def stop(self, instance: Instance, grace: float = STOP_GRACE) -> None:
-        """SIGTERM to supervisord (it stops its programs); at the deadline, kill the namespace."""
-        self.process(instance).stop(grace)
+        """Stop the programs (nginx first, then the rest at once), then SIGTERM to supervisord;
+        at the deadline, kill the namespace."""
+        started = self.clock()
+        if instance.control_port and self.handle(instance) is not None:
+            front = {"nginx"} if instance.http_port is not None else set()
+            shutdown.stop_programs(
+                instance.control(), front, grace - MIN_STOP_GRACE, clock=self.clock
+            )
+        left = max(grace - (self.clock() - started), MIN_STOP_GRACE)
+        self.process(instance).stop(left)
 
 
 def answers_http(port: int, host: str = LOOPBACK, timeout: float = 2.0) -> bool:

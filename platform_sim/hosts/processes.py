@@ -76,7 +76,7 @@ class ProcessTable:
         """Collect the exit status of our children that have finished."""
         for pid, child in list(self._popen.items()):
             if child.poll() is not None:
-                del self._popen[pid]
+                self._popen.pop(pid, None)  # another thread (a parallel stop) may reap it too
 
     def alive(self, handle: Handle) -> bool:
         """Whether ``handle``'s process still runs (reaping it if it is our finished child)."""

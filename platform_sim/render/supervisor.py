@@ -119,6 +119,7 @@ def platform_programs(
             "-",
             "--graceful-timeout",
             "10",
+            "--preload",  # the app is imported once, then the workers fork (as uWSGI does)
             "wsgi:application",
         ]
         programs.append(Program("gunicorn", shlex.join(gunicorn), current))
@@ -160,6 +161,10 @@ class Control:
         proxy = self._proxy()
         proxy.supervisor.stopProcess(name, True)
         proxy.supervisor.startProcess(name, True)
+
+    def stop_soon(self, namespec: str) -> None:
+        """Ask supervisord to stop one program (its stop signal), without waiting for it."""
+        self._proxy().supervisor.stopProcess(namespec, False)
 
     def restart_all(self) -> None:
         """Stop every program (each with its stop signal and deadline), then start them all."""

@@ -9,11 +9,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_PYTHON = """#!/bin/sh
 echo "$*" >> "$HOME/python-calls"
+case "$*" in *"${FAKE_PYTHON_FAILING:-no such call}"*) exit 4 ;; esac
 exit "${FAKE_PYTHON_STATUS:-0}"
 """
 
 
-def run_postinstall(tmp_path: Path, service: str, status: int = 0, environment=None):
+def run_postinstall(
+    tmp_path: Path, service: str, status: int = 0, environment=None, failing: str = ""
+):
     home = tmp_path / "home"
     current = home / "current"
     current.mkdir(parents=True)
@@ -36,6 +39,7 @@ def run_postinstall(tmp_path: Path, service: str, status: int = 0, environment=N
             "HOME": str(home),
             "PATH": f"{bin_dir}:{os.environ['PATH']}",
             "FAKE_PYTHON_STATUS": str(status),
+            **({"FAKE_PYTHON_FAILING": failing} if failing else {}),
         },
         capture_output=True,
         text=True,
@@ -76,12 +80,20 @@ def test_workers_get_the_tutorial_supervisor_programs(tmp_path):
 def test_www_collects_static_and_makes_the_admin_but_runs_no_daemon(tmp_path):
     result, calls, conf, _ = run_postinstall(tmp_path, "www")
     assert result.returncode == 0, result.stderr
-    assert calls == [
-        "minestrone/manage.py migrate_safely --no-color",
+    # collectstatic runs beside the migration; the admin account needs the migrated database
+    assert sorted(calls[:2]) == [
         "minestrone/manage.py collectstatic --noinput --clear --verbosity 0",
-        "mkadmin.py",
+        "minestrone/manage.py migrate_safely --no-color",
     ]
+    assert calls[2:] == ["mkadmin.py"]
     assert not conf.exists()
+
+
+@pytest.mark.parametrize("failing", ["migrate_safely", "collectstatic"])
+def test_www_fails_when_a_step_fails_and_makes_no_admin(tmp_path, failing):
+    result, calls, _, _ = run_postinstall(tmp_path, "www", failing=failing)
+    assert result.returncode == 4
+    assert "mkadmin.py" not in calls
 
 
 @pytest.mark.parametrize("service", ["db", "other"])
