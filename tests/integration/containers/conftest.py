@@ -98,26 +98,64 @@ def sim_home(tmp_path_factory):
     return tmp_path_factory.mktemp("containers_sim_home")
 
 
-@pytest.fixture(scope="session")
-def built(sim_home):
-    """This repository's images, built once for the session (base image reused)."""
+def build_images(sim_home: Path, app: str, folder: Path = REPO) -> tuple[list[str], str]:
+    """Build ``folder``'s images as ``app`` (its secret key set, a short lazy job): the images'
+    names and the build's messages."""
     run_cli(
         sim_home,
         "-A",
-        APP,
+        app,
         "env",
         "set",
         f"DJANGO_SECRET_KEY={secrets.token_urlsafe(40)}",
         "SOUP_LAZY_JOB_SECONDS=3",
         check=True,
     )
-    result = run_cli(sim_home, "-A", APP, "image", "build", str(REPO), check=True, timeout=1800)
-    names = result.stdout.split()
-    yield names, result.stderr
+    result = run_cli(sim_home, "-A", app, "image", "build", str(folder), check=True, timeout=1800)
+    return result.stdout.split(), result.stderr
+
+
+def remove_images(app: str) -> None:
+    """Every image built as ``app``."""
     listed = podman("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
     for name in listed:
-        if name.startswith(f"localhost/{APP}-"):
+        if name.startswith(f"localhost/{app}-"):
             podman("rmi", name, check=False)
+
+
+@pytest.fixture(scope="session")
+def built(sim_home):
+    """This repository's images, built once for the session (base image reused)."""
+    yield build_images(sim_home, APP)
+    remove_images(APP)
+
+
+def project_label(app: str) -> str:
+    """The podman filter finding a Compose project's containers."""
+    return f"label=io.podman.compose.project={app}"
+
+
+def project_volumes(app: str = APP) -> list[str]:
+    """The volumes of Compose project ``app`` (named ``<project>_<volume>``)."""
+    names = podman("volume", "ls", "--format", "{{.Name}}").stdout.split()
+    return [name for name in names if name.startswith(f"{app}_")]
+
+
+def project_containers(app: str = APP) -> list[str]:
+    """The containers of Compose project ``app``, running or not."""
+    return podman("ps", "-a", "-q", "--filter", project_label(app)).stdout.split()
+
+
+def remove_leftovers(app: str = APP) -> None:
+    """What an interrupted run left of Compose project ``app``: containers, pod, volumes,
+    network."""
+    found = project_containers(app)
+    if found:
+        podman("rm", "--force", "--volumes", *found)
+    podman("pod", "rm", "--force", f"pod_{app}", check=False)
+    for volume in project_volumes(app):
+        podman("volume", "rm", "--force", volume, check=False)
+    podman("network", "rm", "--force", f"{app}_default", check=False)
 
 
 def clean_environment() -> dict[str, str]:

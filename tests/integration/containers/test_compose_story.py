@@ -19,27 +19,20 @@ from tests.integration.app_role import check_role_as_superuser
 from tests.integration.browser import check_deployed
 from tests.integration.platform_sim.conftest import REPO, Browser, run_cli, wait_for
 
-from .conftest import APP, compose, podman, process_status, process_uids, runs
+from .conftest import (
+    APP,
+    compose,
+    podman,
+    process_status,
+    process_uids,
+    project_label,
+    project_volumes,
+    remove_leftovers,
+    runs,
+)
 
 pytestmark = pytest.mark.integration
-LABEL = f"label=io.podman.compose.project={APP}"
-
-
-def project_volumes() -> list[str]:
-    """The volumes of this module's Compose project (named ``<project>_<volume>``)."""
-    names = podman("volume", "ls", "--format", "{{.Name}}").stdout.split()
-    return [name for name in names if name.startswith(f"{APP}_")]
-
-
-def remove_leftovers() -> None:
-    """What an interrupted run of this module left: its project's containers, pod, volumes."""
-    found = podman("ps", "-a", "-q", "--filter", LABEL).stdout.split()
-    if found:
-        podman("rm", "--force", "--volumes", *found)
-    podman("pod", "rm", "--force", f"pod_{APP}", check=False)
-    for volume in project_volumes():
-        podman("volume", "rm", "--force", volume, check=False)
-    podman("network", "rm", "--force", f"{APP}_default", check=False)
+LABEL = project_label(APP)
 
 
 @pytest.fixture(scope="module")
@@ -95,11 +88,12 @@ def task_row(page: str, job: str) -> str | None:
     return None
 
 
-def test_the_compose_file_runs_the_tutorial_story(deployed):
-    folder, url = deployed
+def run_the_story(folder, url: str, prefix: str) -> tuple[Browser, str]:
+    """The form's job, once the site and the worker are up, run by the worker and listed as
+    SUCCESS on the admin's Tasks page: the logged-in admin and the job's row."""
     wait_for(lambda: answers(url), 300, "the site in its container to answer")
     wait_for(lambda: " ready." in logs(folder, "workers"), 180, "the worker to be ready")
-    job = queue_job(url, "compose")
+    job = queue_job(url, prefix)
     wait_for(lambda: f"Lazy job {job} completed" in logs(folder, "workers"), 90, f"{job} to run")
     password = compose(
         folder, "exec", "-T", "www", "cat", "/home/dotcloud/data/admin-password"
@@ -112,6 +106,12 @@ def test_the_compose_file_runs_the_tutorial_story(deployed):
         90,
         "the admin's Tasks page to list the job as SUCCESS",
     )
+    return admin, row
+
+
+def test_the_compose_file_runs_the_tutorial_story(deployed):
+    folder, url = deployed
+    _, row = run_the_story(folder, url, "compose")
     assert "tasks.soup" in row  # its routing key
 
 
