@@ -1,6 +1,7 @@
 """The load of the fault bench and what it observes: uniquely named jobs sent through the editor
 form and directly to the broker, the site probed for 503s, completions read from the workers'
-logs (``platform_sim logs workers``) and the camera's TaskState rows read from PostgreSQL."""
+logs (``platform_sim logs workers``) and the camera's TaskState rows read from the database
+(PostgreSQL or MySQL)."""
 
 from __future__ import annotations
 
@@ -263,24 +264,35 @@ class Probe:
         return sorted({str(o) for _, _, o in self.samples if o not in (200, 503)})
 
 
-def camera_states(db: dict, token: str) -> dict[str, str]:
-    """The camera's TaskState rows of this run's jobs: job name → state."""
+def _connect(db: dict):  # noqa: ANN202 - a DB-API connection
+    """A connection to the app's database as ``info`` describes it (``kind``: its type)."""
+    if db.get("kind") == "mysql":
+        import MySQLdb  # noqa: PLC0415 - only the bench needs a client
+
+        return MySQLdb.connect(
+            host=db["host"],
+            port=int(db["port"]),
+            user=db["login"],
+            password=db["password"],
+            database=db.get("database", "minestrone"),
+            connect_timeout=5,
+        )
     import psycopg2  # noqa: PLC0415 - only the bench needs a client
 
+    return psycopg2.connect(
+        host=db["host"],
+        port=db["port"],
+        user=db["login"],
+        password=db["password"],
+        dbname=db.get("database", "minestrone"),
+        connect_timeout=5,
+    )
+
+
+def camera_states(db: dict, token: str) -> dict[str, str]:
+    """The camera's TaskState rows of this run's jobs: job name → state."""
     found: dict[str, str] = {}
-    with (
-        contextlib.closing(
-            psycopg2.connect(
-                host=db["host"],
-                port=db["port"],
-                user=db["login"],
-                password=db["password"],
-                dbname=db.get("database", "minestrone"),
-                connect_timeout=5,
-            )
-        ) as conn,
-        conn.cursor() as cur,
-    ):
+    with contextlib.closing(_connect(db)) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("SELECT args, state FROM monitor_taskstate WHERE args LIKE %s", [f"%{token}%"])
         for args, state in cur.fetchall():
             for name in re.findall(rf"[\w.-]*{re.escape(token)}[\w.-]*", args or ""):
