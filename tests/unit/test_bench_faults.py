@@ -231,6 +231,26 @@ def test_the_direct_sender_never_becomes_the_current_celery_app():
     assert lazy_job.app is app
 
 
+def test_the_direct_sender_publishes_to_the_topic_exchange_the_app_binds():
+    # on Redis a client's exchange type decides the routing: a direct one dropped every job
+    from kombu import Exchange, Queue
+
+    from bench.fault_load import DirectSender
+    from minestrone import settings
+
+    sender = DirectSender("memory://")
+    try:
+        assert sender.exchange == settings.DEFAULT_EXCHANGE
+        with sender.app.connection_for_write() as connection:
+            queue = Queue("default", Exchange(**fault_load.EXCHANGE), "tasks.#")(connection)
+            queue.declare()
+            assert sender.send("routed") == ""
+            message = queue.get(no_ack=True)
+        assert message is not None and message.headers["argsrepr"] == "['routed']"
+    finally:
+        sender.close()
+
+
 def test_the_follower_is_ready_once_it_read_a_line_and_counts_completions():
     script = "print('Starting the lazy job: j1'); print('Lazy job j1 completed')"
     follower = fault_load.Completions([sys.executable, "-c", script], {}, ".")
