@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 TASK = "minestrone.soup.tasks.lazy_job"
-# The tutorial's exchange as the app declares it: on Redis an exchange's type is known to each
-# client only (sent to "default" without it, a job matches no binding of the topic "tasks.#":
-# dropped).
+# The tutorial's exchange as the app declares it. On Redis an exchange's type is known only to
+# the client that declared it: a client that publishes to "default" without declaring it routes
+# as a direct exchange, matches no binding of the topic "tasks.#", and the job is dropped.
 EXCHANGE = {"name": "default", "type": "topic", "durable": True}
 STARTED = re.compile(r"Starting the lazy job: (\S+)")
 COMPLETED = re.compile(r"Lazy job (\S+) completed")
@@ -90,6 +90,7 @@ class DirectSender:
                 TASK,
                 args=[name],
                 exchange=self.exchange,
+                declare=[self.exchange],
                 routing_key="tasks.soup",
                 retry=True,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
