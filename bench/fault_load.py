@@ -1,6 +1,7 @@
 """The load of the fault bench and what it observes: uniquely named jobs sent through the editor
 form and directly to the broker, the site probed for 503s, completions read from the workers'
-logs (``platform_sim logs workers``) and the camera's TaskState rows read from PostgreSQL."""
+logs (``platform_sim logs workers``) and the camera's TaskState rows read from the database
+(PostgreSQL or MySQL)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 TASK = "minestrone.soup.tasks.lazy_job"
+# The tutorial's exchange as the app declares it. On Redis an exchange's type is known only to
+# the client that declared it: a client that publishes to "default" without declaring it routes
+# as a direct exchange, matches no binding of the topic "tasks.#", and the job is dropped.
+EXCHANGE = {"name": "default", "type": "topic", "durable": True}
 STARTED = re.compile(r"Starting the lazy job: (\S+)")
 COMPLETED = re.compile(r"Lazy job (\S+) completed")
 RETRY_SECONDS = 1.0
@@ -64,6 +69,7 @@ class DirectSender:
 
     def __init__(self, broker_url: str) -> None:
         from celery import Celery  # noqa: PLC0415 - only the bench needs a client app
+        from kombu import Exchange  # noqa: PLC0415
 
         # not the current app: it must never take over the project's shared tasks
         self.app = Celery("bench-faults", broker=broker_url, set_as_current=False)
@@ -75,6 +81,7 @@ class DirectSender:
             task_default_delivery_mode="persistent",
             task_serializer="json",
         )
+        self.exchange = Exchange(**EXCHANGE)
 
     def send(self, name: str) -> str:
         """Publish ``name`` (confirmed by RabbitMQ); "" when it took it, else the error."""
@@ -82,7 +89,8 @@ class DirectSender:
             self.app.send_task(
                 TASK,
                 args=[name],
-                exchange="default",
+                exchange=self.exchange,
+                declare=[self.exchange],
                 routing_key="tasks.soup",
                 retry=True,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
@@ -263,24 +271,35 @@ class Probe:
         return sorted({str(o) for _, _, o in self.samples if o not in (200, 503)})
 
 
-def camera_states(db: dict, token: str) -> dict[str, str]:
-    """The camera's TaskState rows of this run's jobs: job name → state."""
+def _connect(db: dict):  # noqa: ANN202 - a DB-API connection
+    """A connection to the app's database as ``info`` describes it (``kind``: its type)."""
+    if db.get("kind") == "mysql":
+        import MySQLdb  # noqa: PLC0415 - only the bench needs a client
+
+        return MySQLdb.connect(
+            host=db["host"],
+            port=int(db["port"]),
+            user=db["login"],
+            password=db["password"],
+            database=db.get("database", "minestrone"),
+            connect_timeout=5,
+        )
     import psycopg2  # noqa: PLC0415 - only the bench needs a client
 
+    return psycopg2.connect(
+        host=db["host"],
+        port=db["port"],
+        user=db["login"],
+        password=db["password"],
+        dbname=db.get("database", "minestrone"),
+        connect_timeout=5,
+    )
+
+
+def camera_states(db: dict, token: str) -> dict[str, str]:
+    """The camera's TaskState rows of this run's jobs: job name → state."""
     found: dict[str, str] = {}
-    with (
-        contextlib.closing(
-            psycopg2.connect(
-                host=db["host"],
-                port=db["port"],
-                user=db["login"],
-                password=db["password"],
-                dbname=db.get("database", "minestrone"),
-                connect_timeout=5,
-            )
-        ) as conn,
-        conn.cursor() as cur,
-    ):
+    with contextlib.closing(_connect(db)) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("SELECT args, state FROM monitor_taskstate WHERE args LIKE %s", [f"%{token}%"])
         for args, state in cur.fetchall():
             for name in re.findall(rf"[\w.-]*{re.escape(token)}[\w.-]*", args or ""):

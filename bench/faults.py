@@ -43,6 +43,7 @@ from bench.fault_load import (  # noqa: E402
     camera_states,
     log,
 )
+from bench.push import set_kinds  # noqa: E402
 from platform_sim.builder import upload  # noqa: E402
 from platform_sim.faults import sites  # noqa: E402
 from platform_sim.faults.inject import FaultError, Faults, Interrupted  # noqa: E402
@@ -54,6 +55,7 @@ FAULT_AFTER = 4.0  # seconds of load before the fault
 QUIET_WITHIN = 240.0  # after the fault, every sent job must have completed within this
 CAMERA_WITHIN = 30.0
 FOLLOW_WITHIN = 120.0  # until the workers' log is followed
+DEFAULT_KINDS = {"db": "postgresql", "broker": "rabbitmq"}  # the repository's dotcloud.yml
 
 
 class BenchError(Exception):
@@ -109,11 +111,7 @@ class Deployment:
     def host(self, service: str):  # noqa: ANN201
         """The network endpoint of a data service or of instance 0 of a code service."""
         entry = self.instance(service)
-        key = (
-            f"services-{service}"
-            if "host" in entry
-            else sites.instance_key(Path(entry["home"]))
-        )
+        key = f"services-{service}" if "host" in entry else sites.instance_key(Path(entry["home"]))
         return sites.endpoint(self.root, key)
 
     def push(self) -> None:
@@ -217,6 +215,16 @@ def database_kill(site: Deployment, faults: Faults, seconds: float) -> None:
     faults.kill(sites.server_main(site.data_folder("db"), "postgresql"), "the postmaster")
 
 
+def redis_kill(site: Deployment, faults: Faults, seconds: float) -> None:
+    """SIGKILL the redis-server of a Redis broker; its host restarts it (appendfsync always)."""
+    faults.kill(sites.server_main(site.data_folder("broker"), "redis"), "redis-server")
+
+
+def mariadb_kill(site: Deployment, faults: Faults, seconds: float) -> None:
+    """SIGKILL the mariadbd of a MySQL database; its host restarts it."""
+    faults.kill(sites.server_main(site.data_folder("db"), "mysql"), "mariadbd")
+
+
 def database_freeze(site: Deployment, faults: Faults, seconds: float) -> None:
     """SIGSTOP every PostgreSQL process for ``seconds``."""
     pids = sites.server_pids(site.data_folder("db"), "postgresql")
@@ -256,10 +264,12 @@ def redeploy(site: Deployment, faults: Faults, seconds: float) -> None:
 
 @dataclass(frozen=True)
 class Plan:
-    """A scenario and its fault's length in the full bench."""
+    """A scenario, its fault's length in the full bench and the kinds of ``db`` and ``broker``
+    it needs pushed."""
 
     run: Scenario
     seconds: float
+    kinds: tuple[tuple[str, str], ...] = tuple(DEFAULT_KINDS.items())
 
 
 SCENARIOS: dict[str, Plan] = {
@@ -274,6 +284,8 @@ SCENARIOS: dict[str, Plan] = {
     "partition-www-broker": Plan(partition("www", "broker"), 30),
     "partition-workers-db": Plan(partition("workers", "db"), 30),
     "redeploy": Plan(redeploy, 0),
+    "redis-kill": Plan(redis_kill, 0, (("db", "mysql"), ("broker", "redis"))),
+    "mariadb-kill": Plan(mariadb_kill, 0, (("db", "mysql"), ("broker", "redis"))),
 }
 
 
@@ -288,6 +300,9 @@ def run_scenario(
     seconds = plan.seconds if seconds is None else seconds
     site.healthy()
     described = site.info()
+    pushed = {name: described["services"][name]["type"] for name in DEFAULT_KINDS}
+    if pushed != dict(plan.kinds):
+        raise BenchError(f"{name} needs {dict(plan.kinds)}; the app was pushed with {pushed}")
     token = secrets.token_hex(3)
     names = [f"{name}-{token}-{n:03d}" for n in range(jobs)]
     # one line of history: its arrival says the follower reads the log, before any job is sent
@@ -365,7 +380,10 @@ def _wait_quiet(sender: Sender, follower: Completions, names: list[str]) -> bool
 
 def _camera_missing(described: dict, token: str, done: list[str]) -> tuple[int | None, dict]:
     """How many completed jobs have no SUCCESS row, and the states those rows show instead."""
-    db = described["services"]["db"]["instances"][0]
+    db = {
+        **described["services"]["db"]["instances"][0],
+        "kind": described["services"]["db"]["type"],
+    }
     deadline = time.monotonic() + CAMERA_WITHIN
     missing: tuple[int | None, dict] = (None, {})
     while time.monotonic() < deadline:
@@ -447,6 +465,38 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return options
 
 
+def by_kinds(names: list[str]) -> dict[tuple[tuple[str, str], ...], list[str]]:
+    """The scenarios grouped by the kinds they need pushed, in order of first appearance."""
+    groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for name in names:
+        groups.setdefault(SCENARIOS[name].kinds, []).append(name)
+    return groups
+
+
+def run_scenarios(site: Deployment, names: list[str], jobs: int, rows: list[dict]) -> None:
+    """Run the scenarios one after the other on ``site``, a row each appended to ``rows``."""
+    with Faults(log=log) as faults:
+        for name in names:
+            try:
+                rows.append(run_scenario(site, faults, name, jobs))
+            except (BenchError, FaultError, OSError) as exc:
+                faults.undo_all()
+                rows.append({"scenario": name, "lost": None, "why": f"did not run: {exc}"})
+                log(f"{name}: did not run: {exc}")
+                continue
+            log(f"{name}: {json.dumps({k: rows[-1][k] for k, _ in COLUMNS[1:]})}")
+
+
+@contextlib.contextmanager
+def _uninterrupted():  # noqa: ANN202
+    """Inside, Ctrl-C is ignored (the app's destruction runs to its end)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the scenarios; print the table (or JSON); 0 when nothing was lost."""
     options = parse(argv)
@@ -454,27 +504,28 @@ def main(argv: list[str] | None = None) -> int:
         print("bench.faults: error: platform_sim needs root: run it with sudo", file=sys.stderr)
         return 7
     scratch = Path(tempfile.mkdtemp(prefix="platform_sim-faults-"))
-    if options.pushed:
-        site = Deployment(Path(options.pushed), ROOT)
-    else:
-        site = Deployment(scratch / "home", scratch / "src" / "minestrone")
     previous = signal.signal(signal.SIGTERM, Faults._interrupt)  # noqa: SLF001
     rows: list[dict] = []
     try:
-        if not options.pushed:
-            upload.copy_tree(ROOT, site.source, upload.ignore_patterns(ROOT) + COPY_SKIPS)
-            log("pushing the app")
-            site.push()
-        with Faults(log=log) as faults:
-            for name in options.scenario:
+        if options.pushed:
+            run_scenarios(
+                Deployment(Path(options.pushed), ROOT), options.scenario, options.jobs, rows
+            )
+        else:
+            for kinds, names in by_kinds(options.scenario).items():
+                site = Deployment(
+                    scratch / "home", scratch / "-".join(v for _, v in kinds) / "minestrone"
+                )
                 try:
-                    rows.append(run_scenario(site, faults, name, options.jobs))
-                except (BenchError, FaultError, OSError) as exc:
-                    faults.undo_all()
-                    rows.append({"scenario": name, "lost": None, "why": f"did not run: {exc}"})
-                    log(f"{name}: did not run: {exc}")
-                    continue
-                log(f"{name}: {json.dumps({k: rows[-1][k] for k, _ in COLUMNS[1:]})}")
+                    upload.copy_tree(ROOT, site.source, upload.ignore_patterns(ROOT) + COPY_SKIPS)
+                    if dict(kinds) != DEFAULT_KINDS:
+                        set_kinds(site.source, dict(kinds))
+                    log(f"pushing the app ({', '.join(f'{k} {v}' for k, v in kinds)})")
+                    site.push()
+                    run_scenarios(site, names, options.jobs, rows)
+                finally:
+                    with _uninterrupted():
+                        site.destroy()
     except (Interrupted, KeyboardInterrupt):
         print(
             "bench.faults: interrupted: every injected fault undone, the app destroyed",
@@ -485,11 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench.faults: error: {exc}", file=sys.stderr)
         return 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if not options.pushed:
-            site.destroy()
         shutil.rmtree(scratch, ignore_errors=True)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, previous)
     result = {
         "app": APP,

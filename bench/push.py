@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -44,6 +45,18 @@ CHANGED_FILE = "minestrone/soup/views.py"
 WORKERS = "workers"
 PING_TIMEOUT = 0.5
 WORKER_DEADLINE = 120.0
+
+
+def set_kinds(folder: Path, kinds: dict[str, str]) -> None:
+    """Rewrite ``folder``'s dotcloud.yml so that each named data service (``db``, ``broker``)
+    is of the given type (``mysql``, ``redis``…); ValueError for a service it does not have."""
+    build_file = folder / "dotcloud.yml"
+    text = build_file.read_text()
+    for name, kind in kinds.items():
+        text, count = re.subn(rf"(?m)^({name}:\n  type: )\S+$", rf"\g<1>{kind}", text)
+        if count != 1:
+            raise ValueError(f"no {name} service in {build_file}")
+    build_file.write_text(text)
 
 
 def warm_package_caches(requirements: Path) -> None:

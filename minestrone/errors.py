@@ -10,9 +10,12 @@ from collections.abc import Iterator
 from django.db import InterfaceError
 from django.db import OperationalError as DatabaseOperationalError
 from kombu.exceptions import OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-# What kombu and the sockets under it raise when the broker cannot be reached.
-BROKER_FAILURES = (OperationalError, OSError)
+# What kombu and the sockets under it raise when the broker cannot be reached; on Redis some
+# paths (remote control, queue depth) let the client's own errors through, which are no OSError.
+BROKER_FAILURES = (OperationalError, OSError, RedisConnectionError, RedisTimeoutError)
 # What Django raises when the database is down, frozen or dropped the connection (a query the
 # database refuses is another DatabaseError: not this).
 DATABASE_FAILURES = (DatabaseOperationalError, InterfaceError)

@@ -1,6 +1,9 @@
 from datetime import UTC, datetime
 
+import pytest
 from kombu.exceptions import OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from minestrone.soup.activity import ActivityInspector, KnownWorkers
 
@@ -86,6 +89,20 @@ def test_broker_error_is_reported_not_raised():
     activity = ActivityInspector(app, timeout=1.0)()
     assert activity.broker_error == "[Errno 111] Connection refused"
     assert not activity.no_worker_answered
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RedisConnectionError("Error 111 connecting to 198.18.0.3:6379. Connection refused."),
+        RedisTimeoutError("Timeout reading from socket"),
+    ],
+)
+def test_a_redis_broker_out_is_reported_not_raised(error):
+    # the remote-control broadcast on Redis lets the client's own error through (the probe of
+    # the fault suite's redis-kill saw /active/ answer 500)
+    activity = ActivityInspector(FakeApp(error=error), timeout=1.0)()
+    assert activity.broker_error == str(error)
 
 
 def test_once_workers_are_known_the_query_stops_at_their_count():

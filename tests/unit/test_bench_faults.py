@@ -40,7 +40,7 @@ def test_no_job_count_below_one_is_accepted(jobs):
 
 
 def test_every_scenario_of_the_issue_is_there_and_all_run_by_default():
-    assert len(bench.SCENARIOS) == 11
+    assert len(bench.SCENARIOS) == 13
     assert bench.parse([]).scenario == list(bench.SCENARIOS)
     chosen = bench.parse(["--scenario", "broker-kill", "redeploy", "--jobs", "5"])
     assert (chosen.scenario, chosen.jobs) == (["broker-kill", "redeploy"], 5)
@@ -109,8 +109,9 @@ def test_no_job_is_sent_before_the_workers_log_is_followed(monkeypatch):
             pass
 
         def info(self):
-            instance = {"url": "amqp://nowhere//"}
-            return {"url": "http://127.0.0.1:9/", "services": {"broker": {"instances": [instance]}}}
+            broker = {"type": "rabbitmq", "instances": [{"url": "amqp://nowhere//"}]}
+            services = {"broker": broker, "db": {"type": "postgresql"}}
+            return {"url": "http://127.0.0.1:9/", "services": services}
 
     class SilentFollower:
         def __init__(self, *args):
@@ -126,6 +127,42 @@ def test_no_job_is_sent_before_the_workers_log_is_followed(monkeypatch):
     with pytest.raises(bench.BenchError, match="printed nothing within 0.2 s"):
         bench.run_scenario(Site(), None, "broker-kill", 3)
     assert senders == []
+
+
+def test_scenarios_are_grouped_by_the_kinds_they_need_pushed_in_order():
+    names = ["broker-kill", "redis-kill", "redeploy", "mariadb-kill"]
+    groups = bench.by_kinds(names)
+    assert list(groups.values()) == [["broker-kill", "redeploy"], ["redis-kill", "mariadb-kill"]]
+    assert [dict(kinds) for kinds in groups] == [
+        {"db": "postgresql", "broker": "rabbitmq"},
+        {"db": "mysql", "broker": "redis"},
+    ]
+
+
+def test_a_scenario_on_an_app_pushed_with_other_kinds_is_refused_before_any_job():
+    class Site:
+        def healthy(self):
+            pass
+
+        def info(self):
+            return {"services": {"db": {"type": "postgresql"}, "broker": {"type": "rabbitmq"}}}
+
+    with pytest.raises(bench.BenchError, match="redis-kill needs .*'broker': 'redis'"):
+        bench.run_scenario(Site(), None, "redis-kill", 3)
+
+
+def test_set_kinds_rewrites_the_types_of_the_named_services_only(tmp_path):
+    from bench.push import ROOT, set_kinds
+
+    original = (ROOT / "dotcloud.yml").read_text()
+    (tmp_path / "dotcloud.yml").write_text(original)
+    set_kinds(tmp_path, {"db": "mysql", "broker": "redis"})
+    text = (tmp_path / "dotcloud.yml").read_text()
+    assert "db:\n  type: mysql\n" in text and "broker:\n  type: redis\n" in text
+    back = text.replace("type: mysql", "type: postgresql").replace("type: redis", "type: rabbitmq")
+    assert back == original
+    with pytest.raises(ValueError, match="no cache service"):
+        set_kinds(tmp_path, {"cache": "redis"})
 
 
 def _becomes(pid: int, stopped: bool) -> bool:
@@ -192,6 +229,24 @@ def test_the_direct_sender_never_becomes_the_current_celery_app():
     from minestrone.soup.tasks import lazy_job
 
     assert lazy_job.app is app
+
+
+def test_the_direct_sender_declares_the_topic_exchange_it_publishes_to():
+    # on Redis a client's exchange types are its own: one that never declared "default" routed
+    # by direct match, and every direct job was dropped
+    from bench.fault_load import DirectSender
+    from minestrone import settings
+
+    sender = DirectSender("memory://")
+    try:
+        assert sender.exchange == settings.DEFAULT_EXCHANGE
+        with sender.app.connection_for_write() as connection:
+            exchanges = connection.default_channel.state.exchanges
+            exchanges.clear()  # nothing declared yet, as in a fresh client of Redis
+            assert sender.send("routed") == ""
+        assert exchanges["default"]["type"] == "topic"
+    finally:
+        sender.close()
 
 
 def test_the_follower_is_ready_once_it_read_a_line_and_counts_completions():

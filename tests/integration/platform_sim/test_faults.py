@@ -3,9 +3,10 @@ and directly, one short fault each (the bench's own scenarios, ``bench/faults.py
 lost, and a job that started after the fault completes within the bound stated below. The
 faults are undone: no firewall rule, stopped process or namespace is left.
 
-The scenarios are grouped by what they hurt (workers, broker, database); each group has an app
-of its own, pushed into its own PLATFORM_SIM_HOME, so that pytest-xdist runs the groups side by
-side (a class is one unit of work); within a group they run one after the other."""
+The scenarios are grouped by what they hurt (workers, broker, database; the servers of an app
+on MySQL and Redis); each group has an app of its own, pushed into its own PLATFORM_SIM_HOME,
+so that pytest-xdist runs the groups side by side (a class is one unit of work); within a group
+they run one after the other."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import sys
 import pytest
 
 from bench import faults as bench
+from bench.push import COPY_SKIPS, set_kinds
+from platform_sim.builder import upload
 from platform_sim.faults.inject import Faults
 from tests import bench_keys
 from tests.pace import within
@@ -42,6 +45,9 @@ SMALL = {
     "partition-www-broker": (10, 30),
     "partition-workers-db": (10, 30),
     "redeploy": (0, 30),
+    "redis-kill": (0, 30),  # the broker's host restarts redis-server; its append-only file
+    # (synced at each write) gives back every job it acknowledged
+    "mariadb-kill": (0, 30),
 }
 
 
@@ -55,6 +61,7 @@ GROUPS = {
         "partition-www-broker",
     ),
     "database": ("database-kill", "database-sigstop", "partition-workers-db", "redeploy"),
+    "kinds": ("redis-kill", "mariadb-kill"),  # on MySQL and Redis: one push of its own
 }
 
 
@@ -64,10 +71,17 @@ def test_every_scenario_runs_in_exactly_one_group():
 
 
 @pytest.fixture(scope="class")
-def pushed(tmp_path_factory):
-    """This repository pushed into a PLATFORM_SIM_HOME of the class's own; destroyed after."""
+def pushed(request, tmp_path_factory):
+    """This repository pushed into a PLATFORM_SIM_HOME of the class's own (a copy whose
+    dotcloud.yml names the class's ``KINDS``, if it has any); destroyed after."""
+    kinds = getattr(request.cls, "KINDS", None)
+    source = REPO
+    if kinds:
+        source = tmp_path_factory.mktemp("src") / "minestrone"
+        upload.copy_tree(REPO, source, upload.ignore_patterns(REPO) + COPY_SKIPS)
+        set_kinds(source, kinds)
     with platform_home(tmp_path_factory) as home:
-        deployment = bench.Deployment(home, REPO)
+        deployment = bench.Deployment(home, source)
         deployment.push()
         yield deployment, []
 
@@ -107,7 +121,9 @@ def check_scenario(site, scenario: str) -> None:
     assert row["recovery_s"] is not None and row["recovery_s"] < within(bound), row
     if scenario in ("partition-www-broker", "broker-stop-start"):  # the fault did bite
         assert row["site_503_s"] > 0, row
-    if scenario == "partition-workers-db":  # the camera kept every job's row through it
+    if scenario == "redis-kill":  # the site said 503 while Redis was out, never 500
+        assert row["other_site_failures"] == [], row
+    if scenario in ("partition-workers-db", "mariadb-kill"):  # the camera kept every row
         assert row["camera_missing"] == 0, row
     for service in ("workers", "broker", "www", "db"):
         assert "platform_sim-fault" not in rules(site.host(service).netns)
@@ -136,6 +152,16 @@ class TestDatabaseFaults:
     """Faults of the database and of the link to it, and a redeploy, on an app of their own."""
 
     @pytest.mark.parametrize("scenario", GROUPS["database"])
+    def test_no_job_is_lost_and_jobs_run_again_soon(self, site, scenario):
+        check_scenario(site, scenario)
+
+
+class TestMysqlRedisFaults:
+    """The database's and the broker's servers killed, on an app on MySQL and Redis."""
+
+    KINDS = dict(bench.SCENARIOS["redis-kill"].kinds)
+
+    @pytest.mark.parametrize("scenario", GROUPS["kinds"])
     def test_no_job_is_lost_and_jobs_run_again_soon(self, site, scenario):
         check_scenario(site, scenario)
 

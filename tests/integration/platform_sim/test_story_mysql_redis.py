@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.push import COPY_SKIPS
+from bench.push import COPY_SKIPS, set_kinds
 from platform_sim.builder import upload
 from platform_sim.hosts.network import Network
 
@@ -27,21 +27,11 @@ KINDS = {"db": "mysql", "broker": "redis"}
 JOB_SECONDS = 15  # long enough to terminate a job while it runs, short for the story's wait
 
 
-def on_mysql_and_redis(folder: Path) -> None:
-    """Rewrite the copy's dotcloud.yml: ``db`` a mysql service, ``broker`` a redis one."""
-    build_file = folder / "dotcloud.yml"
-    text = build_file.read_text()
-    for name, kind in KINDS.items():
-        text, count = re.subn(rf"(?m)^({name}:\n  type: )\S+$", rf"\g<1>{kind}", text)
-        assert count == 1, f"no {name} service in dotcloud.yml"
-    build_file.write_text(text)
-
-
 @pytest.fixture(scope="module")
 def pushed(sim_home, tmp_path_factory):
     folder = tmp_path_factory.mktemp("src") / "minestrone"  # without the local environments
     upload.copy_tree(REPO, folder, upload.ignore_patterns(REPO) + COPY_SKIPS)
-    on_mysql_and_redis(folder)
+    set_kinds(folder, KINDS)
     key = secrets.token_urlsafe(40)
     run_cli(
         sim_home, "-A", APP, "env", "set", f"DJANGO_SECRET_KEY={key}",
