@@ -26,6 +26,8 @@ DATABASE_KINDS = ("postgresql", "mysql")
 BROKER_KINDS = ("rabbitmq", "redis")
 DATABASE_CHOICE = "MINESTRONE_DATABASE_SERVICE"
 BROKER_CHOICE = "MINESTRONE_BROKER_SERVICE"
+NAME_SHOWN = 41  # characters of a service's name in a message; longer ones are cut in the middle
+LISTED = 5  # services named in a message; the rest are counted
 _VARIABLE = re.compile(
     r"^DOTCLOUD_([A-Z0-9_]+)_(" + "|".join(KINDS) + r")_(HOST|PORT|LOGIN|PASSWORD|URL)$"
 )
@@ -49,7 +51,11 @@ class Service:
         return f"DOTCLOUD_{self.name}_{self.tag}_"
 
     def __str__(self) -> str:
-        return f"the {self.kind} service {self.name.lower()!r}"
+        name = self.name.lower()
+        if len(name) > NAME_SHOWN:  # an error stays one readable line, whatever the file holds
+            half = (NAME_SHOWN - 1) // 2
+            name = f"{name[:half]}…{name[-half:]}"
+        return f"the {self.kind} service {name!r}"
 
 
 def data_services(keys) -> list[Service]:
@@ -59,7 +65,9 @@ def data_services(keys) -> list[Service]:
 
 
 def _listed(services: list[Service]) -> str:
-    return ", ".join(str(service) for service in services)
+    shown = [str(service) for service in services[:LISTED]]
+    more = len(services) - LISTED
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
 def chosen(

@@ -11,13 +11,22 @@ import pytest
 TOGETHER = {
     "tests/integration/containers/": "the images are built once, then used by every module",
 }
+# Modules under a TOGETHER prefix that build images of their own: units by themselves, so that
+# they run beside the shared unit instead of after it.
+APART = (
+    "tests/integration/containers/test_compose_mysql_redis.py",
+    "tests/integration/containers/test_redis_mariadb_containers.py",
+)
 # Units of work measured longest (several minutes on 2 cores), longest first: started first so
 # that none of them is left to run alone at the end. Anything else runs in collection order.
 LONG_POLES = (
+    "tests/integration/containers/test_compose_mysql_redis.py",
     "tests/integration/containers/",
     "tests/integration/platform_sim/test_faults.py::TestBrokerFaults",
     "tests/integration/platform_sim/test_faults.py::TestDatabaseFaults",
     "tests/integration/platform_sim/test_faults.py::TestWorkerFaults",
+    "tests/integration/platform_sim/test_faults.py::TestMysqlRedisFaults",
+    "tests/integration/platform_sim/test_story_mysql_redis.py",
     "tests/integration/platform_sim/test_tutorial_story.py",
     "tests/integration/platform_sim/test_minestrone.py",
     "tests/integration/platform_sim/test_healing.py",
@@ -29,6 +38,8 @@ LONG_POLES = (
 
 def unit_of_work(nodeid: str) -> str:
     """The unit a test is handed out with: its TOGETHER prefix, else its class or module."""
+    if nodeid.startswith(APART):
+        return nodeid.split("::", 1)[0]
     for prefix in TOGETHER:
         if nodeid.startswith(prefix):
             return prefix

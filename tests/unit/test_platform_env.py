@@ -307,3 +307,17 @@ def test_a_bad_anonymous_job_rate_is_named(tmp_path, value):
     path = write(tmp_path, DB | CLOUDAMQP | SECRET | {"SOUP_ANONYMOUS_JOB_RATE": value})
     with pytest.raises(ImproperlyConfigured, match=r"^SOUP_ANONYMOUS_JOB_RATE=.* is not a rate"):
         load(path)
+
+
+@pytest.mark.parametrize("choice", [None, "\x01"])
+def test_a_choice_among_many_long_service_names_is_one_short_line(choice):
+    from minestrone import platform_services
+
+    services = [platform_services.Service(f"{n}{'9' * 3000}", "MYSQL") for n in range(9)]
+    with pytest.raises(ImproperlyConfigured) as refused:
+        platform_services.chosen(
+            "The file", services, choice, "database", ("mysql",), "MINESTRONE_DATABASE_SERVICE"
+        )
+    message = str(refused.value)
+    assert "\n" not in message and len(message) < 1000, message
+    assert "and 4 more" in message

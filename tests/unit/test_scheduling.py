@@ -22,6 +22,10 @@ FAULTS = "tests/integration/platform_sim/test_faults.py"
             "tests/integration/containers/test_images.py::test_one[a::b]",
             "tests/integration/containers/",
         ),
+        (  # builds images of its own: runs beside the shared unit
+            "tests/integration/containers/test_compose_mysql_redis.py::test_story",
+            "tests/integration/containers/test_compose_mysql_redis.py",
+        ),
     ],
 )
 def test_units_are_modules_classes_or_the_shared_prefixes(nodeid, unit):
