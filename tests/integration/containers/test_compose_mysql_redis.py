@@ -16,10 +16,10 @@ import re
 import pytest
 
 from backing_services.ports import free_ports
-from bench.push import COPY_SKIPS
+from bench.push import COPY_SKIPS, set_kinds
 from platform_sim.builder import upload
 from tests.integration.platform_sim.conftest import REPO, run_cli, wait_for
-from tests.integration.platform_sim.test_story_mysql_redis import KINDS, on_mysql_and_redis
+from tests.integration.platform_sim.test_story_mysql_redis import KINDS
 
 from .conftest import (
     build_images,
@@ -41,7 +41,7 @@ ONLINE = re.compile(r">celery@[^<]+</a></th><td[^>]*><span[^>]*>ONLINE<")  # a W
 def deployed(sim_home, tmp_path_factory):
     source = tmp_path_factory.mktemp("kinds_src") / "minestrone"
     upload.copy_tree(REPO, source, upload.ignore_patterns(REPO) + COPY_SKIPS)
-    on_mysql_and_redis(source)
+    set_kinds(source, KINDS)
     remove_leftovers(APP)
     folder = tmp_path_factory.mktemp("kinds_deploy")
     port = free_ports(1)[0]
