@@ -354,14 +354,20 @@ def load(folder: Path) -> BuildFile:
     return parse(text)
 
 
-def check_supported(buildfile: BuildFile) -> None:
-    """Refuse, by name, a known service type that platform_sim does not run."""
+PLATFORM_RUNS = "is not supported by platform_sim (it runs {})"
+
+
+def check_supported(
+    buildfile: BuildFile, supported: tuple[str, ...] = SUPPORTED_TYPES, which: str = PLATFORM_RUNS
+) -> None:
+    """Refuse, by name, a known service type outside ``supported``; ``which`` says why, its
+    ``{}`` the supported types."""
     for service in buildfile.services.values():
-        if service.type not in SUPPORTED_TYPES:
+        if service.type not in supported:
             line, column = service.position
             raise UnsupportedService(
-                f'Service "{service.name}" has type "{service.type}", which is not supported by '
-                f"platform_sim (it runs {', '.join(SUPPORTED_TYPES)})",
+                f'Service "{service.name}" has type "{service.type}", which '
+                + which.format(", ".join(supported)),
                 line,
                 column,
             )

@@ -25,7 +25,7 @@ from backing_services.images import data_image
 from backing_services.podman import LABEL, Podman, ensure_base_image, host_ca_bundle
 from machine import executor
 from platform_sim import isolated
-from platform_sim.appfile.buildfile import BuildFile, Service, load
+from platform_sim.appfile.buildfile import BuildFile, Service, check_supported, load
 from platform_sim.builder.service import WSGI_SERVER, approot
 from platform_sim.builder.upload import copy_tree, ignore_patterns
 from platform_sim.containers.facts import (
@@ -36,7 +36,7 @@ from platform_sim.containers.facts import (
     VENV_INSIDE,
     WEB_PORT,
 )
-from platform_sim.errors import HostError, PlatformError, StepFailed, UnsupportedService, UsageError
+from platform_sim.errors import HostError, PlatformError, StepFailed, UsageError
 from platform_sim.kinds.registry import KINDS
 from platform_sim.output import Printer
 from platform_sim.render.templates import render
@@ -67,15 +67,7 @@ def image_name(app: str, service: str, revision: str) -> str:
 
 def check_containerizable(buildfile: BuildFile) -> None:
     """Refuse, by name and before building anything, a service type we cannot containerize."""
-    for service in buildfile.services.values():
-        if service.type not in CONTAINERIZABLE:
-            line, column = service.position
-            raise UnsupportedService(
-                f'Service "{service.name}" has type "{service.type}", which image build cannot '
-                f"containerize (it builds {', '.join(CONTAINERIZABLE)})",
-                line,
-                column,
-            )
+    check_supported(buildfile, CONTAINERIZABLE, "image build cannot containerize (it builds {})")
 
 
 def tree_revision(tree: Path) -> str:
