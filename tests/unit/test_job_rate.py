@@ -42,7 +42,8 @@ def test_the_fourth_job_in_a_minute_is_refused_with_retry_after(queued):
     assert [post_job("198.51.100.7").status_code for _ in range(3)] == [302] * 3
     refused = post_job("198.51.100.7", name="one-too-many")
     assert refused.status_code == 429
-    assert 1 <= int(refused["Retry-After"]) <= 60
+    # the window frees a place when the first of the three leaves it: about a minute from now
+    assert 50 <= int(refused["Retry-After"]) <= 60
     assert "was <strong>not</strong> queued" in refused.content.decode()
     assert "one-too-many" not in queued and len(queued) == 3
     assert post_job("198.51.100.8").status_code == 302  # another client is not held back
