@@ -1,0 +1,60 @@
+"""A RabbitMQ cluster's shared facts: its sizes, its nodes' names, its cookie and its peer list.
+
+platform_sim (one host per node), the Compose and Kubernetes exports and kube-play all name
+and join the nodes of a ``rabbitmq`` service with ``instances: 3`` from here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+# One node, or three: a cluster of two loses its majority with either node, one of four
+# survives no more losses than one of three.
+SIZES = (1, 3)
+# The application variable listing every node's URL, joined by ";" (kombu's failover form):
+# DOTCLOUD_<NAME>_AMQP_URLS. DOTCLOUD_<NAME>_AMQP_URL stays the first node's, as on dotCloud.
+URLS_SUFFIX = "URLS"
+URL_SEPARATOR = ";"
+COOKIE_BYTES = 24
+
+
+def node_host(service: str, index: int, domain: str = "") -> str:
+    """The host name of node ``index`` of ``service`` (``broker-0``, or with ``domain``)."""
+    host = f"{service}-{index}"
+    return f"{host}.{domain}" if domain else host
+
+
+def node_name(service: str, index: int, domain: str = "") -> str:
+    """The Erlang node name of node ``index`` (``rabbit@broker-0``); long when ``domain``."""
+    return f"rabbit@{node_host(service, index, domain)}"
+
+
+def node_names(service: str, size: int, domain: str = "") -> list[str]:
+    """Every node's Erlang name, node 0 first."""
+    return [node_name(service, index, domain) for index in range(size)]
+
+
+def needs_long_names(domain: str) -> bool:
+    """Whether the nodes' names hold dots, so RabbitMQ must run with RABBITMQ_USE_LONGNAME."""
+    return bool(domain)
+
+
+def new_cookie() -> str:
+    """A fresh Erlang cookie for one application's cluster (letters and digits only)."""
+    return secrets.token_hex(COOKIE_BYTES).upper()
+
+
+def peer_config(nodes: Sequence[str]) -> str:
+    """The ``rabbitmq.conf`` lines that make each node find the others: a static list."""
+    lines = ["cluster_formation.peer_discovery_backend = classic_config"]
+    lines += [
+        f"cluster_formation.classic_config.nodes.{number} = {node}"
+        for number, node in enumerate(nodes, start=1)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def joined_urls(urls: Sequence[str]) -> str:
+    """The value of ``DOTCLOUD_<NAME>_AMQP_URLS``: every node's URL in kombu's failover form."""
+    return URL_SEPARATOR.join(urls)
