@@ -1,6 +1,6 @@
-"""Queue depths read from the broker: RabbitMQ's management API where configured, else one AMQP
-passive declare per queue (nothing is created); on Redis, the queues' lists and the unacked
-hash."""
+"""Queue depths read from the broker: RabbitMQ's management API where configured (with the
+queues' leader and members and the cluster's nodes), else one AMQP passive declare per queue
+(nothing is created); on Redis, the queues' lists and the unacked hash."""
 
 from __future__ import annotations
 
@@ -101,23 +101,25 @@ def configured_queue_names(app) -> list[str]:
 
 def queue_depths(app, extra_names: Iterable[str] = (), opener=None) -> QueueDepths:
     """Depths of the app's queues and of `extra_names`: from the management API when
-    MONITOR_BROKER_API_URL is set and it answers, else by passive declares on a short-lived
-    broker connection (on Redis, from its keys)."""
+    MONITOR_BROKER_API_URL is set and it answers (the nodes too), else by passive declares on a
+    short-lived broker connection (on Redis, from its keys)."""
     names = [*configured_queue_names(app), *extra_names]
     api_url = setting("BROKER_API_URL")
     api_error = None
     with app.connection_for_read() as connection:
         if api_url:
+            login = (connection.userid or "", connection.password or "")
+            timeout = float(setting("BROKER_API_TIMEOUT"))
             try:
                 rows = broker_api.fetch_queues(
-                    str(api_url),
-                    connection.virtual_host or "/",
-                    connection.userid or "",
-                    connection.password or "",
-                    float(setting("BROKER_API_TIMEOUT")),
-                    opener,
+                    str(api_url), connection.virtual_host or "/", *login, timeout, opener
                 )
-                return QueueDepths(broker_api.read_api_depths(rows, names), MANAGEMENT_API)
+                nodes = broker_api.fetch_nodes(str(api_url), *login, timeout, opener)
+                return QueueDepths(
+                    broker_api.read_api_depths(rows, names),
+                    MANAGEMENT_API,
+                    nodes=broker_api.read_nodes(nodes),
+                )
             except BrokerApiError as exc:
                 api_error = str(exc)
                 logger.warning("queue depths read by passive declare instead: %s", api_error)

@@ -1,4 +1,5 @@
-"""Queue counts read from RabbitMQ's management HTTP API (ready, unacknowledged, consumers)."""
+"""Queues (ready, unacknowledged, consumers, leader and members) and nodes read from RabbitMQ's
+management HTTP API."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
 from minestrone.monitor.errors import BrokerApiError
-from minestrone.monitor.queue_depth import QueueDepth
+from minestrone.monitor.queue_depth import BrokerNode, QueueDepth
 
 # The largest answer read (a vhost with tens of thousands of queues, three columns each).
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
-COLUMNS = "name,messages_ready,messages_unacknowledged,consumers"
+COLUMNS = "name,messages_ready,messages_unacknowledged,consumers,node,leader,members,online"
+NODE_COLUMNS = "name,running"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -52,16 +54,35 @@ def _count(row: dict, key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
+def nodes_url(base_url: str) -> str:
+    """The URL listing the broker's nodes with only the columns read."""
+    return f"{base_url.rstrip('/')}/api/nodes?columns={NODE_COLUMNS}"
+
+
 def fetch_queues(
     base_url: str, vhost: str, user: str, password: str, timeout: float, opener=None
 ) -> list[dict]:
     """GET the vhost's queues; raise BrokerApiError (never showing the login) on any failure."""
+    return _get_rows(
+        queues_url(base_url, vhost), "queues", base_url, user, password, timeout, opener
+    )
+
+
+def fetch_nodes(base_url: str, user: str, password: str, timeout: float, opener=None) -> list[dict]:
+    """GET the broker's nodes; raise BrokerApiError (never showing the login) on any failure."""
+    return _get_rows(nodes_url(base_url), "nodes", base_url, user, password, timeout, opener)
+
+
+def _get_rows(
+    url: str, what: str, base_url: str, user: str, password: str, timeout: float, opener
+) -> list[dict]:  # noqa: ANN001, PLR0913
+    """GET ``url`` (a list of ``what`` under ``base_url``) with the broker's login: its rows."""
     try:
         check_base_url(base_url)
     except ValueError as exc:
         raise BrokerApiError(f"MONITOR_BROKER_API_URL is refused: {exc}") from None
     # the scheme was checked just above: http or https only
-    request = urllib.request.Request(queues_url(base_url, vhost))  # noqa: S310
+    request = urllib.request.Request(url)  # noqa: S310
     token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
     request.add_header("Authorization", f"Basic {token}")
     request.add_header("Accept", "application/json")
@@ -84,8 +105,28 @@ def fetch_queues(
     except ValueError:
         raise BrokerApiError("the management API's answer is not JSON") from None
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        raise BrokerApiError("the management API's answer is not a list of queues")
+        raise BrokerApiError(f"the management API's answer is not a list of {what}")
     return rows
+
+
+def _name(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _names(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(sorted(name for name in value if isinstance(name, str) and name))
+
+
+def read_nodes(rows: list[dict]) -> tuple[BrokerNode, ...]:
+    """The nodes in the API's rows, by name; a row without a name is skipped."""
+    nodes = [
+        BrokerNode(name, row.get("running") is True)
+        for row in rows
+        if (name := _name(row.get("name")))
+    ]
+    return tuple(sorted(nodes, key=lambda node: node.name))
 
 
 def read_api_depths(rows: list[dict], names: Iterable[str]) -> list[QueueDepth]:
@@ -103,6 +144,9 @@ def read_api_depths(rows: list[dict], names: Iterable[str]) -> list[QueueDepth]:
                 _count(row, "messages_ready"),
                 _count(row, "consumers"),
                 unacked=_count(row, "messages_unacknowledged"),
+                leader=_name(row.get("leader")) or _name(row.get("node")),
+                members=_names(row.get("members")),
+                online=_names(row.get("online")),
             )
         )
     return depths

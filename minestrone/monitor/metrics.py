@@ -109,6 +109,7 @@ class MonitorCollector:
             yield broker_up
             return
         broker_up.add_metric([], 1)
+        yield from _placement(depths)
         for depth in depths:
             if not depth.missing:
                 ready.add_metric([depth.name], depth.ready)
@@ -121,6 +122,37 @@ class MonitorCollector:
         yield consumers
         if unacked.samples:
             yield unacked
+
+
+def _placement(depths):
+    """The broker's nodes (running or not) and each queue's leader and members, when the
+    management API gave them."""
+    nodes = getattr(depths, "nodes", ())
+    if nodes:
+        up = GaugeMetricFamily(
+            "minestrone_broker_node_up", "1 when the broker node runs.", labels=["node"]
+        )
+        for node in nodes:
+            up.add_metric([node.name], 1 if node.running else 0)
+        yield up
+    leader = GaugeMetricFamily(
+        "minestrone_queue_leader", "1 for the node leading the queue.", labels=["queue", "node"]
+    )
+    member = GaugeMetricFamily(
+        "minestrone_queue_member_online",
+        "A replicated (quorum) queue's members: 1 online, 0 down.",
+        labels=["queue", "node"],
+    )
+    for depth in depths:
+        if depth.missing:
+            continue
+        if depth.leader:
+            leader.add_metric([depth.name, depth.leader], 1)
+        for name in depth.members:
+            member.add_metric([depth.name, name], 1 if name in depth.online else 0)
+    for family in (leader, member):
+        if family.samples:
+            yield family
 
 
 def _fill(family: HistogramMetricFamily, histograms: dict, bounds: tuple[float, ...]) -> None:

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from minestrone.errors import BrokerUnreachable
 from minestrone.monitor import charts, metrics, queue_wait, svg
 from minestrone.monitor.conf import setting
 from minestrone.monitor.display import STATE_COLORS
@@ -59,6 +60,29 @@ def metrics_view(request) -> HttpResponse:
 
 # However many dashboards poll, each process computes a window's charts at most once per:
 DASHBOARD_CACHE_SECONDS = {"hour": 5, "day": 60}
+# ... and asks the management API for the broker's nodes and queues at most once per:
+BROKER_CACHE_SECONDS = 5
+
+
+def broker_context() -> dict:
+    """The broker's nodes and where each queue lives (leader, members online), when the
+    management API is configured (MONITOR_BROKER_API_URL); else nothing."""
+    if not setting("BROKER_API_URL"):
+        return {}
+    key = "minestrone.monitor.dashboard.broker"
+    context = cache.get(key)
+    if context is None:
+        try:
+            depths = _broker_depths()
+            context = {
+                "broker_nodes": list(depths.nodes),
+                "queue_placement": [d for d in depths if not d.missing and d.leader],
+                "broker_api_error": depths.api_error,
+            }
+        except BrokerUnreachable as exc:
+            context = {"broker_error": str(exc)}
+        cache.set(key, context, BROKER_CACHE_SECONDS)
+    return context
 
 
 def dashboard_context(window: charts.Window, now) -> dict:
@@ -93,7 +117,7 @@ def _unacked_chart(window: charts.Window, now, periods):
 @staff_member_required
 def dashboard_view(request) -> HttpResponse:
     """Tasks per period by state and by name, runtime percentiles, failures and throughput
-    per worker, for the last hour or day."""
+    per worker, for the last hour or day; the broker's nodes and queues' placement."""
     if not may_view(request.user):
         raise PermissionDenied
     window = charts.WINDOWS.get(request.GET.get("window", "hour"), charts.WINDOWS["hour"])
@@ -102,7 +126,7 @@ def dashboard_view(request) -> HttpResponse:
     if context is None:
         context = dashboard_context(window, timezone.now())
         cache.set(key, context, DASHBOARD_CACHE_SECONDS[window.name])
-    context = {**context, "windows": list(charts.WINDOWS), "window": window}
+    context = {**context, **broker_context(), "windows": list(charts.WINDOWS), "window": window}
     htmx = getattr(request, "htmx", False)
     template = "monitor/_dashboard.html" if htmx else "monitor/dashboard.html"
     return render(request, template, context)

@@ -13,7 +13,7 @@ import yaml
 
 from minestrone.monitor import metrics
 from minestrone.monitor.models import TaskState, WorkerState
-from minestrone.monitor.queue_depth import QueueDepth
+from minestrone.monitor.queue_depth import MANAGEMENT_API, BrokerNode, QueueDepth, QueueDepths
 from tests.unit.monitor.tasks import record
 
 MONITORING = Path(__file__).resolve().parents[2] / "monitoring"
@@ -42,7 +42,7 @@ def dashboard_queries() -> list[str]:
 
 
 def test_promtool_accepts_the_rules(promtool):
-    assert "SUCCESS: 8 rules found" in run(promtool, "check", "rules", RULES.name)
+    assert "SUCCESS: 10 rules found" in run(promtool, "check", "rules", RULES.name)
 
 
 def test_promtool_proves_each_alert_fires_and_stays_quiet(promtool):
@@ -75,7 +75,12 @@ def test_every_metric_named_is_exported():
     record("a", "SUCCESS", now - timedelta(minutes=1), runtime=0.5)
     TaskState.objects.update(sent=now - timedelta(minutes=2), started=now - timedelta(minutes=1))
     WorkerState.objects.create(hostname="w1", last_heartbeat=now, heartbeat_expires=now, active=1)
-    depths = [QueueDepth("default", 1, 1, unacked=0)]
+    node = "rabbit@broker-0"
+    depths = QueueDepths(
+        [QueueDepth("default", 1, 1, unacked=0, leader=node, members=(node,), online=(node,))],
+        MANAGEMENT_API,
+        nodes=(BrokerNode(node, True),),
+    )
     text = metrics.render(now, depths=lambda: depths).decode()
     exported = set(re.findall(r"^(minestrone_[a-z_]+)", text, re.MULTILINE))
     named = set(METRIC.findall(RULES.read_text())) | {

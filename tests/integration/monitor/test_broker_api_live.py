@@ -4,6 +4,7 @@ exactly, on the reader and on /active/'s queue table, and the passive-declare fa
 import contextlib
 import re
 import secrets
+from dataclasses import replace
 
 import amqp
 import pytest
@@ -19,11 +20,15 @@ QUEUE = "mgmt-jobs"
 PUBLISHED = 5
 
 
-@pytest.fixture
-def held_message(rabbitmq_management_server):
-    """A vhost whose queue got 5 messages, one of them delivered to a consumer and not acked."""
-    server = rabbitmq_management_server
-    vhost = f"t_broker_api_{secrets.token_hex(4)}"
+def node_of(depths) -> str | None:
+    """The name of the broker's only node, as the management API listed it."""
+    return depths.nodes[0].name if depths.nodes else None
+
+
+@contextlib.contextmanager
+def fresh_vhost(server, prefix: str):
+    """A new virtual host on ``server``, its URL and an AMQP connection to it; both gone after."""
+    vhost = f"{prefix}_{secrets.token_hex(4)}"
     url = server.add_vhost(vhost)
     connection = amqp.Connection(
         host=f"{server.host}:{server.port}",
@@ -32,8 +37,20 @@ def held_message(rabbitmq_management_server):
         virtual_host=vhost,
         connect_timeout=5,
     )
-    connection.connect()
     try:
+        connection.connect()
+        yield url, connection
+    finally:
+        with contextlib.suppress(Exception):  # already closed by a failed step
+            connection.close()
+        connection.collect()
+        server.delete_vhost(vhost)
+
+
+@pytest.fixture
+def held_message(rabbitmq_management_server):
+    """A vhost whose queue got 5 messages, one of them delivered to a consumer and not acked."""
+    with fresh_vhost(rabbitmq_management_server, "t_broker_api") as (url, connection):
         publisher = connection.channel()
         publisher.queue_declare(QUEUE, durable=False, auto_delete=False)
         for n in range(PUBLISHED):
@@ -47,11 +64,6 @@ def held_message(rabbitmq_management_server):
         app = Celery("broker-api-live", broker=url, set_as_current=False)
         app.conf.task_default_queue = QUEUE
         yield app
-    finally:
-        with contextlib.suppress(Exception):  # already closed by a failed step
-            connection.close()
-        connection.collect()
-        server.delete_vhost(vhost)
 
 
 def test_the_management_api_counts_ready_and_unacked_exactly(
@@ -62,9 +74,14 @@ def test_the_management_api_counts_ready_and_unacked_exactly(
     expected = QueueDepth(QUEUE, PUBLISHED - 1, 1, unacked=1)
     # the plugin refreshes its counts every collect_statistics_interval
     depths = wait_until(
-        lambda: (found := queue_depths(app, ["never-declared"]))[0] == expected and found,
+        lambda: (
+            (found := queue_depths(app, ["never-declared"]))[0]
+            == replace(expected, leader=node_of(found))
+            and found
+        ),
         what=f"{expected} from the management API",
     )
+    assert depths[0].leader.startswith("minestrone")  # a classic queue: on its only node
     assert depths.source == MANAGEMENT_API and depths.api_error is None
     assert depths[1] == QueueDepth("never-declared", None, None, missing=True)
 
@@ -91,3 +108,24 @@ def test_a_failing_api_falls_back_to_passive_declares_and_says_why(
     assert depths.source == PASSIVE_DECLARE
     assert depths.api_error.startswith("the management API answered HTTP 4")
     assert list(depths) == [QueueDepth(QUEUE, PUBLISHED - 1, 1)]
+
+
+def test_a_quorum_queue_names_its_leader_and_members_and_the_node_runs(
+    rabbitmq_management_server, settings
+):
+    server = rabbitmq_management_server
+    with fresh_vhost(server, "t_placement") as (url, connection):
+        connection.channel().queue_declare(
+            "replicated", durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"}
+        )
+        app = Celery("placement-live", broker=url, set_as_current=False)
+        app.conf.task_default_queue = "replicated"
+        settings.MONITOR_BROKER_API_URL = server.management_url
+        depths = wait_until(
+            lambda: (found := queue_depths(app))[0].members and found,
+            what="the quorum queue's members from the management API",
+        )
+    [queue] = depths
+    [node] = depths.nodes
+    assert node.running and "@" in node.name
+    assert (queue.leader, queue.members, queue.online) == (node.name, (node.name,), (node.name,))

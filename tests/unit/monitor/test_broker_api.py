@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from minestrone.errors import BrokerUnreachable
 from minestrone.monitor import broker_api
 from minestrone.monitor.broker import queue_depths
-from minestrone.monitor.queue_depth import MANAGEMENT_API, PASSIVE_DECLARE, QueueDepth
+from minestrone.monitor.queue_depth import MANAGEMENT_API, PASSIVE_DECLARE, BrokerNode, QueueDepth
 from minestrone.platform_env import parse_api_url
 
 ROWS = [
@@ -25,10 +25,14 @@ ROWS = [
 ]
 
 
-class FakeManagementApi:
-    """A loopback HTTP server answering each GET with the next scripted (status, body, delay)."""
+NODES = [{"name": "rabbit@broker-0", "running": True}]
 
-    def __init__(self, status=200, body=ROWS, delay=0.0, headers=None):
+
+class FakeManagementApi:
+    """A loopback HTTP server answering each GET with the scripted (status, body, delay): the
+    queues' body, or for /api/nodes the nodes' body."""
+
+    def __init__(self, status=200, body=ROWS, delay=0.0, headers=None, nodes=NODES):
         self.requests = []
         fake = self
 
@@ -36,7 +40,8 @@ class FakeManagementApi:
             def do_GET(self):
                 fake.requests.append((self.path, dict(self.headers)))
                 time.sleep(delay)
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                answer = nodes if self.path.startswith("/api/nodes") else body
+                data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 self.send_response(status)
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
@@ -89,11 +94,61 @@ def test_the_api_gives_ready_unacked_and_consumers_with_the_brokers_login(api_se
         QueueDepth("default", 4, 2, unacked=1),
         QueueDepth("nowhere", None, None, missing=True),
     ]
-    [(path, headers)] = api.requests
+    [(path, headers), (nodes_path, nodes_headers)] = api.requests
     assert path.startswith("/api/queues/jobs%2Fvh?columns=")
     assert "messages_unacknowledged" in path
+    assert nodes_path == "/api/nodes?columns=name,running"
     expected = base64.b64encode(b"reader:s3cret/").decode()
-    assert headers["Authorization"] == f"Basic {expected}"
+    assert headers["Authorization"] == nodes_headers["Authorization"] == f"Basic {expected}"
+    assert depths.nodes == (BrokerNode("rabbit@broker-0", True),)
+
+
+QUORUM_ROWS = [
+    {
+        "name": "default",
+        "messages_ready": 3,
+        "messages_unacknowledged": 2,
+        "consumers": 1,
+        "node": "rabbit@broker-1",
+        "leader": "rabbit@broker-1",
+        "members": ["rabbit@broker-2", "rabbit@broker-0", "rabbit@broker-1"],
+        "online": ["rabbit@broker-1", "rabbit@broker-0"],
+    },
+    {"name": "classic", "messages_ready": 0, "messages_unacknowledged": 0, "consumers": 0,
+     "node": "rabbit@broker-0"},
+]  # fmt: skip
+CLUSTER = [
+    {"name": "rabbit@broker-1", "running": True},
+    {"name": "rabbit@broker-0", "running": True},
+    {"name": "rabbit@broker-2", "running": False},
+    {"running": True},  # no name: skipped
+]
+
+
+def test_a_quorum_queue_shows_its_leader_and_which_members_are_online(api_setting):
+    app = app_on("amqp://reader:pw@127.0.0.1:1/")
+    with FakeManagementApi(body=QUORUM_ROWS, nodes=CLUSTER) as api:
+        api_setting(api.url)
+        depths = queue_depths(app, ["classic"])
+    classic, default = depths
+    assert default.leader == "rabbit@broker-1"
+    assert default.members == ("rabbit@broker-0", "rabbit@broker-1", "rabbit@broker-2")
+    assert default.offline == ("rabbit@broker-2",)
+    assert (classic.leader, classic.members, classic.offline) == ("rabbit@broker-0", (), ())
+    assert [(node.name, node.running) for node in depths.nodes] == [
+        ("rabbit@broker-0", True),
+        ("rabbit@broker-1", True),
+        ("rabbit@broker-2", False),
+    ]
+
+
+def test_nodes_the_api_cannot_list_send_the_queues_to_passive_declares(api_setting):
+    app = app_on("memory://")
+    with FakeManagementApi(nodes={"not": "a list"}) as api:
+        api_setting(api.url)
+        depths = queue_depths(app)
+    assert depths.source == PASSIVE_DECLARE
+    assert depths.api_error == "the management API's answer is not a list of nodes"
 
 
 def test_without_the_setting_the_queues_are_read_by_passive_declare(api_setting):
