@@ -81,10 +81,9 @@ def parse(body, properties: dict, routing_key: str, delivery_limit: int) -> Dead
     keys = death.get("routing-keys")
     original_key = _text(keys[0]) if isinstance(keys, list) and keys else None
     reason = _text(death.get("reason"))
-    count = death.get("count")
+    # over the limit: delivered once, then again as many times as the limit allows (the
+    # dead-letter queue's own x-delivery-count, grown by each look, is not the job's)
     deliveries = delivery_limit + 1 if reason == DELIVERY_LIMIT_REASON else None
-    if deliveries is None and isinstance(count, int) and count > 0:
-        deliveries = count
     return DeadLetter(
         task_id=_text(headers.get("id")),
         name=_text(headers.get("task")),

@@ -234,3 +234,26 @@ def test_retry_refusals_are_409(api, sent, fields, why):
     response = api.post("/api/task/retry/t-1")
     assert response.status_code == 409 and why in response.json()["error"]
     assert sent == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/dead-letters"),
+        ("post", "/api/dead-letters/some-id/retry"),
+        ("post", "/api/dead-letters/some-id/discard"),
+    ],
+)
+def test_dead_letters_exist_on_rabbitmq_only(api, method, path):
+    response = getattr(api, method)(path)
+    assert response.status_code == 409
+    assert "no dead-letter queue on a memory broker" in response.json()["error"]
+
+
+def test_a_read_only_token_cannot_touch_a_dead_letter(db):
+    from minestrone.monitor.api.tokens import ApiToken
+    from tests.unit.monitor.api.conftest import Api, make_user
+
+    _, token = ApiToken.objects.issue(make_user("reader"), read_only=True)
+    for action in ("retry", "discard"):
+        assert Api(token).post(f"/api/dead-letters/some-id/{action}").status_code == 403
