@@ -55,7 +55,7 @@ def dead(total: int):
 
 
 def test_a_poison_job_is_dead_lettered_then_sent_back_or_discarded(
-    camera, monitored_worker, api, tmp_path
+    camera, monitored_worker, api, admin_client, tmp_path
 ):
     camera()
     monitored_worker("poison", env={"MINESTRONE_DELIVERY_LIMIT": str(LIMIT)})
@@ -75,6 +75,11 @@ def test_a_poison_job_is_dead_lettered_then_sent_back_or_discarded(
     assert shown["args"] == repr((str(deliveries),)) or str(deliveries) in shown["args"]
     assert (shown["routing_key"], shown["deliveries"]) == ("tasks.poison", LIMIT + 1)
     assert (shown["reason"], shown["worker"], shown["retryable"]) == ("delivery_limit", HOST, True)
+
+    # the admin's page shows it too, and looking twice lost nothing
+    page = admin_client.get("/admin/monitor/taskstate/dead-letters/").content.decode()
+    assert f'data-task-id="{poison}"' in page and "tasks.poison" in page and HOST in page
+    assert [one.task_id for one in dead(1)] == [poison]
 
     # send it back: it now survives; the two are linked both ways
     (tmp_path / "poison.ok").touch()
