@@ -18,13 +18,9 @@ from amqp.exceptions import NotFound, PreconditionFailed
 from kombu import Connection, Exchange
 
 from minestrone import queues
-from minestrone.errors import MinestroneError, reaching_the_broker
+from minestrone.errors import QueueMigrationError, reaching_the_broker
 
 logger = logging.getLogger(__name__)
-
-class QueueMigrationError(MinestroneError):
-    """The vhost's queues cannot be made what this version declares; the message says why."""
-
 
 @dataclass(frozen=True)
 class Migration:

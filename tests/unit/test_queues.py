@@ -76,3 +76,13 @@ def test_the_limit_comes_from_the_environment_file_or_the_process(tmp_path):
     assert load(write(tmp_path, base)).delivery_limit == 5
     dev = platform_env.development_settings(tmp_path, {"MINESTRONE_DELIVERY_LIMIT": "4"})
     assert dev.delivery_limit == 4
+
+
+def test_migrate_queues_has_nothing_to_do_off_rabbitmq():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("migrate_queues", stdout=out)
+    assert out.getvalue().strip() == "queues: nothing to do on a memory broker"
