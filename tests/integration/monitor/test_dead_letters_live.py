@@ -10,8 +10,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 import tests.integration.monitor.tasks  # noqa: F401 (this process registers the test tasks)
+from minestrone.celery_app import app as celery_app
 from minestrone.monitor import dead_letters
 from minestrone.monitor.api.tokens import ApiToken
+from minestrone.monitor.broker import queue_depths
 from tests.integration.conftest import point_celery_at
 from tests.integration.monitor.conftest import send, task_name, wait_for_states, wait_until
 
@@ -75,6 +77,10 @@ def test_a_poison_job_is_dead_lettered_then_sent_back_or_discarded(
     assert shown["args"] == repr((str(deliveries),)) or str(deliveries) in shown["args"]
     assert (shown["routing_key"], shown["deliveries"]) == ("tasks.poison", LIMIT + 1)
     assert (shown["reason"], shown["worker"], shown["retryable"]) == ("delivery_limit", HOST, True)
+
+    # the queue pages and metrics watch the dead-letter queue beside the quorum queue
+    depths = {depth.name: depth.ready for depth in queue_depths(celery_app)}
+    assert depths == {"default.quorum": 0, "default.dead-letters": 1}
 
     # the admin's page shows it too, and looking twice lost nothing
     page = admin_client.get("/admin/monitor/taskstate/dead-letters/").content.decode()
