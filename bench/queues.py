@@ -7,14 +7,16 @@ tutorial declared and the quorum queue minestrone declares now (``minestrone.que
 limit, at-least-once dead lettering, reject-publish), bound to a topic exchange with ``tasks.#``:
 publishes persistent messages one at a time, each waiting for its publisher confirm as
 ``apply_async`` does, then consumes them as a worker of two processes does (prefetch 2, one
-acknowledgement per message). Prints one JSON object: per kind, publishes/s, a publish's
-median and p95 wait, consumed and acknowledged messages/s; and quorum's share of classic's.
+acknowledgement per message); ``--rounds`` times, each kind first in turn. Prints one JSON
+object: per kind, the rounds' medians of publishes/s, a publish's median and p95 wait, and
+consumed and acknowledged messages/s; and quorum's share of classic's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -30,7 +32,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.queues", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--messages", type=int, default=3000, help="messages per kind of queue")
+    parser.add_argument("--messages", type=int, default=3000, help="messages per kind and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, the kinds' order swapped")
     return parser.parse_args(argv)
 
 
@@ -93,11 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from backing_services import choice
 
-    report = {"messages": args.messages}
+    report = {"messages": args.messages, "rounds": args.rounds}
+    runs = {"classic": [], "quorum": []}
     with choice.rabbitmq_server() as rabbitmq:
         url = rabbitmq.add_vhost("bench_queues")
-        for kind in ("classic", "quorum"):
-            report[kind] = one_kind(url, kind, args.messages)
+        for round_number in range(args.rounds):  # each kind first in turn: load drifts
+            for kind in sorted(runs, reverse=bool(round_number % 2)):
+                runs[kind].append(one_kind(url, kind, args.messages))
+    for kind, figures in runs.items():
+        report[kind] = {key: statistics.median(run[key] for run in figures) for key in figures[0]}
     report["quorum_vs_classic"] = {
         key: round(report["quorum"][key] / report["classic"][key], 2)
         for key in ("publishes_per_s", "consumes_per_s")
