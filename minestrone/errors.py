@@ -30,6 +30,11 @@ class BrokerUnreachable(MinestroneError):
     sent to it or read from it."""
 
 
+class QueueMigrationError(MinestroneError):
+    """The broker's queues cannot be made what this version declares (minestrone/queues.py);
+    the message says why."""
+
+
 @contextlib.contextmanager
 def reaching_the_broker() -> Iterator[None]:
     """Inside, a broker that cannot be reached (BROKER_FAILURES) raises BrokerUnreachable."""

@@ -20,6 +20,7 @@ from django.core.checks.security.base import (
 from django.core.exceptions import ImproperlyConfigured
 
 from minestrone import platform_services
+from minestrone.queues import DEFAULT_DELIVERY_LIMIT, DELIVERY_LIMIT_VARIABLE, parse_delivery_limit
 
 ENV_FILE_VARIABLE = "MINESTRONE_ENV_FILE"
 DEFAULT_DATABASE_NAME = "minestrone"
@@ -65,6 +66,7 @@ class PlatformSettings:
     trusted_proxies: int = 0
     broker_api_url: str | None = None
     anonymous_job_rate: str = DEFAULT_JOB_RATE
+    delivery_limit: int = DEFAULT_DELIVERY_LIMIT
 
     def describe(self) -> str:
         """Say in one line which database and broker these settings use."""
@@ -462,6 +464,7 @@ def platform_settings(path: Path, environ) -> PlatformSettings:
         trusted_proxies=parse_proxies(lookup.get(PROXIES_VARIABLE), PLATFORM_PROXIES),
         broker_api_url=parse_api_url(API_URL_VARIABLE, lookup.get(API_URL_VARIABLE)),
         anonymous_job_rate=parse_job_rate(lookup.get(JOB_RATE_VARIABLE)),
+        delivery_limit=parse_delivery_limit(lookup.get(DELIVERY_LIMIT_VARIABLE)),
     )
 
 
@@ -500,6 +503,7 @@ def development_settings(base_dir: Path, environ) -> PlatformSettings:
         broker_api_url=parse_api_url(API_URL_VARIABLE, environ.get(API_URL_VARIABLE)),
         trusted_proxies=parse_proxies(environ.get(PROXIES_VARIABLE), 0),
         anonymous_job_rate=parse_job_rate(environ.get(JOB_RATE_VARIABLE)),
+        delivery_limit=parse_delivery_limit(environ.get(DELIVERY_LIMIT_VARIABLE)),
     )
 
 

@@ -4,9 +4,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
-from kombu import Exchange, Queue
 
-from minestrone import delivery, platform_env
+from minestrone import delivery, platform_env, queues
 
 BASE_DIR = Path(__file__).resolve().parent
 REPOSITORY_ROOT = BASE_DIR.parent
@@ -113,11 +112,18 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 
-# The tutorial's routing: one durable queue `default`, bound to the topic exchange `default`
-# with `tasks.#`, so any routing key `tasks.<anything>` lands in it.
-DEFAULT_EXCHANGE = Exchange("default", type="topic", durable=True)
-CELERY_TASK_QUEUES = (Queue("default", DEFAULT_EXCHANGE, routing_key="tasks.#", durable=True),)
-CELERY_TASK_DEFAULT_QUEUE = "default"
+# The tutorial's routing: the topic exchange `default`, one durable queue bound to it with
+# `tasks.#`, so any routing key `tasks.<anything>` lands in it. On RabbitMQ the queue is a quorum
+# queue `default.quorum`: a job delivered MINESTRONE_DELIVERY_LIMIT times more than once (5 by
+# default) goes to the dead-letter queue the monitor shows; on Redis it stays the tutorial's
+# `default` (minestrone/queues.py).
+DEFAULT_EXCHANGE = queues.exchange()
+MINESTRONE_DELIVERY_LIMIT = _platform.delivery_limit
+CELERY_TASK_QUEUES = queues.task_queues(CELERY_BROKER_URL, MINESTRONE_DELIVERY_LIMIT)
+CELERY_TASK_DEFAULT_QUEUE = queues.default_queue_name(CELERY_BROKER_URL)
+# Quorum queues have no global QoS: the worker sees that and sets prefetch per consumer; a
+# countdown or ETA then goes through RabbitMQ's delayed-delivery exchanges (Celery ≥ 5.5).
+CELERY_WORKER_DETECT_QUORUM_QUEUES = True
 CELERY_TASK_DEFAULT_EXCHANGE = "default"
 CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "tasks.default"

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from minestrone.errors import BrokerUnreachable
-from minestrone.monitor import display, retry, search, task_page
+from minestrone.monitor import admin_dead_letters, display, retry, search, task_page
 from minestrone.monitor.admin_base import MonitorAdmin
 from minestrone.monitor.conf import setting
 from minestrone.monitor.errors import RetryRefused
@@ -299,13 +299,14 @@ class TaskStateAdmin(MonitorAdmin):
         return task_page.retry_links(obj)
 
     def get_urls(self) -> list:
-        """The task's page, plus the endpoint of its "Send again" button."""
+        """The task's page, plus the endpoint of its "Send again" button, and the Dead letters
+        page."""
         again = path(
             "<path:object_id>/retry/",
             self.admin_site.admin_view(self.retry_view),
             name="monitor_taskstate_retry",
         )
-        return [again, *super().get_urls()]
+        return [*admin_dead_letters.urls(self), again, *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None) -> HttpResponse:
         """The task's page, with "Send again" for a failed, revoked or rejected task."""

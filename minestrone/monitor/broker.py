@@ -93,10 +93,12 @@ def _close_quietly(channel) -> None:
 
 
 def configured_queue_names(app) -> list[str]:
-    """The names of the queues the Celery app declares (task_queues, or the default queue)."""
+    """The names of the queues the Celery app declares (task_queues, or the default queue),
+    and the dead-letter queue its queues dead-letter to (named as its exchange)."""
     queues = app.conf.task_queues or ()
     names = [queue.name for queue in queues]
-    return names or [app.conf.task_default_queue]
+    dead = {(queue.queue_arguments or {}).get("x-dead-letter-exchange") for queue in queues}
+    return (names or [app.conf.task_default_queue]) + sorted(dead - {None, ""})
 
 
 def queue_depths(app, extra_names: Iterable[str] = (), opener=None) -> QueueDepths:

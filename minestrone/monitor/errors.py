@@ -23,6 +23,14 @@ class RetryRefused(MonitorError):
     """The task cannot be sent again; the message says why."""
 
 
+class DeadLetterMissing(MonitorError):
+    """No dead-lettered job has that task id (sent back or discarded meanwhile?)."""
+
+
+class DeadLettersUnsupported(MonitorError):
+    """The broker has no dead-letter queue (Redis): only RabbitMQ's quorum queues dead-letter."""
+
+
 class InvalidRate(MonitorError, ValueError):
     """A text that is not a Celery rate."""
 

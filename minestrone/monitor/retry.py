@@ -1,5 +1,6 @@
 """Send a failed, revoked or rejected task again: same name, arguments and routing key, a new
-id; the two are linked both ways in their timelines ("retry of …", "retried as …")."""
+id; the two are linked both ways in their timelines ("retry of …", "retried as …"). A
+dead-lettered job is sent again by dead_letters.py with the same links."""
 
 from __future__ import annotations
 
@@ -41,21 +42,31 @@ def retry(task: TaskState, who: str) -> str:
         raise RetryRefused(
             f"task {task.task_id} is {task.state}: only {', '.join(RETRYABLE)} tasks are sent again"
         )
-    if not task.name or not sending.registered(task.name):
-        raise RetryRefused(f"task {task.task_id}: {task.name!r} is not a registered task")
+    check_registered(task.task_id, task.name)
     args = _literal(task.args, list, "arguments")
     kwargs = _literal(task.kwargs, dict, "keyword arguments")
     new_id = sending.send(task.name, args, kwargs, task.routing_key)
+    link(task.task_id, new_id, who)
+    return new_id
+
+
+def check_registered(task_id: str | None, name: str | None) -> None:
+    """RetryRefused unless ``name`` is a task the application registers."""
+    if not name or not sending.registered(name):
+        raise RetryRefused(f"task {task_id}: {name!r} is not a registered task")
+
+
+def link(old_id: str, new_id: str, who: str) -> None:
+    """Record in both timelines that ``new_id`` was sent again as a retry of ``old_id``."""
     now = timezone.now()
     TaskEvent.objects.record(
         [
-            {"task_id": task.task_id, "kind": RETRIED_AS, "timestamp": now,
+            {"task_id": old_id, "kind": RETRIED_AS, "timestamp": now,
              "detail": f"{new_id} by {who}"},
             {"task_id": new_id, "kind": RETRY_OF, "timestamp": now,
-             "detail": f"{task.task_id} by {who}"},
+             "detail": f"{old_id} by {who}"},
         ]
     )  # fmt: skip
-    return new_id
 
 
 def links(task_ids: list[str]) -> dict[str, dict]:

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from minestrone import queues
 from minestrone.celery_app import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,8 +69,15 @@ def broker_parts(url: str) -> dict[str, str]:
 
 
 def point_celery_at(url: str) -> None:
-    """Make the project's Celery app (in this process) use the broker at url."""
+    """Make the project's Celery app (in this process) use the broker at url, with the queues
+    the workers declare for that kind of broker."""
+    from django.conf import settings
+
     celery_app.conf.broker_url = url
+    celery_app.conf.task_queues = queues.task_queues(url, settings.MINESTRONE_DELIVERY_LIMIT)
+    celery_app.conf.task_default_queue = queues.default_queue_name(url)
+    for built in ("queues", "default_queue", "router", "send_task_message"):
+        celery_app.amqp.__dict__.pop(built, None)
     celery_app.conf.broker_transport_options = {"confirm_publish": True}
     celery_app.conf.broker_connection_timeout = 2
     pool = celery_app._pool

@@ -57,3 +57,10 @@ def test_the_broker_bench_at_a_tiny_size(servers, redis_server):
     report = bench_keys.run(["bench.broker", "--messages", "50"], ["bench.broker"], env)
     assert report["messages"] == 50
     assert report["redis"]["publishes_per_s"] > 0 and report["rabbitmq"]["takes_per_s"] > 0
+
+
+def test_the_queues_bench_at_a_tiny_size(servers):
+    argv = ["bench.queues", "--messages", "50", "--rounds", "1"]
+    report = bench_keys.run(argv, ["bench.queues"], servers)
+    assert report["messages"] == 50
+    assert report["quorum"]["consumes_per_s"] > 0 and report["classic"]["publishes_per_s"] > 0

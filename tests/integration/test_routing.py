@@ -1,8 +1,10 @@
-"""The tutorial's routing on a real RabbitMQ: topic exchange `default`, queue `default`."""
+"""The tutorial's routing on a real RabbitMQ: topic exchange `default`, binding `tasks.#`, to the
+quorum queue `default.quorum` (the tutorial's `default` queue on Redis)."""
 
 from kombu import Exchange, Queue
 
 from minestrone.celery_app import app as celery_app
+from minestrone.queues import QUORUM_QUEUE
 from minestrone.soup.tasks import lazy_job
 
 from .conftest import drain
@@ -13,17 +15,18 @@ def test_the_default_queue_is_bound_to_a_topic_exchange_with_tasks_hash(channel)
     exchange.declare(passive=True)  # exists, with the declared type
     [queue] = celery_app.conf.task_queues
     assert (queue.name, queue.exchange.name, queue.exchange.type, queue.routing_key) == (
-        "default",
+        QUORUM_QUEUE,
         "default",
         "topic",
         "tasks.#",
     )
     assert queue.durable and queue.exchange.durable
+    assert queue.queue_arguments["x-queue-type"] == "quorum"
 
 
-def test_a_task_sent_with_tasks_x_reaches_queue_default_through_exchange_default(channel):
+def test_a_task_sent_with_tasks_x_reaches_the_quorum_queue_through_exchange_default(channel):
     lazy_job.apply_async(args=["soup"], routing_key="tasks.x")
-    [message] = drain(channel, "default")
+    [message] = drain(channel, QUORUM_QUEUE)
     assert message.delivery_info["exchange"] == "default"
     assert message.delivery_info["routing_key"] == "tasks.x"
     assert message.headers["task"] == "minestrone.soup.tasks.lazy_job"
@@ -45,11 +48,11 @@ def test_a_narrower_binding_receives_only_matching_keys(channel):
             "tasks.urgent",
             "tasks.urgent.soup",
         ]
-        assert len(drain(channel, "default")) == 4
+        assert len(drain(channel, QUORUM_QUEUE)) == 4
     finally:
         urgent.delete()
 
 
 def test_a_key_outside_tasks_dot_reaches_no_queue(channel):
     lazy_job.apply_async(args=["lost"], routing_key="jobs.x")
-    assert drain(channel, "default") == []
+    assert drain(channel, QUORUM_QUEUE) == []

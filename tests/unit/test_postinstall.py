@@ -57,7 +57,10 @@ def test_postinstall_is_executable():
 def test_workers_get_the_tutorial_supervisor_programs(tmp_path):
     result, calls, conf, home = run_postinstall(tmp_path, "workers")
     assert result.returncode == 0, result.stderr
-    assert calls == ["minestrone/manage.py migrate_safely --no-color"]
+    assert calls == [
+        "minestrone/manage.py migrate_safely --no-color",
+        "minestrone/manage.py migrate_queues",
+    ]
     parser = configparser.RawConfigParser()
     parser.read(conf)
     assert parser.sections() == ["program:djcelery", "program:celerycam"]
@@ -75,6 +78,12 @@ def test_workers_get_the_tutorial_supervisor_programs(tmp_path):
     # warm shutdown: SIGTERM to the worker's main process only, so running jobs finish
     assert djcelery["stopasgroup"] == "false"
     assert int(djcelery["stopwaitsecs"]) >= 30
+
+
+def test_workers_deploy_even_when_the_queues_cannot_be_migrated_now(tmp_path):
+    result, calls, conf, _ = run_postinstall(tmp_path, "workers", failing="migrate_queues")
+    assert result.returncode == 0 and conf.exists()
+    assert "queues not migrated now; each worker start tries again" in result.stderr
 
 
 def test_www_collects_static_and_makes_the_admin_but_runs_no_daemon(tmp_path):

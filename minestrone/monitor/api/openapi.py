@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from minestrone.monitor import states
 from minestrone.monitor.api.action_views import SIGNALS
+from minestrone.monitor.api.dead_letter_views import MAX_LIMIT as DEAD_MAX
 from minestrone.monitor.api.read_views import MAX_LIMIT, MAX_OFFSET
 
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -134,6 +135,21 @@ SCHEMAS = {
         },
         "additionalProperties": False,
     },
+    "DeadLetter": {
+        "type": "object",
+        "required": ["uuid", "name", "args", "kwargs", "routing_key", "retryable"],
+        "properties": {
+            **{key: NULLABLE_STRING for key in ("uuid", "name", "reason", "queue", "worker")},
+            **{key: {"type": "string"} for key in ("args", "kwargs", "routing_key")},
+            "dead_lettered": NULLABLE_NUMBER,
+            "deliveries": {
+                **NULLABLE_INTEGER,
+                "description": "Times delivered before it was dead-lettered",
+            },
+            "retryable": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    },
     "Sent": {
         "type": "object",
         "required": ["task-id", "state"],
@@ -192,6 +208,36 @@ PATHS = {
             "type": "object",
             "required": ["active_queues"],
             "properties": {"active_queues": {"type": "array", "items": _ref("Queue")}},
+        },
+    ),
+    "/api/dead-letters": _get(
+        "Jobs delivered more than the delivery limit allows, oldest first (RabbitMQ)",
+        {
+            "type": "object",
+            "required": ["total", "dead-letters"],
+            "properties": {
+                "total": {"type": "integer"},
+                "dead-letters": {"type": "array", "items": _ref("DeadLetter")},
+            },
+        },
+        [_query("limit", {"type": "integer", "minimum": 1, "maximum": DEAD_MAX}, "At most (100)")],
+        {
+            "409": _json(_ref("Error"), "The broker has no dead-letter queue (Redis)"),
+            "503": _json(_ref("Error"), "The broker is unavailable"),
+        },
+    ),
+    "/api/dead-letters/{task_id}/retry": _post(
+        "Send a dead-lettered job again (same task, arguments, routing key; a new id)",
+        [_path("task_id", "The dead-lettered job's task id")],
+        _ref("Sent"),
+    ),
+    "/api/dead-letters/{task_id}/discard": _post(
+        "Remove a dead-lettered job for good",
+        [_path("task_id", "The dead-lettered job's task id")],
+        {
+            "type": "object",
+            "required": ["discarded"],
+            "properties": {"discarded": _ref("DeadLetter")},
         },
     ),
     "/api/task/async-apply/{name}": _post(

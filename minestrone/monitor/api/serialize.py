@@ -86,3 +86,20 @@ def queue(sample: QueueSample) -> dict:
         "unacked": sample.unacked,
         "sampled": epoch(sample.at),
     }
+
+
+def dead_letter(letter) -> dict:
+    """One dead-lettered job (minestrone.monitor.dead_letter.DeadLetter)."""
+    return {
+        "uuid": letter.task_id,
+        "name": letter.name,
+        "args": letter.args_text,
+        "kwargs": letter.kwargs_text,
+        "routing_key": letter.routing_key,
+        "reason": letter.reason,
+        "queue": letter.queue,
+        "dead_lettered": epoch(letter.dead_lettered_at),
+        "deliveries": letter.deliveries,
+        "worker": letter.worker,
+        "retryable": letter.can_retry,
+    }

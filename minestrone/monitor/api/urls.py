@@ -3,6 +3,7 @@
 from django.urls import path
 
 from minestrone.monitor.api import action_views as act
+from minestrone.monitor.api import dead_letter_views as dead
 from minestrone.monitor.api import read_views as read
 from minestrone.monitor.api.openapi import openapi_view
 
@@ -15,6 +16,9 @@ urlpatterns = [
     path("task/info/<str:task_id>", read.task_info, name="task-info"),
     path("task/types", read.task_types, name="task-types"),
     path("queues/length", read.queue_lengths, name="queues-length"),
+    path("dead-letters", dead.listing, name="dead-letters"),
+    path("dead-letters/<str:task_id>/retry", dead.retry, name="dead-letter-retry"),
+    path("dead-letters/<str:task_id>/discard", dead.discard, name="dead-letter-discard"),
     path("task/async-apply/<str:name>", act.async_apply, name="async-apply"),
     path("task/retry/<str:task_id>", act.retry_task, name="retry"),
     path("task/revoke/<str:task_id>", act.revoke, name="revoke"),

@@ -80,7 +80,7 @@ def camera(manage):
 def monitored_worker(start_worker):
     """Start `manage.py celeryd -E -l info -c 2 -n <name>@integration -I <test tasks>`."""
 
-    def start(name: str = "w1", *extra: str):
-        return start_worker(name, "-I", TASKS_MODULE, *extra)
+    def start(name: str = "w1", *extra: str, env: dict | None = None):
+        return start_worker(name, "-I", TASKS_MODULE, *extra, env=env)
 
     return start

@@ -1,5 +1,6 @@
 """Tasks for the monitor's integration tests, loaded by the worker with `-I` (celeryd's include)."""
 
+import os
 import time
 
 from celery import shared_task
@@ -30,3 +31,14 @@ def sleepy(seconds):
     """Sleep, so that there is time to act on a running task."""
     time.sleep(seconds)
     return seconds
+
+
+@shared_task(ignore_result=True)
+def dies(path):
+    """Note the delivery in the file at path, then kill the pool process (as an out-of-memory
+    job would), unless a file path + ".ok" exists: then succeed."""
+    with open(path, "a") as deliveries:
+        deliveries.write("delivered\n")
+    if not os.path.exists(path + ".ok"):
+        os._exit(1)
+    return "survived"

@@ -8,6 +8,7 @@ import pytest
 
 from minestrone.celery_app import app as celery_app
 from minestrone.monitor.models import TaskState, WorkerState
+from minestrone.queues import QUORUM_QUEUE
 from tests.integration.monitor.conftest import (
     send,
     task_name,
@@ -52,7 +53,7 @@ def test_tasks_and_workers_are_recorded_with_final_states(
     assert (rows[ok].routing_key, rows[ok].exchange, rows[ok].queue) == (
         "tasks.math.add",
         "default",
-        "default",
+        QUORUM_QUEUE,
     )
     assert rows[ok].worker == "w1@integration"
     assert rows[ok].runtime is not None

@@ -51,6 +51,16 @@ def test_configured_queue_names_are_the_apps():
     assert configured_queue_names(app) == ["default"]
 
 
+def test_the_dead_letter_queue_is_watched_beside_the_quorum_queue():
+    from celery import Celery
+
+    from minestrone import queues
+
+    app = Celery("t", set_as_current=False)
+    app.conf.task_queues = queues.task_queues("amqp://h//", 5)
+    assert configured_queue_names(app) == ["default.quorum", "default.dead-letters"]
+
+
 @pytest.mark.parametrize(
     ("ready", "consumers", "idle"), [(0, 0, True), (1, 0, False), (0, 2, False)]
 )

@@ -46,6 +46,25 @@ class Command(BaseCommand):
 
         return app.start(argv=argv)
 
+    def prepare_queues(self) -> None:
+        """On RabbitMQ, declare the queues and move jobs an old worker gave back to the classic
+        queue since the deploy (queue_migration); a failure is said and left to Celery."""
+        from django.conf import settings
+
+        from minestrone.delivery import broker_kind
+        from minestrone.errors import MinestroneError
+        from minestrone.queue_migration import migrate
+
+        if broker_kind(settings.CELERY_BROKER_URL) != "rabbitmq":
+            return
+        try:
+            done = migrate(settings.CELERY_BROKER_URL, settings.MINESTRONE_DELIVERY_LIMIT)
+        except MinestroneError as exc:
+            self.stderr.write(f"celeryd: queues not prepared: {exc}")
+            return
+        if done.moved or done.classic_queue != "absent":
+            self.stderr.write(f"celeryd: {done.describe()}")
+
     def handle(self, *args, passthrough=(), **options) -> None:
         """Translate the options and run the worker until it stops."""
         try:
@@ -54,6 +73,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for warning in warnings:
             self.stderr.write(f"celeryd: {warning}")
+        self.prepare_queues()
         status = self.run_worker(argv)
         if status:
             raise SystemExit(status)

@@ -234,3 +234,44 @@ def test_retry_refusals_are_409(api, sent, fields, why):
     response = api.post("/api/task/retry/t-1")
     assert response.status_code == 409 and why in response.json()["error"]
     assert sent == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/dead-letters"),
+        ("post", "/api/dead-letters/some-id/retry"),
+        ("post", "/api/dead-letters/some-id/discard"),
+    ],
+)
+def test_dead_letters_exist_on_rabbitmq_only(api, method, path):
+    response = getattr(api, method)(path)
+    assert response.status_code == 409
+    assert "no dead-letter queue on a memory broker" in response.json()["error"]
+
+
+def test_a_read_only_token_cannot_touch_a_dead_letter(db):
+    from minestrone.monitor.api.tokens import ApiToken
+    from tests.unit.monitor.api.conftest import Api, make_user
+
+    _, token = ApiToken.objects.issue(make_user("reader"), read_only=True)
+    for action in ("retry", "discard"):
+        assert Api(token).post(f"/api/dead-letters/some-id/{action}").status_code == 403
+
+
+def test_dead_letter_answers_fit_the_document(api, monkeypatch):
+    from minestrone.monitor import dead_letters
+    from tests.unit.monitor.test_admin_dead_letters import LETTER
+
+    monkeypatch.setattr(dead_letters, "listing", lambda most=100: ([LETTER], 3))
+    monkeypatch.setattr(dead_letters, "send_back", lambda task_id, who: f"new-{task_id}-{who}")
+    monkeypatch.setattr(dead_letters, "discard", lambda task_id: LETTER)
+    body = check(api.get("/api/dead-letters", {"limit": "1"}), "/api/dead-letters")
+    assert body["total"] == 3 and body["dead-letters"][0]["deliveries"] == 6
+    sent_back = api.post("/api/dead-letters/t-poison/retry")
+    body = check(sent_back, "/api/dead-letters/{task_id}/retry", "POST")
+    assert body["task-id"].startswith("new-t-poison-alice (API token ")  # who: the owner
+    discarded = api.post("/api/dead-letters/t-poison/discard")
+    body = check(discarded, "/api/dead-letters/{task_id}/discard", "POST")
+    assert body["discarded"]["uuid"] == "t-poison"
+    assert api.get("/api/dead-letters", {"limit": "0"}).json()["parameter"] == "limit"
