@@ -42,7 +42,7 @@ def dashboard_queries() -> list[str]:
 
 
 def test_promtool_accepts_the_rules(promtool):
-    assert "SUCCESS: 10 rules found" in run(promtool, "check", "rules", RULES.name)
+    assert "SUCCESS: 11 rules found" in run(promtool, "check", "rules", RULES.name)
 
 
 def test_promtool_proves_each_alert_fires_and_stays_quiet(promtool):
