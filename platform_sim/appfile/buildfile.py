@@ -11,6 +11,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from platform_sim.appfile.safe_yaml import MAX_CHARACTERS, BuildFileLoader, compose, construct
 from platform_sim.errors import BuildFileError, UnsupportedService
+from platform_sim.kinds import rabbitmq_cluster
 from platform_sim.kinds.registry import KINDS
 
 FILENAME = "dotcloud.yml"
@@ -224,6 +225,10 @@ def _service(reader: _Reader, key: ScalarNode, node: Node) -> Service:
             extra[entry] = reader.value(value)
         else:
             fields[entry] = _attribute(reader, entry, value)
+    if service_type == "rabbitmq" and "instances" in fields:
+        problem = rabbitmq_cluster.size_problem(fields["instances"])
+        if problem:
+            raise reader.fail(f'Service "{name}": {problem}', entries["instances"][1])
     mark = type_node.start_mark
     return Service(
         name=name,

@@ -58,3 +58,36 @@ def peer_config(nodes: Sequence[str]) -> str:
 def joined_urls(urls: Sequence[str]) -> str:
     """The value of ``DOTCLOUD_<NAME>_AMQP_URLS``: every node's URL in kombu's failover form."""
     return URL_SEPARATOR.join(urls)
+
+
+# The epmd port of every node: each node is a host of its own (its own network namespace, pod
+# or machine), so one number serves them all, and the nodes find each other's on it.
+EPMD_PORT = 4369
+
+
+def size_problem(size: int) -> str:
+    """Why ``size`` nodes is not a RabbitMQ cluster ("" when it is one)."""
+    if size in SIZES:
+        return ""
+    return (
+        f"a rabbitmq service runs {' or '.join(map(str, SIZES))} nodes, not {size} "
+        "(a cluster needs a majority: 2 nodes lose it with either one, 4 survive no more "
+        "losses than 3)"
+    )
+
+
+def join(  # noqa: ANN201 - a ClusterJoin
+    service: str, index: int, size: int, cookie: str, login: tuple[str, str] | None = None
+):
+    """What backing_services needs to run node ``index`` of ``service``'s ``size`` nodes
+    (``login``: the cluster's user and password, which a joining node takes)."""
+    from backing_services.rabbitmq_node import ClusterJoin
+
+    return ClusterJoin(
+        node=node_name(service, index),
+        cookie=cookie,
+        peer_config=peer_config(node_names(service, size)),
+        epmd_port=EPMD_PORT,
+        seed=index == 0,
+        login=login,
+    )

@@ -7,7 +7,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from platform_sim.appfile.buildfile import BuildFile, Service
@@ -16,7 +16,7 @@ from platform_sim.builder.service import BuildResult
 from platform_sim.builder.steps import kill_live_steps
 from platform_sim.builder.upload import copy_tree
 from platform_sim.context import Context
-from platform_sim.services import addons
+from platform_sim.services import addons, cluster
 from platform_sim.services.provision import DataService, Running
 
 LARGE_UPLOAD = 50_000_000
@@ -96,6 +96,10 @@ def prepare(
     code = ctx.paths.revision(revision) / "code"
     jobs: dict[str, Callable[[], object]] = {}
     for service in parsed.data_services():
+        if cluster.is_cluster_kind(service.type) and ctx.network is not None:
+            size = record.scale.get(service.name, service.instances)
+            jobs[f"data:{service.name}"] = cluster_starter(ctx, service, size)
+            continue
         jobs[f"data:{service.name}"] = starter(ctx, data_service_for(ctx, service), service.type)
     for name, settings in record.addons.items():
         jobs[f"addon:{name}"] = starter(
@@ -141,6 +145,27 @@ def starter(ctx: Context, service: DataService, what: str) -> Callable[[], Runni
             f"{running.endpoint.port} ({running.provider})",
         )
         return running
+
+    return start
+
+
+def cluster_starter(ctx: Context, service: Service, size: int) -> Callable[[], Running]:
+    """A job that starts (or finds running) a cluster's nodes, node 0 first (the others join
+    it), takes out the nodes beyond ``size`` (their replicas first), and gives node 0's
+    endpoint with the others' addresses."""
+    folder = ctx.paths.service(service.name)
+
+    def start() -> Running:
+        members = cluster.nodes(service.name, service.type, folder, size)
+        first = starter(ctx, members[0], f"{service.type} node 0 of {size}")()
+        others = [starter(ctx, node, f"{service.type} node {node.node} of {size}")()
+                  for node in members[1:]]
+        leaving = cluster.extra_nodes(service.name, service.type, folder, size)
+        if leaving:
+            cluster.shrink(ctx.data, members[0], leaving, lambda text: ctx.printer.line(
+                service.name, text))
+        peers = tuple((r.endpoint.host, r.endpoint.port) for r in others)
+        return replace(first, endpoint=replace(first.endpoint, others=peers))
 
     return start
 

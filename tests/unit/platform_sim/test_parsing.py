@@ -65,8 +65,6 @@ def test_scale_assignments(word, parsed):
         ("www=2.5", "'2.5' is not a number of instances"),
         ("www=\u00b2", "'\u00b2' is not a number of instances"),
         ("www=2\n", "'www=2\\n' is not SVC=N"),
-        ("www=0", "www=0: a service runs 1 to 10 instances on one machine"),
-        ("www=11", "www=11: a service runs 1 to 10 instances"),
         ("www:memory=512M", "'www:memory=512M': platform_sim scales the number of instances only"),
     ],
 )

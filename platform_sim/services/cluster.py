@@ -1,0 +1,115 @@
+"""A ``rabbitmq`` data service of 1 or 3 nodes: its nodes' folders and hosts, its cookie, and
+moving between sizes without losing the queued jobs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from machine.files import write_text
+from platform_sim.errors import DataServiceError
+from platform_sim.kinds import rabbitmq_cluster
+from platform_sim.services.provision import DataService, DataServices
+
+COOKIE_FILE = "erlang.cookie"
+CTL_TIMEOUT = 120
+KIND = "rabbitmq"
+
+
+def is_cluster_kind(kind: str) -> bool:
+    """Whether a data service of this type runs as a cluster of nodes (1 or 3)."""
+    return kind == KIND
+
+
+def cookie(folder: Path) -> Path:
+    """The application's cookie for the service in ``folder``: made once, owner-only."""
+    path = folder / COOKIE_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_text(path, rabbitmq_cluster.new_cookie())
+    return path
+
+
+def nodes(name: str, kind: str, folder: Path, size: int) -> list[DataService]:
+    """The data services of a cluster's ``size`` nodes, node 0 in the service's ``folder``."""
+    secret = cookie(folder)
+    return [
+        DataService(
+            name, kind, folder if index == 0 else folder / f"node-{index}",
+            node=index, size=size, cookie=secret,
+        )
+        for index in range(size)
+    ]
+
+
+def extra_nodes(name: str, kind: str, folder: Path, size: int) -> list[DataService]:
+    """The nodes beyond ``size`` whose folders exist (left by a larger cluster), last first."""
+    found = sorted(
+        int(path.name.split("-", 1)[1])
+        for path in folder.glob("node-*")
+        if path.name.split("-", 1)[1].isdigit()
+    )
+    secret = folder / COOKIE_FILE
+    return [
+        DataService(name, kind, folder / f"node-{index}", node=index, size=size, cookie=secret)
+        for index in reversed(found)
+        if index >= size
+    ]
+
+
+def ctl(data: DataServices, node: DataService, *args: str, program: str = "rabbitmqctl") -> str:
+    """Run a RabbitMQ command line tool against ``node``, from inside its host."""
+    from backing_services.binaries import rabbitmq_bin_dir
+
+    if data.network is None:
+        raise DataServiceError(f"[{node.name}] a RabbitMQ cluster needs platform_sim's network")
+    host = data.network.host(node.host_key, node.host_names)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))},
+        "HOME": str(node.data / "home"),  # its .erlang.cookie, the cluster's
+        "ERL_EPMD_PORT": str(rabbitmq_cluster.EPMD_PORT),
+        "RABBITMQ_CTL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+    }
+    name = rabbitmq_cluster.node_name(node.name, node.node)
+    command = [
+        data.network.ip, "netns", "exec", host.netns,
+        str(rabbitmq_bin_dir() / program), "-n", name, "-q", *args,
+    ]
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=CTL_TIMEOUT, check=False
+    )
+    output = (result.stdout + result.stderr).strip()
+    if result.returncode != 0:
+        raise DataServiceError(f"[{node.label}] {program} {' '.join(args)} failed: {output}")
+    return output
+
+
+def members(data: DataServices, node: DataService) -> list[str]:
+    """The cluster's members as ``node`` sees them (its disk nodes)."""
+    return json.loads(ctl(data, node, "cluster_status", "--formatter", "json"))["disk_nodes"]
+
+
+def shrink(
+    data: DataServices, seed: DataService, leaving: list[DataService],
+    say: Callable[[str], None] = lambda _: None,
+) -> None:
+    """Take ``leaving`` nodes out one by one, while the others keep a majority: each leaves every
+    quorum queue's membership first (its replicas move to no one: the others hold them), is
+    stopped, then forgotten by the cluster; its folder goes."""
+    import shutil
+
+    for node in leaving:
+        gone = rabbitmq_cluster.node_name(node.name, node.node)
+        if data.handle(node) is not None:
+            say(f"{node.label}: leaving every quorum queue")
+            ctl(data, seed, "shrink", gone, program="rabbitmq-queues")
+        data.stop(node)
+        if gone in members(data, seed):
+            say(f"{node.label}: forgotten by the cluster")
+            ctl(data, seed, "forget_cluster_node", gone)
+        if data.network is not None:
+            data.network.remove([node.host_key])
+        shutil.rmtree(node.folder, ignore_errors=True)
