@@ -47,17 +47,7 @@ def nodes(name: str, kind: str, folder: Path, size: int) -> list[DataService]:
 
 def extra_nodes(name: str, kind: str, folder: Path, size: int) -> list[DataService]:
     """The nodes beyond ``size`` whose folders exist (left by a larger cluster), last first."""
-    found = sorted(
-        int(path.name.split("-", 1)[1])
-        for path in folder.glob("node-*")
-        if path.name.split("-", 1)[1].isdigit()
-    )
-    secret = folder / COOKIE_FILE
-    return [
-        DataService(name, kind, folder / f"node-{index}", node=index, size=size, cookie=secret)
-        for index in reversed(found)
-        if index >= size
-    ]
+    return [node for node in reversed(present(name, kind, folder)) if node.node >= size]
 
 
 def ctl(data: DataServices, node: DataService, *args: str, program: str = "rabbitmqctl") -> str:
@@ -113,3 +103,22 @@ def shrink(
         if data.network is not None:
             data.network.remove([node.host_key])
         shutil.rmtree(node.folder, ignore_errors=True)
+
+
+def present(name: str, kind: str, folder: Path) -> list[DataService]:
+    """A data service's nodes as they are now: node 0 and every ``node-<n>`` folder of a
+    cluster; the one data service of any other kind."""
+    if not is_cluster_kind(kind):
+        return [DataService(name, kind, folder)]
+    numbers = sorted(
+        int(path.name.split("-", 1)[1])
+        for path in folder.glob("node-*")
+        if path.name.split("-", 1)[1].isdigit()
+    )
+    size = len(numbers) + 1
+    secret = folder / COOKIE_FILE
+    first = DataService(name, kind, folder, node=0, size=size, cookie=secret)
+    return [first] + [
+        DataService(name, kind, folder / f"node-{n}", node=n, size=size, cookie=secret)
+        for n in numbers
+    ]
