@@ -22,6 +22,7 @@ APART = (
 LONG_POLES = (
     "tests/integration/containers/test_compose_mysql_redis.py",
     "tests/integration/containers/",
+    "tests/integration/platform_sim/test_faults.py::TestClusterFaults",
     "tests/integration/platform_sim/test_faults.py::TestBrokerFaults",
     "tests/integration/platform_sim/test_faults.py::TestDatabaseFaults",
     "tests/integration/platform_sim/test_faults.py::TestWorkerFaults",

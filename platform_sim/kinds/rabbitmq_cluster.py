@@ -46,8 +46,13 @@ def new_cookie() -> str:
 
 
 def peer_config(nodes: Sequence[str]) -> str:
-    """The ``rabbitmq.conf`` lines that make each node find the others: a static list."""
-    lines = ["cluster_formation.peer_discovery_backend = classic_config"]
+    """The ``rabbitmq.conf`` lines that make each node find the others: a static list; a node
+    cut off from the majority pauses (closes its clients' connections, so they fail over)
+    instead of serving what it holds alone."""
+    lines = [
+        "cluster_formation.peer_discovery_backend = classic_config",
+        "cluster_partition_handling = pause_minority",
+    ]
     lines += [
         f"cluster_formation.classic_config.nodes.{number} = {node}"
         for number, node in enumerate(nodes, start=1)
