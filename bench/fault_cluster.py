@@ -42,8 +42,7 @@ def queue_leader(ctx) -> int:  # noqa: ANN001
     from platform_sim.services import cluster
 
     found = json.loads(
-        cluster.ctl(ctx.data, nodes(ctx)[0], "list_queues", "name", "leader", "--formatter",
-                    "json")
+        cluster.ctl(ctx.data, nodes(ctx)[0], "list_queues", "name", "leader", "--formatter", "json")
     )
     leaders = {queue["name"]: queue.get("leader") for queue in found}
     for name in APP_QUEUES:

@@ -157,13 +157,19 @@ def cluster_starter(ctx: Context, service: Service, size: int) -> Callable[[], R
 
     def start() -> Running:
         members = cluster.nodes(service.name, service.type, folder, size)
-        first = starter(ctx, members[0], f"{service.type} node 0 of {size}")()
-        others = [starter(ctx, node, f"{service.type} node {node.node} of {size}")()
-                  for node in members[1:]]
+        jobs = [
+            starter(ctx, node, f"{service.type} node {node.node} of {size}") for node in members
+        ]
+        if any(node.data.exists() for node in members[1:]):
+            # formed before: every node at once (a node waits for the one stopped last)
+            first, *others = run_parallel({str(n): job for n, job in enumerate(jobs)}, {}).values()
+        else:  # forming: node 0 first, then each new node joins it
+            first, *others = [job() for job in jobs]
         leaving = cluster.extra_nodes(service.name, service.type, folder, size)
         if leaving:
-            cluster.shrink(ctx.data, members[0], leaving, lambda text: ctx.printer.line(
-                service.name, text))
+            cluster.shrink(
+                ctx.data, members[0], leaving, lambda text: ctx.printer.line(service.name, text)
+            )
         peers = tuple((r.endpoint.host, r.endpoint.port) for r in others)
         return replace(first, endpoint=replace(first.endpoint, others=peers))
 

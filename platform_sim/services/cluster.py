@@ -38,8 +38,12 @@ def nodes(name: str, kind: str, folder: Path, size: int) -> list[DataService]:
     secret = cookie(folder)
     return [
         DataService(
-            name, kind, folder if index == 0 else folder / f"node-{index}",
-            node=index, size=size, cookie=secret,
+            name,
+            kind,
+            folder if index == 0 else folder / f"node-{index}",
+            node=index,
+            size=size,
+            cookie=secret,
         )
         for index in range(size)
     ]
@@ -65,8 +69,15 @@ def ctl(data: DataServices, node: DataService, *args: str, program: str = "rabbi
     }
     name = rabbitmq_cluster.node_name(node.name, node.node)
     command = [
-        data.network.ip, "netns", "exec", host.netns,
-        str(rabbitmq_bin_dir() / program), "-n", name, "-q", *args,
+        data.network.ip,
+        "netns",
+        "exec",
+        host.netns,
+        str(rabbitmq_bin_dir() / program),
+        "-n",
+        name,
+        "-q",
+        *args,
     ]
     result = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=CTL_TIMEOUT, check=False
@@ -83,7 +94,9 @@ def members(data: DataServices, node: DataService) -> list[str]:
 
 
 def shrink(
-    data: DataServices, seed: DataService, leaving: list[DataService],
+    data: DataServices,
+    seed: DataService,
+    leaving: list[DataService],
     say: Callable[[str], None] = lambda _: None,
 ) -> None:
     """Take ``leaving`` nodes out one by one, while the others keep a majority: each leaves every
