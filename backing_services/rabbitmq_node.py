@@ -13,13 +13,12 @@ NODE_HOST = "localhost"
 _PLAIN = re.compile(r"[A-Za-z0-9._~@+-]+")
 # Variables of the caller that would make the node read or join something other than its own.
 _INHERITED_PREFIXES = ("RABBITMQ_", "ERL_EPMD_", "ERL_FLAGS", "ERL_AFLAGS", "ERL_ZFLAGS")
-# RABBITMQ_NODE_IP_ADDRESS only binds the AMQP port; Erlang's distribution port (and that of
-# rabbitmqctl's own node) would listen on every interface without this.
-LOOPBACK_DISTRIBUTION = "-kernel inet_dist_use_interface {127,0,0,1}"
 
 
 def distribution_args(address: str) -> str:
-    """Erlang's flag that binds the distribution port to ``address`` only."""
+    """Erlang's flag that binds the distribution port to ``address`` only: RABBITMQ_NODE_IP_
+    ADDRESS binds the AMQP port alone, and the node's distribution port (and that of
+    rabbitmqctl's own node) would listen on every interface without it."""
     return "-kernel inet_dist_use_interface {" + address.replace(".", ",") + "}"
 
 
@@ -129,7 +128,9 @@ def node_env(
         RABBITMQ_CONF_ENV_FILE=str(layout.env_file),
         RABBITMQ_FEATURE_FLAGS_FILE=str(layout.feature_flags_file),
         RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=distribution_args(distribution),
-        RABBITMQ_CTL_ERL_ARGS=LOOPBACK_DISTRIBUTION,
+        # the other nodes of a cluster answer rabbitmqctl's own node directly: it listens
+        # where they reach it
+        RABBITMQ_CTL_ERL_ARGS=distribution_args(distribution),
     )
     return env
 

@@ -38,7 +38,8 @@ def nodes(ctx):  # noqa: ANN001, ANN201 - a Context; the broker's nodes (DataSer
 
 
 def queue_leader(ctx) -> int:  # noqa: ANN001
-    """The number of the node leading the app's queue (a classic queue: the node holding it)."""
+    """The number of the node leading the app's queue (a classic queue: the node holding it,
+    node 0 where the app declares it)."""
     from platform_sim.services import cluster
 
     found = json.loads(
@@ -46,9 +47,9 @@ def queue_leader(ctx) -> int:  # noqa: ANN001
     )
     leaders = {queue["name"]: queue.get("leader") for queue in found}
     for name in APP_QUEUES:
-        if leaders.get(name):
+        if leaders.get(name):  # rabbit@broker-<n>
             return int(leaders[name].rsplit("-", 1)[1])
-    return 0  # no quorum leader known: a classic queue lives on node 0, where the app declared it
+    return 0
 
 
 def leader_kill(site, faults, seconds: float) -> None:  # noqa: ANN001

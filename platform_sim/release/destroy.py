@@ -24,6 +24,7 @@ RECORD_PLACES = (
     "router/pid.json",
     "deploys/*/*/platform/pid.json",
     "services/*/pid.json",
+    "services/*/node-*/pid.json",  # a RabbitMQ cluster's nodes beyond node 0
     "addons/*/pid.json",
 )
 

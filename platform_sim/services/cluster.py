@@ -57,6 +57,7 @@ def extra_nodes(name: str, kind: str, folder: Path, size: int) -> list[DataServi
 def ctl(data: DataServices, node: DataService, *args: str, program: str = "rabbitmqctl") -> str:
     """Run a RabbitMQ command line tool against ``node``, from inside its host."""
     from backing_services.binaries import rabbitmq_bin_dir
+    from backing_services.rabbitmq_node import distribution_args
 
     if data.network is None:
         raise DataServiceError(f"[{node.name}] a RabbitMQ cluster needs platform_sim's network")
@@ -65,20 +66,13 @@ def ctl(data: DataServices, node: DataService, *args: str, program: str = "rabbi
         **{k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))},
         "HOME": str(node.data / "home"),  # its .erlang.cookie, the cluster's
         "ERL_EPMD_PORT": str(rabbitmq_cluster.EPMD_PORT),
-        "RABBITMQ_CTL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        # The other nodes answer the tool's own Erlang node directly: it listens on the host's
+        # address, and takes its host name from RABBITMQ_NODENAME (else "localhost").
+        "RABBITMQ_CTL_ERL_ARGS": distribution_args(host.address),
+        "RABBITMQ_NODENAME": rabbitmq_cluster.node_name(node.name, node.node),
     }
-    name = rabbitmq_cluster.node_name(node.name, node.node)
-    command = [
-        data.network.ip,
-        "netns",
-        "exec",
-        host.netns,
-        str(rabbitmq_bin_dir() / program),
-        "-n",
-        name,
-        "-q",
-        *args,
-    ]
+    tool = [str(rabbitmq_bin_dir() / program), "-n", env["RABBITMQ_NODENAME"], "-q", *args]
+    command = [data.network.ip, "netns", "exec", host.netns, *tool]
     result = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=CTL_TIMEOUT, check=False
     )
