@@ -94,15 +94,19 @@ def shrink(
     say: Callable[[str], None] = lambda _: None,
 ) -> None:
     """Take ``leaving`` nodes out one by one, while the others keep a majority: each leaves every
-    quorum queue's membership first (its replicas move to no one: the others hold them), is
-    stopped, then forgotten by the cluster; its folder goes."""
+    quorum queue's membership (the others hold their replicas), then the cluster itself (its
+    app stopped, reset: the others drop it at once, so a node left alone does not take itself
+    for a minority and pause), and is stopped; its folder goes. A node already dead is
+    forgotten by the seed instead."""
     import shutil
 
     for node in leaving:
         gone = rabbitmq_cluster.node_name(node.name, node.node)
         if data.handle(node) is not None:
-            say(f"{node.label}: leaving every quorum queue")
+            say(f"{node.label}: leaving every quorum queue, then the cluster")
             ctl(data, seed, "shrink", gone, program="rabbitmq-queues")
+            ctl(data, node, "stop_app")
+            ctl(data, node, "reset")
         data.stop(node)
         if gone in members(data, seed):
             say(f"{node.label}: forgotten by the cluster")
