@@ -44,9 +44,9 @@ def cluster_join(options: argparse.Namespace):  # noqa: ANN201 - a ClusterJoin o
     service, index, size = options.cluster.rsplit(":", 2)
     cookie = options.cookie_file.read_text().strip()
     login = None
-    if options.seed_status is not None:  # a joining node: the seed's users are the cluster's
-        seed = read_json(options.seed_status, {})
-        login = (seed["login"], seed["password"])
+    seed = read_json(options.seed_status, {}) if options.seed_status is not None else {}
+    if seed.get("login") and seed.get("password"):  # a joining node: the seed's users are the
+        login = (seed["login"], seed["password"])  # cluster's (a node that joined keeps them)
     return rabbitmq_cluster.join(service, int(index), int(size), cookie, login)
 
 
