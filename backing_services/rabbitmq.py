@@ -185,6 +185,10 @@ class LocalRabbitMQ(RabbitMQService):
         self.user = state.get("user", self.user)
         self.password = state.get("password") or new_password()
         cluster = self.cluster
+        if cluster is not None and state.get("node") not in (None, cluster.node):
+            # data made by a node of another name (before it was a cluster's): renaming a node
+            # loses its data, so it keeps its name and runs alone, as before
+            cluster = self.cluster = None
         if cluster is not None and cluster.login is not None:  # users are the cluster's
             self.user, self.password = cluster.login
         self.node = state.get("node") or (
