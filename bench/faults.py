@@ -239,10 +239,10 @@ def broker_stop_start(site: Deployment, faults: Faults, seconds: float) -> None:
     from platform_sim.apps import app_paths  # noqa: PLC0415
     from platform_sim.context import make_context  # noqa: PLC0415
     from platform_sim.output import Printer  # noqa: PLC0415
-    from platform_sim.services.provision import DataService  # noqa: PLC0415
+    from platform_sim.services import cluster  # noqa: PLC0415
 
     ctx = make_context(app_paths(APP, site.env), Printer(sys.stderr), site.env)
-    broker = DataService("broker", "rabbitmq", site.data_folder("broker"))
+    broker = cluster.present("broker", "rabbitmq", site.data_folder("broker"))[0]  # node 0
     fault = faults.stop_service(
         "the broker", lambda: ctx.data.stop(broker), lambda: ctx.data.ensure(broker)
     )

@@ -75,7 +75,7 @@ def _warn(ctx: Context) -> Callable[[str], None]:
 
 def data_service_for(ctx: Context, service: Service) -> DataService:
     """The data service behind a data-service entry of the build file (``db: {type: …}``)."""
-    return DataService(service.name, service.type, ctx.paths.service(service.name))
+    return cluster.present(service.name, service.type, ctx.paths.service(service.name))[0]
 
 
 def prepare(

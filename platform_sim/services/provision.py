@@ -136,7 +136,7 @@ class DataServices:
         )
         if service.vhost:
             argv += ["--vhost", service.vhost]
-        if service.size and self.network is not None and service.cookie is not None:
+        if service.size and self.network is not None and service.cookie and service.cookie.exists():
             argv += ["--cluster", f"{service.name}:{service.node}:{service.size}"]
             argv += ["--cookie-file", str(service.cookie)]
             if service.node:
