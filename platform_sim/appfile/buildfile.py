@@ -10,7 +10,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from platform_sim.appfile.safe_yaml import MAX_CHARACTERS, BuildFileLoader, compose, construct
-from platform_sim.errors import BuildFileError, UnsupportedService
+from platform_sim.errors import BuildFileError, UnsupportedService, UsageError
 from platform_sim.kinds import rabbitmq_cluster
 from platform_sim.kinds.registry import KINDS
 
@@ -226,9 +226,10 @@ def _service(reader: _Reader, key: ScalarNode, node: Node) -> Service:
         else:
             fields[entry] = _attribute(reader, entry, value)
     if service_type == "rabbitmq" and "instances" in fields:
-        problem = rabbitmq_cluster.size_problem(fields["instances"])
-        if problem:
-            raise reader.fail(f'Service "{name}": {problem}', entries["instances"][1])
+        try:
+            rabbitmq_cluster.check_size(fields["instances"], f'Service "{name}"')
+        except UsageError as exc:
+            raise reader.fail(exc.message, entries["instances"][1]) from None
     mark = type_node.start_mark
     return Service(
         name=name,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
+from platform_sim.errors import UsageError
+
 # One node, or three: a cluster of two loses its majority with either node, one of four
 # survives no more losses than one of three.
 SIZES = (1, 3)
@@ -70,15 +72,14 @@ def joined_urls(urls: Sequence[str]) -> str:
 EPMD_PORT = 4369
 
 
-def size_problem(size: int) -> str:
-    """Why ``size`` nodes is not a RabbitMQ cluster ("" when it is one)."""
-    if size in SIZES:
-        return ""
-    return (
-        f"a rabbitmq service runs {' or '.join(map(str, SIZES))} nodes, not {size} "
-        "(a cluster needs a majority: 2 nodes lose it with either one, 4 survive no more "
-        "losses than 3)"
-    )
+def check_size(size: int, where: str) -> int:
+    """``size`` when it is a cluster size we run; UsageError naming the rule otherwise."""
+    if size not in SIZES:
+        raise UsageError(
+            f"{where}: a RabbitMQ service runs {' or '.join(map(str, SIZES))} node(s), not "
+            f"{size} (a cluster of 2 loses its majority with either node; 3 survives one loss)"
+        )
+    return size
 
 
 def join(  # noqa: ANN201 - a ClusterJoin

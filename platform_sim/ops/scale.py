@@ -62,9 +62,7 @@ def scale(ctx: Context, words: list[str]) -> RedeployReport | None:
     for name, number in wanted.items():
         service = deployed.service(name)
         if is_cluster_kind(service.type):
-            problem = rabbitmq_cluster.size_problem(number)
-            if problem:
-                raise UsageError(f"{name}={number}: {problem}")
+            rabbitmq_cluster.check_size(number, f"{name}={number}")
             running[name] = ctx_size(ctx, service)
             continue
         if not service.is_code:

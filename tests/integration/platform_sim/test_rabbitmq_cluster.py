@@ -130,7 +130,7 @@ def test_scale_to_a_size_that_is_no_cluster_is_one_line_naming_the_rule(sim_home
     assert result.returncode == 2
     line = result.stderr.strip()
     assert "\n" not in line
-    assert f"a rabbitmq service runs 1 or 3 nodes, not {size}" in line
+    assert f"broker={size}: a RabbitMQ service runs 1 or 3 node(s), not {size}" in line
 
 
 def test_destroying_the_broker_removes_every_node(sim_home, app):

@@ -190,11 +190,15 @@ def test_a_code_service_runs_1_to_10_instances(name, number):
 
 @given(st.integers(min_value=0, max_value=10**6))
 def test_a_rabbitmq_cluster_has_1_or_3_nodes_and_any_other_size_names_the_rule(size):
-    problem = rabbitmq_cluster.size_problem(size)
-    assert (problem == "") == (size in (1, 3))
-    if problem:
-        assert problem.startswith(f"a rabbitmq service runs 1 or 3 nodes, not {size} ")
-        assert "\n" not in problem
+    if size in (1, 3):
+        assert rabbitmq_cluster.check_size(size, "broker") == size
+        return
+    with pytest.raises(UsageError) as caught:
+        rabbitmq_cluster.check_size(size, "broker")
+    assert caught.value.message.startswith(
+        f"broker: a RabbitMQ service runs 1 or 3 node(s), not {size} "
+    )
+    assert "\n" not in caught.value.message
 
 
 @given(st.text(max_size=12))
@@ -215,5 +219,5 @@ def test_a_rabbitmq_service_of_2_4_or_0_instances_is_refused_where_it_is_written
     assert caught.value.line == 3
     if count:
         assert caught.value.problem.startswith(
-            f'Service "broker": a rabbitmq service runs 1 or 3 nodes, not {count}'
+            f'Service "broker": a RabbitMQ service runs 1 or 3 node(s), not {count}'
         )
