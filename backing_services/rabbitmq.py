@@ -2,6 +2,7 @@
 
 import base64
 import contextlib
+import json
 import socket
 import subprocess
 import urllib.request
@@ -14,7 +15,7 @@ from .base import Service
 from .binaries import epmd_path, rabbitmq_bin_dir
 from .errors import ServiceError
 from .ports import LOOPBACK, ensure_port_free, free_ports, port_is_free
-from .rabbitmq_node import NodeLayout, node_env, node_name, write_files
+from .rabbitmq_node import ClusterJoin, NodeLayout, node_env, node_name, write_files
 from .state import load_state, new_password, save_state
 from .urls import amqp_url
 from .workdir import WorkDir
@@ -97,6 +98,9 @@ class LocalRabbitMQ(RabbitMQService):
     the same node name and credentials (stored in its ``service.json``) when started again.
     The node registers with an epmd of its own on a free port (ERL_EPMD_PORT), so its name
     never clashes with other nodes on this machine and nothing of ours outlives stop().
+    With ``cluster``, the node is one of a cluster on hosts of their own (``host`` its own
+    address, its name resolvable there): the cluster's name, cookie, peers and epmd port, its
+    distribution on ``host``, and ready only as a running member of the cluster.
     """
 
     def __init__(
@@ -111,9 +115,11 @@ class LocalRabbitMQ(RabbitMQService):
         epmd: Path | None = None,
         host: str = LOOPBACK,
         management: bool = False,
+        cluster: ClusterJoin | None = None,
     ) -> None:
         super().__init__()
         self.host = host
+        self.cluster = cluster
         self.management = management
         self.management_port: int | None = None
         self.workdir = WorkDir(data_dir, prefix="minestrone-rabbitmq-")
@@ -178,14 +184,26 @@ class LocalRabbitMQ(RabbitMQService):
         self.management_port = spare[2] if self.management else None
         self.user = state.get("user", self.user)
         self.password = state.get("password") or new_password()
-        self.node = state.get("node") or node_name(self.name, self.port)
+        cluster = self.cluster
+        if cluster is not None and state.get("node") not in (None, cluster.node):
+            # data made by a node of another name (before it was a cluster's): renaming a node
+            # loses its data, so it keeps its name and runs alone, as before
+            cluster = self.cluster = None
+        if cluster is not None and cluster.login is not None:  # users are the cluster's
+            self.user, self.password = cluster.login
+        self.node = state.get("node") or (
+            cluster.node if cluster else node_name(self.name, self.port)
+        )
+        if cluster is not None:
+            self.epmd_port = cluster.epmd_port
         save_state(
             layout.root,
             {"user": self.user, "password": self.password, "node": self.node, "port": self.port},
         )
-        write_files(layout, self.user, self.password, self.management_port, self.host)
+        write_files(layout, self.user, self.password, self.management_port, self.host, cluster)
         self.env = node_env(
-            layout, self.node, self.port, self.dist_port, self.epmd_port, host=self.host
+            layout, self.node, self.port, self.dist_port, self.epmd_port, host=self.host,
+            distribution=self.host if cluster is not None else LOOPBACK,
         )
         self._start_epmd(layout)
         self._server = process.spawn(
@@ -202,6 +220,17 @@ class LocalRabbitMQ(RabbitMQService):
             what="RabbitMQ",
             tail=self.log_tail,
         )
+        if cluster is not None:
+            process.wait_until_ready(
+                self.check_member,
+                alive=lambda: self._server.poll() is None,
+                timeout=self.start_timeout,
+                what="RabbitMQ joining its cluster",
+                tail=self.log_tail,
+                interval=1.0,
+            )
+            if not cluster.seed:  # every quorum queue gets a replica here (none where it has one)
+                self.ctl("grow", self.node, "all", program="rabbitmq-queues")
         with contextlib.suppress(FileNotFoundError, ValueError):
             self.beam_pid = int(layout.pid_file.read_text().strip())
         if self.management:
@@ -227,9 +256,25 @@ class LocalRabbitMQ(RabbitMQService):
             return stored
         return free_ports(1, self.host)[0]
 
+    def cluster_status(self) -> dict:
+        """``rabbitmqctl cluster_status`` as JSON: ``running_nodes``, ``disk_nodes``…"""
+        return json.loads(self.ctl("cluster_status", "--formatter", "json"))
+
+    def check_member(self) -> None:
+        """Raise unless this node runs and is clustered (alone only as the cluster's seed)."""
+        self.ctl("await_startup", "--timeout", "5")
+        status = self.cluster_status()
+        running, disk = status.get("running_nodes", []), status.get("disk_nodes", [])
+        if self.node not in running:
+            raise ServiceError(f"{self.node} is not among the running nodes {running}")
+        if self.cluster is not None and not self.cluster.seed and len(disk) < 2:
+            raise ServiceError(f"{self.node} has not joined its cluster yet (members: {disk})")
+
     def _start_epmd(self, layout: NodeLayout) -> None:
-        """Our own epmd on its own port: node names never clash with other nodes, and it goes."""
-        command = [str(self.epmd), "-port", str(self.epmd_port), "-address", LOOPBACK]
+        """Our own epmd on its own port: node names never clash with other nodes, and it goes.
+        A cluster's node: on its own host's address too, where the other nodes ask it."""
+        addresses = LOOPBACK if self.cluster is None else f"{LOOPBACK},{self.host}"
+        command = [str(self.epmd), "-port", str(self.epmd_port), "-address", addresses]
         self._epmd = process.spawn(command, log_path=layout.epmd_log, cwd=layout.root)
         process.wait_until_ready(
             lambda: epmd_names(self.epmd_port),
@@ -253,11 +298,12 @@ class LocalRabbitMQ(RabbitMQService):
     def _cleanup(self) -> None:
         self.workdir.close()
 
-    def ctl(self, *args: str, ok_if: tuple[str, ...] = ()) -> str:
-        """Run ``rabbitmqctl -n <node> <args>`` against this node (about a second each)."""
+    def ctl(self, *args: str, ok_if: tuple[str, ...] = (), program: str = "rabbitmqctl") -> str:
+        """Run ``rabbitmqctl -n <node> <args>`` (or another of RabbitMQ's tools, ``program``)
+        against this node (about a second each)."""
         if self._server is None:
             raise ServiceError(f"{self!r} is not running")
-        command = [str(self.bin_dir / "rabbitmqctl"), "-n", self.node, "-q", *args]
+        command = [str(self.bin_dir / program), "-n", self.node, "-q", *args]
         try:
             result = subprocess.run(
                 command,
@@ -269,11 +315,11 @@ class LocalRabbitMQ(RabbitMQService):
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            raise ServiceError(f"rabbitmqctl {' '.join(args)} took over {CTL_TIMEOUT:g} s") from exc
+            raise ServiceError(f"{program} {' '.join(args)} took over {CTL_TIMEOUT:g} s") from exc
         output = (result.stdout + result.stderr).strip()
         if result.returncode != 0 and not any(marker in output for marker in ok_if):
             raise ServiceError(
-                f"rabbitmqctl {' '.join(args)} failed ({result.returncode}): {output}"
+                f"{program} {' '.join(args)} failed ({result.returncode}): {output}"
             )
         return output
 

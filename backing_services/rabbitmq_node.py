@@ -13,9 +13,27 @@ NODE_HOST = "localhost"
 _PLAIN = re.compile(r"[A-Za-z0-9._~@+-]+")
 # Variables of the caller that would make the node read or join something other than its own.
 _INHERITED_PREFIXES = ("RABBITMQ_", "ERL_EPMD_", "ERL_FLAGS", "ERL_AFLAGS", "ERL_ZFLAGS")
-# RABBITMQ_NODE_IP_ADDRESS only binds the AMQP port; Erlang's distribution port (and that of
-# rabbitmqctl's own node) would listen on every interface without this.
-LOOPBACK_DISTRIBUTION = "-kernel inet_dist_use_interface {127,0,0,1}"
+
+
+def distribution_args(address: str) -> str:
+    """Erlang's flag that binds the distribution port to ``address`` only: RABBITMQ_NODE_IP_
+    ADDRESS binds the AMQP port alone, and the node's distribution port (and that of
+    rabbitmqctl's own node) would listen on every interface without it."""
+    return "-kernel inet_dist_use_interface {" + address.replace(".", ",") + "}"
+
+
+@dataclass(frozen=True)
+class ClusterJoin:
+    """What makes a node one of a cluster: its own name, the cluster's shared Erlang cookie,
+    the peer-discovery lines of ``rabbitmq.conf``, and the epmd port every node listens on
+    (each node on its own host, so one port number serves them all)."""
+
+    node: str
+    cookie: str
+    peer_config: str
+    epmd_port: int
+    seed: bool = False  # the node the others join: ready alone
+    login: tuple[str, str] | None = None  # the cluster's user and password (the seed's)
 
 
 def node_name(prefix: str, port: int) -> str:
@@ -51,7 +69,11 @@ MANAGEMENT_STATS_MS = 500
 
 
 def render_config(
-    user: str, password: str, management_port: int | None = None, host: str = LOOPBACK
+    user: str,
+    password: str,
+    management_port: int | None = None,
+    host: str = LOOPBACK,
+    extra: str = "",
 ) -> str:
     """The text of ``rabbitmq.conf``: the generated default user, and the management API on
     ``host:management_port`` when a port is given (nothing else listening)."""
@@ -73,7 +95,7 @@ def render_config(
             f"management.tcp.ip = {host}\n"
             f"collect_statistics_interval = {MANAGEMENT_STATS_MS}\n"
         )
-    return text
+    return text + extra
 
 
 def node_env(
@@ -84,8 +106,10 @@ def node_env(
     epmd_port: int,
     base: dict[str, str] | None = None,
     host: str = LOOPBACK,
+    distribution: str = LOOPBACK,
 ) -> dict[str, str]:
-    """The environment for rabbitmq-server and rabbitmqctl: the caller's, pointed at ``layout``."""
+    """The environment for rabbitmq-server and rabbitmqctl: the caller's, pointed at ``layout``;
+    the distribution port on ``distribution`` (loopback unless other nodes must reach it)."""
     base = dict(os.environ if base is None else base)
     env = {key: value for key, value in base.items() if not key.startswith(_INHERITED_PREFIXES)}
     env.update(
@@ -103,8 +127,10 @@ def node_env(
         RABBITMQ_ADVANCED_CONFIG_FILE=str(layout.advanced_config_file),
         RABBITMQ_CONF_ENV_FILE=str(layout.env_file),
         RABBITMQ_FEATURE_FLAGS_FILE=str(layout.feature_flags_file),
-        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=LOOPBACK_DISTRIBUTION,
-        RABBITMQ_CTL_ERL_ARGS=LOOPBACK_DISTRIBUTION,
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=distribution_args(distribution),
+        # the other nodes of a cluster answer rabbitmqctl's own node directly: it listens
+        # where they reach it
+        RABBITMQ_CTL_ERL_ARGS=distribution_args(distribution),
     )
     return env
 
@@ -115,12 +141,17 @@ def write_files(
     password: str,
     management_port: int | None = None,
     host: str = LOOPBACK,
+    cluster: ClusterJoin | None = None,
 ) -> None:
     """Create the node's directories and its plugin, config and env files; the management
-    plugin is enabled only when ``management_port`` is given."""
+    plugin is enabled only when ``management_port`` is given; a cluster's node gets the
+    cluster's cookie (owner-only, as Erlang requires) and its peer list."""
     for directory in (layout.home, layout.mnesia, layout.logs):
         directory.mkdir(parents=True, exist_ok=True)
     plugins = "rabbitmq_management" if management_port is not None else ""
     layout.plugins_file.write_text(f"[{plugins}].\n")
     layout.env_file.write_text("# Empty on purpose: the settings come from the environment.\n")
-    write_text(layout.config_file, render_config(user, password, management_port, host))
+    extra = cluster.peer_config if cluster is not None else ""
+    write_text(layout.config_file, render_config(user, password, management_port, host, extra))
+    if cluster is not None:
+        write_text(layout.home / ".erlang.cookie", cluster.cookie, mode=0o400)

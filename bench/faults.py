@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import fault_cluster  # noqa: E402
 from bench.fault_load import (  # noqa: E402
     Completions,
     DirectSender,
@@ -43,7 +44,7 @@ from bench.fault_load import (  # noqa: E402
     camera_states,
     log,
 )
-from bench.push import set_kinds  # noqa: E402
+from bench.push import set_instances, set_kinds  # noqa: E402
 from platform_sim.builder import upload  # noqa: E402
 from platform_sim.faults import sites  # noqa: E402
 from platform_sim.faults.inject import FaultError, Faults, Interrupted  # noqa: E402
@@ -133,7 +134,9 @@ class Deployment:
             try:
                 services = self.info()["services"]
                 data_ok = all(
-                    services[s]["instances"][0]["status"] == "running" for s in ("db", "broker")
+                    node["status"] == "running"
+                    for s in ("db", "broker")
+                    for node in services[s]["instances"]
                 )
                 workers = self.workers()
                 if data_ok and all(
@@ -236,10 +239,10 @@ def broker_stop_start(site: Deployment, faults: Faults, seconds: float) -> None:
     from platform_sim.apps import app_paths  # noqa: PLC0415
     from platform_sim.context import make_context  # noqa: PLC0415
     from platform_sim.output import Printer  # noqa: PLC0415
-    from platform_sim.services.provision import DataService  # noqa: PLC0415
+    from platform_sim.services import cluster  # noqa: PLC0415
 
     ctx = make_context(app_paths(APP, site.env), Printer(sys.stderr), site.env)
-    broker = DataService("broker", "rabbitmq", site.data_folder("broker"))
+    broker = cluster.present("broker", "rabbitmq", site.data_folder("broker"))[0]  # node 0
     fault = faults.stop_service(
         "the broker", lambda: ctx.data.stop(broker), lambda: ctx.data.ensure(broker)
     )
@@ -264,12 +267,18 @@ def redeploy(site: Deployment, faults: Faults, seconds: float) -> None:
 
 @dataclass(frozen=True)
 class Plan:
-    """A scenario, its fault's length in the full bench and the kinds of ``db`` and ``broker``
-    it needs pushed."""
+    """A scenario, its fault's length in the full bench, the kinds of ``db`` and ``broker``
+    and the broker's nodes it needs pushed."""
 
     run: Scenario
     seconds: float
     kinds: tuple[tuple[str, str], ...] = tuple(DEFAULT_KINDS.items())
+    broker_nodes: int = 1
+
+    @property
+    def setup(self) -> tuple[tuple[tuple[str, str], ...], int]:
+        """What the app must be pushed with: kinds and broker nodes (one push per setup)."""
+        return self.kinds, self.broker_nodes
 
 
 SCENARIOS: dict[str, Plan] = {
@@ -286,6 +295,11 @@ SCENARIOS: dict[str, Plan] = {
     "redeploy": Plan(redeploy, 0),
     "redis-kill": Plan(redis_kill, 0, (("db", "mysql"), ("broker", "redis"))),
     "mariadb-kill": Plan(mariadb_kill, 0, (("db", "mysql"), ("broker", "redis"))),
+    "cluster-leader-kill": Plan(fault_cluster.leader_kill, 0, broker_nodes=fault_cluster.NODES),
+    "cluster-partition": Plan(fault_cluster.node_partition, 30, broker_nodes=fault_cluster.NODES),
+    "cluster-rolling-restart": Plan(
+        fault_cluster.rolling_restart, 5, broker_nodes=fault_cluster.NODES
+    ),
 }
 
 
@@ -301,8 +315,12 @@ def run_scenario(
     site.healthy()
     described = site.info()
     pushed = {name: described["services"][name]["type"] for name in DEFAULT_KINDS}
-    if pushed != dict(plan.kinds):
-        raise BenchError(f"{name} needs {dict(plan.kinds)}; the app was pushed with {pushed}")
+    nodes = len(described["services"]["broker"].get("instances") or [None])
+    if (pushed, nodes) != (dict(plan.kinds), plan.broker_nodes):
+        raise BenchError(
+            f"{name} needs {dict(plan.kinds)} with {plan.broker_nodes} broker node(s); the app "
+            f"was pushed with {pushed} and {nodes}"
+        )
     token = secrets.token_hex(3)
     names = [f"{name}-{token}-{n:03d}" for n in range(jobs)]
     # one line of history: its arrival says the follower reads the log, before any job is sent
@@ -465,11 +483,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return options
 
 
-def by_kinds(names: list[str]) -> dict[tuple[tuple[str, str], ...], list[str]]:
-    """The scenarios grouped by the kinds they need pushed, in order of first appearance."""
-    groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
+def by_setup(names: list[str]) -> dict[tuple, list[str]]:
+    """The scenarios grouped by the setup they need pushed, in order of first appearance."""
+    groups: dict[tuple, list[str]] = {}
     for name in names:
-        groups.setdefault(SCENARIOS[name].kinds, []).append(name)
+        groups.setdefault(SCENARIOS[name].setup, []).append(name)
     return groups
 
 
@@ -512,15 +530,17 @@ def main(argv: list[str] | None = None) -> int:
                 Deployment(Path(options.pushed), ROOT), options.scenario, options.jobs, rows
             )
         else:
-            for kinds, names in by_kinds(options.scenario).items():
-                site = Deployment(
-                    scratch / "home", scratch / "-".join(v for _, v in kinds) / "minestrone"
-                )
+            for (kinds, nodes), names in by_setup(options.scenario).items():
+                tag = "-".join(v for _, v in kinds) + f"-{nodes}"
+                site = Deployment(scratch / "home", scratch / tag / "minestrone")
                 try:
                     upload.copy_tree(ROOT, site.source, upload.ignore_patterns(ROOT) + COPY_SKIPS)
                     if dict(kinds) != DEFAULT_KINDS:
                         set_kinds(site.source, dict(kinds))
-                    log(f"pushing the app ({', '.join(f'{k} {v}' for k, v in kinds)})")
+                    if nodes != 1:
+                        set_instances(site.source, "broker", nodes)
+                    log(f"pushing the app ({', '.join(f'{k} {v}' for k, v in kinds)}, "
+                        f"{nodes} broker node(s))")
                     site.push()
                     run_scenarios(site, names, options.jobs, rows)
                 finally:

@@ -59,6 +59,18 @@ def set_kinds(folder: Path, kinds: dict[str, str]) -> None:
     build_file.write_text(text)
 
 
+def set_instances(folder: Path, name: str, count: int) -> None:
+    """Rewrite ``folder``'s dotcloud.yml so that service ``name`` has ``instances: count``
+    (a ``rabbitmq`` service of 3: a cluster); ValueError for a service it does not have."""
+    build_file = folder / "dotcloud.yml"
+    text, found = re.subn(
+        rf"(?m)^({name}:\n  type: \S+)$", rf"\g<1>\n  instances: {count}", build_file.read_text()
+    )
+    if found != 1:
+        raise ValueError(f"no {name} service in {build_file}")
+    build_file.write_text(text)
+
+
 def warm_package_caches(requirements: Path) -> None:
     """Fill pip's cache with what the build installs (the goal assumes warm caches)."""
     with tempfile.TemporaryDirectory() as folder:

@@ -33,6 +33,10 @@ CONNECT_TIMEOUT_SECONDS = 5
 STATEMENT_TIMEOUT_MS = 10_000  # the server stops a statement running longer (migrations: none)
 HTTPS_VARIABLE = "DJANGO_BEHIND_HTTPS"
 API_URL_VARIABLE = "MONITOR_BROKER_API_URL"
+# A RabbitMQ cluster's every node, as platform_sim and the exports give them (DOTCLOUD_<NAME>_
+# AMQP_URLS), in kombu's failover form.
+NODE_URLS = "URLS"
+FAILOVER_SEPARATOR = ";"
 # The proxies in front of the app, each adding the address it saw to X-Forwarded-For: the client
 # is that many addresses from the right. Each deployment sets it for its topology: the platform
 # (front router, instance nginx) 2, Compose (the container's nginx) 1, Kubernetes (Ingress, the
@@ -422,16 +426,37 @@ def _redis_number(lookup: _Lookup, key: str) -> int:
 
 
 def _amqp_broker_url(lookup: _Lookup, prefix: str, default_vhost: str | None) -> str:
+    """The broker's URL; for a cluster (``<prefix>URLS``), every node's, node 0 first,
+    joined by ";": kombu connects to the first that answers and fails over to the next."""
     vhost = lookup.get(prefix + "VIRTUALHOST") or default_vhost
     if vhost is None:
         vhost = lookup.require(prefix + "VIRTUALHOST")
-    return amqp_url(
-        lookup.require(prefix + "HOST"),
-        lookup.port(prefix + "PORT"),
-        lookup.require(prefix + "LOGIN"),
-        lookup.require(prefix + "PASSWORD"),
-        vhost,
+    nodes = [(lookup.require(prefix + "HOST"), lookup.port(prefix + "PORT"))]
+    login, password = lookup.require(prefix + "LOGIN"), lookup.require(prefix + "PASSWORD")
+    if lookup.get(prefix + NODE_URLS) is not None:
+        nodes = _node_addresses(lookup, prefix + NODE_URLS)
+    return FAILOVER_SEPARATOR.join(
+        amqp_url(host, port, login, password, vhost) for host, port in nodes
     )
+
+
+def _node_addresses(lookup: _Lookup, key: str) -> list[tuple[str, int]]:
+    """The host and port of every URL in a cluster's ``_AMQP_URLS`` (";"-separated)."""
+    value = lookup.require(key)
+    nodes = []
+    for url in value.split(FAILOVER_SEPARATOR):
+        try:
+            parts = urlsplit(url.strip())
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            host = port = None
+        if not host or not port or parts.scheme not in ("amqp", "amqps"):
+            raise ImproperlyConfigured(
+                f"The environment file {lookup.path} has {named(key, redact_url(value))}, "
+                "which is not a list of amqp://HOST:PORT URLs separated by \";\"."
+            )
+        nodes.append((host, port))
+    return nodes
 
 
 def _allowed_hosts(lookup: _Lookup) -> list[str]:

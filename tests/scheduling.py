@@ -22,6 +22,7 @@ APART = (
 LONG_POLES = (
     "tests/integration/containers/test_compose_mysql_redis.py",
     "tests/integration/containers/",
+    "tests/integration/platform_sim/test_faults.py::TestClusterFaults",
     "tests/integration/platform_sim/test_faults.py::TestBrokerFaults",
     "tests/integration/platform_sim/test_faults.py::TestDatabaseFaults",
     "tests/integration/platform_sim/test_faults.py::TestWorkerFaults",
@@ -30,6 +31,7 @@ LONG_POLES = (
     "tests/integration/platform_sim/test_tutorial_story.py",
     "tests/integration/platform_sim/test_minestrone.py",
     "tests/integration/platform_sim/test_healing.py",
+    "tests/integration/platform_sim/test_rabbitmq_cluster.py",
     "tests/integration/platform_sim/test_bin_up.py",
     "tests/integration/platform_sim/test_day_two.py",
     "tests/integration/platform_sim/test_push.py",

@@ -10,7 +10,8 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from platform_sim.appfile.safe_yaml import MAX_CHARACTERS, BuildFileLoader, compose, construct
-from platform_sim.errors import BuildFileError, UnsupportedService
+from platform_sim.errors import BuildFileError, UnsupportedService, UsageError
+from platform_sim.kinds import rabbitmq_cluster
 from platform_sim.kinds.registry import KINDS
 
 FILENAME = "dotcloud.yml"
@@ -224,6 +225,11 @@ def _service(reader: _Reader, key: ScalarNode, node: Node) -> Service:
             extra[entry] = reader.value(value)
         else:
             fields[entry] = _attribute(reader, entry, value)
+    if service_type == "rabbitmq" and "instances" in fields:
+        try:
+            rabbitmq_cluster.check_size(fields["instances"], f'Service "{name}"')
+        except UsageError as exc:
+            raise reader.fail(exc.message, entries["instances"][1]) from None
     mark = type_node.start_mark
     return Service(
         name=name,

@@ -16,6 +16,7 @@ import yaml
 from platform_sim.address import LOOPBACK
 from platform_sim.appfile.buildfile import BuildFile, Service
 from platform_sim.errors import UsageError
+from platform_sim.kinds import rabbitmq_cluster
 from platform_sim.kinds.base import DOTCLOUD_TAGS
 
 ENVIRONMENT_NAME = "default"
@@ -40,6 +41,7 @@ class Endpoint:
     login: str = ""
     password: str = ""
     database: str = ""  # the one the login owns (PostgreSQL), "" when the app chooses
+    others: tuple[tuple[str, int], ...] = ()  # a cluster's other nodes (host, port)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ def data_service_variables(service: Service, endpoint: Endpoint) -> dict[str, st
     }
     if endpoint.database:
         variables[f"{prefix}DATABASE"] = endpoint.database
+    if endpoint.others:
+        urls = [variables[f"{prefix}URL"]]
+        urls += [f"{scheme}://{credentials}{host}:{port}" for host, port in endpoint.others]
+        variables[f"{prefix}{rabbitmq_cluster.URLS_SUFFIX}"] = rabbitmq_cluster.joined_urls(urls)
     return variables
 
 

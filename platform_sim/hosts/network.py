@@ -190,6 +190,9 @@ class Network:
                 }
                 record["hosts"][key] = entry
                 write_json(self.record_file, record)
+            elif entry["names"] != list(names):  # a data service become a cluster's node 0
+                entry["names"] = list(names)
+                write_json(self.record_file, record)
             if not Path(f"/run/netns/{entry['netns']}").exists():
                 self._create(entry)
             self._write_hosts(record)

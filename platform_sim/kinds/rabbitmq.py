@@ -11,10 +11,13 @@ PORT = 5672
 READY_TIMEOUT = 3
 
 
-def server(data: Path, user: str, address: str = ""):  # noqa: ANN201 - a backing_services Service
-    """The server backing_services chooses, its data in ``data``."""
-    from backing_services import rabbitmq_server
+def server(data: Path, user: str, address: str = "", cluster: object = None):  # noqa: ANN201
+    """The server backing_services chooses, its data in ``data``; ``cluster`` (a
+    ``ClusterJoin``): one node of a cluster, on a host of its own at ``address``."""
+    from backing_services import LocalRabbitMQ, rabbitmq_server
 
+    if cluster is not None:  # nodes on hosts of their own: the local binaries only
+        return LocalRabbitMQ(data_dir=data, user=user, host=address, cluster=cluster)
     return rabbitmq_server(data_dir=data, user=user, **({"host": address} if address else {}))
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
+from platform_sim.errors import UsageError
+
 # One node, or three: a cluster of two loses its majority with either node, one of four
 # survives no more losses than one of three.
 SIZES = (1, 3)
@@ -46,8 +48,13 @@ def new_cookie() -> str:
 
 
 def peer_config(nodes: Sequence[str]) -> str:
-    """The ``rabbitmq.conf`` lines that make each node find the others: a static list."""
-    lines = ["cluster_formation.peer_discovery_backend = classic_config"]
+    """The ``rabbitmq.conf`` lines that make each node find the others: a static list; a node
+    cut off from the majority pauses (closes its clients' connections, so they fail over)
+    instead of serving what it holds alone."""
+    lines = [
+        "cluster_formation.peer_discovery_backend = classic_config",
+        "cluster_partition_handling = pause_minority",
+    ]
     lines += [
         f"cluster_formation.classic_config.nodes.{number} = {node}"
         for number, node in enumerate(nodes, start=1)
@@ -58,3 +65,35 @@ def peer_config(nodes: Sequence[str]) -> str:
 def joined_urls(urls: Sequence[str]) -> str:
     """The value of ``DOTCLOUD_<NAME>_AMQP_URLS``: every node's URL in kombu's failover form."""
     return URL_SEPARATOR.join(urls)
+
+
+# The epmd port of every node: each node is a host of its own (its own network namespace, pod
+# or machine), so one number serves them all, and the nodes find each other's on it.
+EPMD_PORT = 4369
+
+
+def check_size(size: int, where: str) -> int:
+    """``size`` when it is a cluster size we run; UsageError naming the rule otherwise."""
+    if size not in SIZES:
+        raise UsageError(
+            f"{where}: a RabbitMQ service runs {' or '.join(map(str, SIZES))} node(s), not "
+            f"{size} (a cluster of 2 loses its majority with either node; 3 survives one loss)"
+        )
+    return size
+
+
+def join(  # noqa: ANN201 - a ClusterJoin
+    service: str, index: int, size: int, cookie: str, login: tuple[str, str] | None = None
+):
+    """What backing_services needs to run node ``index`` of ``service``'s ``size`` nodes
+    (``login``: the cluster's user and password, which a joining node takes)."""
+    from backing_services.rabbitmq_node import ClusterJoin
+
+    return ClusterJoin(
+        node=node_name(service, index),
+        cookie=cookie,
+        peer_config=peer_config(node_names(service, size)),
+        epmd_port=EPMD_PORT,
+        seed=index == 0,
+        login=login,
+    )

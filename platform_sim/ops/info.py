@@ -19,7 +19,7 @@ from platform_sim.kinds.registry import KINDS
 from platform_sim.ops.status import code_status
 from platform_sim.release.push import ADMIN_PASSWORD_FILE
 from platform_sim.release.revisions import Revision, stored
-from platform_sim.services import addons
+from platform_sim.services import addons, cluster
 from platform_sim.services.provision import DataService
 
 
@@ -88,8 +88,8 @@ def describe(ctx: Context, service_name: str | None = None) -> dict:
             if name in record.router_ports:
                 entry["url"] = http_url(record.router_ports[name], ctx.router.address)
         else:
-            folder = DataService(name, service.type, ctx.paths.service(name))
-            entry["instances"] = [_data_instance(ctx, folder, service.type)]
+            nodes = cluster.present(name, service.type, ctx.paths.service(name))
+            entry["instances"] = [_data_instance(ctx, node, service.type) for node in nodes]
         services[name] = entry
     if service_name is not None:
         if service_name not in services:

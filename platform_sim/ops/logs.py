@@ -12,6 +12,7 @@ from platform_sim.errors import NotDeployed, UsageError
 from platform_sim.hosts.instance import LOG_INSIDE, NGINX_LOG_INSIDE, Instance
 from platform_sim.ops.tail import LogFile, Tailer
 from platform_sim.release.targets import Deployed, Ref, current, parse_ref
+from platform_sim.services import cluster
 from platform_sim.services.provision import DataService
 
 DEFAULT_LINES = 10
@@ -94,7 +95,8 @@ def instance_logs(instance: Instance) -> list[LogFile]:
 def data_logs(service: DataService) -> list[LogFile]:
     """A data service's logs: its host process's and its server's."""
     paths = [service.log, *sorted(service.data.glob("*.log"))]
-    return [LogFile(f"{service.name}.0", path, str(path)) for path in paths if path.is_file()]
+    label = f"{service.name}.{service.node}"
+    return [LogFile(label, path, str(path)) for path in paths if path.is_file()]
 
 
 class AppLogs:
@@ -116,13 +118,15 @@ class AppLogs:
             if service.is_code:
                 for instance in deployed.instances_of(ref):
                     found.extend(instance_logs(instance))
-            elif ref.number in (None, 0):
-                folder = DataService(
+            else:
+                nodes = cluster.present(
                     service.name, service.type, self.ctx.paths.service(service.name)
                 )
-                found.extend(data_logs(folder))
-            else:
-                deployed.instances_of(ref)  # raises: a data service has one instance
+                chosen = [n for n in nodes if ref.number in (None, n.node)]
+                if not chosen:
+                    deployed.instances_of(ref)  # raises: no such instance
+                for node in chosen:
+                    found.extend(data_logs(node))
         return found
 
     def refresh(self) -> list[LogFile] | None:

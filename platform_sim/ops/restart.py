@@ -13,7 +13,7 @@ from platform_sim.errors import PlatformError, UsageError
 from platform_sim.hosts import namespace
 from platform_sim.hosts.instance import stored_environment
 from platform_sim.release.targets import Ref, current, labels, parse_ref
-from platform_sim.services.provision import DataService
+from platform_sim.services import cluster
 
 RESTART_TIMEOUT = 120.0
 
@@ -54,13 +54,14 @@ def restart(ctx: Context, target: str) -> float:
 
 def restart_data(ctx: Context, ref: Ref, service: Service) -> float:
     """Stop a data service's server (its data stays), start it, wait until it is ready."""
-    if ref.number not in (None, 0):
-        raise UsageError(
-            f"no instance {ref} in {ctx.paths.name!r}: {ref.service} has {ref.service}.0"
-        )
+    nodes = cluster.present(service.name, service.type, ctx.paths.service(service.name))
+    chosen = [node for node in nodes if node.node == (ref.number or 0)]
+    if not chosen:
+        names = ", ".join(f"{service.name}.{node.node}" for node in nodes)
+        raise UsageError(f"no instance {ref} in {ctx.paths.name!r}: {ref.service} has {names}")
     namespace.check_privileges()
     with locked(ctx.paths):
-        folder = DataService(service.name, service.type, ctx.paths.service(service.name))
+        folder = chosen[0]
         before = ctx.data.status(folder).get("port")
         started = time.monotonic()
         ctx.printer.step(f"Restarting {service.type}", service.name)

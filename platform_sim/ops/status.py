@@ -10,7 +10,7 @@ from platform_sim.errors import UsageError
 from platform_sim.hosts.instance import Instance, answers_http
 from platform_sim.release.targets import Deployed, current, parse_ref
 from platform_sim.render import supervisor
-from platform_sim.services.provision import DataService
+from platform_sim.services import cluster
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,14 @@ def _state(up: bool, programs: dict[str, str]) -> str:
     return "down"
 
 
-def data_status(ctx: Context, name: str, kind: str) -> InstanceStatus:
-    """Up when the data service's host runs and its server accepts connections."""
-    health = ctx.data.health(DataService(name, kind, ctx.paths.service(name)))
-    return InstanceStatus(f"{name}.0", health.up, health.detail, health.state)
+def data_status(ctx: Context, name: str, kind: str) -> list[InstanceStatus]:
+    """Up when the data service's host runs and its server accepts connections (each node of
+    a cluster)."""
+    found = []
+    for node in cluster.present(name, kind, ctx.paths.service(name)):
+        health = ctx.data.health(node)
+        found.append(InstanceStatus(f"{name}.{node.node}", health.up, health.detail, health.state))
+    return found
 
 
 def status(ctx: Context, target: str | None = None) -> list[InstanceStatus]:
@@ -83,18 +87,21 @@ def status(ctx: Context, target: str | None = None) -> list[InstanceStatus]:
     ref = parse_ref(target)
     service = deployed.service(ref.service)
     if not service.is_code:
-        if ref.number not in (None, 0):
-            raise UsageError(
-                f"no instance {ref} in {ctx.paths.name!r}: {ref.service} has {ref.service}.0"
-            )
-        return [data_status(ctx, service.name, service.type)]
+        found = data_status(ctx, service.name, service.type)
+        if ref.number is None:
+            return found
+        chosen = [line for line in found if line.label == f"{service.name}.{ref.number}"]
+        if not chosen:
+            names = ", ".join(line.label for line in found)
+            raise UsageError(f"no instance {ref} in {ctx.paths.name!r}: {ref.service} has {names}")
+        return chosen
     return [code_status(ctx, instance) for instance in deployed.instances_of(ref)]
 
 
 def _service(ctx: Context, deployed: Deployed, name: str) -> list[InstanceStatus]:
     service = deployed.buildfile.services[name]
     if not service.is_code:
-        return [data_status(ctx, name, service.type)]
+        return data_status(ctx, name, service.type)
     return [code_status(ctx, i) for i in deployed.instances if i.service == name]
 
 

@@ -14,7 +14,7 @@ from platform_sim.hosts.instance import Instance
 from platform_sim.hosts.processes import Handle
 from platform_sim.release.deploy import host_key, stop_instances
 from platform_sim.release.targets import current, labels
-from platform_sim.services.provision import DataService
+from platform_sim.services import cluster
 
 STOP_GRACE = 75.0
 
@@ -24,6 +24,7 @@ RECORD_PLACES = (
     "router/pid.json",
     "deploys/*/*/platform/pid.json",
     "services/*/pid.json",
+    "services/*/node-*/pid.json",  # a RabbitMQ cluster's nodes beyond node 0
     "addons/*/pid.json",
 )
 
@@ -100,12 +101,13 @@ def destroy_service(ctx: Context, name: str) -> str:
     with locked(ctx.paths):
         record = existing(ctx.paths)
         if not service.is_code:
-            folder = DataService(name, service.type, ctx.paths.service(name))
+            nodes = cluster.present(name, service.type, ctx.paths.service(name))
             ctx.printer.step(f"Stopping {service.type} and deleting its data", name)
-            ctx.data.stop(folder)
+            for node in reversed(nodes):
+                ctx.data.stop(node)
             if ctx.network is not None:
-                ctx.network.remove([folder.host_key])
-            shutil.rmtree(folder.folder, ignore_errors=True)
+                ctx.network.remove([node.host_key for node in nodes])
+            shutil.rmtree(nodes[0].folder, ignore_errors=True)
             return f"{name} ({service.type}) and its data"
         instances = [Instance.from_json(data) for data in record.current["instances"]]
         gone = [i for i in instances if i.service == name]

@@ -7,7 +7,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from platform_sim.appfile.buildfile import BuildFile, Service
@@ -16,7 +16,7 @@ from platform_sim.builder.service import BuildResult
 from platform_sim.builder.steps import kill_live_steps
 from platform_sim.builder.upload import copy_tree
 from platform_sim.context import Context
-from platform_sim.services import addons
+from platform_sim.services import addons, cluster
 from platform_sim.services.provision import DataService, Running
 
 LARGE_UPLOAD = 50_000_000
@@ -75,7 +75,7 @@ def _warn(ctx: Context) -> Callable[[str], None]:
 
 def data_service_for(ctx: Context, service: Service) -> DataService:
     """The data service behind a data-service entry of the build file (``db: {type: …}``)."""
-    return DataService(service.name, service.type, ctx.paths.service(service.name))
+    return cluster.present(service.name, service.type, ctx.paths.service(service.name))[0]
 
 
 def prepare(
@@ -96,6 +96,10 @@ def prepare(
     code = ctx.paths.revision(revision) / "code"
     jobs: dict[str, Callable[[], object]] = {}
     for service in parsed.data_services():
+        if cluster.is_cluster_kind(service.type) and ctx.network is not None:
+            size = record.scale.get(service.name, service.instances)
+            jobs[f"data:{service.name}"] = cluster_starter(ctx, service, size)
+            continue
         jobs[f"data:{service.name}"] = starter(ctx, data_service_for(ctx, service), service.type)
     for name, settings in record.addons.items():
         jobs[f"addon:{name}"] = starter(
@@ -141,6 +145,33 @@ def starter(ctx: Context, service: DataService, what: str) -> Callable[[], Runni
             f"{running.endpoint.port} ({running.provider})",
         )
         return running
+
+    return start
+
+
+def cluster_starter(ctx: Context, service: Service, size: int) -> Callable[[], Running]:
+    """A job that starts (or finds running) a cluster's nodes, node 0 first (the others join
+    it), takes out the nodes beyond ``size`` (their replicas first), and gives node 0's
+    endpoint with the others' addresses."""
+    folder = ctx.paths.service(service.name)
+
+    def start() -> Running:
+        members = cluster.nodes(service.name, service.type, folder, size)
+        jobs = [
+            starter(ctx, node, f"{service.type} node {node.node} of {size}") for node in members
+        ]
+        if any(node.data.exists() for node in members[1:]):
+            # formed before: every node at once (a node waits for the one stopped last)
+            first, *others = run_parallel({str(n): job for n, job in enumerate(jobs)}, {}).values()
+        else:  # forming: node 0 first, then each new node joins it
+            first, *others = [job() for job in jobs]
+        leaving = cluster.extra_nodes(service.name, service.type, folder, size)
+        if leaving:
+            cluster.shrink(
+                ctx.data, members[0], leaving, lambda text: ctx.printer.line(service.name, text)
+            )
+        peers = tuple((r.endpoint.host, r.endpoint.port) for r in others)
+        return replace(first, endpoint=replace(first.endpoint, others=peers))
 
     return start
 

@@ -19,18 +19,35 @@ from collections.abc import Callable
 from pathlib import Path
 
 from backing_services import ServiceError
-from platform_sim.files import write_json
+from platform_sim.files import read_json, write_json
 from platform_sim.hosts.keeper import STABLE_AFTER, backoff
 from platform_sim.hosts.processes import reap_orphans
+from platform_sim.kinds import rabbitmq_cluster
 from platform_sim.kinds.registry import KINDS
 
 WATCH_INTERVAL = 0.5
 
 
-def make_service(kind: str, data: Path, user: str, address: str = ""):  # noqa: ANN201
+def make_service(kind: str, data: Path, user: str, address: str = "", cluster=None):  # noqa: ANN001, ANN201
     """The server for ``kind`` from the provider backing_services chooses, kept in ``data``,
-    listening on ``address`` (its host's own; loopback when empty)."""
+    listening on ``address`` (its host's own; loopback when empty); ``cluster``: one node of
+    a RabbitMQ cluster."""
+    if cluster is not None:
+        return KINDS[kind].server(data, user, address, cluster)
     return KINDS[kind].server(data, user, address)
+
+
+def cluster_join(options: argparse.Namespace):  # noqa: ANN201 - a ClusterJoin or None
+    """The cluster this host's node belongs to (``--cluster SERVICE:INDEX:SIZE``), if any."""
+    if not getattr(options, "cluster", ""):
+        return None
+    service, index, size = options.cluster.rsplit(":", 2)
+    cookie = options.cookie_file.read_text().strip()
+    login = None
+    seed = read_json(options.seed_status, {}) if options.seed_status is not None else {}
+    if seed.get("login") and seed.get("password"):  # a joining node: the seed's users are the
+        login = (seed["login"], seed["password"])  # cluster's (a node that joined keeps them)
+    return rabbitmq_cluster.join(service, int(index), int(size), cookie, login)
 
 
 class Keeper:
@@ -58,8 +75,10 @@ class Keeper:
 
     def start(self) -> None:
         """Start the server (a new object each time: nothing of a dead one is reused)."""
+        cluster = cluster_join(self.options)
+        extra = (cluster,) if cluster is not None else ()
         service = self.make(
-            self.options.kind, self.options.data, self.options.user, self.options.address
+            self.options.kind, self.options.data, self.options.user, self.options.address, *extra
         )
         self.service = service
         service.start()
@@ -75,6 +94,8 @@ class Keeper:
             "vhost": vhost if KINDS[self.options.kind].vhosts else "",
             "provider": type(service).__name__,
         }
+        if cluster is not None:
+            self.report["node"] = cluster.node
         self.up_since = self.clock()
         write_json(self.options.status, {"state": "ready", **self.report})
         say(f"{self.options.kind} ready on {service.host}:{service.port}")
@@ -137,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", default="root")
     parser.add_argument("--vhost", default="")
     parser.add_argument("--address", default="")
+    parser.add_argument("--cluster", default="", help="SERVICE:INDEX:SIZE of a RabbitMQ node")
+    parser.add_argument("--cookie-file", type=Path)
+    parser.add_argument("--seed-status", type=Path, help="node 0's status (its login)")
     options = parser.parse_args(argv)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -17,6 +17,7 @@ from platform_sim.hosts import namespace
 from platform_sim.hosts.lifecycle import Namespaced
 from platform_sim.hosts.network import Network
 from platform_sim.hosts.processes import Handle, ProcessTable
+from platform_sim.kinds import rabbitmq_cluster
 from platform_sim.kinds.base import APP_DATABASE, APP_LOGIN, answers
 from platform_sim.kinds.registry import KINDS
 from platform_sim.services import approle
@@ -35,6 +36,9 @@ class DataService:
     folder: Path
     user: str = "root"
     vhost: str = ""
+    node: int = 0  # which node of a cluster (its folder: ``node-<n>`` in node 0's, from 1)
+    size: int = 0  # the cluster's size; 0: not a cluster
+    cookie: Path | None = None  # the cluster's Erlang cookie, one file per application
 
     data = property(lambda self: self.folder / "data")
     status_file = property(lambda self: self.folder / "status.json")
@@ -43,8 +47,24 @@ class DataService:
 
     @property
     def host_key(self) -> str:
-        """Its host's key in the app's network (``services-db``, ``addons-cloudamqp``)."""
+        """Its host's key in the app's network (``services-db``, ``addons-cloudamqp``,
+        ``services-broker-1`` for a cluster's node 1)."""
+        if self.node:
+            return f"{self.folder.parent.parent.name}-{self.name}-{self.node}"
         return f"{self.folder.parent.name}-{self.name}"
+
+    @property
+    def host_names(self) -> list[str]:
+        """Its host's names: the service's name (node 0), ``<name>-<n>`` for a cluster node."""
+        if not self.size:
+            return [self.name]
+        own = rabbitmq_cluster.node_host(self.name, self.node)
+        return [self.name, own] if self.node == 0 else [own]
+
+    @property
+    def label(self) -> str:
+        """How messages name it: ``broker``, or ``broker-1`` for a cluster's node."""
+        return f"{self.name}-{self.node}" if self.node else self.name
 
 
 @dataclass(frozen=True)
@@ -116,9 +136,14 @@ class DataServices:
         )
         if service.vhost:
             argv += ["--vhost", service.vhost]
+        if service.size and self.network is not None and service.cookie and service.cookie.exists():
+            argv += ["--cluster", f"{service.name}:{service.node}:{service.size}"]
+            argv += ["--cookie-file", str(service.cookie)]
+            if service.node:
+                argv += ["--seed-status", str(service.cookie.parent / "status.json")]
         netns = None
         if self.network is not None:
-            host = self.network.host(service.host_key, [service.name])
+            host = self.network.host(service.host_key, service.host_names)
             argv += ["--address", host.address]
             netns = host.netns
         return namespace.wrap(
@@ -145,7 +170,7 @@ class DataServices:
         status = read_json(service.status_file, {})
         where = status.get("host")
         if self.network is not None:
-            where = self.network.host(service.host_key, [service.name]).address
+            where = self.network.host(service.host_key, service.host_names).address
         if self.handle(service) is not None and status.get("state") == "ready":
             # reused where it answers on its own host (one started before it had a host is
             # started again there, data kept)

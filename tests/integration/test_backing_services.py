@@ -226,6 +226,21 @@ def test_rabbitmq_messages_and_credentials_survive_a_restart(kept_dir):
             message.ack()
 
 
+def test_a_rabbitmq_node_made_before_clusters_keeps_its_name_and_data_alone(kept_dir):
+    """Renaming a node loses its data: one started again as a cluster's node 0 runs as before."""
+    from backing_services.rabbitmq_node import ClusterJoin
+
+    with LocalRabbitMQ(kept_dir) as first:
+        with amqp_connection(first.url) as conn, conn.SimpleQueue("kept") as queue:
+            queue.put({"soup": "minestrone"}, delivery_mode=2)
+        node = first.node
+    join = ClusterJoin("rabbit@broker-0", "COOKIE" * 4, "", epmd_port=1, seed=True)
+    with LocalRabbitMQ(kept_dir, cluster=join) as second:
+        assert (second.node, second.cluster) == (node, None)
+        with amqp_connection(second.url) as conn, conn.SimpleQueue("kept") as queue:
+            assert queue.get(timeout=5).payload == {"soup": "minestrone"}
+
+
 def test_rabbitmq_that_dies_during_start_reports_its_log(kept_dir):
     kept_dir.mkdir(parents=True)
     (kept_dir / "advanced.config").write_text("[{rabbit, [this is not erlang\n")

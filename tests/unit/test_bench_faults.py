@@ -40,7 +40,7 @@ def test_no_job_count_below_one_is_accepted(jobs):
 
 
 def test_every_scenario_of_the_issue_is_there_and_all_run_by_default():
-    assert len(bench.SCENARIOS) == 13
+    assert len(bench.SCENARIOS) == 16
     assert bench.parse([]).scenario == list(bench.SCENARIOS)
     chosen = bench.parse(["--scenario", "broker-kill", "redeploy", "--jobs", "5"])
     assert (chosen.scenario, chosen.jobs) == (["broker-kill", "redeploy"], 5)
@@ -129,14 +129,28 @@ def test_no_job_is_sent_before_the_workers_log_is_followed(monkeypatch):
     assert senders == []
 
 
-def test_scenarios_are_grouped_by_the_kinds_they_need_pushed_in_order():
-    names = ["broker-kill", "redis-kill", "redeploy", "mariadb-kill"]
-    groups = bench.by_kinds(names)
-    assert list(groups.values()) == [["broker-kill", "redeploy"], ["redis-kill", "mariadb-kill"]]
-    assert [dict(kinds) for kinds in groups] == [
-        {"db": "postgresql", "broker": "rabbitmq"},
-        {"db": "mysql", "broker": "redis"},
+def test_scenarios_are_grouped_by_the_kinds_and_broker_nodes_they_need_pushed_in_order():
+    names = ["broker-kill", "redis-kill", "cluster-partition", "redeploy", "mariadb-kill"]
+    groups = bench.by_setup(names)
+    assert list(groups.values()) == [
+        ["broker-kill", "redeploy"], ["redis-kill", "mariadb-kill"], ["cluster-partition"]
     ]
+    assert [(dict(kinds), nodes) for kinds, nodes in groups] == [
+        ({"db": "postgresql", "broker": "rabbitmq"}, 1),
+        ({"db": "mysql", "broker": "redis"}, 1),
+        ({"db": "postgresql", "broker": "rabbitmq"}, 3),
+    ]
+
+
+def test_set_instances_makes_the_broker_a_cluster_of_three(tmp_path):
+    from bench.push import ROOT, set_instances
+    from platform_sim.appfile import buildfile
+
+    (tmp_path / "dotcloud.yml").write_text((ROOT / "dotcloud.yml").read_text())
+    set_instances(tmp_path, "broker", 3)
+    assert buildfile.load(tmp_path).services["broker"].instances == 3
+    with pytest.raises(ValueError, match="no cache service"):
+        set_instances(tmp_path, "cache", 3)
 
 
 def test_a_scenario_on_an_app_pushed_with_other_kinds_is_refused_before_any_job():

@@ -321,3 +321,29 @@ def test_a_choice_among_many_long_service_names_is_one_short_line(choice):
     message = str(refused.value)
     assert "\n" not in message and len(message) < 1000, message
     assert "and 4 more" in message
+
+
+CLUSTER_URLS = {
+    "DOTCLOUD_BROKER_AMQP_URLS": "amqp://root:pw@198.18.0.2:5674;amqp://root:pw@198.18.0.3:5675"
+    ";amqp://root:pw@198.18.0.4:5676",
+}
+
+
+def test_a_clusters_every_node_is_in_the_broker_url_node_0_first(tmp_path):
+    settings = load(write(tmp_path, DB | RABBITMQ_SERVICE | CLUSTER_URLS | SECRET))
+    assert settings.broker_url.split(";") == [
+        "amqp://root:pw@198.18.0.2:5674/%2F",
+        "amqp://root:pw@198.18.0.3:5675/%2F",
+        "amqp://root:pw@198.18.0.4:5676/%2F",
+    ]
+    assert "pw" not in settings.describe()
+
+
+@pytest.mark.parametrize("value", ["", "amqp://root:pw@a:1;", "http://a:1", "amqp://a", "a;b"])
+def test_a_bad_list_of_cluster_urls_is_one_line_naming_the_key(tmp_path, value):
+    data = DB | RABBITMQ_SERVICE | SECRET | {"DOTCLOUD_BROKER_AMQP_URLS": value}
+    with pytest.raises(ImproperlyConfigured) as caught:
+        load(write(tmp_path, data))
+    message = str(caught.value)
+    assert "DOTCLOUD_BROKER_AMQP_URLS" in message
+    assert "\n" not in message

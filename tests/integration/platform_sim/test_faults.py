@@ -14,12 +14,14 @@ import json
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from bench import faults as bench
-from bench.push import COPY_SKIPS, set_kinds
+from bench.push import COPY_SKIPS, set_instances, set_kinds
 from platform_sim.builder import upload
+from platform_sim.faults import sites
 from platform_sim.faults.inject import Faults
 from tests import bench_keys
 from tests.pace import within
@@ -48,6 +50,10 @@ SMALL = {
     "redis-kill": (0, 30),  # the broker's host restarts redis-server; its append-only file
     # (synced at each write) gives back every job it acknowledged
     "mariadb-kill": (0, 30),
+    # a 3-node broker: the other nodes keep serving, the app fails over to one of them
+    "cluster-leader-kill": (0, 30),
+    "cluster-partition": (15, 45),  # node 0 pauses itself once it sees the partition
+    "cluster-rolling-restart": (2, 60),  # each node back as a member before the next stops
 }
 
 
@@ -62,6 +68,7 @@ GROUPS = {
     ),
     "database": ("database-kill", "database-sigstop", "partition-workers-db", "redeploy"),
     "kinds": ("redis-kill", "mariadb-kill"),  # on MySQL and Redis: one push of its own
+    "cluster": ("cluster-leader-kill", "cluster-partition", "cluster-rolling-restart"),
 }
 
 
@@ -73,13 +80,18 @@ def test_every_scenario_runs_in_exactly_one_group():
 @pytest.fixture(scope="class")
 def pushed(request, tmp_path_factory):
     """This repository pushed into a PLATFORM_SIM_HOME of the class's own (a copy whose
-    dotcloud.yml names the class's ``KINDS``, if it has any); destroyed after."""
+    dotcloud.yml names the class's ``KINDS`` and ``BROKER_NODES``, if it has any); destroyed
+    after."""
     kinds = getattr(request.cls, "KINDS", None)
+    nodes = getattr(request.cls, "BROKER_NODES", 1)
     source = REPO
-    if kinds:
+    if kinds or nodes != 1:
         source = tmp_path_factory.mktemp("src") / "minestrone"
         upload.copy_tree(REPO, source, upload.ignore_patterns(REPO) + COPY_SKIPS)
-        set_kinds(source, kinds)
+        if kinds:
+            set_kinds(source, kinds)
+        if nodes != 1:
+            set_instances(source, "broker", nodes)
     with platform_home(tmp_path_factory) as home:
         deployment = bench.Deployment(home, source)
         deployment.push()
@@ -164,6 +176,26 @@ class TestMysqlRedisFaults:
     @pytest.mark.parametrize("scenario", GROUPS["kinds"])
     def test_no_job_is_lost_and_jobs_run_again_soon(self, site, scenario):
         check_scenario(site, scenario)
+
+
+class TestClusterFaults:
+    """A node of a 3-node RabbitMQ cluster killed, cut off, and every node restarted in turn,
+    on an app of their own (its broker ``instances: 3``)."""
+
+    BROKER_NODES = 3
+
+    @pytest.mark.parametrize("scenario", GROUPS["cluster"])
+    def test_no_job_is_lost_and_jobs_run_again_soon(self, site, scenario):
+        check_scenario(site, scenario)
+        for node in ("broker-1", "broker-2"):
+            netns = sites.endpoint(site.root, f"services-{node}").netns
+            assert "platform_sim-fault" not in rules(netns)
+
+    def test_the_app_is_given_every_node(self, site):
+        environment = json.loads(Path(site.instance("workers")["environment"]).read_text())
+        urls = environment["DOTCLOUD_BROKER_AMQP_URLS"].split(";")
+        assert len(urls) == 3
+        assert urls[0] == environment["DOTCLOUD_BROKER_AMQP_URL"]
 
 
 def sigterm_undoes_a_partition(site) -> None:

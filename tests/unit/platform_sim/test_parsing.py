@@ -7,10 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from platform_sim.appfile import buildfile
 from platform_sim.appfile.environment import check_variable_name
 from platform_sim.apps import AppRecord
-from platform_sim.errors import UsageError
-from platform_sim.ops.scale import parse_all, parse_scale
+from platform_sim.errors import BuildFileError, UsageError
+from platform_sim.kinds import rabbitmq_cluster
+from platform_sim.ops.scale import check_code_count, parse_all, parse_scale
 from platform_sim.ops.variables import parse_assignments, read_assignments
 from platform_sim.release.revisions import resolve
 from platform_sim.release.targets import Ref, parse_ref
@@ -65,8 +67,6 @@ def test_scale_assignments(word, parsed):
         ("www=2.5", "'2.5' is not a number of instances"),
         ("www=\u00b2", "'\u00b2' is not a number of instances"),
         ("www=2\n", "'www=2\\n' is not SVC=N"),
-        ("www=0", "www=0: a service runs 1 to 10 instances on one machine"),
-        ("www=11", "www=11: a service runs 1 to 10 instances"),
         ("www:memory=512M", "'www:memory=512M': platform_sim scales the number of instances only"),
     ],
 )
@@ -180,3 +180,44 @@ def test_unknown_revisions(word, message):
 def test_no_previous_revision():
     with pytest.raises(UsageError, match="no revision before 3 is stored"):
         resolve(record_with_revisions([3, 4], serving=3), "previous")
+
+
+@pytest.mark.parametrize(("name", "number"), [("www", 0), ("www", 11)])
+def test_a_code_service_runs_1_to_10_instances(name, number):
+    with pytest.raises(UsageError, match=f"^{name}={number}: a service runs 1 to 10 instances"):
+        check_code_count(name, number)
+
+
+@given(st.integers(min_value=0, max_value=10**6))
+def test_a_rabbitmq_cluster_has_1_or_3_nodes_and_any_other_size_names_the_rule(size):
+    if size in (1, 3):
+        assert rabbitmq_cluster.check_size(size, "broker") == size
+        return
+    with pytest.raises(UsageError) as caught:
+        rabbitmq_cluster.check_size(size, "broker")
+    assert caught.value.message.startswith(
+        f"broker: a RabbitMQ service runs 1 or 3 node(s), not {size} "
+    )
+    assert "\n" not in caught.value.message
+
+
+@given(st.text(max_size=12))
+def test_a_rabbitmq_services_instances_in_the_build_file_are_1_or_3(count):
+    text = f"broker:\n  type: rabbitmq\n  instances: {count}\n"
+    try:
+        parsed = buildfile.parse(text)
+    except BuildFileError as exc:
+        assert "\n" not in exc.message
+        return
+    assert parsed.services["broker"].instances in (1, 3)
+
+
+@pytest.mark.parametrize("count", [0, 2, 4])
+def test_a_rabbitmq_service_of_2_4_or_0_instances_is_refused_where_it_is_written(count):
+    with pytest.raises(BuildFileError) as caught:
+        buildfile.parse(f"broker:\n  type: rabbitmq\n  instances: {count}\n")
+    assert caught.value.line == 3
+    if count:
+        assert caught.value.problem.startswith(
+            f'Service "broker": a RabbitMQ service runs 1 or 3 node(s), not {count}'
+        )
