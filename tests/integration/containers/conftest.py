@@ -12,11 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from backing_services.buildlock import building
 from backing_services.podman import Podman
 from platform_sim.hosts.processes import descendants
 from tests.integration.platform_sim.conftest import REPO, run_cli
 
 APP = "composestory"
+# The lock every code image build of the tests holds: one at a time on this machine, so that a
+# build started beside another waits, then reuses its apt and virtualenv layers (the same for
+# every app built from this repository) instead of building them cold at the same time.
+CODE_BUILD_LOCK = "minestrone-test-code-images"
 
 
 def podman(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -100,7 +105,7 @@ def sim_home(tmp_path_factory):
 
 def build_images(sim_home: Path, app: str, folder: Path = REPO) -> tuple[list[str], str]:
     """Build ``folder``'s images as ``app`` (its secret key set, a short lazy job): the images'
-    names and the build's messages."""
+    names and the build's messages (one build at a time: ``CODE_BUILD_LOCK``)."""
     run_cli(
         sim_home,
         "-A",
@@ -111,7 +116,10 @@ def build_images(sim_home: Path, app: str, folder: Path = REPO) -> tuple[list[st
         "SOUP_LAZY_JOB_SECONDS=3",
         check=True,
     )
-    result = run_cli(sim_home, "-A", app, "image", "build", str(folder), check=True, timeout=1800)
+    with building(CODE_BUILD_LOCK):
+        result = run_cli(
+            sim_home, "-A", app, "image", "build", str(folder), check=True, timeout=1800
+        )
     return result.stdout.split(), result.stderr
 
 

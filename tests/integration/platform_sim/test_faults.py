@@ -142,11 +142,21 @@ def check_scenario(site, scenario: str) -> None:
 
 
 class TestWorkerFaults:
-    """Faults of the worker's processes, on an app of their own."""
+    """Faults of the worker's processes, on an app of their own; then the bench command on it
+    (the shortest group: no push of its own for the bench)."""
 
     @pytest.mark.parametrize("scenario", GROUPS["workers"])
     def test_no_job_is_lost_and_jobs_run_again_soon(self, site, scenario):
         check_scenario(site, scenario)
+
+    def test_the_bench_command_on_the_pushed_app_prints_the_documented_keys(self, site, capsys):
+        """``python -m bench.faults`` at a tiny size (two jobs, one fault), on this class's app."""
+        argv = ["--pushed", str(site.home), "--jobs", "2", "--scenario", "database-kill", "--json"]
+        assert bench.main(argv) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert bench_keys.missing_keys(report, bench_keys.keys_of("bench.faults --json")) == []
+        assert [row["lost"] for row in report["rows"]] == [0]
+        assert (site.root / "app.json").exists()  # left in place
 
 
 class TestBrokerFaults:
@@ -236,13 +246,3 @@ def sigterm_undoes_a_partition(site) -> None:
             child.kill()
     assert "platform_sim-fault" not in rules(workers.netns) + rules(broker.netns)
     assert child.returncode != 0  # Interrupted: the block undid its faults, then ended it
-
-
-def test_the_bench_command_on_the_pushed_app_prints_the_documented_keys(site, capsys):
-    """``python -m bench.faults`` at a tiny size (two jobs, one fault), on this module's app."""
-    argv = ["--pushed", str(site.home), "--jobs", "2", "--scenario", "database-kill", "--json"]
-    assert bench.main(argv) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert bench_keys.missing_keys(report, bench_keys.keys_of("bench.faults --json")) == []
-    assert [row["lost"] for row in report["rows"]] == [0]
-    assert (site.root / "app.json").exists()  # left in place
