@@ -9,6 +9,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
+from platform_sim.errors import UsageError
+
 # One node, or three: a cluster of two loses its majority with either node, one of four
 # survives no more losses than one of three.
 SIZES = (1, 3)
@@ -58,3 +60,22 @@ def peer_config(nodes: Sequence[str]) -> str:
 def joined_urls(urls: Sequence[str]) -> str:
     """The value of ``DOTCLOUD_<NAME>_AMQP_URLS``: every node's URL in kombu's failover form."""
     return URL_SEPARATOR.join(urls)
+
+
+# The ports the nodes speak to one another on (besides AMQP): Erlang's port mapper and the
+# distribution port (the AMQP port + 20000), and the management API (KEDA's queue length).
+EPMD_PORT = 4369
+DISTRIBUTION_PORT = 25672
+MANAGEMENT_PORT = 15672
+# The tag of a management API account that reads every queue's figures and changes nothing.
+MONITORING_TAG = "monitoring"
+
+
+def check_size(size: int, where: str) -> int:
+    """``size`` when it is a cluster size we run; UsageError naming the rule otherwise."""
+    if size not in SIZES:
+        raise UsageError(
+            f"{where}: a RabbitMQ service runs {' or '.join(map(str, SIZES))} node(s), not "
+            f"{size} (a cluster of 2 loses its majority with either node; 3 survives one loss)"
+        )
+    return size
