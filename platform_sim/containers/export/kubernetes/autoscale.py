@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from platform_sim.appfile.buildfile import BuildFile, Service
+from platform_sim.containers.export.kubernetes import policies
 from platform_sim.containers.export.kubernetes.meta import Target, metadata, secret
 from platform_sim.errors import UsageError
 from platform_sim.kinds.rabbitmq_cluster import MANAGEMENT_PORT
@@ -113,12 +114,25 @@ def monitoring_secret(target: Target, broker: Service, password: str) -> dict[st
     return secret(target, monitoring_name(broker), broker.name, values)
 
 
-def with_monitoring(stateful_set: dict[str, Any], broker: Service) -> dict[str, Any]:
-    """The broker's StatefulSet given the monitoring account's Secret."""
+def monitored(
+    target: Target,
+    broker: Service,
+    password: str,
+    headless: dict[str, Any],
+    stateful_set: dict[str, Any],
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """The broker's objects for the trigger: the account's Secret and the management API open
+    to KEDA's namespace (new objects), its Service with the API's port, its StatefulSet with the
+    account's Secret."""
+    service = copy.deepcopy(headless)
+    service["spec"]["ports"].append(
+        {"name": "management", "port": MANAGEMENT_PORT, "targetPort": MANAGEMENT_PORT}
+    )
     made = copy.deepcopy(stateful_set)
     [container] = made["spec"]["template"]["spec"]["containers"]
     container["envFrom"].append({"secretRef": {"name": monitoring_name(broker)}})
-    return made
+    policy = policies.from_namespace(target, broker, KEDA_NAMESPACE, MANAGEMENT_PORT, "keda")
+    return [monitoring_secret(target, broker, password), policy], service, made
 
 
 def management_url(target: Target, broker: Service, password: str) -> str:
@@ -173,8 +187,3 @@ def objects(
         },
     }
     return [secret(target, name, scaling.service, {HOST_KEY: url}), authentication, scaled]
-
-
-def management_port() -> dict[str, Any]:
-    """The management API's port on the broker's Service."""
-    return {"name": "management", "port": MANAGEMENT_PORT, "targetPort": MANAGEMENT_PORT}

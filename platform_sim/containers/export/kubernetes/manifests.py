@@ -200,14 +200,10 @@ def build_objects(app: str, parsed: BuildFile, request: KubernetesRequest) -> li
             stateful = cluster.stateful_set(stateful, target, service, len(nodes[service.name]))
         if service == broker:
             password = autoscale.monitoring_password(service, earlier)
-            objects.append(autoscale.monitoring_secret(target, service, password))
-            headless["spec"]["ports"].append(autoscale.management_port())
-            stateful = autoscale.with_monitoring(stateful, service)
-            objects.append(
-                policies.from_namespace(
-                    target, service, autoscale.KEDA_NAMESPACE, autoscale.MANAGEMENT_PORT, "keda"
-                )
+            made, headless, stateful = autoscale.monitored(
+                target, service, password, headless, stateful
             )
+            objects += made
         objects += [headless, stateful]
     for service in parsed.code_services():
         replicas = request.scale.get(service.name, service.instances)
