@@ -300,6 +300,14 @@ def _export(commands: argparse._SubParsersAction) -> None:
         metavar="SVC=URL",
         help="use a managed data service instead of a StatefulSet (repeatable)",
     )
+    cmd.add_argument(
+        "--autoscale",
+        action="append",
+        default=[],
+        metavar="SVC=MIN:MAX",
+        help="a KEDA ScaledObject keeping the worker service SVC from MIN to MAX pods, "
+        "following the RabbitMQ queue's length (repeatable)",
+    )
     _env_option(cmd, "an application variable on top of the app's (repeatable)")
 
 

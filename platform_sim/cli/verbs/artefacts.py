@@ -65,6 +65,7 @@ class ArtefactVerbs(Verbs):
             tls_secret=word(args.tls_secret),
             ingress_namespace=word(args.ingress_namespace),
             externals=tuple(word(value) for value in args.external),
+            autoscale=tuple(word(value) for value in args.autoscale),
         )
 
     def kube_play(self, args: argparse.Namespace) -> int:

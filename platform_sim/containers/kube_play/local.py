@@ -9,6 +9,7 @@ read sub-folders).
 from __future__ import annotations
 
 import http.client
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -129,8 +130,12 @@ class LocalRun:
         state.setdefault("volumes", [])
         state.setdefault("applied", {})
         self._network(state)
-        self._secrets(state, of_kind(objects, "Secret"))
-        self._data(state, of_kind(objects, "StatefulSet"))
+        stateful_sets = of_kind(objects, "StatefulSet")
+        names = translate.pod_dns_names(stateful_sets, namespace)
+        secrets = [translate.local_secret(secret, names) for secret in of_kind(objects, "Secret")]
+        self._secrets(state, secrets)
+        sources = {o["metadata"]["name"]: o for o in of_kind(objects, "ConfigMap") + secrets}
+        self._data(state, stateful_sets, sources, names)
         self._deployments(state, of_kind(objects, "Deployment"))
         url = self._router(state, of_kind(objects, "Deployment"), of_kind(objects, "Service"))
         write_json(self.state_file, state)
@@ -178,10 +183,24 @@ class LocalRun:
             self._save(state)
         self.say(f"Secrets: {', '.join(names) or 'none'}")
 
-    def _data(self, state: dict[str, Any], stateful_sets: list[dict[str, Any]]) -> None:
+    def _data(
+        self,
+        state: dict[str, Any],
+        stateful_sets: list[dict[str, Any]],
+        sources: dict[str, dict[str, Any]],
+        names: re.Pattern,
+    ) -> None:
         if not stateful_sets:
             return
-        pods = [translate.data_pod(sts, state["namespace"]) for sts in stateful_sets]
+        pods = []
+        for sts in stateful_sets:
+            made, files = translate.stateful_pods(
+                sts, state["namespace"], sources, self.state_dir, names
+            )
+            for path, (text, mode) in files.items():
+                path.parent.mkdir(mode=0o700, exist_ok=True)
+                write_text(path, text, mode=mode)
+            pods += made
         path = self.state_dir / "data-pods.yaml"
         write_text(path, yaml.safe_dump_all(pods, sort_keys=False))
         state["data_pods"] = [pod["metadata"]["name"] for pod in pods]

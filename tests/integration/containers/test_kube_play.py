@@ -1,15 +1,18 @@
 """The export kubernetes manifests of this repository run under `podman kube play` (the
 Deployments exactly as written): several replicas migrating at once, the tutorial's story,
-two worker pods sharing jobs, a worker pod killed mid-job losing nothing, and `down` leaving
+two worker pods sharing jobs, a worker pod deleted mid-job finishing it once, a worker pod
+killed mid-job losing nothing, and `down` leaving
 nothing. The tests of this module run in order against one local run."""
 
 from __future__ import annotations
 
 import re
 import secrets
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from backing_services.engine_socket import OWNER
 from backing_services.podman import LABEL
@@ -27,13 +30,15 @@ from .conftest import APP, podman, process_uids, runs
 pytestmark = pytest.mark.integration
 
 
-def export_to(folder: Path, sim_home: Path, built, scale: dict[str, int]) -> None:
+def export_to(folder: Path, sim_home: Path, built, scale: dict[str, int], **options) -> None:
     """Export as the README does: no admin password given, the export generates it."""
     tag = built[0][0].rsplit(":", 1)[1]  # the images built, even if the tree changed since
     record = AppRecord.load(app_paths(APP, {"PLATFORM_SIM_HOME": str(sim_home)}))
     variables = dict(record.variables)
     variables.pop("MINESTRONE_ADMIN_PASSWORD", None)
-    request = KubernetesRequest(folder=REPO, out=folder, variables=variables, scale=scale, tag=tag)
+    request = KubernetesRequest(
+        folder=REPO, out=folder, variables=variables, scale=scale, tag=tag, **options
+    )
     KubernetesExport(APP, request).export()
 
 
@@ -194,6 +199,34 @@ def test_two_worker_pods_share_the_jobs(cluster, sim_home, built):
         return len(done) == len(jobs) and on_both
 
     wait_for(ran_on_both, 180, "eight jobs to complete, some on each worker pod")
+
+
+def test_a_worker_pod_deleted_mid_job_finishes_it_once(cluster):
+    """What a scale-down does to a pod: SIGTERM, then the grace period. Celery's warm shutdown
+    lets the running job finish and acknowledges it (late acks), so it is never run again."""
+    run, folder, url = cluster
+    deployment = yaml.safe_load((folder / "40-deployments.yaml").read_text().split("---")[-1])
+    grace = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    job = queue_job(url, "deleted")
+    pods = ("workers-pod-0", "workers-pod-1")
+    started = wait_for(
+        lambda: next((p for p in pods if f"Starting the lazy job: {job}" in logs(p)), None),
+        60,
+        f"{job} to start",
+    )
+    began = time.monotonic()
+    podman("stop", "-t", str(grace), f"{started}-workers", timeout=grace + 60)  # kubectl delete pod
+    stopped_after = time.monotonic() - began
+    text = logs(started)
+    podman("pod", "rm", "-f", started)
+    [survivor] = [p for p in pods if p != started]
+    time.sleep(8)  # more than a job: an unacknowledged job would run again on the survivor
+    assert text.count(f"Lazy job {job} completed") == 1, text[-3000:]
+    assert f"Lazy job {job} completed" not in logs(survivor)
+    # the signal came mid-job: the warm shutdown was logged before the job's end
+    assert text.index("Warm shutdown") < text.index(f"Lazy job {job} completed"), text[-3000:]
+    assert stopped_after < grace  # stopped by itself, not killed at the end of the grace
+    assert run.up() == url  # the deleted pod back, as its ReplicaSet would make it
 
 
 def test_a_worker_pod_killed_mid_job_loses_no_job(cluster):

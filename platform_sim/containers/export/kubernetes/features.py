@@ -6,6 +6,7 @@ from platform_sim.appfile.buildfile import BuildFile, Service
 from platform_sim.containers.export.kubernetes.names import check_service_name
 from platform_sim.containers.images import CODE_TYPES
 from platform_sim.errors import UsageError
+from platform_sim.kinds.rabbitmq_cluster import check_size
 from platform_sim.kinds.registry import KINDS
 
 
@@ -39,8 +40,10 @@ def _check_service(service: Service) -> None:
             f"{where} declares ports: ({', '.join(service.ports)}): a pod's ports have no "
             "per-instance host ports in Kubernetes; remove them and add a Service of your own"
         )
-    if not service.is_code and service.instances > 1:
+    if service.type == "rabbitmq":
+        check_size(service.instances, where)
+    elif not service.is_code and service.instances > 1:
         raise UsageError(
-            f"{where} asks for {service.instances} instances: replicated data services are "
-            "not exported (one StatefulSet replica); use a managed service with --external"
+            f"{where} asks for {service.instances} instances: replicated data services "
+            "other than RabbitMQ (3 nodes) are not exported; use a managed service with --external"
         )

@@ -15,12 +15,14 @@ from platform_sim.errors import UsageError
 FILES = {
     "00-namespace.yaml": ("Namespace",),
     "10-secrets.yaml": ("Secret",),
+    "15-config-maps.yaml": ("ConfigMap",),
     "20-services.yaml": ("Service",),
     "30-statefulsets.yaml": ("StatefulSet",),
     "40-deployments.yaml": ("Deployment",),
     "50-disruption-budgets.yaml": ("PodDisruptionBudget",),
     "60-ingress.yaml": ("Ingress",),
     "70-network-policies.yaml": ("NetworkPolicy",),
+    "80-autoscaling.yaml": ("TriggerAuthentication", "ScaledObject"),
 }
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 

@@ -17,7 +17,14 @@ from platform_sim.appfile.environment import (
 )
 from platform_sim.containers import images
 from platform_sim.containers.export.base import Exporter, ExportRequest, OutputFile
-from platform_sim.containers.export.kubernetes import code, data, policies, web
+from platform_sim.containers.export.kubernetes import (
+    autoscale,
+    cluster,
+    code,
+    data,
+    policies,
+    web,
+)
 from platform_sim.containers.export.kubernetes.external import parse_externals
 from platform_sim.containers.export.kubernetes.features import check_buildfile
 from platform_sim.containers.export.kubernetes.files import (
@@ -58,6 +65,7 @@ class KubernetesRequest(ExportRequest):
     tls_secret: str | None = None
     ingress_namespace: str = policies.DEFAULT_INGRESS_NAMESPACE
     externals: tuple[str, ...] = ()
+    autoscale: tuple[str, ...] = ()  # SVC=MIN:MAX, KEDA following the queue
 
 
 def target_for(app: str, request: KubernetesRequest) -> Target:
@@ -101,14 +109,38 @@ def check_options(request: KubernetesRequest) -> None:
 
 
 def endpoints(
-    parsed: BuildFile, externals: Mapping[str, Endpoint], earlier: Mapping[str, dict[str, str]]
+    parsed: BuildFile,
+    externals: Mapping[str, Endpoint],
+    earlier: Mapping[str, dict[str, str]],
+    nodes: Mapping[str, list[Endpoint]],
 ) -> dict[str, Endpoint]:
-    """Each data service's endpoint: external, else in-cluster (earlier passwords kept)."""
+    """Each data service's endpoint: external, else in-cluster (earlier passwords kept; a
+    cluster's first node's name, as on the platform)."""
     found = dict(externals)
     for service in parsed.data_services():
         if service.name in found:
             continue
-        found[service.name] = data.new_endpoint(service, earlier)
+        found[service.name] = nodes[service.name][0] if service.name in nodes else (
+            data.new_endpoint(service, earlier)
+        )
+    return found
+
+
+def cluster_nodes(
+    target: Target,
+    parsed: BuildFile,
+    request: KubernetesRequest,
+    externals: Mapping[str, Endpoint],
+    earlier: Mapping[str, dict[str, str]],
+) -> dict[str, list[Endpoint]]:
+    """Each in-cluster clustered service's nodes (node 0 first), sizes checked."""
+    found = {}
+    for service in parsed.data_services():
+        if service.name in externals or not cluster.is_cluster(service, request.scale):
+            continue
+        count = cluster.size(service, request.scale)
+        endpoint = data.new_endpoint(service, earlier)
+        found[service.name] = cluster.node_endpoints(target, service, endpoint, count)
     return found
 
 
@@ -119,7 +151,10 @@ def build_objects(app: str, parsed: BuildFile, request: KubernetesRequest) -> li
     target = target_for(app, request)
     externals = parse_externals(request.externals, parsed)
     earlier = previous_secrets(request.out)
-    reached = endpoints(parsed, externals, earlier)
+    scaled = autoscale.parse(request.autoscale, parsed)
+    broker = autoscale.broker_of(parsed, externals) if scaled else None
+    nodes = cluster_nodes(target, parsed, request, externals, earlier)
+    reached = endpoints(parsed, externals, earlier, nodes)
     # the app's logins: a role of its own on an in-cluster PostgreSQL, the given ones elsewhere
     apps = {
         name: endpoint if name in externals
@@ -147,6 +182,7 @@ def build_objects(app: str, parsed: BuildFile, request: KubernetesRequest) -> li
         "metadata": {"name": target.namespace, "labels": labels(target, app.lower())},
     }
     objects: list[dict[str, Any]] = [namespace, policies.deny_all(target)]
+    password = ""  # the broker's monitoring account's, with --autoscale
     for service in parsed.data_services():
         if service.name in externals:
             continue
@@ -154,13 +190,30 @@ def build_objects(app: str, parsed: BuildFile, request: KubernetesRequest) -> li
         objects.append(
             data.credentials(target, service, reached[service.name], apps[service.name])
         )
-        objects.append(data.headless_service(target, service))
-        objects.append(
-            data.stateful_set(target, service, references[service.name], request.storage_class)
+        headless = data.headless_service(target, service)
+        stateful = data.stateful_set(
+            target, service, references[service.name], request.storage_class
         )
+        if service.name in nodes:
+            objects += cluster.extras(target, service, len(nodes[service.name]), earlier)
+            headless = cluster.headless_service(headless)
+            stateful = cluster.stateful_set(stateful, target, service, len(nodes[service.name]))
+        if service == broker:
+            password = autoscale.monitoring_password(service, earlier)
+            made, headless, stateful = autoscale.monitored(
+                target, service, password, headless, stateful
+            )
+            objects += made
+        objects += [headless, stateful]
     for service in parsed.code_services():
         replicas = request.scale.get(service.name, service.instances)
+        if service.name in scaled:
+            low, high = scaled[service.name].low, scaled[service.name].high
+            replicas = min(max(replicas, low), high)
+            objects += autoscale.objects(target, scaled[service.name], broker, password)
         environment = instance_environment(topology, service.name, 0)
+        for name, node_list in nodes.items():
+            environment.update(cluster.urls_variable(parsed.services[name], node_list))
         environment_secret = code.environment_secret(target, service, environment)
         objects.append(environment_secret)
         more: tuple[str, ...] = ()

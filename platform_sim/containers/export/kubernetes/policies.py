@@ -65,3 +65,25 @@ def from_ingress(target: Target, web: Service, ingress_namespace: str) -> dict[s
         target, f"{web.name}-from-ingress", web.name, {"matchLabels": selector(target, web.name)},
         [{"from": [peers], "ports": [{"protocol": "TCP", "port": WEB_PORT}]}],
     )
+
+
+def between_nodes(target: Target, data: Service, ports: Sequence[int]) -> dict[str, Any]:
+    """A clustered data service's nodes reach one another on ``ports`` (the cluster's own)."""
+    own = {"podSelector": {"matchLabels": selector(target, data.name)}}
+    return _policy(
+        target, f"{data.name}-between-nodes", data.name,
+        {"matchLabels": selector(target, data.name)},
+        [{"from": [own], "ports": [{"protocol": "TCP", "port": port} for port in ports]}],
+    )
+
+
+def from_namespace(
+    target: Target, data: Service, namespace: str, port: int, name: str
+) -> dict[str, Any]:
+    """One port of a data service, from every pod of another namespace (an operator's)."""
+    peers = {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}}}
+    return _policy(
+        target, f"{data.name}-from-{name}", data.name,
+        {"matchLabels": selector(target, data.name)},
+        [{"from": [peers], "ports": [{"protocol": "TCP", "port": port}]}],
+    )
