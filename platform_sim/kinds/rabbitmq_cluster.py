@@ -85,11 +85,20 @@ def check_size(size: int, where: str) -> int:
             f"{size} (a cluster of 2 loses its majority with either node; 3 survives one loss)"
         )
     return size
-# The ports the nodes speak to one another on (besides AMQP): Erlang's port mapper, the same
-# on every node since each is a host of its own (network namespace, pod or machine), and the
-# distribution port (the AMQP port + 20000); and the management API (KEDA's queue length).
-EPMD_PORT = 4369
-DISTRIBUTION_PORT = 25672
-MANAGEMENT_PORT = 15672
-# The tag of a management API account that reads every queue's figures and changes nothing.
-MONITORING_TAG = "monitoring"
+
+
+def join(  # noqa: ANN201 - a ClusterJoin
+    service: str, index: int, size: int, cookie: str, login: tuple[str, str] | None = None
+):
+    """What backing_services needs to run node ``index`` of ``service``'s ``size`` nodes
+    (``login``: the cluster's user and password, which a joining node takes)."""
+    from backing_services.rabbitmq_node import ClusterJoin
+
+    return ClusterJoin(
+        node=node_name(service, index),
+        cookie=cookie,
+        peer_config=peer_config(node_names(service, size)),
+        epmd_port=EPMD_PORT,
+        seed=index == 0,
+        login=login,
+    )

@@ -58,14 +58,14 @@ MONITORING_CHECK = """
 import base64, json, sys, urllib.error, urllib.request
 import amqp
 login, password = sys.argv[1], sys.argv[2]
-request = urllib.request.Request("http://127.0.0.1:15672/api/queues/%2F/default")
+request = urllib.request.Request("http://127.0.0.1:15672/api/queues/%2F/QUEUE_NAME")
 token = base64.b64encode(f"{login}:{password}".encode()).decode()
 request.add_header("Authorization", f"Basic {token}")
 queue = json.load(urllib.request.urlopen(request, timeout=10))
 connection = amqp.Connection("127.0.0.1:5672", userid=login, password=password)
 connection.connect()
 try:
-    connection.channel().basic_get("default")
+    connection.channel().basic_get("QUEUE_NAME")
     taken = "taken"
 except amqp.exceptions.AccessRefused:
     taken = "refused"
@@ -75,12 +75,13 @@ print(json.dumps({"messages": queue["messages"], "get": taken}))
 
 def test_the_trigger_account_reads_the_queue_length_and_takes_no_job(cluster):
     _, folder, _ = cluster
+    CHECK = MONITORING_CHECK.replace("QUEUE_NAME", autoscale.QUEUE)  # noqa: N806
     account = previous_secrets(folder)["broker-monitoring"]
     login, password = account[autoscale.USER_VARIABLE], account[autoscale.PASSWORD_VARIABLE]
     for pod in BROKERS:  # the account is the cluster's, the API on every node
         deadline = time.monotonic() + 120
         while True:
-            tried = in_broker(pod, "python3", "-c", MONITORING_CHECK, login, password, check=False)
+            tried = in_broker(pod, "python3", "-c", CHECK, login, password, check=False)
             found = tried.stdout.strip()
             if found or time.monotonic() > deadline:
                 break

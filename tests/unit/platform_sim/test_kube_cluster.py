@@ -15,7 +15,7 @@ from platform_sim.containers.export.kubernetes.manifests import (
     KubernetesRequest,
     build_objects,
 )
-from platform_sim.errors import UsageError
+from platform_sim.errors import PlatformError
 from platform_sim.kinds import rabbitmq_cluster as nodes
 from tests.unit.platform_sim.test_kube_export import VERSIONS
 
@@ -210,7 +210,8 @@ def test_every_cluster_object_validates_strictly(tmp_path, version):
     ]
 )
 def test_a_size_other_than_one_or_three_is_one_line_naming_the_rule(tmp_path, instances, scale):
-    with pytest.raises(UsageError) as refused:
+    # the build file refuses instances: 2 where it reads it (with its line); scale, the export
+    with pytest.raises(PlatformError) as refused:
         export(tmp_path, instances, scale=scale)
     message = str(refused.value)
     assert len(message.splitlines()) == 1
