@@ -21,20 +21,28 @@ SEARCH_TEXT = "UPPER(" + f" || {SEPARATOR} || ".join(
     f"COALESCE({column}::text, '')" for column in COLUMNS
 ) + ")"
 
-_indexed: dict[str, bool] = {}
+_indexed: dict[tuple[str, ...], bool] = {}
+
+
+def database_key(alias: str) -> tuple[str, ...]:
+    """Which database an alias names now (what is asked of it once is kept under this key)."""
+    connection = connections[alias]
+    settings = connection.settings_dict
+    return (alias, connection.vendor, *(str(settings.get(k)) for k in ("HOST", "PORT", "NAME")))
 
 
 def available(alias: str) -> bool:
     """True when the database has the search index (PostgreSQL with pg_trgm; asked once)."""
-    if alias not in _indexed:
+    key = database_key(alias)
+    if key not in _indexed:
         connection = connections[alias]
         found = False
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [INDEX])
                 found = cursor.fetchone() is not None
-        _indexed[alias] = found
-    return _indexed[alias]
+        _indexed[key] = found
+    return _indexed[key]
 
 
 def terms(search: str) -> list[str]:

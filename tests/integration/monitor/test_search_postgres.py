@@ -2,14 +2,13 @@
 found nowhere answered through the trigram index (never by reading every task)."""
 
 import pytest
-from django.contrib.admin.sites import site
 from django.db import connection
 from django.utils import timezone
 
 from minestrone.monitor import search
-from minestrone.monitor.admin_tasks import TaskStateAdmin
 from minestrone.monitor.models import TaskState
 from minestrone.monitor.states import progress
+from tests.integration.monitor.search_results import django_search, searched
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -35,21 +34,6 @@ def tasks():
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE monitor_taskstate")
-
-
-def searched(rf, words: str):
-    admin = TaskStateAdmin(TaskState, site)
-    found, _ = admin.get_search_results(rf.get("/"), TaskState.objects.all(), words)
-    return found
-
-
-def django_search(rf, words: str):
-    """What Django's own admin search selects (OR over the columns, AND over the words)."""
-    admin = TaskStateAdmin(TaskState, site)
-    found, _ = super(TaskStateAdmin, admin).get_search_results(
-        rf.get("/"), TaskState.objects.all(), words
-    )
-    return found
 
 
 def test_the_index_is_there():
