@@ -26,7 +26,7 @@ LONG_POLES = (
     "tests/integration/platform_sim/test_faults.py::TestDatabaseFaults",
     "tests/integration/platform_sim/test_faults.py::TestWorkerFaults",
     "tests/integration/platform_sim/test_faults.py::TestMysqlRedisFaults",
-    "tests/integration/platform_sim/test_story_mysql_redis.py",
+    "tests/integration/platform_sim/test_story_pairs.py",
     "tests/integration/platform_sim/test_tutorial_story.py",
     "tests/integration/platform_sim/test_minestrone.py",
     "tests/integration/platform_sim/test_healing.py",

@@ -18,8 +18,8 @@ import pytest
 from backing_services.ports import free_ports
 from bench.push import COPY_SKIPS, set_kinds
 from platform_sim.builder import upload
+from tests.integration.pairs import OTHER_PAIRS
 from tests.integration.platform_sim.conftest import REPO, run_cli, wait_for
-from tests.integration.platform_sim.test_story_mysql_redis import KINDS
 
 from .conftest import (
     build_images,
@@ -34,6 +34,7 @@ from .test_compose_story import logs, run_the_story
 
 pytestmark = pytest.mark.integration
 APP = "composekinds"
+KINDS = OTHER_PAIRS["mysql-redis"]
 ONLINE = re.compile(r">celery@[^<]+</a></th><td[^>]*><span[^>]*>ONLINE<")  # a Workers row
 
 
