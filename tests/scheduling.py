@@ -14,13 +14,13 @@ TOGETHER = {
 # Modules under a TOGETHER prefix that build images of their own: units by themselves, so that
 # they run beside the shared unit instead of after it.
 APART = (
-    "tests/integration/containers/test_compose_mysql_redis.py",
+    "tests/integration/containers/test_compose_pairs.py",
     "tests/integration/containers/test_redis_mariadb_containers.py",
 )
 # Units of work measured longest (several minutes on 2 cores), longest first: started first so
 # that none of them is left to run alone at the end. Anything else runs in collection order.
 LONG_POLES = (
-    "tests/integration/containers/test_compose_mysql_redis.py",
+    "tests/integration/containers/test_compose_pairs.py",
     "tests/integration/containers/",
     "tests/integration/platform_sim/test_faults.py::TestBrokerFaults",
     "tests/integration/platform_sim/test_faults.py::TestDatabaseFaults",
