@@ -16,10 +16,9 @@ from __future__ import annotations
 import functools
 import operator
 
-from django.db import connections
 from django.db.models import Q, QuerySet
 
-from minestrone.monitor.search import COLUMNS, database_key, terms
+from minestrone.monitor.search import COLUMNS, asked_once, terms
 
 INDEX = "monitor_task_search_ft"
 TABLE = "monitor_taskstate"
@@ -35,22 +34,20 @@ def available(alias: str) -> bool:
 
 def index_sizes(alias: str) -> tuple[int, int] | None:
     """The shortest and longest words the server indexes; None without the index."""
-    key = database_key(alias)
-    if key not in _sizes:
-        connection = connections[alias]
-        found = None
-        if connection.vendor == "mysql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE() "
-                    "AND table_name = %s AND index_name = %s LIMIT 1",
-                    [TABLE, INDEX],
-                )
-                if cursor.fetchone() is not None:
-                    cursor.execute("SELECT @@innodb_ft_min_token_size, @@innodb_ft_max_token_size")
-                    found = tuple(int(size) for size in cursor.fetchone())
-        _sizes[key] = found
-    return _sizes[key]
+    return asked_once(_sizes, alias, "mysql", _sizes_of_the_index)
+
+
+def _sizes_of_the_index(cursor) -> tuple[int, int] | None:  # noqa: ANN001 - a DB-API cursor
+    cursor.execute(
+        "SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE() "
+        "AND table_name = %s AND index_name = %s LIMIT 1",
+        [TABLE, INDEX],
+    )
+    if cursor.fetchone() is None:
+        return None
+    cursor.execute("SELECT @@innodb_ft_min_token_size, @@innodb_ft_max_token_size")
+    shortest, longest = cursor.fetchone()
+    return int(shortest), int(longest)
 
 
 def index_words(word: str, shortest: int, longest: int) -> list[str]:

@@ -7,9 +7,8 @@ from django.utils import timezone
 
 from minestrone.monitor import search, search_fulltext
 from minestrone.monitor.models import TaskState
-from minestrone.monitor.states import progress
 from tests.integration.monitor.mariadb import REDIS_BROKER, app_database, default_database
-from tests.integration.monitor.search_results import django_search, searched
+from tests.integration.monitor.search_results import django_search, searched, task_rows
 
 pytestmark = pytest.mark.integration
 
@@ -21,22 +20,7 @@ def tasks(mariadb_server, mariadb_database_url, django_db_blocker, tmp_path_fact
     settings, _ = app_database(mariadb_server, mariadb_database_url, folder, REDIS_BROKER)
     with django_db_blocker.unblock(), default_database(settings):
         now = timezone.now()
-        TaskState.objects.record(
-            [
-                {
-                    "task_id": f"id-{n:05d}",
-                    "state": "SUCCESS",
-                    "progress": progress("SUCCESS", now.timestamp()),
-                    "tstamp": now,
-                    "name": f"app.tasks.job_{n % 20}",
-                    "args": f"({n}, 'Soup_{n % 7}', 'the café')" if n % 3 else f"({n},)",
-                    "kwargs": "{'pot': '50%'}" if n % 100 == 0 else "{}",
-                    "routing_key": f"tasks.kitchen.{n % 10}",
-                    "worker": f"w{n % 4}@host",
-                }
-                for n in range(3000)
-            ]
-        )
+        TaskState.objects.record(task_rows(3000, now))
         yield
         TaskState.objects.all().delete()
 

@@ -7,8 +7,7 @@ from django.utils import timezone
 
 from minestrone.monitor import search
 from minestrone.monitor.models import TaskState
-from minestrone.monitor.states import progress
-from tests.integration.monitor.search_results import django_search, searched
+from tests.integration.monitor.search_results import django_search, searched, task_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -16,22 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 @pytest.fixture
 def tasks():
     now = timezone.now()
-    TaskState.objects.record(
-        [
-            {
-                "task_id": f"id-{n:05d}",
-                "state": "SUCCESS",
-                "progress": progress("SUCCESS", now.timestamp()),
-                "tstamp": now,
-                "name": f"app.tasks.job_{n % 20}",
-                "args": f"({n}, 'Soup_{n % 7}')",
-                "kwargs": "{'pot': '50%'}" if n % 100 == 0 else "{}",
-                "routing_key": f"tasks.kitchen.{n % 10}",
-                "worker": f"w{n % 4}@host",
-            }
-            for n in range(5000)
-        ]
-    )
+    TaskState.objects.record(task_rows(5000, now))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE monitor_taskstate")
 
