@@ -14,7 +14,7 @@ TOGETHER = {
 # Modules under a TOGETHER prefix that build images of their own: units by themselves, so that
 # they run beside the shared unit instead of after it.
 APART = (
-    "tests/integration/containers/test_compose_mysql_redis.py",
+    "tests/integration/containers/test_compose_pairs.py",
     "tests/integration/containers/test_redis_mariadb_containers.py",
 )
 # Units of work measured longest (several minutes on 2 cores), longest first: started first so
@@ -22,7 +22,7 @@ APART = (
 # The integration env's order is its units' times in a run of that env alone on a busy machine
 # (pace 2.3; 4,527 s of tests in 4 workers, 19 min 48 s).
 LONG_POLES = (
-    "tests/integration/containers/test_compose_mysql_redis.py",
+    "tests/integration/containers/test_compose_pairs.py",
     "tests/integration/containers/",
     "tests/integration/platform_sim/test_faults.py::TestBrokerFaults",  # 360 s
     "tests/integration/platform_sim/test_tutorial_story.py",  # 348 s
@@ -36,7 +36,7 @@ LONG_POLES = (
     "tests/integration/platform_sim/test_bin_up.py",  # 204 s
     "tests/integration/platform_sim/test_faults.py::TestMysqlRedisFaults",  # 202 s
     "tests/integration/platform_sim/test_rabbitmq_cluster.py",  # 160 s
-    "tests/integration/platform_sim/test_story_mysql_redis.py",  # 159 s
+    "tests/integration/platform_sim/test_story_pairs.py",  # 3 × 150 s
     "tests/integration/monitor/test_browser.py",  # 124 s
     "tests/integration/platform_sim/test_verify_and_addons.py",  # 115 s
     "tests/integration/platform_sim/test_push.py",  # 75 s

@@ -17,7 +17,14 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from minestrone.errors import BrokerUnreachable
-from minestrone.monitor import admin_dead_letters, display, retry, search, task_page
+from minestrone.monitor import (
+    admin_dead_letters,
+    display,
+    retry,
+    search,
+    search_fulltext,
+    task_page,
+)
 from minestrone.monitor.admin_base import MonitorAdmin
 from minestrone.monitor.conf import setting
 from minestrone.monitor.errors import RetryRefused
@@ -171,6 +178,8 @@ class TaskStateAdmin(MonitorAdmin):
             return queryset.filter(routing_key__startswith=term[:-1]), False
         if term and search.available(queryset.db):
             return search.matching(queryset, term), False
+        if term and search_fulltext.available(queryset.db):
+            return search_fulltext.matching(queryset, term), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="task", ordering="task_id")

@@ -10,6 +10,9 @@ columns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.text import smart_split, unescape_string_literal
@@ -21,20 +24,37 @@ SEARCH_TEXT = "UPPER(" + f" || {SEPARATOR} || ".join(
     f"COALESCE({column}::text, '')" for column in COLUMNS
 ) + ")"
 
-_indexed: dict[str, bool] = {}
+_indexed: dict[tuple[str, ...], bool | None] = {}
+
+
+def database_key(alias: str) -> tuple[str, ...]:
+    """Which database an alias names now (what is asked of it once is kept under this key)."""
+    connection = connections[alias]
+    settings = connection.settings_dict
+    return (alias, connection.vendor, *(str(settings.get(k)) for k in ("HOST", "PORT", "NAME")))
+
+
+def asked_once(cache: dict, alias: str, vendor: str, ask: Callable[[Any], Any]) -> Any:
+    """What ``ask(cursor)`` answers of the database ``alias`` names now if it is ``vendor``'s
+    (else None), asked once and kept in ``cache``."""
+    key = database_key(alias)
+    if key not in cache:
+        connection = connections[alias]
+        cache[key] = None
+        if connection.vendor == vendor:
+            with connection.cursor() as cursor:
+                cache[key] = ask(cursor)
+    return cache[key]
+
+
+def _has_index(cursor) -> bool:  # noqa: ANN001 - a DB-API cursor
+    cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [INDEX])
+    return cursor.fetchone() is not None
 
 
 def available(alias: str) -> bool:
     """True when the database has the search index (PostgreSQL with pg_trgm; asked once)."""
-    if alias not in _indexed:
-        connection = connections[alias]
-        found = False
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [INDEX])
-                found = cursor.fetchone() is not None
-        _indexed[alias] = found
-    return _indexed[alias]
+    return bool(asked_once(_indexed, alias, "postgresql", _has_index))
 
 
 def terms(search: str) -> list[str]:

@@ -82,6 +82,8 @@ class Kind:
     login: str = PLATFORM_LOGIN
     database: str = ""
     recipe: str = ""  # its backing_services image recipe, when not named as the kind
+    # Where its server writes its own log: patterns under its data folder (``logs`` shows them).
+    logs: tuple[str, ...] = ("*.log",)
 
     @property
     def tag(self) -> str:

@@ -48,4 +48,5 @@ KIND = Kind(
     ),
     external=ExternalURL(("amqp",), ("", "/", "/%2F", "/%2f"), "virtual host other than /"),
     vhosts=True,
+    logs=("log/*.log",),  # RABBITMQ_LOG_BASE: <node>.log and the upgrade log
 )

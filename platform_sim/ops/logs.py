@@ -10,6 +10,7 @@ from pathlib import Path
 from platform_sim.context import Context
 from platform_sim.errors import NotDeployed, UsageError
 from platform_sim.hosts.instance import LOG_INSIDE, NGINX_LOG_INSIDE, Instance
+from platform_sim.kinds import registry
 from platform_sim.ops.tail import LogFile, Tailer
 from platform_sim.release.targets import Deployed, Ref, current, parse_ref
 from platform_sim.services import cluster
@@ -93,8 +94,10 @@ def instance_logs(instance: Instance) -> list[LogFile]:
 
 
 def data_logs(service: DataService) -> list[LogFile]:
-    """A data service's logs: its host process's and its server's."""
-    paths = [service.log, *sorted(service.data.glob("*.log"))]
+    """A data service's logs: its host process's and its server's own (where its kind says)."""
+    patterns = registry.kind(service.kind).logs
+    server = sorted({path for pattern in patterns for path in service.data.glob(pattern)})
+    paths = [service.log, *server]
     label = f"{service.name}.{service.node}"
     return [LogFile(label, path, str(path)) for path in paths if path.is_file()]
 

@@ -22,9 +22,13 @@ FAULTS = "tests/integration/platform_sim/test_faults.py"
             "tests/integration/containers/test_images.py::test_one[a::b]",
             "tests/integration/containers/",
         ),
-        (  # builds images of its own: runs beside the shared unit
-            "tests/integration/containers/test_compose_mysql_redis.py::test_story",
-            "tests/integration/containers/test_compose_mysql_redis.py",
+        (  # builds images of its own: runs beside the shared unit, its classes together
+            "tests/integration/containers/test_compose_pairs.py::TestMysqlRedis::test_story",
+            "tests/integration/containers/test_compose_pairs.py",
+        ),
+        (  # the kube-play runner's pods have fixed names: after test_kube_play, in its unit
+            "tests/integration/containers/test_kube_play_pairs.py::test_down_leaves_nothing",
+            "tests/integration/containers/",
         ),
     ],
 )

@@ -88,6 +88,17 @@ def task_row(page: str, job: str) -> str | None:
     return None
 
 
+def logged_in_admin(folder, url: str) -> Browser:
+    """A browser logged in as the admin, with the password the www container generated."""
+    password = compose(
+        folder, "exec", "-T", "www", "cat", "/home/dotcloud/data/admin-password"
+    ).stdout.strip()
+    assert password
+    admin = Browser(url)
+    admin.post_form("/admin/login/?next=/admin/", {"username": "admin", "password": password})
+    return admin
+
+
 def run_the_story(folder, url: str, prefix: str) -> tuple[Browser, str]:
     """The form's job, once the site and the worker are up, run by the worker and listed as
     SUCCESS on the admin's Tasks page: the logged-in admin and the job's row."""
@@ -95,12 +106,7 @@ def run_the_story(folder, url: str, prefix: str) -> tuple[Browser, str]:
     wait_for(lambda: " ready." in logs(folder, "workers"), 180, "the worker to be ready")
     job = queue_job(url, prefix)
     wait_for(lambda: f"Lazy job {job} completed" in logs(folder, "workers"), 90, f"{job} to run")
-    password = compose(
-        folder, "exec", "-T", "www", "cat", "/home/dotcloud/data/admin-password"
-    ).stdout.strip()
-    assert password
-    admin = Browser(url)
-    admin.post_form("/admin/login/?next=/admin/", {"username": "admin", "password": password})
+    admin = logged_in_admin(folder, url)
     row = wait_for(
         lambda: task_row(admin.get(f"/admin/monitor/taskstate/?q={job}"), job),
         90,

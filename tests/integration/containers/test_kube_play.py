@@ -30,16 +30,25 @@ from .conftest import APP, podman, process_uids, runs
 pytestmark = pytest.mark.integration
 
 
-def export_to(folder: Path, sim_home: Path, built, scale: dict[str, int], **options) -> None:
-    """Export as the README does: no admin password given, the export generates it."""
+def export_to(
+    folder: Path,
+    sim_home: Path,
+    built,
+    scale: dict[str, int],
+    app: str = APP,
+    source=REPO,
+    **options,
+) -> None:
+    """Export ``app`` of ``source`` as the README does: no admin password given, the export
+    generates it."""
     tag = built[0][0].rsplit(":", 1)[1]  # the images built, even if the tree changed since
-    record = AppRecord.load(app_paths(APP, {"PLATFORM_SIM_HOME": str(sim_home)}))
+    record = AppRecord.load(app_paths(app, {"PLATFORM_SIM_HOME": str(sim_home)}))
     variables = dict(record.variables)
     variables.pop("MINESTRONE_ADMIN_PASSWORD", None)
     request = KubernetesRequest(
-        folder=REPO, out=folder, variables=variables, scale=scale, tag=tag, **options
+        folder=source, out=folder, variables=variables, scale=scale, tag=tag, **options
     )
-    KubernetesExport(APP, request).export()
+    KubernetesExport(app, request).export()
 
 
 def admin_password(pod: str = "www-pod-0") -> str:

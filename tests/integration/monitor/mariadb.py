@@ -15,6 +15,12 @@ from django.db import connections
 from minestrone import platform_env
 from tests.integration.kinds import database_name, database_variables
 
+REDIS_BROKER = {  # never connected to: the environment file needs a broker to be read
+    "DOTCLOUD_QUEUE_REDIS_HOST": "127.0.0.1",
+    "DOTCLOUD_QUEUE_REDIS_PORT": "9",
+    "DOTCLOUD_QUEUE_REDIS_PASSWORD": "unused",
+}
+
 
 def app_database(server, url: str, folder: Path, broker: dict[str, str]) -> tuple[dict, Path]:
     """DATABASES["default"] as the app reads it from its environment file, and the file."""

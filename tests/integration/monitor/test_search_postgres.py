@@ -2,14 +2,12 @@
 found nowhere answered through the trigram index (never by reading every task)."""
 
 import pytest
-from django.contrib.admin.sites import site
 from django.db import connection
 from django.utils import timezone
 
 from minestrone.monitor import search
-from minestrone.monitor.admin_tasks import TaskStateAdmin
 from minestrone.monitor.models import TaskState
-from minestrone.monitor.states import progress
+from tests.integration.monitor.search_results import django_search, searched, task_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -17,39 +15,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 @pytest.fixture
 def tasks():
     now = timezone.now()
-    TaskState.objects.record(
-        [
-            {
-                "task_id": f"id-{n:05d}",
-                "state": "SUCCESS",
-                "progress": progress("SUCCESS", now.timestamp()),
-                "tstamp": now,
-                "name": f"app.tasks.job_{n % 20}",
-                "args": f"({n}, 'Soup_{n % 7}')",
-                "kwargs": "{'pot': '50%'}" if n % 100 == 0 else "{}",
-                "routing_key": f"tasks.kitchen.{n % 10}",
-                "worker": f"w{n % 4}@host",
-            }
-            for n in range(5000)
-        ]
-    )
+    TaskState.objects.record(task_rows(5000, now))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE monitor_taskstate")
-
-
-def searched(rf, words: str):
-    admin = TaskStateAdmin(TaskState, site)
-    found, _ = admin.get_search_results(rf.get("/"), TaskState.objects.all(), words)
-    return found
-
-
-def django_search(rf, words: str):
-    """What Django's own admin search selects (OR over the columns, AND over the words)."""
-    admin = TaskStateAdmin(TaskState, site)
-    found, _ = super(TaskStateAdmin, admin).get_search_results(
-        rf.get("/"), TaskState.objects.all(), words
-    )
-    return found
 
 
 def test_the_index_is_there():

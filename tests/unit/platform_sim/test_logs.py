@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from platform_sim.hosts.instance import Instance
-from platform_sim.ops.logs import LogStream, follow, instance_logs
+from platform_sim.ops.logs import LogStream, data_logs, follow, instance_logs
 from platform_sim.ops.tail import LogFile, Tailer, last_lines
+from platform_sim.services.provision import DataService
 
 
 def append(path: Path, text: str) -> None:
@@ -199,4 +200,27 @@ def test_instance_logs_are_named_as_the_instance_sees_them(tmp_path):
         ("www.0", "/var/log/supervisor/gunicorn_error.log"),
         ("www.0", "/var/log/supervisor/supervisord.log"),
         ("www.0", "/var/log/nginx/access.log"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "server_logs"),
+    [
+        ("postgresql", ["postgresql.log"]),
+        ("mysql", ["mariadb.log"]),
+        ("redis", ["redis.log"]),
+        ("rabbitmq", ["log/rabbit@broker.log", "log/rabbit@broker_upgrade.log"]),
+    ],
+)
+def test_data_logs_are_the_hosts_then_the_servers_own(tmp_path, kind, server_logs):
+    service = DataService("svc", kind, tmp_path / "svc")
+    for name in ("host.log", "data/redis.conf", "data/mnesia/rabbit@broker/x.log"):
+        (service.folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (service.folder / name).touch()
+    for name in server_logs:
+        (service.data / name).parent.mkdir(parents=True, exist_ok=True)
+        (service.data / name).touch()
+    assert [(log.label, log.path) for log in data_logs(service)] == [
+        ("svc.0", service.log),
+        *[("svc.0", service.data / name) for name in server_logs],
     ]
