@@ -29,7 +29,8 @@ def test_worker_page_commands_and_limits_kept_across_a_restart(
     row = wait_until(lambda: WorkerState.objects.filter(hostname=host).first(), what="l1's row")
     page = admin_client.get(f"{WORKERS}{row.pk}/change/").content.decode()
     assert "TaskPool, 2 processes" in page
-    assert "<code>default</code> (tasks.#)" in page
+    # the queue it consumes, bound as the tutorial binds it (default.quorum on RabbitMQ)
+    assert f"<code>{celery_app.conf.task_default_queue}</code> (tasks.#)" in page
     assert task_name("add") in page
 
     def command(**data):
