@@ -168,6 +168,33 @@ def log_in(browser, base: str, password: str, username: str = "admin") -> tuple[
         page.context.close()
 
 
+# Chromium drops the loads in flight when the machine's network links change, which the other
+# tests' containers and namespaces do at any time: such a page is loaded again, at most
+# LOADS times in all; any other problem is reported at once.
+NETWORK_CHANGED = "net::ERR_NETWORK_CHANGED"
+LOADS = 3
+
+
+def load(page, url: str) -> tuple[int, list[str]]:
+    """Open ``url`` until loaded; its status and problems (see ``Watch.settle``), loading again
+    only what the machine's network changes dropped."""
+    from playwright.sync_api import Error
+
+    for attempt in range(1, LOADS + 1):
+        try:
+            response = page.goto(url)
+            page.wait_for_load_state("load")
+        except Error as exc:
+            if NETWORK_CHANGED in str(exc) and attempt < LOADS:
+                page.watch.settle()
+                continue
+            raise
+        problems = page.watch.settle()
+        if attempt == LOADS or not any(NETWORK_CHANGED in problem for problem in problems):
+            return response.status, problems
+    raise AssertionError("unreachable")  # the last attempt returns or raises
+
+
 @dataclass
 class PageReport:
     """What the check of one page at one width found."""
@@ -189,10 +216,8 @@ def check_pages(
         page = open_tab(browser, width, state)
         try:
             for name, path in pages.items():
-                response = page.goto(base.rstrip("/") + path)
-                problems = [] if response.status == 200 else [f"answered {response.status}"]
-                page.wait_for_load_state("load")
-                problems += page.watch.settle()
+                status, problems = load(page, base.rstrip("/") + path)
+                problems = ([] if status == 200 else [f"answered {status}"]) + problems
                 scroll, inner = overflow(page)
                 if scroll > inner:
                     problems.append(f"{scroll} px wide in a {inner} px window")
