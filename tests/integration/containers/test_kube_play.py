@@ -6,6 +6,7 @@ nothing. The tests of this module run in order against one local run."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import time
@@ -92,11 +93,18 @@ BEFORE: dict[str, set[str]] = {}  # what Podman had before the module's run
 def cluster(sim_home, built, tmp_path_factory):
     folder = tmp_path_factory.mktemp("kube") / "manifests"
     export_to(folder, sim_home, built, {"www": 2, "workers": 1})
-    run = LocalRun(folder, say=lambda line: None)
     BEFORE.update(inventory())
-    try:
-        url = run.up()
+    with played(folder) as (run, url):
         yield run, folder, url
+
+
+@contextlib.contextmanager
+def played(folder: Path):
+    """The manifests in ``folder`` up under kube-play: the runner and the site's URL; down at
+    the end, even when ``up`` failed half-way."""
+    run = LocalRun(folder, say=lambda line: None)
+    try:
+        yield run, run.up()
     finally:
         if (folder / ".kube-play").exists():
             run.down()

@@ -12,12 +12,11 @@ import pytest
 
 from platform_sim.containers.export.kubernetes import autoscale
 from platform_sim.containers.export.kubernetes.files import previous_secrets
-from platform_sim.containers.kube_play.local import LocalRun
 from platform_sim.kinds import rabbitmq_cluster as nodes
 from tests.integration.platform_sim.conftest import Browser, wait_for
 
 from .conftest import podman
-from .test_kube_play import admin_password, export_to, logs, queue_job, task_row
+from .test_kube_play import admin_password, export_to, logs, played, queue_job, task_row
 
 pytestmark = pytest.mark.integration
 
@@ -31,13 +30,8 @@ def cluster(sim_home, built, tmp_path_factory):
         folder, sim_home, built, {"www": 1, "workers": 1, "broker": 3},
         autoscale=("workers=1:3",),
     )
-    run = LocalRun(folder, say=lambda line: None)
-    try:
-        url = run.up()
+    with played(folder) as (run, url):
         yield run, folder, url
-    finally:
-        if (folder / ".kube-play").exists():
-            run.down()
 
 
 def in_broker(pod: str, *command: str, check: bool = True):

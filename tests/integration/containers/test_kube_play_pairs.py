@@ -11,7 +11,6 @@ import re
 
 import pytest
 
-from platform_sim.containers.kube_play.local import LocalRun
 from tests.integration.pairs import OTHER_PAIRS
 from tests.integration.platform_sim.conftest import Browser, run_cli, wait_for
 from tests.integration.platform_sim.test_story_pairs import JOB_SECONDS, TRANSPORTS
@@ -19,7 +18,7 @@ from tests.integration.story_steps import revoke_and_terminate
 
 from .conftest import build_images, podman, remove_images
 from .test_compose_pairs import pair_source
-from .test_kube_play import admin_password, export_to, logs, queue_job, task_row
+from .test_kube_play import admin_password, export_to, logs, played, queue_job, task_row
 
 pytestmark = pytest.mark.integration
 APP = "kubemysqlredis"
@@ -32,17 +31,15 @@ def cluster(sim_home, tmp_path_factory):
     """The pair's manifests running: the runner, the manifests' folder and the URL."""
     source = pair_source(tmp_path_factory, KINDS)
     folder = tmp_path_factory.mktemp("kube_pair") / "manifests"
-    run = LocalRun(folder, say=lambda line: None)
     try:
         built = build_images(sim_home, APP, source)
         run_cli(
             sim_home, "-A", APP, "env", "set", f"SOUP_LAZY_JOB_SECONDS={JOB_SECONDS}", check=True
         )
         export_to(folder, sim_home, built, {"www": 1, "workers": 1}, APP, source)
-        yield run, folder, run.up()
+        with played(folder) as (run, url):
+            yield run, folder, url
     finally:
-        if (folder / ".kube-play").exists():
-            run.down()
         remove_images(APP)
 
 
