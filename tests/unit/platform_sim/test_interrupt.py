@@ -40,7 +40,7 @@ def run_sleep(printer):
 
 def test_an_interrupted_step_leaves_no_process_group():
     printer = QuietPrinter()
-    interrupt_main_after(0.5)
+    interrupt_main_after(1.0)  # after the steps started, even on a busy machine
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         run_sleep(printer)
@@ -54,7 +54,7 @@ def test_an_interrupted_step_leaves_no_process_group():
 
 def test_interrupting_parallel_jobs_kills_their_steps():
     printer = QuietPrinter()
-    interrupt_main_after(0.5)
+    interrupt_main_after(1.0)  # after the steps started, even on a busy machine
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         run_parallel({"a": lambda: run_sleep(printer), "b": lambda: run_sleep(printer)}, {})
@@ -80,12 +80,16 @@ def test_the_time_limit_timer_is_a_daemon(monkeypatch):
 
 
 class SleepingCommands:
-    """A command that runs a sleep step until it is interrupted."""
+    """A command that runs a sleep step until ``SIGNAL`` interrupts it: sent from inside the
+    command, so the CLI's handlers are in place however slowly the machine got there."""
+
+    SIGNAL = signal.SIGINT
 
     def __init__(self, out, make):
         self.printer = QuietPrinter()
 
     def info(self, args):
+        interrupt_main_after(0.3, self.SIGNAL)
         run_sleep(self.printer)
         return 0
 
@@ -94,10 +98,9 @@ class SleepingCommands:
     ("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
 )
 def test_a_stop_signal_interrupts_the_command_like_ctrl_c(monkeypatch, sig, status):
-    monkeypatch.setattr(main, "Commands", SleepingCommands)
+    monkeypatch.setattr(main, "Commands", type("Stopped", (SleepingCommands,), {"SIGNAL": sig}))
     previous = signal.getsignal(signal.SIGTERM)
     err = io.StringIO()
-    interrupt_main_after(0.5, sig)
     assert main.main(["info"], out=io.StringIO(), err=err) == status
     assert err.getvalue() == f"platform_sim: interrupted by {signal.Signals(sig).name}\n"
     assert steps.live_steps() == []
