@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.browser_network import BrowserNetwork
 from tests.pace import within
 
 CHROMIUM = os.environ.get("MINESTRONE_CHROMIUM", "/usr/bin/chromium")
@@ -57,20 +58,18 @@ REFERENCED = """() => [...document.querySelectorAll(
   .map((element) => element.href || element.src)"""
 
 
-def launch(playwright):
-    """Debian's Chromium, headless; a clear failure when it is not installed."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (bin/bootstrap)")
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
-
 @contextlib.contextmanager
 def chromium() -> Iterator:
-    """A running Chromium for a module's (or a test's) pages."""
+    """A running Debian Chromium, headless, in a network namespace of its own (see
+    ``browser_network``), for a module's (or a test's) pages; a clear failure when Chromium is
+    not installed."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (bin/bootstrap)")
+    with BrowserNetwork() as network, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**network.launch_options(CHROMIUM, CHROMIUM_ARGS))
+        browser.network = network
         try:
             yield browser
         finally:
@@ -168,31 +167,11 @@ def log_in(browser, base: str, password: str, username: str = "admin") -> tuple[
         page.context.close()
 
 
-# Chromium drops the loads in flight when the machine's network links change, which the other
-# tests' containers and namespaces do at any time: such a page is loaded again, at most
-# LOADS times in all; any other problem is reported at once.
-NETWORK_CHANGED = "net::ERR_NETWORK_CHANGED"
-LOADS = 3
-
-
 def load(page, url: str) -> tuple[int, list[str]]:
-    """Open ``url`` until loaded; its status and problems (see ``Watch.settle``), loading again
-    only what the machine's network changes dropped."""
-    from playwright.sync_api import Error
-
-    for attempt in range(1, LOADS + 1):
-        try:
-            response = page.goto(url)
-            page.wait_for_load_state("load")
-        except Error as exc:
-            if NETWORK_CHANGED in str(exc) and attempt < LOADS:
-                page.watch.settle()
-                continue
-            raise
-        problems = page.watch.settle()
-        if attempt == LOADS or not any(NETWORK_CHANGED in problem for problem in problems):
-            return response.status, problems
-    raise AssertionError("unreachable")  # the last attempt returns or raises
+    """Open ``url``: its status and problems (see ``Watch.settle``)."""
+    response = page.goto(url)
+    page.wait_for_load_state("load")
+    return response.status, page.watch.settle()
 
 
 @dataclass

@@ -13,8 +13,8 @@ from django.test import Client
 from minestrone.monitor.models import TaskState, WorkerState
 from tests.integration.browser import (
     WIDTHS,
+    chromium,
     dashboard_problems,
-    launch,
     list_problems,
     open_tab,
     overflow,
@@ -30,15 +30,11 @@ JOBS = 7
 
 @pytest.fixture
 def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
     # Playwright's sync API runs an event loop in this thread: let the test's own ORM calls
     # through Django's guard (the live server answers from its own thread).
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
         # ORM calls made while Playwright's loop runs get connections of their own (Django's
         # connections are context-local under a running loop): close them here, or they
         # outlive the test database.
