@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
+from backing_services.podman import BASE_IMAGE
 from tests.integration.platform_sim.conftest import REPO, copy_tinyapp, run_cli
 
 from .conftest import APP, podman
@@ -22,6 +24,21 @@ def test_one_image_per_service_named_app_service_revision(built):
     ]
     for name in names:
         assert podman("image", "exists", name, check=False).returncode == 0
+
+
+def layers(image: str) -> list[str]:
+    shown = podman("image", "inspect", "--format", "{{json .RootFS.Layers}}", image).stdout
+    return json.loads(shown)
+
+
+def test_the_code_images_share_their_system_and_virtualenv_layers(built):
+    names, _ = built
+    www, workers = layers(names[0]), layers(names[1])
+    base = layers(BASE_IMAGE)
+    shared = next(n for n, (a, b) in enumerate(zip(www, workers, strict=False)) if a != b)
+    assert www[: len(base)] == base
+    # the packages (apt), requirements.txt and the virtualenv (pip): built once for both
+    assert shared == len(base) + 3, (len(base), shared, len(www))
 
 
 def test_a_rebuild_of_the_same_tree_reuses_every_layer(sim_home, built):

@@ -24,7 +24,9 @@ def test_the_entrypoint_imports_only_what_the_image_holds(tmp_path):
     tree.mkdir()
     context.mkdir()
     (tree / "wsgi.py").write_text("application = None\n")
-    images.write_code_context(context, "soup", Service(name="www", type="python"), tree, "b", "")
+    images.write_code_context(
+        context, "soup", Service(name="www", type="python"), tree, "b", "", ["nginx"]
+    )
     platform = context / "platform"
     assert sorted(path.name for path in platform.iterdir() if path.is_dir()) == [
         "machine", "platform_sim"

@@ -10,6 +10,7 @@ from platform_sim.containers.images import (
     check_containerizable,
     image_name,
     render_containerfile,
+    system_packages,
     tree_revision,
 )
 from platform_sim.errors import HostError, UnsupportedService
@@ -31,6 +32,9 @@ def services():
     return parse(BUILD_FILE).services
 
 
+PACKAGES = system_packages(parse(BUILD_FILE))
+
+
 def test_image_names_are_localhost_app_service_revision():
     assert image_name("minestrone", "www", "0123abcd") == "localhost/minestrone-www:0123abcd"
 
@@ -45,7 +49,7 @@ def test_a_type_we_cannot_containerize_is_refused_by_name_before_building():
 
 
 def test_the_web_recipe_layers_system_then_virtualenv_then_platform_then_code():
-    text = render_containerfile("app", services()["www"], "localhost/base:1", "")
+    text = render_containerfile("app", services()["www"], "localhost/base:1", "", PACKAGES)
     assert [line for line in text.splitlines() if line[:1] != "#"][0] == "FROM localhost/base:1"
     order = [
         text.index("apt-get install"),
@@ -68,12 +72,37 @@ def test_the_web_recipe_layers_system_then_virtualenv_then_platform_then_code():
     assert "VOLUME /home/dotcloud/data" in text
 
 
-def test_a_worker_has_no_nginx_and_its_approot_is_current():
-    text = render_containerfile("app", services()["workers"], "b", "PIP_CERT=/ca ")
-    assert " nginx" not in text.split("COPY")[0].replace("/var/log/nginx", "")
+def test_a_workers_approot_is_current_and_it_exposes_nothing():
+    text = render_containerfile("app", services()["workers"], "b", "PIP_CERT=/ca ", PACKAGES)
     assert "EXPOSE" not in text
     assert "ln -s code/app /home/dotcloud/current" in text
     assert "PIP_CERT=/ca python3 -m venv" in text
+
+
+def system_layer(text: str) -> list[str]:
+    """The recipe's lines up to its virtualenv, comments left out."""
+    lines = text[: text.index("COPY requirements.txt")].splitlines()
+    return [line for line in lines if not line.startswith("#")]
+
+
+def test_an_apps_code_services_share_one_system_layer_with_every_services_packages():
+    build = parse(
+        BUILD_FILE + "more:\n  type: python-worker\n  systempackages: [libpq-dev, libjpeg-dev]\n"
+    )
+    packages = system_packages(build)
+    assert packages == ["nginx", "libjpeg-dev", "libpq-dev"]  # once each, nginx first
+    layers = {
+        name: system_layer(render_containerfile("app", service, "b", "", packages))
+        for name, service in build.services.items()
+        if service.is_code
+    }
+    assert layers["www"] == layers["workers"] == layers["more"]
+    assert "nginx libjpeg-dev libpq-dev" in "\n".join(layers["www"])
+
+
+def test_an_app_without_a_web_service_installs_no_nginx():
+    build = parse("workers:\n  type: python-worker\n  systempackages: [gcc]\n")
+    assert system_packages(build) == ["gcc"]
 
 
 def test_the_revision_follows_the_tree(tmp_path):

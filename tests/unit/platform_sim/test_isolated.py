@@ -70,6 +70,6 @@ def test_every_platform_program_is_started_isolated(tmp_path):
 
 def test_the_code_image_starts_in_a_folder_of_roots(tmp_path):
     service = Service(name="www", type="python")
-    text = images.render_containerfile("soup", service, "base", "")
+    text = images.render_containerfile("soup", service, "base", "", [])
     assert "\nWORKDIR /\n" in text
     assert f"ENTRYPOINT {json.dumps(images.entrypoint())}" in text
