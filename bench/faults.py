@@ -9,7 +9,10 @@ completed), completed more than once, seconds from the fault's end until a job t
 after it completed, seconds the site (GET /active/) answered 503, camera rows missing (jobs
 completed whose TaskState row is not SUCCESS). Completions are counted from the workers' log
 lines "Lazy job … completed" (``platform_sim logs workers``); the camera's rows are counted
-apart. Every fault is undone and the app destroyed at the end, on Ctrl-C and on SIGTERM.
+apart. On RabbitMQ each row also says how many jobs reached the dead-letter queue
+(``dead_lettered``): none, but in cluster-poison-job its one poison job (bench/fault_poison.py),
+which is not among the jobs sent. Every fault is undone and the app destroyed at the end, on
+Ctrl-C and on SIGTERM.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import fault_cluster  # noqa: E402
+from bench import fault_cluster, fault_poison  # noqa: E402
+from bench.dead_letters import DeadLetters  # noqa: E402
+from bench.fault_errors import BenchError  # noqa: E402
 from bench.fault_load import (  # noqa: E402
     Completions,
     DirectSender,
@@ -57,10 +62,6 @@ QUIET_WITHIN = 240.0  # after the fault, every sent job must have completed with
 CAMERA_WITHIN = 30.0
 FOLLOW_WITHIN = 120.0  # until the workers' log is followed
 DEFAULT_KINDS = {"db": "postgresql", "broker": "rabbitmq"}  # the repository's dotcloud.yml
-
-
-class BenchError(Exception):
-    """The bench cannot go on (a push failed, the app does not come back…)."""
 
 
 @dataclass
@@ -163,8 +164,9 @@ class Deployment:
 
 
 # --- scenarios: each injects its fault through ``faults`` and returns when the fault is over ---
+# (with what else its row should say, if anything)
 
-Scenario = Callable[[Deployment, Faults, float], None]
+Scenario = Callable[[Deployment, Faults, float], dict | None]
 
 
 def _wait_state(instance: sites.Instance, program: str, wanted: str, timeout: float) -> None:
@@ -300,6 +302,7 @@ SCENARIOS: dict[str, Plan] = {
     "cluster-rolling-restart": Plan(
         fault_cluster.rolling_restart, 5, broker_nodes=fault_cluster.NODES
     ),
+    "cluster-poison-job": Plan(fault_poison.poison_job, 0, broker_nodes=fault_cluster.NODES),
 }
 
 
@@ -335,17 +338,19 @@ def run_scenario(
         raise BenchError(f"platform_sim logs workers printed nothing within {FOLLOW_WITHIN:g} s")
     broker = described["services"]["broker"]["instances"][0]
     direct = DirectSender(broker["url"])
+    letters = DeadLetters(direct.app) if pushed["broker"] == "rabbitmq" else None
     fault_over = threading.Event()
     sender = Sender(names, FormSender(described["url"]), direct, fault_over)
     probe = Probe(described["url"])
     row: dict = {"scenario": name, "jobs": jobs, "fault_seconds": seconds}
     try:
+        letters_before = _dead_letter_count(letters)
         probe.start()
         sender.start()
         time.sleep(FAULT_AFTER)
         log(f"{name}: injecting the fault")
         began = time.monotonic()
-        plan.run(site, faults, seconds)
+        said = plan.run(site, faults, seconds) or {}
         ended = time.monotonic()
         fault_over.set()
         log(f"{name}: fault over after {ended - began:.1f} s; waiting until quiet")
@@ -358,6 +363,7 @@ def run_scenario(
         done = [n for n in sent if counts[n] >= 1]
         first = follower.first_after(names, ended)
         camera = _camera_missing(described, token, done)
+        letters_after = _dead_letter_count(letters)
         row.update(
             sent=len(sent),
             completed=len(done),
@@ -371,6 +377,10 @@ def run_scenario(
             refused_sends=len(sender.refused),
             other_site_failures=probe.other_failures(),
             quiet=quiet,
+            dead_lettered=None
+            if None in (letters_before, letters_after)
+            else letters_after - letters_before,
+            **said,
             faults=list(faults.history),
         )
         if row["lost"]:
@@ -394,6 +404,16 @@ def _wait_quiet(sender: Sender, follower: Completions, names: list[str]) -> bool
             return True
         time.sleep(0.5)
     return False
+
+
+def _dead_letter_count(letters: DeadLetters | None) -> int | None:
+    """The dead-letter queue's length (None: no such queue on this broker, or not read)."""
+    if letters is None:
+        return None
+    try:
+        return letters.count()
+    except Exception:  # noqa: BLE001 - the broker may be out: the row says "not read"
+        return None
 
 
 def _camera_missing(described: dict, token: str, done: list[str]) -> tuple[int | None, dict]:
@@ -449,6 +469,13 @@ def table(rows: list[dict]) -> str:
         cells = ["—" if row.get(key) is None else str(row.get(key)) for key, _ in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     notes = [f"- {row['scenario']}: {row['why']}" for row in rows if row.get("why")]
+    notes += [
+        f"- {row['scenario']}: the poison job ran {row['poison_runs']} time(s), its pool process "
+        f"SIGKILLed at each, then was dead-lettered {row['poison_dead_lettered']} time(s); "
+        f"jobs dead-lettered in all: {row.get('dead_lettered', '—')}"
+        for row in rows
+        if row.get("poison")
+    ]
     return "\n".join(lines + notes)
 
 
@@ -462,10 +489,15 @@ class OneLineParser(argparse.ArgumentParser):
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     """The command line, checked: N ≥ 1, known scenario names."""
-    parser = OneLineParser(prog="python -m bench.faults", description=__doc__.splitlines()[0])
+    summary = " ".join(__doc__.split("\n\n", 1)[0].split())
+    parser = OneLineParser(prog="python -m bench.faults", description=summary)
     parser.add_argument("--jobs", type=int, default=60, help="jobs per scenario (default 60)")
     parser.add_argument(
-        "--scenario", nargs="+", action="extend", metavar="NAME", help="scenarios (default all)"
+        "--scenario",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help=f"scenarios (default all: {', '.join(SCENARIOS)})",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
@@ -502,7 +534,8 @@ def run_scenarios(site: Deployment, names: list[str], jobs: int, rows: list[dict
                 rows.append({"scenario": name, "lost": None, "why": f"did not run: {exc}"})
                 log(f"{name}: did not run: {exc}")
                 continue
-            log(f"{name}: {json.dumps({k: rows[-1][k] for k, _ in COLUMNS[1:]})}")
+            shown = [k for k, _ in COLUMNS[1:]] + ["dead_lettered"]
+            log(f"{name}: {json.dumps({k: rows[-1].get(k) for k in shown})}")
 
 
 @contextlib.contextmanager

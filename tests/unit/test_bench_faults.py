@@ -40,7 +40,7 @@ def test_no_job_count_below_one_is_accepted(jobs):
 
 
 def test_every_scenario_of_the_issue_is_there_and_all_run_by_default():
-    assert len(bench.SCENARIOS) == 16
+    assert len(bench.SCENARIOS) == 17
     assert bench.parse([]).scenario == list(bench.SCENARIOS)
     chosen = bench.parse(["--scenario", "broker-kill", "redeploy", "--jobs", "5"])
     assert (chosen.scenario, chosen.jobs) == (["broker-kill", "redeploy"], 5)
@@ -272,3 +272,28 @@ def test_the_follower_is_ready_once_it_read_a_line_and_counts_completions():
         assert follower.counts(["j1", "j2"]) == {"j1": 1, "j2": 0}
     finally:
         follower.close()
+
+
+def test_the_poison_row_says_how_often_the_job_ran_and_that_it_was_dead_lettered():
+    row = {"scenario": "cluster-poison-job", "sent": 6, "lost": 0, "dead_lettered": 1,
+           "poison": "poison-1", "poison_runs": 6, "poison_dead_lettered": 1}  # fmt: skip
+    text = bench.table([row]).splitlines()
+    assert text[2].startswith("| cluster-poison-job | 6 | — | 0 |")
+    assert text[3] == (
+        "- cluster-poison-job: the poison job ran 6 time(s), its pool process SIGKILLed at "
+        "each, then was dead-lettered 1 time(s); jobs dead-lettered in all: 1"
+    )
+
+
+def test_a_dead_letter_queue_that_cannot_be_read_is_no_count_and_no_error():
+    class Unreachable:
+        def count(self):
+            raise ConnectionRefusedError("the broker is out")
+
+    class Holding:
+        def count(self):
+            return 3
+
+    assert bench._dead_letter_count(None) is None  # not RabbitMQ
+    assert bench._dead_letter_count(Unreachable()) is None
+    assert bench._dead_letter_count(Holding()) == 3

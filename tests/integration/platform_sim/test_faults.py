@@ -20,6 +20,7 @@ import pytest
 
 from bench import faults as bench
 from bench.push import COPY_SKIPS, set_instances, set_kinds
+from minestrone.queues import DEFAULT_DELIVERY_LIMIT
 from platform_sim.builder import upload
 from platform_sim.faults import sites
 from platform_sim.faults.inject import Faults
@@ -54,6 +55,8 @@ SMALL = {
     "cluster-leader-kill": (0, 30),
     "cluster-partition": (15, 45),  # node 0 pauses itself once it sees the partition
     "cluster-rolling-restart": (2, 60),  # each node back as a member before the next stops
+    # its pool process killed at each of its 6 runs; the fault ends when it is dead-lettered
+    "cluster-poison-job": (0, 30),
 }
 
 
@@ -68,7 +71,12 @@ GROUPS = {
     ),
     "database": ("database-kill", "database-sigstop", "partition-workers-db", "redeploy"),
     "kinds": ("redis-kill", "mariadb-kill"),  # on MySQL and Redis: one push of its own
-    "cluster": ("cluster-leader-kill", "cluster-partition", "cluster-rolling-restart"),
+    "cluster": (
+        "cluster-leader-kill",
+        "cluster-partition",
+        "cluster-rolling-restart",
+        "cluster-poison-job",
+    ),
 }
 
 
@@ -137,6 +145,13 @@ def check_scenario(site, scenario: str) -> None:
         assert row["other_site_failures"] == [], row
     if scenario in ("partition-workers-db", "mariadb-kill"):  # the camera kept every row
         assert row["camera_missing"] == 0, row
+    if scenario == "cluster-poison-job":  # dead-lettered once, after its runs, and nothing else
+        assert row["poison_dead_lettered"] == 1, row
+        assert row["dead_lettered"] == 1, row
+        assert row["poison_runs"] == DEFAULT_DELIVERY_LIMIT + 1, row
+        assert row["duplicated"] == 0, row
+        kills = [fault for fault in row["faults"] if "running the poison job" in fault]
+        assert len(kills) == row["poison_runs"], row
     for service in ("workers", "broker", "www", "db"):
         assert "platform_sim-fault" not in rules(site.host(service).netns)
 
@@ -190,7 +205,8 @@ class TestMysqlRedisFaults:
 
 class TestClusterFaults:
     """A node of a 3-node RabbitMQ cluster killed, cut off, and every node restarted in turn,
-    on an app of their own (its broker ``instances: 3``)."""
+    and a job whose pool process dies at each run, on an app of their own (its broker
+    ``instances: 3``)."""
 
     BROKER_NODES = 3
 
