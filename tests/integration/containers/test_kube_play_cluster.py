@@ -1,7 +1,7 @@
 """The 3-node broker of export kubernetes under `podman kube play`: three pods forming one
-cluster, the KEDA trigger's monitoring account reading the queue and nothing more, the tutorial's
-story with one broker pod killed, and `down` leaving nothing. The tests run in order against one
-local run."""
+cluster, the KEDA trigger's monitoring account reading the queue and nothing more, a node ready
+only as a member of the cluster, the tutorial's story with one broker pod killed, and `down`
+leaving nothing. The tests run in order against one local run."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import time
 
 import pytest
+import yaml
 
 from platform_sim.containers.export.kubernetes import autoscale
 from platform_sim.containers.export.kubernetes.files import previous_secrets
@@ -84,6 +85,58 @@ def test_the_trigger_account_reads_the_queue_length_and_takes_no_job(cluster):
         answer = json.loads(found)
         assert isinstance(answer["messages"], int)  # ready and unacknowledged alike
         assert answer["get"] == "refused"
+
+
+def written_readiness(folder) -> list[str]:
+    """The broker's readinessProbe command, as the export wrote it."""
+    for path in folder.glob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc["kind"] == "StatefulSet" and doc["metadata"]["name"] == "broker":
+                [container] = doc["spec"]["template"]["spec"]["containers"]
+                return container["readinessProbe"]["exec"]["command"]
+    raise AssertionError(f"no StatefulSet broker in {folder}")
+
+
+def ready(pod: str, probe: list[str]) -> bool:
+    return in_broker(pod, *probe, check=False).returncode == 0
+
+
+# Run on a node by `rabbitmqctl eval` (never halt()): its connections to its configured peers
+# refused (a cookie of its own for each), or allowed again. A blank node cut off from its peers
+# when it starts boots alone, as one that cannot reach them does.
+OTHER_PEERS = (
+    "{ok, {Peers, _}} = application:get_env(rabbit, cluster_nodes), Others = Peers -- [node()]"
+)
+CUT_OFF = (
+    f"{OTHER_PEERS}, "
+    "[{erlang:set_cookie(N, cut_off), erlang:disconnect_node(N)} || N <- Others], ok."
+)
+RECONNECTED = f"{OTHER_PEERS}, [erlang:set_cookie(N, erlang:get_cookie()) || N <- Others], ok."
+
+
+def restart_blank(pod: str, before_start: str) -> None:
+    """``pod``'s node out of its cluster (reset), ``before_start`` evaluated, then started."""
+    for step in (("stop_app",), ("reset",), ("eval", before_start), ("start_app",)):
+        in_broker(pod, "rabbitmqctl", "-q", *step)
+
+
+def test_a_node_is_ready_only_as_a_member_of_the_cluster(cluster):
+    _, folder, _ = cluster
+    probe = written_readiness(folder)
+    assert [pod for pod in BROKERS if not ready(pod, probe)] == []
+    leaving = nodes.node_name("broker", 2)
+    # broker-2 leaves (its quorum queue replicas first), then boots again alone, running
+    in_broker("broker-2", "rabbitmq-queues", "-q", "shrink", leaving)
+    try:
+        restart_blank("broker-2", CUT_OFF)
+        assert running_nodes("broker-2") == [leaving]
+        assert not ready("broker-2", probe)
+        assert [pod for pod in BROKERS[:2] if not ready(pod, probe)] == []
+    finally:  # back in the cluster for the tests after this one
+        restart_blank("broker-2", RECONNECTED)
+        in_broker("broker-2", "rabbitmq-queues", "-q", "grow", leaving, "all")
+    wait_for(lambda: ready("broker-2", probe), 120, "broker-2 to be ready again as a member")
+    assert running_nodes("broker-0") == nodes.node_names("broker", 3)
 
 
 def test_the_story_passes_with_one_broker_pod_killed(cluster):

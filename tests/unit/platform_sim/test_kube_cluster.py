@@ -156,10 +156,45 @@ def test_the_cookie_is_a_secret_mounted_owner_read_only_and_kept_across_exports(
     assert first == again
 
 
-def test_ready_means_a_running_member_without_alarms(tmp_path):
-    probe = container(find(export(tmp_path), "StatefulSet", "broker"))["readinessProbe"]
-    command = " ".join(probe["exec"]["command"])
-    assert "check_running" in command and "check_local_alarms" in command
+def written_probe(tmp_path, instances):
+    """The broker's readinessProbe command as ``export kubernetes`` writes it to disk."""
+    out = tmp_path / "out"
+    request = KubernetesRequest(folder=source_with(tmp_path, instances), out=out, tag="t1")
+    KubernetesExport("soup", request).export()
+    written = [doc for path in out.glob("*.yaml") for doc in yaml.safe_load_all(path.read_text())]
+    stateful = find(written, "StatefulSet", "broker")
+    return container(stateful)["readinessProbe"]["exec"]["command"]
+
+
+def test_three_nodes_are_ready_only_as_members_running_beside_a_majority_of_their_peers(tmp_path):
+    command = written_probe(tmp_path, ", instances: 3")
+    # one CLI start, no shell: the verdict is eval's exit status (a failed match exits 69)
+    assert command[:3] == ["rabbitmqctl", "-q", "eval"] and len(command) == 4
+    expression = command[3]
+    assert "{booted, true} = {booted, rabbit:is_booted(node())}" in expression
+    assert "{local_alarms, []} = {local_alarms, rabbit_alarm:get_local_alarms()}" in expression
+    # three configured peers, this node one of them, and two of them (a majority) running
+    assert "{peers, 3, true} = {peers, length(Peers), lists:member(node(), Peers)}" in expression
+    assert "{running_peers, true, _} = {running_peers, 2 * length(Up) > 3, Up}" in expression
+    assert expression.endswith(".") and "halt" not in expression
+    # Debian's rabbitmqctl re-quotes its arguments through sh -c: nothing there may expand
+    assert not set(expression) & set("\"'$`\\\n")
+
+
+@pytest.mark.parametrize(("count", "majority"), [(1, 1), (3, 2)])
+def test_the_rule_holds_with_a_majority_of_the_peers_running_and_not_with_fewer(count, majority):
+    expression = cluster.member_check(count)[3]
+    assert f"{{peers, {count}, true}}" in expression
+    # the rule as written, with ``majority`` running peers, then one fewer
+    threshold = re.search(r"\{running_peers, 2 \* length\(Up\) > (\d+), Up\}", expression)
+    assert threshold, expression
+    assert 2 * majority > int(threshold[1])
+    assert not 2 * (majority - 1) > int(threshold[1])  # one of three alone: never ready
+
+
+def test_one_node_is_ready_without_a_membership_rule(tmp_path):
+    command = written_probe(tmp_path, ", instances: 1")
+    assert command == ["rabbitmq-diagnostics", "-q", "check_port_connectivity"]
 
 
 def test_the_app_and_workers_are_given_every_node(tmp_path):

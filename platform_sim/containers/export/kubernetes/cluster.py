@@ -3,7 +3,8 @@
 The nodes have long names after their pods' DNS names under the headless Service
 (``rabbit@broker-1.broker.<namespace>``, resolved through the pod's search path, whatever the
 cluster's domain), find one another from a static peer list in a ConfigMap (classic_config),
-share an Erlang cookie kept in a Secret, and are ready once they run as members with no alarm.
+share an Erlang cookie kept in a Secret, and are ready only as members of the cluster: booted, no
+alarm, and running beside a majority of their configured peers.
 """
 
 from __future__ import annotations
@@ -28,12 +29,6 @@ COOKIE_MODE = 0o400
 COOKIE_INSIDE = "/run/secrets/rabbitmq-cookie"
 CONFIG_KEY = "cluster.conf"
 CONFIG_INSIDE = "/etc/rabbitmq/cluster"
-# Running as a member of the cluster (booted, joined), and no memory or disk alarm.
-MEMBER_CHECK = (
-    "sh",
-    "-c",
-    "rabbitmq-diagnostics -q check_running && rabbitmq-diagnostics -q check_local_alarms",
-)
 
 
 def size(service: Service, scale: Mapping[str, int]) -> int:
@@ -100,6 +95,27 @@ def peer_config_map(target: Target, service: Service, count: int) -> dict[str, A
     }
 
 
+def member_check(count: int) -> list[str]:
+    """The readinessProbe command of a node of ``count``: booted, no local alarm, one of the
+    ``count`` peers it was configured with, and in a cluster where a majority of them run.
+
+    A node that booted alone (its peers out of reach) runs a cluster of one: never ready. The
+    peer list is the node's own (the ConfigMap, names as kube-play shortens them too); each
+    condition fails as a named ``badmatch``, so the probe's output says which. One CLI start
+    (``eval``, never ``halt()``), no shell: the Debian wrapper re-quotes it through ``sh -c``,
+    so the expression holds no quote, ``$``, backquote or backslash."""
+    clauses = (
+        "{booted, true} = {booted, rabbit:is_booted(node())}",
+        "{local_alarms, []} = {local_alarms, rabbit_alarm:get_local_alarms()}",
+        "{ok, {Peers, _}} = application:get_env(rabbit, cluster_nodes)",
+        f"{{peers, {count}, true}} = {{peers, length(Peers), lists:member(node(), Peers)}}",
+        "Up = [N || N <- rabbit_nodes:all_running(), lists:member(N, Peers)]",
+        f"{{running_peers, true, _}} = {{running_peers, 2 * length(Up) > {count}, Up}}",
+        "ready",
+    )
+    return ["rabbitmqctl", "-q", "eval", ", ".join(clauses) + "."]
+
+
 def headless_service(base: dict[str, Any]) -> dict[str, Any]:
     """The data service's headless Service, listing pods before they are ready (a booting node
     must resolve its peers), with the ports the nodes speak to one another on."""
@@ -156,7 +172,11 @@ def stateful_set(
         {"name": "cookie", "mountPath": COOKIE_INSIDE, "readOnly": True},
         {"name": "cluster", "mountPath": CONFIG_INSIDE, "readOnly": True},
     ]
-    container["readinessProbe"]["exec"]["command"] = list(MEMBER_CHECK)
+    # Ready only as a member, yet the cluster still forms: the headless Service lists pods
+    # before they are ready (publishNotReadyAddresses, see headless_service), so booting nodes
+    # find one another, and Parallel starts every pod without waiting for the others to be
+    # ready (OrderedReady would wait for node 0, which waits for a majority: forever).
+    container["readinessProbe"]["exec"]["command"] = member_check(count)
     return made
 
 
