@@ -1,18 +1,23 @@
 """How pytest-xdist shares the tests out (``--dist loadscope``): a module, or a class, goes whole
 to one worker (its module- and class-scoped fixtures, such as a pushed app, are made once); the
-tests that share the images built for the containers go as one unit; the long poles go first.
+container tests go as two units (kube-play's, and the rest); the long poles go first.
 """
 
 from __future__ import annotations
 
 import pytest
 
-# Path prefixes whose tests go to one worker together, and why.
+# Path prefixes whose tests go to one worker together (the first prefix that matches), and
+# why. The two container units run side by side, each on the app's images (built under a lock:
+# the second worker's build takes the first one's layers).
 TOGETHER = {
-    "tests/integration/containers/": "the images are built once, then used by every module",
+    "tests/integration/containers/test_kube_play": "the kube-play runner's pods have fixed names:"
+    " one kube-play at a time",
+    "tests/integration/containers/": "the app's images, built once on the worker, then used by"
+    " every module",
 }
 # Modules under a TOGETHER prefix that build images of their own: units by themselves, so that
-# they run beside the shared unit instead of after it.
+# they run beside the shared units instead of after them.
 APART = (
     "tests/integration/containers/test_compose_pairs.py",
     "tests/integration/containers/test_redis_mariadb_containers.py",

@@ -1,5 +1,5 @@
-"""pytest-xdist's units of work: whole modules or classes, the containers' tests as one, long
-poles first (tests/scheduling.py)."""
+"""pytest-xdist's units of work: whole modules or classes, the containers' tests as two (kube-
+play's and the rest), long poles first (tests/scheduling.py)."""
 
 import pytest
 
@@ -14,9 +14,13 @@ FAULTS = "tests/integration/platform_sim/test_faults.py"
         ("tests/integration/test_routing.py::test_a", "tests/integration/test_routing.py"),
         (f"{FAULTS}::TestBrokerFaults::test_x[broker-kill]", f"{FAULTS}::TestBrokerFaults"),
         (f"{FAULTS}::test_every_scenario_runs_in_exactly_one_group", FAULTS),
-        (
+        (  # the kube-play runner's pods have fixed names: one kube-play unit
             "tests/integration/containers/test_kube_play.py::test_down_leaves_nothing",
-            "tests/integration/containers/",
+            "tests/integration/containers/test_kube_play",
+        ),
+        (
+            "tests/integration/containers/test_kube_play_bench.py::test_the_kube_play_bench",
+            "tests/integration/containers/test_kube_play",
         ),
         (
             "tests/integration/containers/test_images.py::test_one[a::b]",
@@ -26,9 +30,9 @@ FAULTS = "tests/integration/platform_sim/test_faults.py"
             "tests/integration/containers/test_compose_pairs.py::TestMysqlRedis::test_story",
             "tests/integration/containers/test_compose_pairs.py",
         ),
-        (  # the kube-play runner's pods have fixed names: after test_kube_play, in its unit
+        (  # after test_kube_play, in its unit
             "tests/integration/containers/test_kube_play_pairs.py::test_down_leaves_nothing",
-            "tests/integration/containers/",
+            "tests/integration/containers/test_kube_play",
         ),
     ],
 )

@@ -133,9 +133,17 @@ def remove_images(app: str) -> None:
 
 @pytest.fixture(scope="session")
 def built(sim_home):
-    """This repository's images, built once for the session (base image reused)."""
-    yield build_images(sim_home, APP)
-    remove_images(APP)
+    """This repository's images, built once on the worker (base image reused); removed when
+    every worker is done with them (``pytest_sessionfinish``)."""
+    return build_images(sim_home, APP)
+
+
+def pytest_sessionfinish(session):
+    """The app's images, at the end of the whole run: in the process that ran the tests, or
+    in pytest-xdist's controller once every worker has ended (one worker's end would take them
+    from the others)."""
+    if not hasattr(session.config, "workerinput"):
+        remove_images(APP)
 
 
 def project_label(app: str) -> str:

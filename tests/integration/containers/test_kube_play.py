@@ -28,6 +28,8 @@ from tests.integration.platform_sim.conftest import REPO, Browser, wait_for
 
 from .conftest import APP, podman, process_uids, runs
 
+ANONYMOUS = re.compile(r"[0-9a-f]{64}")  # an anonymous volume's name
+
 pytestmark = pytest.mark.integration
 
 
@@ -75,9 +77,28 @@ def inventory() -> dict[str, set[str]]:
         "volumes": ("volume", "ls", "--format", "{{.Name}}"),
     }
     others = testcontainers()
+    compose = {kind: compose_objects(*args) for kind, args in listed.items()}
     found = {kind: set(podman(*args).stdout.split()) for kind, args in listed.items()}
     found["containers"] -= others | testcontainers()  # another worker's servers come and go
+    # and so do the Compose projects other workers bring up and down meanwhile
+    found = {
+        kind: names - compose[kind] - compose_objects(*listed[kind])
+        for kind, names in found.items()
+    }
+    found["pods"] = {name for name in found["pods"] if not name.startswith("pod_")}
+    # anonymous volumes (64 hex digits) have no owner to tell by: kube-play's own are checked
+    # by name (what ``down`` removed), the others' containers come and go
+    found["volumes"] = {name for name in found["volumes"] if not ANONYMOUS.fullmatch(name)}
     return found
+
+
+def compose_objects(*listing: str) -> set[str]:
+    """What a ``podman … ls`` listing shows of any Compose project (podman-compose labels its
+    containers, networks and volumes with their project)."""
+    if listing[0] in ("pod", "secret"):
+        return set()
+    labelled = [*listing, "--filter", "label=io.podman.compose.project"]
+    return set(podman(*labelled).stdout.split())
 
 
 def testcontainers() -> set[str]:
