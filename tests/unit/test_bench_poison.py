@@ -1,6 +1,6 @@
-"""The fault bench's poison job, its pure parts with hand-written fakes: the pool process picked
-from an ``inspect active`` reply, each run killed once until the job is dead-lettered, and the
-dead letters that are the poison job."""
+"""The fault bench's poison job, its pure parts with hand-written fakes: the pool process read
+from the worker's log as it starts the job, each run killed once until the job is
+dead-lettered, and the dead letters that are the poison job."""
 
 from __future__ import annotations
 
@@ -11,34 +11,52 @@ import pytest
 from bench import fault_poison
 from bench.dead_letters import copies_of
 from bench.fault_errors import BenchError
-from bench.fault_poison import Poisoner, running_pids
+from bench.fault_poison import LogFollower, Poisoner, started_by
 from minestrone.monitor.dead_letter import parse
 
+LINE = "[2026-12-07 05:00:00,001: INFO/{process}] minestrone.soup.tasks.lazy_job[t-1]: {text}"
 
-def request(args, pid=None, **more) -> dict:
-    """One entry of an ``inspect active`` reply, as a worker sends it (JSON: lists)."""
-    return {"id": "t-1", "name": "minestrone.soup.tasks.lazy_job", "args": args,
-            "kwargs": {}, "worker_pid": pid, **more}  # fmt: skip
+
+def line(process: str, text: str) -> str:
+    """A task's log line as the worker writes it (Celery's task log format)."""
+    return LINE.format(process=process, text=text)
 
 
 @pytest.mark.parametrize(
-    ("replies", "pids"),
+    ("lines", "processes"),
     [
-        ({"celery@w1": [request(["poison-1"], 41), request(["job-1"], 42)]}, [41]),
-        ({"celery@w1": [request(["job-1"], 42)], "celery@w2": [request(["poison-1"], 7)]}, [7]),
-        ({"celery@w1": [request(("poison-1",), 41)]}, [41]),  # a tuple, before JSON
-        ({"celery@w1": [request(["poison-1", "more"], 41)]}, []),  # other arguments
-        ({"celery@w1": [request("('poison-1',)", 41)]}, []),  # a repr (a "safe" reply)
-        ({"celery@w1": [request(["poison-1"], None)]}, []),  # not accepted by a process yet
-        ({"celery@w1": [request(["poison-10"], 41)]}, []),  # a name that merely begins alike
-        ({"celery@w1": []}, []),
-        ({"celery@w1": None}, []),
-        ({}, []),
-        (None, []),  # no worker answered in time
+        ([line("ForkPoolWorker-3", "Starting the lazy job: poison-1")], ["ForkPoolWorker-3"]),
+        (
+            [
+                line("ForkPoolWorker-1", "Starting the lazy job: job-1"),
+                line("ForkPoolWorker-2", "Starting the lazy job: poison-1\r"),
+                line("ForkPoolWorker-2", "Lazy job poison-1 completed"),
+                line("ForkPoolWorker-4", "Starting the lazy job: poison-1"),
+            ],
+            ["ForkPoolWorker-2", "ForkPoolWorker-4"],
+        ),
+        ([line("ForkPoolWorker-3", "Starting the lazy job: poison-10")], []),  # merely alike
+        ([line("MainProcess", "Starting the lazy job: poison-1")], []),  # no pool process
+        (["[2026-12-07 05:00:00,001: INFO/MainProcess] Task lazy_job[t-1] received"], []),
+        ([], []),
     ],
 )
-def test_the_pool_process_running_the_poison_is_picked_from_the_inspect_reply(replies, pids):
-    assert running_pids(replies, "poison-1") == pids
+def test_the_pool_process_starting_the_poison_is_read_from_the_workers_log(lines, processes):
+    assert started_by(lines, "poison-1") == processes
+
+
+def test_the_log_is_followed_from_now_on_in_whole_lines(tmp_path):
+    log = tmp_path / "djcelery.log"
+    log.write_bytes(b"before\n")
+    follower = LogFollower(log)
+    assert follower.new_lines() == []
+    with log.open("ab") as out:
+        out.write(b"one\ntw")
+    assert follower.new_lines() == ["one"]
+    with log.open("ab") as out:
+        out.write(b"o\n")
+    assert follower.new_lines() == ["two"]
+    assert LogFollower(tmp_path / "missing.log").new_lines() == []
 
 
 class FakeClock:
@@ -54,36 +72,33 @@ class FakeClock:
         self.now += seconds
 
 
-def poisoner(replies: list, dead_after: int | None, clock: FakeClock, kills: list) -> Poisoner:
-    """A poisoner seeing ``replies`` one after the other (the last one from then on), the job
-    dead-lettered once ``dead_after`` processes were killed (None: never)."""
-    feed = iter(replies)
-    last: list = [None]
+def poisoner(seen: list, dead_after: int | None, clock: FakeClock, kills: list) -> Poisoner:
+    """A poisoner seeing at each read of the log the pool processes of ``seen`` in turn (then
+    none), the job dead-lettered once ``dead_after`` processes were killed (None: never)."""
+    feed = iter(seen)
 
-    def active():
-        last[0] = next(feed, last[0])
-        return last[0]
+    def running() -> list[str]:
+        return next(feed, [])
 
     def dead_lettered() -> int:
         return 1 if dead_after is not None and len(kills) >= dead_after else 0
 
-    def kill(pid: int, what: str) -> None:
-        kills.append((pid, what))
+    def kill(process: str, what: str) -> None:
+        kills.append((process, what))
 
-    return Poisoner("poison-1", active, dead_lettered, kill, clock, clock.sleep)
+    return Poisoner("poison-1", running, dead_lettered, kill, clock, clock.sleep)
 
 
-def runs(*pids: int | None) -> list:
-    """Replies showing the poison run by each pid in turn (None: nothing running it)."""
-    return [{"celery@w1": [request(["poison-1"], pid)] if pid else []} for pid in pids]
+def runs(*numbers: int | None) -> list:
+    """Reads of the log showing the poison started by pool process N in turn (None: nothing)."""
+    return [[f"ForkPoolWorker-{n}"] if n else [] for n in numbers]
 
 
 def test_each_run_is_killed_once_until_the_job_is_dead_lettered():
     clock, kills = FakeClock(), []
-    # each run seen twice (the worker learns of a death a moment later), gaps between runs
-    replies = runs(11, 11, None, 12, 12, 12, None, None, 13, 14, 14, 15, 16, None)
-    assert poisoner(replies, 6, clock, kills).run(within=60) == 1
-    assert [pid for pid, _ in kills] == [11, 12, 13, 14, 15, 16]
+    seen = runs(11, None, 12, 12, None, None, 13, 14, 15, 16, None)  # a line read twice: one run
+    assert poisoner(seen, 6, clock, kills).run(within=60) == 1
+    assert [process for process, _ in kills] == [f"ForkPoolWorker-{n}" for n in range(11, 17)]
     assert kills[0][1] == "the pool process running the poison job (run 1)"
     assert kills[-1][1] == "the pool process running the poison job (run 6)"
 

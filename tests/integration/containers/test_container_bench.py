@@ -19,6 +19,6 @@ def test_the_container_bench_with_cached_layers(built):
         ["bench.containers", "--reuse-layers"], ["bench.containers"], timeout=900
     )
     assert report["compose_up_ready"] > 0 and report["push_cold"] > 0
-    assert report["compose_up_vs_push_cold"] == round(
+    assert report["ratios"]["compose_up_vs_push_cold"] == round(
         report["compose_up_ready"] / report["push_cold"], 2
     )
