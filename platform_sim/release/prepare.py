@@ -151,7 +151,7 @@ def starter(ctx: Context, service: DataService, what: str) -> Callable[[], Runni
 
 def cluster_starter(ctx: Context, service: Service, size: int) -> Callable[[], Running]:
     """A job that starts (or finds running) a cluster's nodes, node 0 first (the others join
-    it together), takes out the nodes beyond ``size`` (their replicas first), and gives node 0's
+    it), takes out the nodes beyond ``size`` (their replicas first), and gives node 0's
     endpoint with the others' addresses."""
     folder = ctx.paths.service(service.name)
 
@@ -163,10 +163,8 @@ def cluster_starter(ctx: Context, service: Service, size: int) -> Callable[[], R
         if any(node.data.exists() for node in members[1:]):
             # formed before: every node at once (a node waits for the one stopped last)
             first, *others = run_parallel({str(n): job for n, job in enumerate(jobs)}, {}).values()
-        else:  # forming: node 0 first, then the new nodes join it side by side
-            first = jobs[0]()
-            joined = run_parallel({str(n): job for n, job in enumerate(jobs[1:], 1)}, {})
-            others = list(joined.values())
+        else:  # forming: node 0 first, then each new node joins it
+            first, *others = [job() for job in jobs]
         leaving = cluster.extra_nodes(service.name, service.type, folder, size)
         if leaving:
             cluster.shrink(
