@@ -8,6 +8,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,18 @@ def podman(*args: str, check: bool = True, timeout: float = 300) -> subprocess.C
         check=check,
         timeout=timeout,
     )
+
+
+def listed_images(template: str) -> list[str]:
+    """``podman images --format TEMPLATE``'s lines. Listed while another worker removes its
+    images, podman can fail on one that vanished mid-listing (exit 125): listed again, up to
+    five times (a read-only command)."""
+    for _ in range(5):
+        listed = podman("images", "--format", template, check=False)
+        if listed.returncode == 0:
+            return listed.stdout.split()
+        time.sleep(0.5)
+    raise AssertionError(f"podman images failed ({listed.returncode}): {listed.stderr.strip()}")
 
 
 def process_status(container: str) -> dict[str, dict[str, str]]:
@@ -125,7 +138,7 @@ def build_images(sim_home: Path, app: str, folder: Path = REPO) -> tuple[list[st
 
 def remove_images(app: str) -> None:
     """Every image built as ``app``."""
-    listed = podman("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    listed = listed_images("{{.Repository}}:{{.Tag}}")
     for name in listed:
         if name.startswith(f"localhost/{app}-"):
             podman("rmi", name, check=False)

@@ -10,7 +10,7 @@ import pytest
 from backing_services.podman import BASE_IMAGE
 from tests.integration.platform_sim.conftest import REPO, copy_tinyapp, run_cli
 
-from .conftest import APP, podman
+from .conftest import APP, listed_images, podman
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ def test_a_failing_step_names_service_and_step_and_tags_nothing(sim_home, tmp_pa
     assert result.returncode == 5, result.stderr[-2000:]
     assert re.search(r"error: \[\w+\] podman build exited with status \d+", result.stderr)
     assert "minestrone-no-such-package-anywhere" in result.stderr.split("error:")[-1]
-    listed = podman("images", "--format", "{{.Repository}}").stdout
+    listed = "\n".join(listed_images("{{.Repository}}"))
     assert "brokenimg" not in listed
 
 

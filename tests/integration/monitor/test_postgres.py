@@ -14,6 +14,7 @@ from minestrone.monitor.models import TaskState
 from minestrone.monitor.store import DatabaseStore
 from tests.integration.monitor import sql_checks
 from tests.integration.monitor.conftest import send, wait_until
+from tests.pace import within
 from tests.unit.monitor import test_expiry, test_merge_sequences
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -93,7 +94,9 @@ def test_the_camera_keeps_its_snapshots_until_the_database_exists(
                 return dict(cursor.fetchall())
 
         wait_until(
-            lambda: recorded() == dict.fromkeys(ids, "SUCCESS"), timeout=60, what="the kept tasks"
+            lambda: recorded() == dict.fromkeys(ids, "SUCCESS"),
+            timeout=within(60),
+            what="the kept tasks",
         )
         assert camera.process.poll() is None  # it kept running throughout
     finally:
