@@ -35,7 +35,10 @@ class BrowserNetworkError(Exception):
 
 def _enter(namespace_fd: int | None = None) -> None:
     """Move the calling thread, only, into a new network namespace or into ``namespace_fd``'s."""
-    done = _libc.setns(namespace_fd, CLONE_NEWNET) if namespace_fd else _libc.unshare(CLONE_NEWNET)
+    if namespace_fd is None:
+        done = _libc.unshare(CLONE_NEWNET)
+    else:
+        done = _libc.setns(namespace_fd, CLONE_NEWNET)
     if done != 0:
         error = os.strerror(ctypes.get_errno())
         raise BrowserNetworkError(
