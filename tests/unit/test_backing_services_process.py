@@ -14,19 +14,7 @@ from backing_services.base import Service
 from backing_services.errors import PortInUse, ServiceStartError
 from backing_services.ports import ensure_port_free, free_port, free_ports, port_is_free
 from backing_services.state import load_state, new_password, save_state
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.fakes import FakeClock
 
 
 class FlakyCheck:
@@ -56,7 +44,7 @@ def wait(check, alive=lambda: True, timeout=10.0, clock=None):
 
 def test_ready_after_a_few_checks():
     took, clock = wait(FlakyCheck(failures=3))
-    assert len(clock.sleeps) == 3
+    assert len(clock.slept) == 3
     assert took == pytest.approx(0.3)
 
 
@@ -64,7 +52,7 @@ def test_a_dead_child_fails_at_once_with_the_log_tail():
     clock = FakeClock()
     with pytest.raises(ServiceStartError) as caught:
         wait(FlakyCheck(failures=100), alive=lambda: False, clock=clock)
-    assert clock.sleeps == []
+    assert clock.slept == []
     assert "fake server exited while starting" in str(caught.value)
     assert "not yet" in str(caught.value)
     assert caught.value.log_tail == "line 1\nboom"

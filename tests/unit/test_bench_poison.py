@@ -13,6 +13,7 @@ from bench.dead_letters import copies_of
 from bench.fault_errors import BenchError
 from bench.fault_poison import LogFollower, Poisoner, started_by
 from minestrone.monitor.dead_letter import parse
+from tests.fakes import FakeClock
 
 LINE = "[2026-12-07 05:00:00,001: INFO/{process}] minestrone.soup.tasks.lazy_job[t-1]: {text}"
 
@@ -57,19 +58,6 @@ def test_the_log_is_followed_from_now_on_in_whole_lines(tmp_path):
         out.write(b"o\n")
     assert follower.new_lines() == ["two"]
     assert LogFollower(tmp_path / "missing.log").new_lines() == []
-
-
-class FakeClock:
-    """Time that moves only when the poisoner sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def poisoner(seen: list, dead_after: int | None, clock: FakeClock, kills: list) -> Poisoner:

@@ -16,6 +16,7 @@ from minestrone.monitor.models import TaskState, WorkerState
 from minestrone.monitor.queue_depth import QueueDepth
 from minestrone.monitor.snapshot import Snapshot
 from minestrone.monitor.store import Cleanup
+from tests.fakes import FakeClock
 from tests.unit.monitor import events as ev
 
 
@@ -173,24 +174,9 @@ def test_cancel_writes_the_last_snapshot(make_camera, store):
     assert camera.stopping
 
 
-class FakeClock:
-    """A monotonic clock that only moves when slept on (or told to)."""
-
-    def __init__(self):
-        self.now = 100.0
-        self.slept = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def test_cancel_retries_while_the_database_is_down(make_camera):
     store = FakeStore(failures=2)
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     camera = make_camera(store=store, sleep=clock.sleep, monotonic=clock)
     feed(camera, ev.received(at=1))
     camera.cancel()
@@ -200,7 +186,7 @@ def test_cancel_retries_while_the_database_is_down(make_camera):
 
 def test_cancel_gives_up_after_a_few_attempts_and_says_what_was_lost(make_camera, caplog):
     store = FakeStore(failures=100)
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     camera = make_camera(store=store, sleep=clock.sleep, monotonic=clock)
     feed(camera, ev.received(at=1))
     with caplog.at_level(logging.ERROR):
@@ -223,7 +209,7 @@ def slow_store(clock, seconds):
 
 
 def test_the_final_write_gives_up_rather_than_overrun_its_deadline(make_camera, caplog):
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     store = slow_store(clock, 3.0)
     camera = make_camera(store=store, sleep=clock.sleep, monotonic=clock)
     feed(camera, ev.received(at=1))
@@ -237,7 +223,7 @@ def test_the_final_write_gives_up_rather_than_overrun_its_deadline(make_camera, 
 
 
 def test_the_last_pause_is_cut_to_end_by_the_deadline(make_camera):
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     store = slow_store(clock, 0.25)
     camera = make_camera(store=store, sleep=clock.sleep, monotonic=clock)
     feed(camera, ev.received(at=1))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from platform_sim.hosts import shutdown
+from tests.fakes import FakeClock
 
 
 class FakePrograms:
@@ -40,20 +41,9 @@ class FakePrograms:
         self.left[name] = self.takes[name]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def test_the_front_stops_first_then_the_others_together():
     programs = FakePrograms({"nginx": 2, "gunicorn": 3, "djcelery": 5, "platform_watchdog": 1})
-    clock = Clock()
+    clock = FakeClock()
     assert shutdown.stop_programs(programs, {"nginx"}, 60, clock=clock, sleep=clock.sleep)
     requests = [names for names in programs.asked if names]
     assert requests == [["nginx"], ["gunicorn", "djcelery", "platform_watchdog"]]
@@ -62,14 +52,14 @@ def test_the_front_stops_first_then_the_others_together():
 
 def test_programs_already_stopped_are_not_asked_again():
     programs = FakePrograms({"nginx": 1, "echoer": 1}, down=("echoer",))
-    clock = Clock()
+    clock = FakeClock()
     assert shutdown.stop_programs(programs, set(), 60, clock=clock, sleep=clock.sleep)
     assert [names for names in programs.asked if names] == [["nginx"]]
 
 
 def test_a_program_slower_than_the_deadline_is_false():
     programs = FakePrograms({"djcelery": 10_000})
-    clock = Clock()
+    clock = FakeClock()
     assert not shutdown.stop_programs(programs, set(), 2.0, clock=clock, sleep=clock.sleep)
     assert 2.0 <= clock.now < 2.2
 
@@ -83,7 +73,7 @@ def test_an_unreachable_supervisord_is_false_at_once(error):
         def stop_soon(self, namespec):
             raise AssertionError("never asked")
 
-    clock = Clock()
+    clock = FakeClock()
     assert not shutdown.stop_programs(Gone(), {"nginx"}, 60, clock=clock, sleep=clock.sleep)
     assert clock.now == 0.0
 
