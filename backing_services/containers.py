@@ -224,11 +224,16 @@ class DockerPostgres(_ContainerMixin, PostgresService):
 
 
 class DockerRabbitMQ(_ContainerMixin, RabbitMQService):
-    """RabbitMQ in a container; with ``data_dir``, its data and credentials are kept there."""
+    """RabbitMQ in a container; with ``data_dir``, its data and credentials are kept there;
+    ``vhost``: the virtual host its first boot creates for the user (``/`` when not given)."""
 
     image_kind = "rabbitmq"
     default_image = RABBITMQ_IMAGE
     default_start_timeout = 90.0
+
+    def __init__(self, data_dir: Path | str | None = None, *, vhost: str = "/", **kwargs: Any):
+        super().__init__(data_dir, **kwargs)
+        self.vhost = vhost
 
     def make_container(self) -> Any:
         """The configured (not yet started) RabbitMqContainer."""
@@ -237,7 +242,11 @@ class DockerRabbitMQ(_ContainerMixin, RabbitMQService):
             from testcontainers.community.rabbitmq import RabbitMqContainer as factory
         self.user, self.password = _credentials(self.data_dir, self.user)
         container = factory(
-            image=self.resolve_image(), port=AMQP_PORT, username=self.user, password=self.password
+            image=self.resolve_image(),
+            port=AMQP_PORT,
+            username=self.user,
+            password=self.password,
+            vhost=self.vhost,
         )
         _loopback_only(container, AMQP_PORT)
         container.with_kwargs(**self.container_options())
@@ -264,6 +273,10 @@ class DockerRabbitMQ(_ContainerMixin, RabbitMQService):
             raise ServiceError(
                 f"rabbitmqctl {' '.join(args)} failed ({result.exit_code}): {output}"
             )
+
+    def _vhost_usable(self, name: str) -> bool:
+        """The container's own virtual host: its readiness check logged in to it."""
+        return self.container is not None and name == self.vhost
 
     def _create_vhost(self, name: str) -> None:
         self._ctl("add_vhost", name, ok_if=("already exists", "vhost_already_exists"))

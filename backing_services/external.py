@@ -37,7 +37,7 @@ def _url_from(env_name: str, url: str | None, env: Mapping[str, str] | None, sch
 
 
 # Settings of the servers we start; an existing server keeps its own, so they are ignored.
-SERVER_SETTINGS = frozenset({"fsync", "appendfsync", "test_databases"})
+SERVER_SETTINGS = frozenset({"fsync", "appendfsync", "test_databases", "vhost"})
 
 
 class _ExternalMixin:

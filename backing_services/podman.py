@@ -207,6 +207,7 @@ def ensure_base_image(
         return base
     if podman.image_exists(BASE_IMAGE):
         return BASE_IMAGE
+    podman.require("debootstrap", "unshare")  # refused at once, not after another's build
     with building(BASE_IMAGE):  # test processes side by side: one builds, the others wait
         if not podman.image_exists(BASE_IMAGE):
             _build_base_image(podman, say)
@@ -214,7 +215,6 @@ def ensure_base_image(
 
 
 def _build_base_image(podman: Podman, say: Callable[[str], None]) -> None:
-    podman.require("debootstrap", "unshare")
     say(f"Building the base image {BASE_IMAGE} (debootstrap {SUITE}, about a minute, once)")
     with tempfile.TemporaryDirectory(prefix="minestrone-rootfs-", dir="/var/tmp") as root:
         # in a mount namespace of its own: the proc/sys mounts it makes go with it, even when

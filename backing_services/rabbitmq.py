@@ -55,7 +55,9 @@ def check_ready(
 
 
 class RabbitMQService(Service):
-    """A RabbitMQ server, whoever provides it: URLs, readiness check, virtual hosts on demand."""
+    """A RabbitMQ server, whoever provides it: URLs, readiness check, virtual hosts on demand.
+    ``vhost``: the virtual host its first boot creates for the user (``/`` unless the provider
+    is given one), the one its readiness check logs in to."""
 
     kind = "rabbitmq"
     vhost = "/"
@@ -77,12 +79,18 @@ class RabbitMQService(Service):
         """Create virtual host ``name`` (if missing), let our user use it; return its URL."""
         if not name:
             raise ValueError("a virtual host needs a name")
-        self._create_vhost(name)
+        if not self._vhost_usable(name):  # a restarted server has it already: no tool to run
+            self._create_vhost(name)
         return self.vhost_url(name)
 
     def delete_vhost(self, name: str) -> None:
         """Delete virtual host ``name`` and everything in it, if it exists."""
         self._delete_vhost(name)
+
+    def _vhost_usable(self, name: str) -> bool:
+        """Whether virtual host ``name`` is known to exist for our user (never, unless a
+        provider can tell more cheaply than it creates one)."""
+        return False
 
     def _create_vhost(self, name: str) -> None:
         raise NotImplementedError
@@ -100,7 +108,9 @@ class LocalRabbitMQ(RabbitMQService):
     never clashes with other nodes on this machine and nothing of ours outlives stop().
     With ``cluster``, the node is one of a cluster on hosts of their own (``host`` its own
     address, its name resolvable there): the cluster's name, cookie, peers and epmd port, its
-    distribution on ``host``, and ready only as a running member of the cluster.
+    distribution on ``host``, and ready only as a running member of the cluster. With
+    ``vhost``, its first boot creates that virtual host for the user instead of ``/``, so
+    ``add_vhost(vhost)`` has nothing to run.
     """
 
     def __init__(
@@ -116,10 +126,12 @@ class LocalRabbitMQ(RabbitMQService):
         host: str = LOOPBACK,
         management: bool = False,
         cluster: ClusterJoin | None = None,
+        vhost: str = "/",
     ) -> None:
         super().__init__()
         self.host = host
         self.cluster = cluster
+        self.vhost = vhost
         self.management = management
         self.management_port: int | None = None
         self.workdir = WorkDir(data_dir, prefix="minestrone-rabbitmq-")
@@ -200,7 +212,9 @@ class LocalRabbitMQ(RabbitMQService):
             layout.root,
             {"user": self.user, "password": self.password, "node": self.node, "port": self.port},
         )
-        write_files(layout, self.user, self.password, self.management_port, self.host, cluster)
+        write_files(
+            layout, self.user, self.password, self.management_port, self.host, cluster, self.vhost
+        )
         self.env = node_env(
             layout, self.node, self.port, self.dist_port, self.epmd_port, host=self.host,
             distribution=self.host if cluster is not None else LOOPBACK,
@@ -261,8 +275,9 @@ class LocalRabbitMQ(RabbitMQService):
         return json.loads(self.ctl("cluster_status", "--formatter", "json"))
 
     def check_member(self) -> None:
-        """Raise unless this node runs and is clustered (alone only as the cluster's seed)."""
-        self.ctl("await_startup", "--timeout", "5")
+        """Raise unless this node runs and is clustered (alone only as the cluster's seed).
+
+        Called once the node accepts AMQP logins (it has booted): one tool run per poll."""
         status = self.cluster_status()
         running, disk = status.get("running_nodes", []), status.get("disk_nodes", [])
         if self.node not in running:
@@ -322,6 +337,16 @@ class LocalRabbitMQ(RabbitMQService):
                 f"{program} {' '.join(args)} failed ({result.returncode}): {output}"
             )
         return output
+
+    def _vhost_usable(self, name: str) -> bool:
+        """One AMQP login to ``name``: far cheaper than rabbitmqctl's own Erlang VM."""
+        if self._server is None:
+            return False
+        try:
+            check_ready(self.host, self.port, self.user, self.password, name)
+        except Exception:  # noqa: BLE001 - missing, refused or not ready: rabbitmqctl decides
+            return False
+        return True
 
     def _create_vhost(self, name: str) -> None:
         self.ctl("add_vhost", name, ok_if=("already exists", "vhost_already_exists"))

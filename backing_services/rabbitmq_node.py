@@ -74,18 +74,21 @@ def render_config(
     management_port: int | None = None,
     host: str = LOOPBACK,
     extra: str = "",
+    vhost: str = "/",
 ) -> str:
-    """The text of ``rabbitmq.conf``: the generated default user, and the management API on
-    ``host:management_port`` when a port is given (nothing else listening)."""
-    for label, value in (("user", user), ("password", password)):
-        if not _PLAIN.fullmatch(value):
-            raise ValueError(f"RabbitMQ {label} must match {_PLAIN.pattern}, got {value!r}")
+    """The text of ``rabbitmq.conf``: the generated default user and the virtual host its first
+    boot creates for it, and the management API on ``host:management_port`` when a port is
+    given (nothing else listening)."""
+    for label, value in (("user", user), ("password", password), ("virtual host", vhost)):
+        if not (_PLAIN.fullmatch(value) or (label == "virtual host" and value == "/")):
+            shown = "" if label == "password" else f", got {value!r}"  # never echo a secret
+            raise ValueError(f"RabbitMQ {label} must match {_PLAIN.pattern}{shown}")
     text = (
         "# Written by backing_services at every start.\n"
         f"default_user = {user}\n"
         f"default_pass = {password}\n"
         "default_user_tags.administrator = true\n"
-        "default_vhost = /\n"
+        f"default_vhost = {vhost}\n"
         "log.console = false\n"
         "log.file.level = info\n"
     )
@@ -142,8 +145,10 @@ def write_files(
     management_port: int | None = None,
     host: str = LOOPBACK,
     cluster: ClusterJoin | None = None,
+    vhost: str = "/",
 ) -> None:
-    """Create the node's directories and its plugin, config and env files; the management
+    """Create the node's directories and its plugin, config and env files (``vhost``: the
+    virtual host a first boot creates for the user); the management
     plugin is enabled only when ``management_port`` is given; a cluster's node gets the
     cluster's cookie (owner-only, as Erlang requires) and its peer list."""
     for directory in (layout.home, layout.mnesia, layout.logs):
@@ -152,6 +157,7 @@ def write_files(
     layout.plugins_file.write_text(f"[{plugins}].\n")
     layout.env_file.write_text("# Empty on purpose: the settings come from the environment.\n")
     extra = cluster.peer_config if cluster is not None else ""
-    write_text(layout.config_file, render_config(user, password, management_port, host, extra))
+    config = render_config(user, password, management_port, host, extra, vhost)
+    write_text(layout.config_file, config)
     if cluster is not None:
         write_text(layout.home / ".erlang.cookie", cluster.cookie, mode=0o400)

@@ -36,7 +36,7 @@ from backing_services.ports import free_ports  # noqa: E402
 from platform_sim.apps import AppPaths  # noqa: E402
 from platform_sim.builder import upload  # noqa: E402
 from platform_sim.containers.export.compose import ComposeExport, ComposeRequest  # noqa: E402
-from platform_sim.containers.images import build_images  # noqa: E402
+from platform_sim.containers.images import build_images, remove_images  # noqa: E402
 from platform_sim.context import make_context  # noqa: E402
 from platform_sim.ops.variables import set_variables  # noqa: E402
 from platform_sim.output import QuietPrinter  # noqa: E402
@@ -140,8 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if ctx.paths.root.exists():
             destroy(ctx)
-        for name in set(names):
-            podman.run("rmi", name, check=False)
+        remove_images(names, podman)
         shutil.rmtree(scratch, ignore_errors=True)
     result["ratios"] = {
         "image_build_cold_vs_push_cold": round(result["image_build_cold"] / result["push_cold"], 2),

@@ -64,6 +64,15 @@ FOLLOW_WITHIN = 120.0  # until the workers' log is followed
 DEFAULT_KINDS = {"db": "postgresql", "broker": "rabbitmq"}  # the repository's dotcloud.yml
 
 
+def failure_text(output: str, limit: int = 40) -> str:
+    """platform_sim's error line and the details under it (a failed step's or server's log
+    tail), at most ``limit`` lines; without an error line, the output's last lines."""
+    lines = output.strip().splitlines()
+    starts = [n for n, line in enumerate(lines) if line.startswith("platform_sim: error:")]
+    chosen = lines[starts[-1] :] if starts else lines[-limit:]
+    return "\n".join(chosen[:limit]).removeprefix("platform_sim: error: ")
+
+
 @dataclass
 class Deployment:
     """The pushed app: its state folder, the CLI, what ``info --json`` says."""
@@ -90,8 +99,8 @@ class Deployment:
             timeout=timeout,
         )
         if result.returncode != 0:
-            tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or [""]
-            raise BenchError(f"platform_sim {args[0]} failed: {tail[0]}")
+            said = failure_text(result.stderr or result.stdout)
+            raise BenchError(f"platform_sim {args[0]} failed: {said}")
         return result.stdout
 
     def info(self) -> dict:

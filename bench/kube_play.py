@@ -37,7 +37,7 @@ from platform_sim.containers.export.kubernetes.manifests import (  # noqa: E402
     KubernetesExport,
     KubernetesRequest,
 )
-from platform_sim.containers.images import build_images  # noqa: E402
+from platform_sim.containers.images import build_images, remove_images  # noqa: E402
 from platform_sim.containers.kube_play.local import LocalRun  # noqa: E402
 from platform_sim.context import make_context  # noqa: E402
 from platform_sim.ops.variables import set_variables  # noqa: E402
@@ -107,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             run.down()
         if ctx.paths.root.exists():
             destroy(ctx)
-        for name in set(names):
-            podman.run("rmi", name, check=False)
+        remove_images(names, podman)
         shutil.rmtree(scratch, ignore_errors=True)
     result["ratio_export_to_answering_vs_push_cold"] = round(
         result["export_to_answering"] / result["push_cold"], 2

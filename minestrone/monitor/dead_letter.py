@@ -4,14 +4,12 @@ the dead-letter queue: Celery's headers (protocol 2), its JSON body and RabbitMQ
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from minestrone.delayed import sent_routing_key
+
 DELIVERY_LIMIT_REASON = "delivery_limit"
-# A job sent with a countdown travels through Celery's delay exchanges with 28 bits before its
-# routing key (kombu's native delayed delivery); the key it was sent with follows them.
-DELAY_PREFIX = re.compile(r"^(?:[01]\.){28}")
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ def parse(body, properties: dict, routing_key: str, delivery_limit: int) -> Dead
         args_text=_text(headers.get("argsrepr"), 1000) or (repr(args) if args is not None else ""),
         kwargs_text=_text(headers.get("kwargsrepr"), 1000)
         or (repr(kwargs) if kwargs is not None else ""),
-        routing_key=DELAY_PREFIX.sub("", original_key or routing_key),
+        routing_key=sent_routing_key(original_key or routing_key),
         reason=reason,
         queue=_text(death.get("queue")),
         dead_lettered_at=_moment(death.get("time")),

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 
+from minestrone.delayed import sent_exchange, sent_routing_key
 from minestrone.monitor import states
 from minestrone.monitor.errors import MalformedEvent, UnknownEvent
 
@@ -126,6 +127,18 @@ def as_float(value: object) -> float | None:
     return None
 
 
+def _exchange(value: object) -> str | None:
+    """The exchange the job was sent to (none for kombu's delay exchanges)."""
+    text = as_text(value)
+    return sent_exchange(text) if text else text
+
+
+def _routing_key(value: object) -> str | None:
+    """The routing key the job was sent with (without kombu's delay bits)."""
+    text = as_text(value)
+    return sent_routing_key(text) if text else text
+
+
 # Event field -> (column, conversion).
 _TASK_FIELDS = (
     ("name", "name", as_text),
@@ -134,8 +147,8 @@ _TASK_FIELDS = (
     ("eta", "eta", _when),
     ("expires", "expires", _when),
     ("retries", "retries", as_int),
-    ("exchange", "exchange", as_text),
-    ("routing_key", "routing_key", as_text),
+    ("exchange", "exchange", _exchange),
+    ("routing_key", "routing_key", _routing_key),
     ("queue", "queue", as_text),
     ("result", "result", as_text),
     ("exception", "result", as_text),  # failed and retried events: the exception is the result

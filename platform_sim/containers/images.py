@@ -17,10 +17,11 @@ import os
 import shlex
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from backing_services.buildlock import building
 from backing_services.errors import EngineError, EngineMissing, ImageBuildError
 from backing_services.images import data_image
 from backing_services.podman import LABEL, Podman, ensure_base_image, host_ca_bundle
@@ -50,6 +51,11 @@ CODE_TYPES = ("python", "python-worker")
 CONTAINERIZABLE = (*CODE_TYPES, *KINDS)
 CA_INSIDE = "/etc/minestrone-build-ca.pem"  # the host's CA bundle, mounted during builds only
 SERVICE_FILE = "service.json"
+# One code build or image removal at a time for each user of this machine. Podman removes an
+# image's untagged parent layers with it, so a removal beside a build could take a cached layer
+# the build is about to reuse (the build then fails, status 125); and a build started beside
+# another waits, then reuses its system and virtualenv layers instead of building them too.
+LAYERS_LOCK = "minestrone-code-layers"
 
 
 @dataclass(frozen=True)
@@ -238,7 +244,11 @@ def build_images(
         podman.check()
         base = ensure_base_image(podman, base, lambda line: printer.line("base", line))
     packages = system_packages(buildfile)
-    with uploaded(folder, printer) as (tree, revision):
+    with (
+        uploaded(folder, printer) as (tree, revision),
+        engine_errors("images"),
+        building(LAYERS_LOCK),
+    ):
         scratch = tree.parent
         names = {}
         for service in buildfile.services.values():
@@ -260,6 +270,14 @@ def build_images(
                     podman.run("tag", source, name)
             names[service.name] = name
     return AppImages(app, revision, names)
+
+
+def remove_images(names: Iterable[str], podman: Podman | None = None) -> None:
+    """Remove these images (one already gone is skipped), never beside a build (``LAYERS_LOCK``)."""
+    podman = podman or Podman()
+    with engine_errors("images"), building(LAYERS_LOCK):
+        for name in dict.fromkeys(names):
+            podman.run("rmi", name, check=False)
 
 
 def _build_code(
@@ -287,4 +305,3 @@ def _build_code(
         labels={f"{LABEL}.app": app, f"{LABEL}.service": service.name},
         no_cache=no_cache,
     )
-

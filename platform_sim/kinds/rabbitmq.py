@@ -11,14 +11,16 @@ PORT = 5672
 READY_TIMEOUT = 3
 
 
-def server(data: Path, user: str, address: str = "", cluster: object = None):  # noqa: ANN201
-    """The server backing_services chooses, its data in ``data``; ``cluster`` (a
-    ``ClusterJoin``): one node of a cluster, on a host of its own at ``address``."""
+def server(data: Path, user: str, address: str = "", cluster: object = None, vhost: str = "/"):  # noqa: ANN201
+    """The server backing_services chooses, its data in ``data``, its first boot creating
+    ``vhost`` for ``user``; ``cluster`` (a ``ClusterJoin``): one node of a cluster, on a host of
+    its own at ``address`` (its virtual hosts are the cluster's: made by add_vhost)."""
     from backing_services import LocalRabbitMQ, rabbitmq_server
 
     if cluster is not None:  # nodes on hosts of their own: the local binaries only
         return LocalRabbitMQ(data_dir=data, user=user, host=address, cluster=cluster)
-    return rabbitmq_server(data_dir=data, user=user, **({"host": address} if address else {}))
+    where = {"host": address} if address else {}
+    return rabbitmq_server(data_dir=data, user=user, vhost=vhost, **where)
 
 
 def check(status: Mapping) -> None:

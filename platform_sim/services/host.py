@@ -28,12 +28,14 @@ from platform_sim.kinds.registry import KINDS
 WATCH_INTERVAL = 0.5
 
 
-def make_service(kind: str, data: Path, user: str, address: str = "", cluster=None):  # noqa: ANN001, ANN201
+def make_service(kind: str, data: Path, user: str, address: str = "", cluster=None, vhost=""):  # noqa: ANN001, ANN201
     """The server for ``kind`` from the provider backing_services chooses, kept in ``data``,
     listening on ``address`` (its host's own; loopback when empty); ``cluster``: one node of
-    a RabbitMQ cluster."""
+    a RabbitMQ cluster; ``vhost``: the virtual host its first boot makes for ``user``."""
     if cluster is not None:
         return KINDS[kind].server(data, user, address, cluster)
+    if vhost:
+        return KINDS[kind].server(data, user, address, vhost=vhost)
     return KINDS[kind].server(data, user, address)
 
 
@@ -77,8 +79,11 @@ class Keeper:
         """Start the server (a new object each time: nothing of a dead one is reused)."""
         cluster = cluster_join(self.options)
         extra = (cluster,) if cluster is not None else ()
+        # a lone server's first boot makes its virtual host: add_vhost below runs no tool
+        own = {"vhost": self.options.vhost} if self.options.vhost and cluster is None else {}
         service = self.make(
-            self.options.kind, self.options.data, self.options.user, self.options.address, *extra
+            self.options.kind, self.options.data, self.options.user, self.options.address,
+            *extra, **own,
         )
         self.service = service
         service.start()

@@ -214,11 +214,24 @@ def test_rabbitmq_vhost_fixture(rabbitmq_vhost_url):
 
 
 def test_rabbitmq_messages_and_credentials_survive_a_restart(kept_dir):
-    with LocalRabbitMQ(kept_dir) as first:
+    """A node built with its virtual host: its first boot makes it (and no `/`), and add_vhost
+    then runs no tool."""
+    with LocalRabbitMQ(kept_dir, vhost="kitchen") as first:
+        tools = []
+        first.ctl = lambda *args, **kw: tools.append(args)  # a tool run would be recorded
+        assert first.add_vhost("kitchen") == first.url
+        assert tools == []
+        assert first.url.endswith("/kitchen")
+        with (
+            pytest.raises(amqp.exceptions.NotAllowed, match="vhost / not found"),
+            amqp_connection(first.vhost_url("/")) as conn,
+        ):
+            conn.connect()
         with amqp_connection(first.url) as conn, conn.SimpleQueue("kept") as queue:
             queue.put({"soup": "minestrone"}, delivery_mode=2)
         identity = (first.node, first.user, first.password)
-    with LocalRabbitMQ(kept_dir) as second:
+        del first.ctl  # stop() uses the real tools
+    with LocalRabbitMQ(kept_dir, vhost="kitchen") as second:
         assert (second.node, second.user, second.password) == identity
         with amqp_connection(second.url) as conn, conn.SimpleQueue("kept") as queue:
             message = queue.get(timeout=5)

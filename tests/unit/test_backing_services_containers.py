@@ -206,6 +206,7 @@ def test_rabbitmq_container_configuration_and_url(tmp_path):
             "port": 5672,
             "username": "root",
             "password": server.password,
+            "vhost": "/",
         }
         assert container.volumes == [(str(tmp_path / "rabbitmq"), "/var/lib/rabbitmq", "rw")]
         assert container.extra["hostname"] == "minestrone-rabbitmq"
@@ -227,6 +228,18 @@ def test_rabbitmq_container_vhosts_through_rabbitmqctl():
         ["rabbitmqctl", "-q", "set_permissions", "-p", "jobs", "root", ".*", ".*", ".*"],
         ["rabbitmqctl", "-q", "delete_vhost", "jobs"],
     ]
+
+
+def test_a_rabbitmq_container_boots_with_its_virtual_host_and_runs_no_tool_for_it():
+    factory = Recorder()
+    with OfflineRabbitMQ(vhost="jobs", container_factory=factory) as server:
+        container = factory.made[0]
+        assert container.kwargs["vhost"] == "jobs"
+        assert server.url.endswith("/jobs")  # its readiness check logs in there
+        server.add_vhost("jobs")
+        assert not any(event[:1] == ["rabbitmqctl"] for event in container.events)
+        server.add_vhost("other")
+        assert ["rabbitmqctl", "-q", "add_vhost", "other"] in container.events
 
 
 def test_rabbitmq_container_publishes_on_loopback_only():

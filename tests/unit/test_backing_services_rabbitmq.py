@@ -59,8 +59,18 @@ def test_config_sets_the_generated_default_user():
 
 @pytest.mark.parametrize("password", ["has space", "hash#tag", "new\nline", ""])
 def test_config_refuses_values_it_cannot_write(password):
-    with pytest.raises(ValueError, match="password"):
+    with pytest.raises(ValueError, match="password") as refused:
         render_config("root", password)
+    assert password not in str(refused.value) or not password
+
+
+def test_config_creates_the_apps_virtual_host_at_first_boot():
+    assert "default_vhost = /\n" in render_config("root", "pw")
+    assert "default_vhost = minestrone_broker\n" in render_config(
+        "root", "pw", vhost="minestrone_broker"
+    )
+    with pytest.raises(ValueError, match="virtual host"):
+        render_config("root", "pw", vhost="a b")
 
 
 def fake_install(tmp_path, server_body):
@@ -134,6 +144,33 @@ def test_a_taken_port_is_refused_before_anything_runs(tmp_path):
 def test_rabbitmqctl_needs_a_running_node():
     with pytest.raises(ServiceError, match="not running"):
         LocalRabbitMQ().add_vhost("jobs")
+
+
+class Answering(LocalRabbitMQ):
+    """A node that "runs": its AMQP logins answer as ``usable`` says; tool runs recorded."""
+
+    def __init__(self, usable: set[str]) -> None:
+        super().__init__()
+        self._server = object()
+        self.user, self.password, self.port = "root", "pw", 5673
+        self.usable, self.ran = usable, []
+
+    def ctl(self, *args: str, ok_if=(), program: str = "rabbitmqctl") -> str:
+        self.ran.append(args[0])
+        return ""
+
+
+def test_a_virtual_host_the_user_can_open_already_runs_no_tool(monkeypatch):
+    def login(host, port, user, password, vhost="/", timeout=2):
+        if vhost not in server.usable:
+            raise ConnectionRefusedError(vhost)
+
+    monkeypatch.setattr("backing_services.rabbitmq.check_ready", login)
+    server = Answering({"kept"})
+    assert server.add_vhost("kept") == "amqp://root:pw@127.0.0.1:5673/kept"
+    assert server.ran == []  # a restarted server: one AMQP login, no Erlang VM
+    server.add_vhost("new")
+    assert server.ran == ["add_vhost", "set_permissions"]
 
 
 def test_vhost_urls_quote_the_name():

@@ -297,3 +297,26 @@ def test_a_dead_letter_queue_that_cannot_be_read_is_no_count_and_no_error():
     assert bench._dead_letter_count(None) is None  # not RabbitMQ
     assert bench._dead_letter_count(Unreachable()) is None
     assert bench._dead_letter_count(Holding()) == 3
+
+
+def test_a_failed_command_is_told_by_its_error_line_and_the_log_under_it():
+    """A failed push names what failed and shows the server's log tail, not only its last
+    line (a MariaDB install's last line is a link to its manual)."""
+    output = (
+        "-----> Starting mysql\n"
+        "platform_sim: error: [db] mariadb-install-db failed (exit status 1)\n"
+        "    FATAL ERROR: Could not find /usr/share/mariadb/fill_help_tables.sql\n"
+        "    https://mariadb.com/docs/mariadb-install-db\n"
+    )
+    said = bench.failure_text(output)
+    assert said.splitlines() == [
+        "[db] mariadb-install-db failed (exit status 1)",
+        "    FATAL ERROR: Could not find /usr/share/mariadb/fill_help_tables.sql",
+        "    https://mariadb.com/docs/mariadb-install-db",
+    ]
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cc", "Cs"])), max_size=80))
+def test_without_an_error_line_the_last_lines_are_told(lines):
+    said = bench.failure_text("\n".join(lines), limit=5)
+    assert len(said.splitlines()) <= 5

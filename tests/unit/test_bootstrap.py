@@ -19,7 +19,7 @@ def fake(folder: Path, name: str, body: str) -> None:
 
 @pytest.fixture
 def machine(tmp_path):
-    """A copy of the repository's bootstrap inputs and fake dpkg-query, apt-get, pip."""
+    """A copy of the repository's bootstrap inputs and fake dpkg-query, apt-get, pip, uv."""
     repo = tmp_path / "repo"
     (repo / "bin").mkdir(parents=True)
     for name in ("requirements.txt", "requirements-dev.txt", "pyproject.toml"):
@@ -28,6 +28,7 @@ def machine(tmp_path):
     venv_bin = repo / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
     fake(venv_bin, "python", 'echo "$*" >> "$LOG_DIR/pip"')
+    fake(venv_bin, "uv", 'echo "uv $*" >> "$LOG_DIR/pip"')
     tools = tmp_path / "tools"
     tools.mkdir()
     fake(tools, "id", "echo 0")  # as root: no sudo

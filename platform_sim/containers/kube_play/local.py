@@ -247,8 +247,9 @@ class LocalRun:
             probe = container["readinessProbe"]
             for pod in translate.pod_names(deployment):
                 target = f"{pod}-{container['name']}"
-                if "exec" in probe:
-                    check = lambda target=target, cmd=probe["exec"]["command"]: self._exec_ok(  # noqa: E731
+                command = translate.probe_command(probe)
+                if command is not None:  # the router sends requests only to a ready pod
+                    check = lambda target=target, cmd=command: self._exec_ok(  # noqa: E731
                         target, cmd
                     )
                 else:

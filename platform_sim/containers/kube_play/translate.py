@@ -100,6 +100,31 @@ def pod_names(deployment: Mapping[str, Any]) -> list[str]:
     return [f"{name}-pod-{number}" for number in range(deployment["spec"].get("replicas", 1))]
 
 
+# What the kubelet does for an httpGet probe, run in the pod's container with the image's own
+# Python (Debian's): a GET on the pod's port, no redirect followed, 200-399 is ready.
+HTTP_GET = (
+    "import http.client, json, sys\n"
+    "port, path, headers = int(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])\n"
+    "connection = http.client.HTTPConnection('127.0.0.1', port, timeout=5)\n"
+    "connection.request('GET', path, headers=headers)\n"
+    "sys.exit(0 if 200 <= connection.getresponse().status < 400 else 1)\n"
+)
+
+
+def probe_command(probe: Mapping[str, Any]) -> list[str] | None:
+    """The command that answers a readiness probe inside the container (None: none needed)."""
+    if "exec" in probe:
+        return list(probe["exec"]["command"])
+    if "httpGet" in probe:
+        get = probe["httpGet"]
+        headers = {header["name"]: header["value"] for header in get.get("httpHeaders", [])}
+        return [
+            "python3", "-I", "-c", HTTP_GET, str(get["port"]), get.get("path", "/"),
+            json.dumps(headers),
+        ]
+    return None
+
+
 def router_conf(service: str, upstreams: Iterable[tuple[str, int]]) -> str:
     """nginx in front of the web pods, by pod name (Podman's DNS on the network)."""
     servers = "".join(f"        server {host}:{port} max_fails=0;\n" for host, port in upstreams)

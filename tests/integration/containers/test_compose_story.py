@@ -21,7 +21,9 @@ from tests.integration.platform_sim.conftest import REPO, Browser, run_cli, wait
 
 from .conftest import (
     APP,
+    StartWatch,
     compose,
+    in_background,
     podman,
     process_status,
     process_uids,
@@ -208,13 +210,23 @@ def test_no_program_holds_a_capability_or_can_gain_one_and_the_image_is_read_onl
 
 def test_stopping_the_worker_container_finishes_the_running_job(deployed):
     folder, url = deployed
+    [container] = podman(
+        "ps", "-q", "--filter", LABEL, "--filter", "label=com.docker.compose.service=workers"
+    ).stdout.split()
+    watch = StartWatch({"workers": container})
     job = queue_job(url, "warm")
-    wait_for(lambda: f"Starting the lazy job: {job}" in logs(folder, "workers"), 60, "the start")
-    started = time.monotonic()
-    compose(folder, "stop", "workers")
+    watch.pause(job)  # the job is mid-run until the warm shutdown has begun
+    try:
+        started = time.monotonic()
+        stop = in_background(lambda: compose(folder, "stop", "workers"))
+        wait_for(lambda: "Warm shutdown" in watch.since("workers"), 60, "the warm shutdown")
+    finally:
+        watch.resume()
+    stop.result(timeout=120)
     assert time.monotonic() - started < 70
-    text = logs(folder, "workers")
-    assert f"Lazy job {job} completed" in text, text[-3000:]
+    text = watch.since("workers")
+    assert text.count(f"Lazy job {job} completed") == 1, text[-3000:]
+    assert text.index("Warm shutdown") < text.index(f"Lazy job {job} completed"), text[-3000:]
     assert "WorkerLostError" not in text
 
 

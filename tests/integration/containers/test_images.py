@@ -7,7 +7,9 @@ import re
 
 import pytest
 
+from backing_services.buildlock import building
 from backing_services.podman import BASE_IMAGE
+from platform_sim.containers.images import LAYERS_LOCK, remove_images
 from tests.integration.platform_sim.conftest import REPO, copy_tinyapp, run_cli
 
 from .conftest import APP, listed_images, podman
@@ -93,12 +95,13 @@ def test_started_as_root_the_image_runs_none_of_the_apps_files_as_root(built, tm
         "/home/dotcloud/code/platform_sim/containers/entry.py\n"
     )
     planted = f"localhost/{APP}-planted:test"
-    podman("build", "-q", "-t", planted, str(tmp_path))
+    with building(LAYERS_LOCK):  # never beside another build's removal of its layers
+        podman("build", "-q", "-t", planted, str(tmp_path))
     try:
         # no environment: postinstall, the first thing run as the account, stops the start
         result = podman("run", "--rm", "--user", "0", planted, check=False, timeout=300)
     finally:
-        podman("rmi", "--force", planted, check=False)
+        remove_images([planted])
     output = result.stdout + result.stderr
     assert "uid=0" not in output, output[-3000:]
     assert "[platform] running postinstall" in output, output[-3000:]  # root's part is done

@@ -25,8 +25,9 @@ from platform_sim.containers.kube_play.local import LocalRun
 from tests.integration.app_role import check_role_as_superuser
 from tests.integration.browser import check_deployed
 from tests.integration.platform_sim.conftest import REPO, Browser, wait_for
+from tests.pace import within
 
-from .conftest import APP, podman, process_uids, runs
+from .conftest import APP, StartWatch, in_background, podman, process_uids, runs
 
 ANONYMOUS = re.compile(r"[0-9a-f]{64}")  # an anonymous volume's name
 
@@ -40,14 +41,16 @@ def export_to(
     scale: dict[str, int],
     app: str = APP,
     source=REPO,
+    overrides: dict[str, str] | None = None,
     **options,
 ) -> None:
     """Export ``app`` of ``source`` as the README does: no admin password given, the export
-    generates it."""
+    generates it; ``overrides``: variables set for this export only."""
     tag = built[0][0].rsplit(":", 1)[1]  # the images built, even if the tree changed since
     record = AppRecord.load(app_paths(app, {"PLATFORM_SIM_HOME": str(sim_home)}))
     variables = dict(record.variables)
     variables.pop("MINESTRONE_ADMIN_PASSWORD", None)
+    variables.update(overrides or {})
     request = KubernetesRequest(
         folder=source, out=folder, variables=variables, scale=scale, tag=tag, **options
     )
@@ -107,13 +110,17 @@ def testcontainers() -> set[str]:
     return set(podman("ps", "-a", "--filter", labelled, "--format", "{{.Names}}").stdout.split())
 
 
+# A job long enough for a pod to be stopped mid-job however loaded the machine (podman's
+# logs and stop take seconds then): the app's 3 s, stretched
+JOB_SECONDS = min(30, max(3, round(within(2))))
 BEFORE: dict[str, set[str]] = {}  # what Podman had before the module's run
 
 
 @pytest.fixture(scope="module")
 def cluster(sim_home, built, tmp_path_factory):
     folder = tmp_path_factory.mktemp("kube") / "manifests"
-    export_to(folder, sim_home, built, {"www": 2, "workers": 1})
+    export_to(folder, sim_home, built, {"www": 2, "workers": 1},
+              overrides={"SOUP_LAZY_JOB_SECONDS": str(JOB_SECONDS)})
     BEFORE.update(inventory())
     with played(folder) as (run, url):
         yield run, folder, url
@@ -248,38 +255,45 @@ def test_a_worker_pod_deleted_mid_job_finishes_it_once(cluster):
     run, folder, url = cluster
     deployment = yaml.safe_load((folder / "40-deployments.yaml").read_text().split("---")[-1])
     grace = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
-    job = queue_job(url, "deleted")
     pods = ("workers-pod-0", "workers-pod-1")
-    started = wait_for(
-        lambda: next((p for p in pods if f"Starting the lazy job: {job}" in logs(p)), None),
-        60,
-        f"{job} to start",
-    )
-    began = time.monotonic()
-    podman("stop", "-t", str(grace), f"{started}-workers", timeout=grace + 60)  # kubectl delete pod
+    watch = StartWatch({pod: f"{pod}-workers" for pod in pods})
+    job = queue_job(url, "deleted")
+    started = watch.pause(job)  # the job is mid-run until the warm shutdown has begun
+    try:
+        began = time.monotonic()
+        stop = in_background(  # kubectl delete pod
+            lambda: podman("stop", "-t", str(grace), f"{started}-workers", timeout=grace + 60)
+        )
+        wait_for(lambda: "Warm shutdown" in watch.since(started), 60, "the warm shutdown")
+    finally:
+        watch.resume()
+    stop.result(timeout=grace + 90)
     stopped_after = time.monotonic() - began
-    text = logs(started)
+    text = watch.since(started)
     podman("pod", "rm", "-f", started)
-    [survivor] = [p for p in pods if p != started]
-    time.sleep(8)  # more than a job: an unacknowledged job would run again on the survivor
-    assert text.count(f"Lazy job {job} completed") == 1, text[-3000:]
-    assert f"Lazy job {job} completed" not in logs(survivor)
-    # the signal came mid-job: the warm shutdown was logged before the job's end
-    assert text.index("Warm shutdown") < text.index(f"Lazy job {job} completed"), text[-3000:]
-    assert stopped_after < grace  # stopped by itself, not killed at the end of the grace
-    assert run.up() == url  # the deleted pod back, as its ReplicaSet would make it
+    try:
+        [survivor] = [p for p in pods if p != started]
+        # more than a job: an unacknowledged job would run again on the survivor
+        time.sleep(JOB_SECONDS + 5)
+        assert text.count(f"Lazy job {job} completed") == 1, text[-3000:]
+        assert f"Lazy job {job} completed" not in logs(survivor)
+        # the signal came mid-job: the warm shutdown was logged before the job's end
+        assert text.index("Warm shutdown") < text.index(f"Lazy job {job} completed"), text[-3000:]
+        assert stopped_after < grace  # stopped by itself, not killed at the end of the grace
+    finally:  # the deleted pod back, as its ReplicaSet would make it (the next tests need two)
+        assert run.up() == url
 
 
 def test_a_worker_pod_killed_mid_job_loses_no_job(cluster):
     _, _, url = cluster
-    job = queue_job(url, "killed")
     pods = ("workers-pod-0", "workers-pod-1")
-    started = wait_for(
-        lambda: next((p for p in pods if f"Starting the lazy job: {job}" in logs(p)), None),
-        60,
-        f"{job} to start",
-    )
-    podman("pod", "kill", started)
+    watch = StartWatch({pod: f"{pod}-workers" for pod in pods})
+    job = queue_job(url, "killed")
+    started = watch.pause(job)  # mid-run when the pod is killed
+    try:
+        podman("pod", "kill", started)
+    finally:
+        watch.resume()
     podman("pod", "rm", "-f", started)
     [survivor] = [p for p in pods if p != started]
     wait_for(

@@ -67,9 +67,9 @@ def test_jobs_queued_in_the_form_show_queued_then_running_then_done_without_relo
     browser, site, logged_in, camera, start_worker, request
 ):
     camera()
-    start_worker("b1", env={"SOUP_LAZY_JOB_SECONDS": "3"})
     page = new_page(browser, 1280, logged_in)
     try:
+        # no worker yet: every job waits in the broker, however long the form takes here
         for n in range(JOBS):
             page.goto(site.url + "/")
             page.fill("input[name=job_name]", f"late-{n + 1}")
@@ -82,13 +82,13 @@ def test_jobs_queued_in_the_form_show_queued_then_running_then_done_without_relo
         rows = page.locator("#recent-jobs tbody tr")
         assert rows.count() == JOBS
         statuses = page.locator("#recent-jobs [data-status]").all_inner_texts()
-        assert "queued" in statuses, statuses
+        assert statuses == ["queued"] * JOBS, statuses
         page.evaluate("() => { window.__notReloaded = true; }")
-        first = page.locator("#recent-jobs tbody tr").last  # the first job queued
+        start_worker("b1", env={"SOUP_LAZY_JOB_SECONDS": "3"})
+        # the first job queued is the last row; polls replace the rows, so look it up each time
         page.wait_for_function(
-            "el => ['running', 'SUCCESS']"
-            ".includes(el.querySelector('[data-status]').dataset.status)",
-            arg=first.element_handle(),
+            "() => ['running', 'SUCCESS'].includes("
+            "[...document.querySelectorAll('#recent-jobs [data-status]')].at(-1).dataset.status)"
         )
         shot(page, "live_server-active-while-running-1280")
         page.wait_for_function(
@@ -123,8 +123,9 @@ def test_jobs_queued_in_the_form_show_queued_then_running_then_done_without_relo
 
 
 def test_no_page_scrolls_sideways_at_390_and_1280_px(
-    browser, site, logged_in, camera, monitored_worker, request
+    browser, site, logged_in, channel, camera, monitored_worker, request
 ):
+    # `channel`: the module's queue starts empty, so the worker runs this test's jobs only
     camera()
     monitored_worker("b2")
     from tests.integration.monitor.conftest import send

@@ -47,6 +47,12 @@ def test_tasks_and_workers_are_recorded_with_final_states(
             busy[1]: "SUCCESS",
         }
     )
+    # the client's task-sent event (its routing key) may reach the camera after the retry's
+    # own task-sent (through the delay exchanges) and even after the task finished
+    wait_until(
+        lambda: TaskState.objects.filter(pk=retried, routing_key="tasks.flaky").exists(),
+        what="the retried task's routing key, tasks.flaky",
+    )
     rows = {row.task_id: row for row in TaskState.objects.all()}
     assert rows[ok].name == task_name("add")
     assert (rows[ok].args, rows[ok].result) == ("[2, 3]", "5")

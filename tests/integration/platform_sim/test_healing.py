@@ -22,6 +22,7 @@ from platform_sim.cli.main import main as cli_main
 from platform_sim.hosts import watchdog
 from platform_sim.hosts.processes import children, descendants
 from platform_sim.hosts.processes import command_name as comm
+from platform_sim.render.supervisor import WATCHDOG_NAME
 from tests.pace import within
 
 from .conftest import get, info, run_cli, wait_for
@@ -162,18 +163,32 @@ def test_a_program_crash_looped_into_fatal_is_started_again(sim_home, app):
     def state() -> dict:
         return control.getProcessInfo("echoer")
 
-    deadline = time.monotonic() + 60
-    while state()["statename"] != "FATAL":  # kill its main process whenever it runs
-        assert time.monotonic() < deadline, "echoer never reached FATAL"
-        inside = state()["pid"]
+    def on_the_host(inside: int) -> int | None:
+        """The host's pid of the instance's process ``inside`` (its pid in the instance)."""
         for pid in descendants(root):
             with contextlib.suppress(OSError):
                 nspid = Path(f"/proc/{pid}/status").read_text().split("NSpid:")[1].split("\n")[0]
                 if inside and int(nspid.split()[-1]) == inside:
+                    return pid
+        return None
+
+    # the watchdog paused while echoer is FATAL, so that its status can be read before it
+    # runs again (a second later: less than a loaded machine takes to ask)
+    watchdog_pid = on_the_host(control.getProcessInfo(WATCHDOG_NAME)["pid"])
+    assert watchdog_pid is not None
+    os.kill(watchdog_pid, signal.SIGSTOP)
+    try:
+        deadline = time.monotonic() + 60
+        while state()["statename"] != "FATAL":  # kill its main process whenever it runs
+            assert time.monotonic() < deadline, "echoer never reached FATAL"
+            pid = on_the_host(state()["pid"])
+            if pid is not None:
+                with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
-        time.sleep(0.05)
-    # at once: the watchdog starts it again a second later, sooner than a CLI run would answer
-    assert status_now(sim_home, "workers.0").startswith("workers.0: down (echoer FATAL")
+            time.sleep(0.05)
+        assert status_now(sim_home, "workers.0").startswith("workers.0: down (echoer FATAL")
+    finally:
+        os.kill(watchdog_pid, signal.SIGCONT)
     fatal = time.monotonic()
     wait_for(lambda: state()["statename"] == "RUNNING", WATCHDOG_WITHIN, "echoer running")
     assert time.monotonic() - fatal < WATCHDOG_WITHIN

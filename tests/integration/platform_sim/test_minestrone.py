@@ -271,8 +271,15 @@ def test_the_router_is_a_host_on_the_bridge_behind_a_loopback_forwarder(sim_home
     marker = f"/?router-check={secrets.token_hex(4)}"
     status, _, _ = Client(described["url"], "127.0.0.4").request("GET", marker)
     assert status == 200
-    logged = [line for line in (folder / "access.log").read_text().splitlines() if marker in line]
-    assert logged and logged[-1].startswith("127.0.0.4 ")  # the client, not the forwarder
+    # nginx logs a request once it is over, which can be after the client has its answer
+    logged = wait_for(
+        lambda: [
+            line for line in (folder / "access.log").read_text().splitlines() if marker in line
+        ],
+        timeout=within(10),
+        what="the request's line in the router's access log",
+    )
+    assert logged[-1].startswith("127.0.0.4 ")  # the client, not the forwarder
 
 
 def test_wrong_passwords_lock_out_the_user_from_that_address_only(sim_home, deployed):

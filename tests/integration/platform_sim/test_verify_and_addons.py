@@ -73,6 +73,17 @@ def test_cloudamqp_addon_sets_application_variables(sim_home, tinyapp):
     )
     connection.connect()
     connection.close()
+    # like CloudAMQP's, the add-on's broker holds the login's virtual host only (its first
+    # boot made it, no `/`)
+    default = amqp.Connection(
+        host=f"{values['HOST']}:{values['PORT']}",
+        userid=values["LOGIN"],
+        password=values["PASSWORD"],
+        virtual_host="/",
+        connect_timeout=5,
+    )
+    with pytest.raises(amqp.exceptions.NotAllowed):
+        default.connect()
     listed = run_cli(sim_home, "-A", "rabbit", "addon", "list", check=True)
     assert listed.stdout.startswith("cloudamqp: running")
     run_cli(sim_home, "-A", "rabbit", "addon", "remove", "cloudamqp", check=True)

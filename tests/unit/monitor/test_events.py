@@ -6,6 +6,7 @@ import pytest
 
 from minestrone.monitor import events, states
 from minestrone.monitor.errors import MalformedEvent, UnknownEvent
+from minestrone.monitor.merge import TASK_RULES
 from tests.unit.monitor import events as ev
 from tests.unit.monitor.events import T0
 
@@ -79,6 +80,28 @@ def test_task_sent_gives_routing_and_no_worker():
     assert row["queue"] == "default"
     assert row["name"] == "minestrone.soup.tasks.lazy_job"
     assert "worker" not in row
+
+
+DELAYED = "0." * 27 + "1.tasks.kitchen"  # kombu's key of a job sent with a 1 s countdown
+
+
+@pytest.mark.parametrize("exchange", ["celery_delayed_27", "app_celery_delayed_3"])
+def test_a_countdown_jobs_sent_event_gives_the_key_it_was_sent_with(exchange):
+    row = events.observe_task(ev.sent(routing_key=DELAYED, exchange=exchange))
+    assert row["routing_key"] == "tasks.kitchen"
+    assert "exchange" not in row  # a delay exchange hides the real one: nothing rather than it
+
+
+def test_a_retry_sent_before_the_clients_own_sent_event_keeps_the_routing_key():
+    """A retry with a countdown sends task-sent again, through the delay exchanges; on a busy
+    machine it can reach the camera before the client's own task-sent event."""
+    retry_sent = events.observe_task(
+        ev.sent(at=3, routing_key=DELAYED, exchange="celery_delayed_27")
+    )
+    succeeded = events.observe_task(ev.task("succeeded", at=4))
+    client_sent = events.observe_task(ev.sent(at=1))
+    stored = TASK_RULES.merge(TASK_RULES.merge(retry_sent, succeeded), client_sent)
+    assert (stored["routing_key"], stored["exchange"]) == ("tasks.kitchen", "default")
 
 
 def test_observations_are_sparse():

@@ -173,3 +173,25 @@ def test_health_says_down_when_the_host_is_gone_and_restarting_when_it_restarts(
     health = data.health(folder)
     assert health.state == "restarting"
     assert health.detail == "postgresql died; restarting (attempt 2: boom)"
+
+
+def test_a_brokers_first_boot_makes_its_virtual_host(tmp_path):
+    """The add-on's broker is built with its virtual host, so add_vhost finds it there."""
+    made, added = [], []
+
+    class Broker(FakeServer):
+        def add_vhost(self, name):
+            added.append(name)
+
+    def make(kind, data, user, address, **own):
+        made.append(own)
+        return Broker([])
+
+    options = argparse.Namespace(
+        kind="rabbitmq", data=tmp_path, status=tmp_path / "status.json", user="abcdefgh",
+        vhost="abcdefgh", address="",
+    )
+    host.Keeper(options, threading.Event(), make=make, clock=lambda: 0.0).start()
+    assert made == [{"vhost": "abcdefgh"}]
+    assert added == ["abcdefgh"]
+    assert read_json(tmp_path / "status.json")["vhost"] == "abcdefgh"

@@ -1,7 +1,12 @@
 """The local runner: its translations of what Podman 4.3 lacks, and what it asks Podman to do."""
 
 import base64
+import http.server
+import itertools
 import json
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -273,3 +278,60 @@ def test_a_container_that_dies_fails_the_wait_at_once_with_its_log(tmp_path, sta
         run.up(port=8123)
     assert "data directory has wrong ownership" in str(caught.value)
     assert clock() < 10  # long before the 900 s timeout
+
+
+@pytest.fixture
+def site_answers(monkeypatch):
+    """The router's site answers at once (no nginx here)."""
+    monkeypatch.setattr("platform_sim.containers.kube_play.local.answers", lambda port: True)
+
+
+class Answering(http.server.BaseHTTPRequestHandler):
+    """Answers GET / with 200 when the Host header is ``localhost``, else 500; no log."""
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.send_response(200 if self.headers["Host"] == "localhost" else 500)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize(("host", "ready"), [("localhost", True), ("elsewhere", False)])
+def test_an_http_probe_is_a_get_inside_the_container_ready_on_2xx(host, ready):
+    server = http.server.HTTPServer(("127.0.0.1", 0), Answering)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        probe = {"httpGet": {"path": "/", "port": server.server_port,
+                             "httpHeaders": [{"name": "Host", "value": host}]}}
+        command = translate.probe_command(probe)
+        assert command[0] == "python3"  # the image's own Python, run by podman exec
+        done = subprocess.run([sys.executable, *command[1:]], timeout=30, check=False)
+        assert (done.returncode == 0) is ready
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_up_waits_until_the_web_pods_answer_their_http_probe(tmp_path, site_answers):
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "dotcloud.yml").write_text("www: {type: python}\ndb: {type: postgresql}\n")
+    out = tmp_path / "out"
+    KubernetesExport("soup", KubernetesRequest(folder, out, tag="1")).export()
+    answers = iter([1, 1, 0])  # not yet, not yet, ready
+
+    class Starting(FakePodman):
+        def run(self, *args, check=True, timeout=0, stdin=None):
+            if args[0] == "exec" and "http.client" in " ".join(args):
+                self.calls.append((args, stdin))
+                return type("Result", (), {"returncode": next(answers), "stdout": "",
+                                           "stderr": ""})()
+            return super().run(*args, check=check, timeout=timeout, stdin=stdin)
+
+    fake = Starting()
+    LocalRun(out, podman=fake, say=lambda line: None, clock=itertools.count().__next__,
+             pause=lambda seconds: None).up(port=8123)
+    probes = [args for args in fake.commands("exec") if "http.client" in " ".join(args)]
+    assert len(probes) == 3 and probes[0][1] == "www-pod-0-www"

@@ -226,3 +226,16 @@ def test_an_applications_postgresql_keeps_fsync_on(monkeypatch):
     monkeypatch.setattr(backing_services, "postgres_server", lambda **kw: asked.update(kw) or kw)
     host.make_service("postgresql", "/data", "root")
     assert asked == {"data_dir": "/data", "user": "root", "fsync": True}
+
+
+def test_a_lone_broker_is_built_with_its_virtual_host(monkeypatch):
+    import backing_services
+    from platform_sim.services import host
+
+    asked = {}
+    monkeypatch.setattr(backing_services, "rabbitmq_server", lambda **kw: asked.update(kw) or kw)
+    host.make_service("rabbitmq", "/data", "abcdefgh", vhost="abcdefgh")
+    assert asked == {"data_dir": "/data", "user": "abcdefgh", "vhost": "abcdefgh"}
+    asked.clear()
+    host.make_service("rabbitmq", "/data", "root")
+    assert asked == {"data_dir": "/data", "user": "root", "vhost": "/"}
