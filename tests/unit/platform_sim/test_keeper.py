@@ -110,6 +110,8 @@ def test_a_hangup_is_passed_on_and_the_keeping_goes_on(fast, tmp_path):
     spawns = Spawns()
     kept, thread = keep(spawns, [sys.executable, "-c", script, str(ready), str(marker)])
     wait_until(ready.exists, "the command to install its handler")
+    # the command can be running before the keeper's thread has recorded it as its child
+    wait_until(lambda: kept.child is not None, "the keeper to record its child")
     kept.signal(signal.SIGHUP)
     wait_until(marker.exists, "the hangup to reach the command")
     assert not kept.stopping.is_set() and len(spawns.started) == 1
