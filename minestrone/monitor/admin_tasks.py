@@ -416,8 +416,12 @@ class TaskStateAdmin(MonitorAdmin):
         if ids is None:
             return
         control = self.control_factory()
+        # returns once every online worker answered, not at the timeout
+        online = WorkerState.objects.online(timezone.now()).count()
         outcome = self._send(
-            request, f"{verb} {len(ids)} task(s)", lambda: control.revoke(ids, signal)
+            request,
+            f"{verb} {len(ids)} task(s)",
+            lambda: control.revoke(ids, signal, expected=online),
         )
         if outcome is not None:
             TaskEvent.objects.record_actions(

@@ -110,11 +110,15 @@ class RemoteControl:
         replies, no_effect = explain(_replies(answers))
         return Outcome(replies=replies, waited=self.timeout, no_effect=no_effect)
 
-    def revoke(self, task_ids: list[str], signal: str | None = None) -> Outcome:
-        """Revoke tasks; with a signal (SIGTERM, SIGKILL), also end them if running."""
+    def revoke(
+        self, task_ids: list[str], signal: str | None = None, expected: int | None = None
+    ) -> Outcome:
+        """Revoke tasks; with a signal (SIGTERM, SIGKILL), also end them if running; with
+        `expected`, stop waiting once that many workers have answered."""
+        options = {"limit": expected} if expected else {}
         if signal is None:
-            return self._ask("revoke", task_ids)
-        return self._ask("revoke", task_ids, terminate=True, signal=signal)
+            return self._ask("revoke", task_ids, **options)
+        return self._ask("revoke", task_ids, terminate=True, signal=signal, **options)
 
     def rate_limit(
         self, task_name: str, rate: str, hostnames=None, expected: int | None = None

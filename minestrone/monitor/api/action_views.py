@@ -105,6 +105,11 @@ def retry_task(request, caller, params, task_id: str) -> dict:
     return {"task-id": new_id, "state": "PENDING"}
 
 
+def _online_workers() -> int:
+    """How many workers are online now: a broadcast returns once that many have answered."""
+    return WorkerState.objects.online(timezone.now()).count()
+
+
 @endpoint("POST", CHANGE_TASKS, params=("terminate", "signal"), acts=True)
 def revoke(request, caller, params, task_id: str) -> JsonResponse:
     """Revoke a task; with terminate=true, also end it if running (signal, SIGTERM by default)."""
@@ -113,7 +118,10 @@ def revoke(request, caller, params, task_id: str) -> JsonResponse:
     if not TaskState.objects.filter(pk=task_id).exists():
         raise NotFound(f"no task with id {task_id!r}")
     chosen = signal if terminate else None
-    response = _answer(f"Revoke {task_id}", lambda: control().revoke([task_id], chosen))
+    online = _online_workers()
+    response = _answer(
+        f"Revoke {task_id}", lambda: control().revoke([task_id], chosen, expected=online)
+    )
     verb = "revoke" if not terminate else ("kill" if signal == "SIGKILL" else "terminate")
     TaskEvent.objects.record_actions(
         [task_id], f"{verb} requested", caller.who, timezone.now(), chosen
@@ -130,8 +138,10 @@ def rate_limit(request, caller, params, name: str) -> JsonResponse:
         raise BadParameter("ratelimit", str(exc)) from None
     host = params.text("workername")
     hosts = None if host is None else [_worker(host)]
+    online = _online_workers() if hosts is None else None
     response = _answer(
-        f"Rate limit {rate} for {name}", lambda: control().rate_limit(name, rate, hosts)
+        f"Rate limit {rate} for {name}",
+        lambda: control().rate_limit(name, rate, hosts, expected=online),
     )
     if response.status_code == 200:
         TaskLimit.objects.set_rate(name, rate, caller.who, timezone.now())

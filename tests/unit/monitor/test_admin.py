@@ -88,7 +88,7 @@ def add_worker(hostname, online=True):
     return WorkerState.objects.create(
         hostname=hostname,
         last_heartbeat=now - timedelta(seconds=1),
-        heartbeat_expires=now + (timedelta(seconds=5) if online else -timedelta(seconds=5)),
+        heartbeat_expires=now + (timedelta(minutes=10) if online else -timedelta(seconds=5)),
         sw_ident="py-celery",
         sw_ver="5.7.0",
         sw_sys="Linux",
@@ -293,6 +293,16 @@ def test_revoke_terminate_kill_reach_the_workers_and_report(
     assert sorted(args[0]) == ["a", "b"]
     assert kwargs == {"reply": True, "timeout": 0.5, **expected_kwargs}
     assert messages_of(response) == [f"{verb} 2 task(s): w1@host: done."]
+
+
+def test_a_revoke_stops_waiting_once_the_online_workers_answered(admin_client, control):
+    add_task("a", "STARTED")
+    add_worker("w1@host")
+    add_worker("w2@host")
+    add_worker("w3@host", online=False)
+    act(admin_client, TASKS, "terminate_tasks", ["a"])
+    [(_, _, kwargs)] = control.calls
+    assert kwargs["limit"] == 2 and kwargs["timeout"] == 0.5
 
 
 def test_when_no_worker_answers_the_user_is_told(admin_client, control):

@@ -106,6 +106,17 @@ def test_revoke(api, control, params, signal, kind):
     assert event.kind == kind and event.detail.startswith("by alice (API token ")
 
 
+def test_a_revoke_or_rate_limit_for_all_stops_waiting_once_the_online_workers_answered(
+    api, control
+):
+    add_task("t-1", "STARTED")
+    add_worker("w1@host")
+    add_worker("w2@host")
+    api.post("/api/task/revoke/t-1")
+    api.post("/api/task/rate-limit/app.add", {"ratelimit": "10/m"})
+    assert [call[2]["limit"] for call in control.calls] == [2, 2]
+
+
 def test_revoke_unknown_task_or_signal(api, control):
     assert api.post("/api/task/revoke/nope").status_code == 404
     add_task("t-1")
