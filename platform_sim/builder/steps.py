@@ -51,7 +51,8 @@ def run_step(
         child = executor.start(argv, pipe=True, env=env, cwd=cwd)
     except executor.CannotRun as exc:
         raise HostError(f"[{prefix}] {step}: {exc}") from exc
-    timer = threading.Timer(timeout, kill_group, (child.pid,))
+    expired = threading.Event()  # set before the kill: the step's end never outruns it
+    timer = threading.Timer(timeout, _expire, (child.pid, expired))
     timer.daemon = True
     try:
         with _LIVE_LOCK:
@@ -59,7 +60,7 @@ def run_step(
         timer.start()
         _stream(child, prefix, printer, tail, log)
         status = child.wait()
-        timed_out = not timer.is_alive() and status != 0
+        timed_out = expired.is_set() and status != 0
     finally:
         _finish(child, timer)
     if timed_out:
@@ -68,6 +69,12 @@ def run_step(
     if status != 0:
         raise StepFailed(prefix, step, status, "\n".join(tail))
     return time.monotonic() - started
+
+
+def _expire(pgid: int, expired: threading.Event) -> None:
+    """The time limit: say so, then kill the step's process group."""
+    expired.set()
+    kill_group(pgid)
 
 
 def _stream(

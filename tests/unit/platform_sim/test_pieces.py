@@ -4,6 +4,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -111,6 +112,28 @@ def test_run_step_time_limit_kills_the_step():
     assert caught.value.status is None
     assert "limit" in caught.value.tail
     assert time.monotonic() - started < 10
+
+
+def test_a_time_limit_is_told_even_while_its_timer_thread_still_runs(monkeypatch):
+    """The timer's thread can be preempted between its kill and its end: the step's end is
+    still a time limit, not a plain 'killed by SIGKILL'."""
+
+    class LingeringTimer(threading.Timer):
+        def is_alive(self):
+            return True
+
+    monkeypatch.setattr(threading, "Timer", LingeringTimer)
+    with pytest.raises(StepFailed) as caught:
+        run_step(
+            ["sh", "-c", "echo started; sleep 30"],
+            prefix="www.0",
+            step="postinstall",
+            printer=QuietPrinter(),
+            env={"PATH": "/usr/bin:/bin"},
+            timeout=0.5,
+        )
+    assert caught.value.status is None
+    assert "limit" in caught.value.tail
 
 
 def test_handle_recognises_its_process_and_not_a_reused_pid(tmp_path):
