@@ -76,3 +76,9 @@ def within(seconds: float) -> float:
     """A time bound stated for the reference machine, stretched to this machine's pace and to
     the test processes sharing its cores."""
     return seconds * pace() * contention()
+
+
+def quick(seconds: float, timeout: float) -> float:
+    """A bound for what must end long before ``timeout`` (a failure seen at once, not when the
+    wait runs out): ``within(seconds)``, yet never more than half of ``timeout``."""
+    return min(within(seconds), timeout / 2)

@@ -20,9 +20,9 @@ def command_line(pid: int) -> str:
 
 
 def celery_pool(root: int) -> list[int]:
-    """The Celery pool processes under ``root`` (host pids): the children of a ``celeryd``
-    process (the pool's own processes have none)."""
-    celery = [pid for pid in descendants(root) if "celeryd" in command_line(pid)]
+    """The Celery pool processes of ``root`` or under it (host pids): the children of a
+    ``celeryd`` process (the pool's own processes have none)."""
+    celery = [pid for pid in (root, *descendants(root)) if "celeryd" in command_line(pid)]
     pool = sorted(child for pid in celery for child in children(pid))
     assert pool, f"no Celery pool process under {root}"
     return pool

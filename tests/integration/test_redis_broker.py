@@ -20,6 +20,7 @@ from minestrone.soup.tasks import lazy_job
 
 from . import kinds
 from .conftest import TEST_DATABASE, drain, wait_for_workers
+from .pausing import celery_pool, signal_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -130,14 +131,18 @@ def test_a_worker_on_redis_runs_the_editors_job_and_answers_remote_control(
 
 
 def test_a_job_whose_pool_process_dies_is_given_back_and_runs_again(start_worker):
-    worker = start_worker("lost", env={"SOUP_LAZY_JOB_SECONDS": "3"})
+    worker = start_worker("lost", env={"SOUP_LAZY_JOB_SECONDS": "5"})
     lazy_job.apply_async(args=["lost soup"], routing_key="tasks.lost")
     worker.wait_for_log("Starting the lazy job: lost soup")
-    stats = celery_app.control.inspect(destination=["lost@integration"], timeout=5).stats()
-    pool = stats["lost@integration"]["pool"]["processes"]
-    active = celery_app.control.inspect(destination=["lost@integration"], timeout=5).active()
-    [job] = active["lost@integration"]
-    os.kill(job["worker_pid"], signal.SIGKILL)
+    paused = celery_pool(worker.process.pid)
+    signal_all(paused, signal.SIGSTOP)  # the job stays mid-run while the worker is asked
+    try:
+        inspect = celery_app.control.inspect(destination=["lost@integration"], timeout=5)
+        pool = inspect.stats()["lost@integration"]["pool"]["processes"]
+        [job] = inspect.active()["lost@integration"]
+        os.kill(job["worker_pid"], signal.SIGKILL)
+    finally:
+        signal_all(paused, signal.SIGCONT)
     assert job["worker_pid"] in pool
     log = worker.wait_for_log("Lazy job lost soup completed", timeout=60)
     assert log.count("Starting the lazy job: lost soup") == 2

@@ -31,9 +31,12 @@ def test_the_editor_page_queues_a_job_that_a_real_worker_runs(client, start_work
     assert started, log
 
 
+INSPECT_TIMEOUT = 6.0
+
+
 @pytest.fixture
 def fresh_known_workers(monkeypatch, settings):
-    settings.SOUP_INSPECT_TIMEOUT = 3.0
+    settings.SOUP_INSPECT_TIMEOUT = INSPECT_TIMEOUT
     monkeypatch.setattr(views, "_known_workers", KnownWorkers())
 
 
@@ -57,12 +60,12 @@ def test_the_active_page_shows_a_running_job_with_its_routing_key(
     assert "tasks.slow" in html
     assert "<time datetime=" in html
     # The first ask knows no worker and waits for the whole timeout; the second knows the one
-    # worker and returns as soon as it has answered.
-    assert first >= 3.0
+    # worker and returns as soon as it has answered (on a loaded machine, a second or two).
+    assert first >= INSPECT_TIMEOUT
     views.shared_activity.clear()  # ask again, not the snapshot shared for 2 s
     began = time.monotonic()
     assert "slow soup" in client.get("/active/").content.decode()
-    assert time.monotonic() - began < 1.5
+    assert time.monotonic() - began < INSPECT_TIMEOUT / 2
     other = Client().get("/active/").content.decode()
     assert "tasks.slow" in other and "active@integration" in other and "slow soup" not in other
 

@@ -84,14 +84,18 @@ def test_the_first_job_after_the_fault_is_one_that_started_after_it():
     assert follower.counts(["a", "c", "d"]) == {"a": 1, "c": 2, "d": 0}
 
 
-def test_the_follower_is_attached_when_its_first_line_arrives():
+def test_the_follower_is_attached_when_its_first_line_arrives(tmp_path):
+    go = tmp_path / "go"  # the command prints nothing before the test says so
     script = (
-        "import time; time.sleep(0.5); print('an old line', flush=True); time.sleep(0.2); "
+        "import os, sys, time\n"
+        "while not os.path.exists(sys.argv[1]): time.sleep(0.02)\n"
+        "print('an old line', flush=True); time.sleep(0.2)\n"
         "print('Lazy job j-1 completed', flush=True); time.sleep(30)"
     )
-    follower = fault_load.Completions([sys.executable, "-c", script], {}, ".")
+    follower = fault_load.Completions([sys.executable, "-c", script, str(go)], {}, ".")
     try:
         assert not follower.attached.is_set()
+        go.touch()
         assert follower.attached.wait(10)
         deadline = time.monotonic() + 10
         while follower.counts(["j-1"]) != {"j-1": 1}:

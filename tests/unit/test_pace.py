@@ -61,6 +61,12 @@ def test_within_stretches_by_pace_and_contention(monkeypatch):
     assert pace.within(10) == pytest.approx(60)
 
 
+def test_quick_stretches_yet_stays_below_half_the_timeout(monkeypatch):
+    monkeypatch.setattr(pace, "within", lambda seconds: seconds * 6)
+    assert pace.quick(2, timeout=120) == 12
+    assert pace.quick(5, timeout=40) == 20  # waiting out the timeout still fails
+
+
 def test_workers_take_the_pace_the_controller_measured(monkeypatch):
     monkeypatch.setattr(pace, "_workload_seconds", lambda: pace.REFERENCE_SECONDS * 3)
     assert pace.share_pace() == pytest.approx(3.0)

@@ -321,7 +321,7 @@ def test_concurrent_visitors_wait_for_one_ask():
         release.wait(5)
         return "snapshot"
 
-    shared = Shared(slow, 2.0)
+    shared = Shared(slow, 2.0, clock=lambda: 100.0)  # still fresh however late a thread is
     results = []
     threads = [threading.Thread(target=lambda: results.append(shared())) for _ in range(4)]
     for thread in threads:

@@ -9,6 +9,7 @@ import pytest
 
 from minestrone.celery_app import app as celery_app
 from minestrone.monitor.models import TaskState, WorkerState
+from tests.pace import within
 
 TASKS_MODULE = "tests.integration.monitor.tasks"
 
@@ -55,6 +56,13 @@ def worker_online(hostname: str) -> bool:
     """True when the worker's row says ONLINE now."""
     worker = WorkerState.objects.filter(hostname=hostname).first()
     return worker is not None and worker.is_online()
+
+
+@pytest.fixture(autouse=True)
+def replies_waited_for_at_the_machines_pace(settings):
+    """A loaded worker can take more than the default second to answer a command; broadcasts
+    to all return once the online workers answered, so a longer wait costs only a silent one."""
+    settings.MONITOR_CONTROL_TIMEOUT = within(5)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from tests.integration.monitor.conftest import (
     wait_until,
     worker_online,
 )
+from tests.pace import within
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -146,7 +147,8 @@ def test_admin_actions_reach_the_real_worker(camera, monitored_worker, admin_cli
     wait_for_states({running: "REVOKED"})
 
     # revoke a task waiting behind two long ones
-    busy = [send("sleepy", 4, routing_key="tasks.slow") for _ in range(2)]
+    # long enough for the revoke to reach the worker before they end, however loaded it is
+    busy = [send("sleepy", within(4), routing_key="tasks.slow") for _ in range(2)]
     waiting = send("add", 1, 1, routing_key="tasks.waiting")
     wait_until(lambda: TaskState.objects.filter(pk=waiting).exists(), what="the waiting task")
     [message] = act(admin_client, TASKS, "revoke_tasks", [waiting])
@@ -160,7 +162,9 @@ def test_admin_actions_reach_the_real_worker(camera, monitored_worker, admin_cli
     assert messages == [
         f"Rate limit 10/m for {task_name('add')}: w3@integration: new rate limit set successfully."
     ]
-    registered = celery_app.control.inspect(timeout=2).registered("rate_limit")
+    registered = celery_app.control.inspect(
+        destination=["w3@integration"], timeout=within(5)
+    ).registered("rate_limit")
     assert f"{task_name('add')} [rate_limit=10/m]" in registered["w3@integration"]
 
     # the worker actions

@@ -6,6 +6,7 @@ import pytest
 from minestrone.celery_app import app as celery_app
 from minestrone.monitor.models import TaskLimit, WorkerState
 from tests.integration.monitor.conftest import task_name, wait_until
+from tests.pace import within
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -13,7 +14,9 @@ WORKERS = "/admin/monitor/workerstate/"
 
 
 def registered_limit(host: str, name: str) -> str | None:
-    replies = celery_app.control.inspect(destination=[host], timeout=2).registered("rate_limit")
+    replies = celery_app.control.inspect(destination=[host], timeout=within(5)).registered(
+        "rate_limit"
+    )
     for line in (replies or {}).get(host, []):
         if line.startswith(name + " "):
             return line

@@ -1,5 +1,6 @@
 """celerycam's runner: malformed events skipped, broker reconnects, clean stop on SIGTERM."""
 
+import contextlib
 import logging
 import os
 import signal
@@ -189,7 +190,17 @@ def test_served_over_a_broker_events_are_recorded_and_the_stop_writes_the_last_s
     thread.start()
     try:
         wait_for(lambda: runner._receiver is not None)
-        time.sleep(0.2)  # the consumer is declared
+        # the in-memory broker drops what is published before the receiver binds its queue,
+        # which it does some time after it is made: a probe, sent again until it is seen
+        def probe_seen():
+            return "probe" in cameras[0]._changes.tasks
+
+        deadline = time.monotonic() + 30
+        while not probe_seen():
+            assert time.monotonic() < deadline, "the receiver never got an event"
+            publish(ev.received("probe", at=1))
+            with contextlib.suppress(AssertionError):
+                wait_for(probe_seen, timeout=0.5)
         publish(
             "not an event",
             {"type": "task-started"},
@@ -197,7 +208,7 @@ def test_served_over_a_broker_events_are_recorded_and_the_stop_writes_the_last_s
             ev.task("succeeded", "a", at=2, result="1"),
             [ev.received("b", at=1), {"nonsense": True}],
         )
-        wait_for(lambda: len(cameras[0]._changes.tasks) == 2)  # the malformed ones skipped
+        wait_for(lambda: len(cameras[0]._changes.tasks) == 3)  # the malformed ones skipped
         assert store.snapshots == []  # the snapshot every 60 s has not run yet
     finally:
         runner.stop()

@@ -13,6 +13,7 @@ from platform_sim.cli import main
 from platform_sim.hosts.processes import start_time
 from platform_sim.output import QuietPrinter
 from platform_sim.release.prepare import run_parallel
+from tests.pace import quick
 
 STEP = ["sh", "-c", "echo $$; exec sleep 30"]
 
@@ -24,6 +25,24 @@ def interrupt_main_after(seconds, sig=signal.SIGINT):
     timer.daemon = True
     timer.start()
     return timer
+
+
+class InterruptingPrinter(QuietPrinter):
+    """Keeps the lines, and interrupts the main thread (SIGINT) once ``after`` of them came:
+    the steps surely run by then (each prints its pid first), however slow the machine."""
+
+    def __init__(self, after=1):
+        super().__init__()
+        self.after = after
+        self.sent = False
+
+    def _write(self, text):
+        super()._write(text)
+        with self._lock:
+            due = not self.sent and len(self.lines) >= self.after
+            self.sent = self.sent or due
+        if due:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
 
 def step_pid(printer):
@@ -39,12 +58,11 @@ def run_sleep(printer):
 
 
 def test_an_interrupted_step_leaves_no_process_group():
-    printer = QuietPrinter()
-    interrupt_main_after(1.0)  # after the steps started, even on a busy machine
+    printer = InterruptingPrinter()
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         run_sleep(printer)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < quick(5, timeout=30)  # not the step's 30 s sleep
     pid = step_pid(printer)
     assert start_time(pid) is None
     with pytest.raises(ProcessLookupError):
@@ -53,12 +71,11 @@ def test_an_interrupted_step_leaves_no_process_group():
 
 
 def test_interrupting_parallel_jobs_kills_their_steps():
-    printer = QuietPrinter()
-    interrupt_main_after(1.0)  # after the steps started, even on a busy machine
+    printer = InterruptingPrinter(after=2)
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         run_parallel({"a": lambda: run_sleep(printer), "b": lambda: run_sleep(printer)}, {})
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < quick(5, timeout=30)
     for line in printer.lines[:2]:
         pid = int(line.split()[-1])
         with pytest.raises(ProcessLookupError):
