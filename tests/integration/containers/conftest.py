@@ -226,7 +226,9 @@ class StartWatch:
             for name, container in workers.items()
         }
         self.offsets = {name: path.stat().st_size for name, path in self.files.items()}
-        self.pools = {name: celery_pool(main_pid(container)) for name, container in workers.items()}
+        # the pools are looked up once a job starts: a container just (re)started may not have
+        # forked its pool yet; /proc alone answers then, at once, with no podman call
+        self.roots = {name: main_pid(container) for name, container in workers.items()}
         self.paused: list[int] = []
 
     def since(self, name: str) -> str:
@@ -241,7 +243,7 @@ class StartWatch:
         while True:
             for name in self.files:
                 if f"Starting the lazy job: {job}" in self.since(name):
-                    self.paused = self.pools[name]
+                    self.paused = celery_pool(self.roots[name])
                     signal_all(self.paused, signal.SIGSTOP)
                     return name
             assert time.monotonic() < deadline, f"{job} did not start within {timeout} s"
