@@ -40,12 +40,14 @@ MARKER = "<!-- bench: version {} -->"
 
 @dataclass
 class Sample:
-    """When a request ended, whether it succeeded, how long it took, what it showed."""
+    """When a request ended, whether it succeeded, how long it took, what it showed, and
+    which client sent it."""
 
     ended: float
     ok: bool
     seconds: float
     new_code: bool
+    client: int = 0
 
 
 @dataclass
@@ -61,9 +63,11 @@ class Load:
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._client) for _ in range(self.clients)]
+        self._threads = [
+            threading.Thread(target=self._client, args=(n,)) for n in range(self.clients)
+        ]
 
-    def _client(self) -> None:
+    def _client(self, index: int) -> None:
         while not self._stop.is_set():
             started = time.monotonic()
             ok, body = False, b""
@@ -81,7 +85,7 @@ class Load:
             ended = time.monotonic()
             new = bool(self.marker) and self.marker.encode() in body
             with self._lock:
-                self.samples.append(Sample(ended, ok, ended - started, new))
+                self.samples.append(Sample(ended, ok, ended - started, new, index))
 
     def _error(self, text: str) -> None:
         with self._lock:
@@ -92,13 +96,14 @@ class Load:
         for thread in self._threads:
             thread.start()
 
-    def wait_for_requests(self, count: int, after: float, timeout: float = 120) -> float:
-        """Wait until ``count`` requests have ended since ``after`` (or ``timeout`` passed)."""
+    def wait_for_each_client(self, after: float, timeout: float = 120) -> float:
+        """Wait until every client has had a request end since ``after`` (or ``timeout``
+        passed); the time it returns."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                ended = sum(sample.ended >= after for sample in self.samples)
-            if ended >= count:
+                served = {sample.client for sample in self.samples if sample.ended >= after}
+            if len(served) >= self.clients:
                 break
             time.sleep(0.05)
         return time.monotonic()
@@ -165,12 +170,12 @@ def measure(home: Path, folder: Path, options: argparse.Namespace) -> dict:
     load = Load(port, options.clients)
     load.start()
     time.sleep(2)  # warm up: every gunicorn worker has served, and each client at least once
-    load.wait_for_requests(options.clients, after=0.0)
+    load.wait_for_each_client(after=0.0)
     started = time.monotonic()
     time.sleep(options.baseline_seconds)
     # on a loaded machine one request can outlast a short baseline: it lasts until each client's
     # request has ended in it, so its rate is never read from an empty window
-    ended = load.wait_for_requests(options.clients, after=started)
+    ended = load.wait_for_each_client(after=started)
     baseline = summary(load.samples, started, ended)
     load.marker = set_marker(folder, 2)
     pushed = time.monotonic()

@@ -416,12 +416,13 @@ class TaskStateAdmin(MonitorAdmin):
         if ids is None:
             return
         control = self.control_factory()
-        # returns once every online worker answered, not at the timeout
-        online = WorkerState.objects.online(timezone.now()).count()
+        # returns once every online worker answered, not at the timeout; the workers holding
+        # the tasks are named if they had not answered by then
+        online, holders = WorkerState.objects.online_now(), TaskState.objects.holders(ids)
         outcome = self._send(
             request,
             f"{verb} {len(ids)} task(s)",
-            lambda: control.revoke(ids, signal, expected=online),
+            lambda: control.revoke(ids, signal, expected=online, holders=holders),
         )
         if outcome is not None:
             TaskEvent.objects.record_actions(
@@ -483,7 +484,7 @@ class TaskStateAdmin(MonitorAdmin):
             rate = form.cleaned_data["rate"]
             control = self.control_factory()
             # each name's command returns once every online worker answered, not at the timeout
-            online = WorkerState.objects.online(timezone.now()).count()
+            online = WorkerState.objects.online_now()
             for name in names:
                 outcome = self._send(
                     request,

@@ -135,6 +135,8 @@ class WorkerStateAdmin(MonitorAdmin):
         control = self.control_factory()
         command = data["command"]
         who, now = request.user.get_username(), timezone.now()
+        # the limits go to every worker: the wait ends once every online one answered
+        online = WorkerState.objects.online_now()
         calls = {
             "pool_grow": (
                 f"Grow the pool by {data['n']}",
@@ -160,11 +162,13 @@ class WorkerStateAdmin(MonitorAdmin):
             ),
             "time_limit": (
                 f"Time limits of {data['task_name']}",
-                lambda: control.time_limit(data["task_name"], data["soft"], data["hard"]),
+                lambda: control.time_limit(
+                    data["task_name"], data["soft"], data["hard"], expected=online
+                ),
             ),
             "rate_limit": (
                 f"Rate limit {data['rate']} for {data['task_name']}",
-                lambda: control.rate_limit(data["task_name"], data["rate"]),
+                lambda: control.rate_limit(data["task_name"], data["rate"], expected=online),
             ),
         }
         what, call = calls[command]

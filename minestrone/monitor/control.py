@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from minestrone.errors import reaching_the_broker
@@ -23,11 +23,15 @@ class Outcome:
     waited: float | None = None  # seconds waited for replies; None: no reply is sent
     # The workers whose reply says the command changed nothing there.
     no_effect: frozenset[str] = frozenset()
+    # Workers whose answer mattered (those recorded holding the tasks) that had not answered
+    # when the wait ended: it ends once as many workers answered as were online.
+    unanswered: frozenset[str] = frozenset()
 
     @property
     def changed_nothing(self) -> bool:
-        """True when workers answered and every one of them says nothing changed."""
-        return bool(self.replies) and set(self.replies) <= self.no_effect
+        """True when workers answered and every one of them says nothing changed (never while
+        a worker whose answer mattered is still to answer)."""
+        return bool(self.replies) and not self.unanswered and set(self.replies) <= self.no_effect
 
     @property
     def answered(self) -> bool:
@@ -42,7 +46,9 @@ class Outcome:
     def describe(self) -> str:
         """The replies in one line: "w1@host: ok …; w2@host: error: …"."""
         if self.replies:
-            return "; ".join(f"{host}: {reply}" for host, reply in sorted(self.replies.items()))
+            said = "; ".join(f"{host}: {reply}" for host, reply in sorted(self.replies.items()))
+            late = "".join(f"; {host}: no answer yet" for host in sorted(self.unanswered))
+            return said + late
         if self.waited is None:
             return "sent (workers do not reply to this command)"
         return f"no worker answered within {self.waited:g} s"
@@ -101,24 +107,32 @@ class RemoteControl:
         self.control = control  # a Celery app's `control`, or a fake one in tests
         self.timeout = timeout
 
-    def _ask(self, command: str, *args, **kwargs) -> Outcome:
+    def _ask(self, command: str, *args, awaited=(), **kwargs) -> Outcome:
         _check_destination(kwargs.get("destination"))
         with reaching_the_broker():
             answers = getattr(self.control, command)(
                 *args, reply=True, timeout=self.timeout, **kwargs
             )
         replies, no_effect = explain(_replies(answers))
-        return Outcome(replies=replies, waited=self.timeout, no_effect=no_effect)
+        unanswered = frozenset(awaited) - set(replies) if replies else frozenset()
+        return Outcome(
+            replies=replies, waited=self.timeout, no_effect=no_effect, unanswered=unanswered
+        )
 
     def revoke(
-        self, task_ids: list[str], signal: str | None = None, expected: int | None = None
+        self,
+        task_ids: list[str],
+        signal: str | None = None,
+        expected: int | None = None,
+        holders: Iterable[str] = (),
     ) -> Outcome:
         """Revoke tasks; with a signal (SIGTERM, SIGKILL), also end them if running; with
-        `expected`, stop waiting once that many workers have answered."""
+        `expected`, stop waiting once that many workers have answered (`holders`: the workers
+        recorded holding the tasks, named if they had not answered by then)."""
         options = {"limit": expected} if expected else {}
-        if signal is None:
-            return self._ask("revoke", task_ids, **options)
-        return self._ask("revoke", task_ids, terminate=True, signal=signal, **options)
+        if signal is not None:
+            options.update(terminate=True, signal=signal)
+        return self._ask("revoke", task_ids, awaited=holders, **options)
 
     def rate_limit(
         self, task_name: str, rate: str, hostnames=None, expected: int | None = None
@@ -158,10 +172,19 @@ class RemoteControl:
         return self._ask("cancel_consumer", queue, destination=[hostname])
 
     def time_limit(
-        self, task_name: str, soft: float | None, hard: float | None, hostnames=None
+        self,
+        task_name: str,
+        soft: float | None,
+        hard: float | None,
+        hostnames=None,
+        expected: int | None = None,
     ) -> Outcome:
-        """Set a task's soft and hard time limits (seconds; None removes one)."""
-        return self._ask("time_limit", task_name, soft=soft, hard=hard, destination=hostnames)
+        """Set a task's soft and hard time limits (seconds; None removes one); sent to every
+        worker, with `expected`, stop waiting once that many workers have answered."""
+        options = {"limit": expected} if expected and hostnames is None else {}
+        return self._ask(
+            "time_limit", task_name, soft=soft, hard=hard, destination=hostnames, **options
+        )
 
     def enable_events(self, hostnames: list[str]) -> Outcome:
         """Make these workers send task events."""

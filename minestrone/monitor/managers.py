@@ -44,6 +44,11 @@ class TaskStateQuerySet(BatchDeletingQuerySet):
         """Merge observations (sparse rows) into the table, in bulk; return how many tasks."""
         return upsert(self.model, TASK_RULES, rows, using=self.db)
 
+    def holders(self, task_ids: Iterable[str]) -> set[str]:
+        """The workers recorded holding these tasks (received or running, not finished)."""
+        unfinished = self.filter(pk__in=list(task_ids)).exclude(state__in=states.FINISHED_STATES)
+        return {worker for worker in unfinished.values_list("worker", flat=True) if worker}
+
     def visible(self) -> TaskStateQuerySet:
         """Tasks not hidden."""
         return self.filter(hidden=False)
@@ -252,6 +257,10 @@ class WorkerStateQuerySet(models.QuerySet):
     def online(self, now: datetime) -> WorkerStateQuerySet:
         """Workers whose last heartbeat has not expired at `now`."""
         return self.filter(heartbeat_expires__gt=now)
+
+    def online_now(self) -> int:
+        """How many workers are online now: a command to all stops waiting once they answered."""
+        return self.online(timezone.now()).count()
 
     def offline(self, now: datetime) -> WorkerStateQuerySet:
         """Workers whose last heartbeat expired at or before `now`, or who never sent one."""

@@ -1,4 +1,5 @@
-"""The redeploy bench's load: its baseline never ends on an empty window, and its summary."""
+"""The redeploy bench's load: its baseline ends only once each client was served in it, and its
+summary."""
 
 from __future__ import annotations
 
@@ -9,29 +10,28 @@ from bench import redeploy as bench
 from bench.redeploy import Load, Sample
 
 
-def test_waiting_for_requests_returns_once_enough_have_ended_since_the_mark():
+def test_the_wait_returns_once_each_client_had_a_request_end_since_the_mark():
     load = Load(port=1, clients=2)
     mark = time.monotonic()
-    load.samples.append(Sample(mark - 1, True, 0.1, False))  # before the mark: not counted
+    load.samples.append(Sample(mark - 1, True, 0.1, False, client=1))  # before the mark
 
-    def two_slow_requests():
-        for _ in range(2):
+    def requests_of_client_0_then_1():
+        for client in (0, 0, 1):  # client 0 alone, however often, is not enough
             time.sleep(0.2)
-            load.samples.append(Sample(time.monotonic(), True, 0.2, False))
+            load.samples.append(Sample(time.monotonic(), True, 0.2, False, client=client))
 
-    thread = threading.Thread(target=two_slow_requests)
+    thread = threading.Thread(target=requests_of_client_0_then_1)
     thread.start()
-    ended = load.wait_for_requests(2, after=mark, timeout=10)
+    ended = load.wait_for_each_client(after=mark, timeout=10)
     thread.join()
-    assert sum(sample.ended >= mark for sample in load.samples) == 2
-    assert ended - mark >= 0.4
-    assert bench.summary(load.samples, mark, ended)["requests"] == 2
+    assert ended - mark >= 0.6
+    assert bench.summary(load.samples, mark, ended)["requests"] == 3
 
 
 def test_waiting_gives_up_at_its_timeout():
     load = Load(port=1, clients=1)
     started = time.monotonic()
-    load.wait_for_requests(1, after=started, timeout=0.2)
+    load.wait_for_each_client(after=started, timeout=0.2)
     assert 0.2 <= time.monotonic() - started < 5
 
 

@@ -105,11 +105,6 @@ def retry_task(request, caller, params, task_id: str) -> dict:
     return {"task-id": new_id, "state": "PENDING"}
 
 
-def _online_workers() -> int:
-    """How many workers are online now: a broadcast returns once that many have answered."""
-    return WorkerState.objects.online(timezone.now()).count()
-
-
 @endpoint("POST", CHANGE_TASKS, params=("terminate", "signal"), acts=True)
 def revoke(request, caller, params, task_id: str) -> JsonResponse:
     """Revoke a task; with terminate=true, also end it if running (signal, SIGTERM by default)."""
@@ -118,9 +113,10 @@ def revoke(request, caller, params, task_id: str) -> JsonResponse:
     if not TaskState.objects.filter(pk=task_id).exists():
         raise NotFound(f"no task with id {task_id!r}")
     chosen = signal if terminate else None
-    online = _online_workers()
+    online, holders = WorkerState.objects.online_now(), TaskState.objects.holders([task_id])
     response = _answer(
-        f"Revoke {task_id}", lambda: control().revoke([task_id], chosen, expected=online)
+        f"Revoke {task_id}",
+        lambda: control().revoke([task_id], chosen, expected=online, holders=holders),
     )
     verb = "revoke" if not terminate else ("kill" if signal == "SIGKILL" else "terminate")
     TaskEvent.objects.record_actions(
@@ -138,7 +134,7 @@ def rate_limit(request, caller, params, name: str) -> JsonResponse:
         raise BadParameter("ratelimit", str(exc)) from None
     host = params.text("workername")
     hosts = None if host is None else [_worker(host)]
-    online = _online_workers() if hosts is None else None
+    online = WorkerState.objects.online_now() if hosts is None else None
     response = _answer(
         f"Rate limit {rate} for {name}",
         lambda: control().rate_limit(name, rate, hosts, expected=online),
@@ -157,8 +153,10 @@ def timeout(request, caller, params, name: str) -> JsonResponse:
         raise BadParameter("soft", "must not exceed hard")
     host = params.text("workername")
     hosts = None if host is None else [_worker(host)]
+    online = WorkerState.objects.online_now() if hosts is None else None
     response = _answer(
-        f"Time limits of {name}", lambda: control().time_limit(name, soft, hard, hosts)
+        f"Time limits of {name}",
+        lambda: control().time_limit(name, soft, hard, hosts, expected=online),
     )
     if response.status_code == 200:
         TaskLimit.objects.set_time(name, soft, hard, caller.who, timezone.now())

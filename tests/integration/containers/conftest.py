@@ -214,9 +214,9 @@ def clean_environment() -> dict[str, str]:
 
 
 class StartWatch:
-    """Worker containers' log files and Celery pools, read before a job is queued (``workers``:
-    a name of ours → the container). ``pause`` waits for the job's start line and at once
-    pauses (SIGSTOP) the pool of the container running it, so that the job is mid-run, however
+    """Worker containers' log files, read from before a job is queued (``workers``: a name of
+    ours → the container). ``pause`` waits for the job's start line and at once pauses
+    (SIGSTOP) the Celery pool of the container running it, so that the job is mid-run, however
     slow the machine is, until ``resume``."""
 
     def __init__(self, workers: dict[str, str]) -> None:

@@ -153,7 +153,9 @@ def test_admin_actions_reach_the_real_worker(camera, monitored_worker, admin_cli
     wait_until(lambda: TaskState.objects.filter(pk=waiting).exists(), what="the waiting task")
     [message] = act(admin_client, TASKS, "revoke_tasks", [waiting])
     assert f"w3@integration: tasks {{'{waiting}'}} flagged as revoked" in message
-    wait_for_states({waiting: "REVOKED", busy[0]: "SUCCESS", busy[1]: "SUCCESS"})
+    wait_for_states(
+        {waiting: "REVOKED", busy[0]: "SUCCESS", busy[1]: "SUCCESS"}, timeout=within(4) + 40
+    )
 
     # rate limit: once per name, applied by the worker
     done = [send("add", 1, 2), send("add", 3, 4)]

@@ -846,6 +846,38 @@ def test_worker_commands_reach_the_worker_and_report(
     assert messages_of(response) == [f"{message}: w1@host: done."]
 
 
+def test_limits_from_the_worker_page_go_to_all_and_stop_waiting_once_the_online_answered(
+    admin_client, control, asked
+):
+    worker = add_worker("w1@host")
+    add_worker("w2@host")
+    post_command(admin_client, worker, command="rate_limit", task_name="app.add", rate="10/m")
+    post_command(
+        admin_client, worker, command="time_limit", task_name="app.add", soft="5", hard="10"
+    )
+    assert [(name, kwargs.get("limit")) for name, _, kwargs in control.calls] == [
+        ("rate_limit", 2),
+        ("time_limit", 2),
+    ]
+
+
+def test_a_revoke_names_the_tasks_worker_when_it_had_not_answered(admin_client, control):
+    add_task("a", "STARTED", worker="w2@host")
+    add_worker("w1@host")
+    # the fake control answers for w1@host alone, as when the wait ended at the online count
+    [message] = messages_of(act(admin_client, TASKS, "terminate_tasks", ["a"]))
+    assert message == "Terminate 1 task(s): w1@host: done; w2@host: no answer yet."
+
+
+def test_the_holders_of_tasks_are_the_workers_of_the_unfinished_ones():
+    add_task("running", "STARTED", worker="w1@host")
+    add_task("received", "RECEIVED", worker="w2@host")
+    add_task("done", "SUCCESS", worker="w3@host")
+    add_task("queued", "PENDING")
+    ids = ["running", "received", "done", "queued", "unknown"]
+    assert TaskState.objects.holders(ids) == {"w1@host", "w2@host"}
+
+
 def test_limits_set_from_the_worker_page_are_recorded(admin_client, control, asked):
     from minestrone.monitor.models import TaskLimit
 

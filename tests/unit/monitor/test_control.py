@@ -91,6 +91,33 @@ def test_one_worker_that_acted_makes_the_outcome_a_change():
     assert outcome.no_effect == {"w1"}
 
 
+def test_a_holder_not_yet_heard_from_is_named_and_nothing_is_said_unchanged():
+    # the wait ended once as many workers answered as were online: w2, holding the task, had not
+    answer = [{"w1": {"ok": "terminate: tasks unknown"}}]
+    recorder = Recorder(answer)
+    outcome = RemoteControl(recorder, timeout=1.0).revoke(
+        ["t1"], "SIGTERM", expected=1, holders={"w2", "w1"}
+    )
+    assert recorder.calls[0][2]["limit"] == 1
+    assert outcome.unanswered == {"w2"} and not outcome.changed_nothing
+    assert outcome.describe().endswith("; w2: no answer yet")
+
+
+def test_with_no_reply_at_all_no_holder_is_listed():
+    outcome = RemoteControl(Recorder([]), timeout=1.0).revoke(["t1"], holders={"w2"})
+    assert outcome.unanswered == frozenset()
+    assert outcome.describe() == "no worker answered within 1 s"
+
+
+def test_time_limits_for_all_stop_waiting_at_the_expected_count_but_not_for_some():
+    recorder = Recorder([])
+    control = RemoteControl(recorder, timeout=1.0)
+    control.time_limit("t", 1.0, 2.0, expected=3)
+    control.time_limit("t", 1.0, 2.0, hostnames=["w1"], expected=3)
+    assert recorder.calls[0][2]["limit"] == 3
+    assert "limit" not in recorder.calls[1][2]
+
+
 @pytest.mark.parametrize(
     ("line", "name", "limits"),
     [

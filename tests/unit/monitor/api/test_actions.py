@@ -106,7 +106,7 @@ def test_revoke(api, control, params, signal, kind):
     assert event.kind == kind and event.detail.startswith("by alice (API token ")
 
 
-def test_a_revoke_or_rate_limit_for_all_stops_waiting_once_the_online_workers_answered(
+def test_a_revoke_or_a_limit_for_all_stops_waiting_once_the_online_workers_answered(
     api, control
 ):
     add_task("t-1", "STARTED")
@@ -114,7 +114,8 @@ def test_a_revoke_or_rate_limit_for_all_stops_waiting_once_the_online_workers_an
     add_worker("w2@host")
     api.post("/api/task/revoke/t-1")
     api.post("/api/task/rate-limit/app.add", {"ratelimit": "10/m"})
-    assert [call[2]["limit"] for call in control.calls] == [2, 2]
+    api.post("/api/task/timeout/app.add", {"soft": "5", "hard": "10"})
+    assert [call[2]["limit"] for call in control.calls] == [2, 2, 2]
 
 
 def test_revoke_unknown_task_or_signal(api, control):
