@@ -19,6 +19,7 @@ import pytest
 
 from minestrone import queues
 from minestrone.celery_app import app as celery_app
+from tests.pace import within
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_DATABASE = "test_minestrone"
@@ -151,8 +152,10 @@ class ManagedProcess:
         """Everything the process wrote so far."""
         return self.log_path.read_text(errors="replace")
 
-    def wait_for_log(self, text: str, timeout: float = 30.0) -> str:
-        """Wait until text appears in the log; fail with the log when it does not."""
+    def wait_for_log(self, text: str, timeout: float | None = None) -> str:
+        """Wait until text appears in the log (by default for 30 s at the machine's pace);
+        fail with the log when it does not."""
+        timeout = within(30) if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             log = self.log()
@@ -215,8 +218,10 @@ def manage(environment_file, tmp_path) -> Iterator[Callable[..., ManagedProcess]
         managed.stop()
 
 
-def wait_for_workers(hostnames: list[str], timeout: float = 60.0) -> None:
-    """Wait until every named worker answers a ping through the broker."""
+def wait_for_workers(hostnames: list[str], timeout: float | None = None) -> None:
+    """Wait until every named worker answers a ping through the broker (by default for 60 s
+    at the machine's pace)."""
+    timeout = within(60) if timeout is None else timeout
     deadline = time.monotonic() + timeout
     answered: set[str] = set()
     while time.monotonic() < deadline:

@@ -26,8 +26,12 @@ def send(short: str, *args, routing_key: str = "tasks.monitor", **options) -> st
     ).id
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 30.0, what: str = "") -> object:
-    """Poll condition() until it returns something true; fail after timeout."""
+def wait_until(
+    condition: Callable[[], object], timeout: float | None = None, what: str = ""
+) -> object:
+    """Poll condition() until it returns something true; fail after timeout (by default 30 s
+    at the machine's pace)."""
+    timeout = within(30) if timeout is None else timeout
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -43,9 +47,10 @@ def task_states(ids) -> dict[str, str]:
     return dict(TaskState.objects.filter(pk__in=list(ids)).values_list("task_id", "state"))
 
 
-def wait_for_states(expected: dict[str, str], timeout: float = 40.0) -> None:
-    """Wait until every task has the expected state; fail showing what was recorded."""
-    deadline = time.monotonic() + timeout
+def wait_for_states(expected: dict[str, str], timeout: float | None = None) -> None:
+    """Wait until every task has the expected state (by default for 40 s at the machine's
+    pace); fail showing what was recorded."""
+    deadline = time.monotonic() + (within(40) if timeout is None else timeout)
     while task_states(expected) != expected:
         if time.monotonic() > deadline:
             pytest.fail(f"expected {expected}, recorded {task_states(expected)}")
