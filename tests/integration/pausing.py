@@ -8,6 +8,7 @@ import os
 import signal
 from pathlib import Path
 
+from machine.pids import start_time
 from platform_sim.hosts.processes import children, descendants
 
 
@@ -28,8 +29,20 @@ def celery_pool(root: int) -> list[int]:
     return pool
 
 
+# pid → its start time when paused here: pids are reused within minutes on a busy machine, and a
+# late SIGCONT to a reused pid would thaw another test's frozen server
+_PAUSED: dict[int, int | None] = {}
+
+
 def signal_all(pids: list[int], sig: signal.Signals) -> None:
-    """Send ``sig`` to each of ``pids``; one that has ended is skipped."""
+    """Send ``sig`` to each of ``pids``; one that has ended is skipped, and SIGCONT goes only to
+    a process paused here, never to a later one that reuses its pid."""
     for pid in pids:
+        if sig == signal.SIGSTOP:
+            _PAUSED[pid] = start_time(pid)
+        elif sig == signal.SIGCONT:
+            paused_at = _PAUSED.pop(pid, None)
+            if paused_at is None or start_time(pid) != paused_at:
+                continue
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
