@@ -3,6 +3,7 @@ SIGCONT never reaches a process that was not paused by it (pids are reused)."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -23,45 +24,40 @@ def wait_for_state(pid: int, wanted: str) -> None:
         time.sleep(0.01)
 
 
-def sleeper() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+@contextlib.contextmanager
+def sleeper():
+    """A sleeping child process, killed at the end."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        yield child
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_a_paused_process_runs_again_and_a_second_resume_sends_nothing():
-    child = sleeper()
-    try:
+    with sleeper() as child:
         pausing.signal_all([child.pid], signal.SIGSTOP)
         wait_for_state(child.pid, "T")
         pausing.signal_all([child.pid], signal.SIGCONT)
         wait_for_state(child.pid, "S")
         assert child.pid not in pausing._PAUSED  # a late resume (a finally) sends nothing
-    finally:
-        child.kill()
-        child.wait()
 
 
 def test_a_resume_never_reaches_a_process_it_did_not_pause():
-    child = sleeper()
-    try:
+    with sleeper() as child:
         child.send_signal(signal.SIGSTOP)  # frozen by someone else (another test)
         wait_for_state(child.pid, "T")
         pausing.signal_all([child.pid], signal.SIGCONT)
         time.sleep(0.2)
         assert state(child.pid) == "T"
-    finally:
-        child.kill()
-        child.wait()
 
 
 def test_a_resume_skips_a_reused_pid():
-    child = sleeper()
-    try:
+    with sleeper() as child:
         pausing.signal_all([child.pid], signal.SIGSTOP)
         wait_for_state(child.pid, "T")
         pausing._PAUSED[child.pid] = -1  # as if it had ended and its pid been reused
         pausing.signal_all([child.pid], signal.SIGCONT)
         time.sleep(0.2)
         assert state(child.pid) == "T"
-    finally:
-        child.kill()
-        child.wait()
