@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import secrets
@@ -50,9 +51,14 @@ from bench.fault_load import (  # noqa: E402
     log,
 )
 from bench.push import set_instances, set_kinds  # noqa: E402
+from platform_sim.apps import app_paths  # noqa: E402
 from platform_sim.builder import upload  # noqa: E402
+from platform_sim.context import make_context  # noqa: E402
+from platform_sim.errors import PlatformError  # noqa: E402
 from platform_sim.faults import sites  # noqa: E402
 from platform_sim.faults.inject import FaultError, Faults, Interrupted  # noqa: E402
+from platform_sim.ops import info as app_info  # noqa: E402
+from platform_sim.output import Printer  # noqa: E402
 
 APP = "bench-faults"
 COPY_SKIPS = [".venv", ".tox", ".ruff_cache", ".pytest_cache", "node_modules"]
@@ -104,8 +110,13 @@ class Deployment:
         return result.stdout
 
     def info(self) -> dict:
-        """``info --json``."""
-        return json.loads(self.cli("info", "--json"))
+        """What ``info --json`` says, read in this process: the health checks ask every second,
+        and each CLI run would cost a third of a CPU-second to start."""
+        try:
+            context = make_context(app_paths(APP, self.env), Printer(io.StringIO()), self.env)
+            return json.loads(app_info.as_json(app_info.describe(context, None)))
+        except PlatformError as error:
+            raise BenchError(f"platform_sim info failed: {error}") from error
 
     def instance(self, service: str) -> dict:
         """Instance 0 of a code service, or the data service's entry."""
@@ -148,7 +159,7 @@ class Deployment:
                     for s in ("db", "broker")
                     for node in services[s]["instances"]
                 )
-                workers = self.workers()
+                workers = sites.Instance(Path(services["workers"]["instances"][0]["home"]))
                 if data_ok and all(
                     workers.state(p) == "RUNNING" for p in ("djcelery", "celerycam")
                 ):

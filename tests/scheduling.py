@@ -24,27 +24,34 @@ APART = (
 )
 # Units of work measured longest (several minutes on 2 cores), longest first: started first so
 # that none of them is left to run alone at the end. Anything else runs in collection order.
-# The integration env's order is its units' times in a run of that env alone on a busy machine
-# (pace 2.3; 4,527 s of tests in 4 workers, 19 min 48 s).
+# The integration env's order is its units' times in a whole run (CI=true .ci/run, 2026-12-08,
+# pace 1.7 to 3.2: 4,746 s of tests in 4 workers, 21 min).
 LONG_POLES = (
+    # the longest chain of the run: the session's images, then its tests one after the other,
+    # the benchmark last (it takes the container benchmark's cold push: tests/integration/
+    # containers/test_kube_play_bench.py)
+    "tests/integration/containers/test_kube_play.py",
+    "tests/integration/containers/test_kube_play_cluster.py",
+    "tests/integration/containers/test_kube_play_pairs.py",
     "tests/integration/containers/test_compose_pairs.py",
     "tests/integration/containers/",
-    "tests/integration/platform_sim/test_faults.py::TestBrokerFaults",  # 360 s
-    "tests/integration/platform_sim/test_tutorial_story.py",  # 348 s
-    "tests/integration/platform_sim/test_faults.py::TestDatabaseFaults",  # 326 s
-    "tests/integration/platform_sim/test_minestrone.py",  # 308 s
-    "tests/integration/platform_sim/test_faults.py::TestClusterFaults",  # 300 s
-    "tests/integration/platform_sim/test_day_two.py",  # 296 s
-    "tests/integration/platform_sim/test_faults.py::TestWorkerFaults",  # 277 s
-    "tests/integration/platform_sim/test_benches.py",  # 232 s
-    "tests/integration/platform_sim/test_healing.py",  # 225 s
-    "tests/integration/platform_sim/test_bin_up.py",  # 204 s
-    "tests/integration/platform_sim/test_faults.py::TestMysqlRedisFaults",  # 202 s
-    "tests/integration/platform_sim/test_rabbitmq_cluster.py",  # 160 s
-    "tests/integration/platform_sim/test_story_pairs.py",  # 3 × 150 s
-    "tests/integration/monitor/test_browser.py",  # 124 s
-    "tests/integration/platform_sim/test_verify_and_addons.py",  # 115 s
-    "tests/integration/platform_sim/test_push.py",  # 75 s
+    "tests/integration/platform_sim/test_faults.py::TestClusterFaults",  # 383 s
+    "tests/integration/platform_sim/test_faults.py::TestBrokerFaults",  # 330 s
+    "tests/integration/platform_sim/test_faults.py::TestDatabaseFaults",  # 280 s
+    "tests/integration/platform_sim/test_tutorial_story.py",  # 266 s
+    "tests/integration/platform_sim/test_minestrone.py",  # 265 s
+    "tests/integration/platform_sim/test_rabbitmq_cluster.py",  # 241 s
+    "tests/integration/platform_sim/test_day_two.py",  # 239 s
+    "tests/integration/platform_sim/test_faults.py::TestWorkerFaults",  # 232 s
+    "tests/integration/platform_sim/test_benches.py",  # 187 s
+    "tests/integration/platform_sim/test_healing.py",  # 144 s
+    "tests/integration/platform_sim/test_bin_up.py",  # 141 s
+    "tests/integration/platform_sim/test_faults.py::TestMysqlRedisFaults",  # 138 s
+    "tests/integration/platform_sim/test_story_pairs.py",  # 3 × 119 to 135 s
+    "tests/integration/monitor/test_browser.py",  # 127 s
+    "tests/integration/monitor/test_monitor_live.py",  # 112 s
+    "tests/integration/test_backing_services.py",  # 107 s
+    "tests/integration/platform_sim/test_verify_and_addons.py",  # 96 s
 )
 
 

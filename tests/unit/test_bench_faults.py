@@ -324,3 +324,9 @@ def test_a_failed_command_is_told_by_its_error_line_and_the_log_under_it():
 def test_without_an_error_line_the_last_lines_are_told(lines):
     said = bench.failure_text("\n".join(lines), limit=5)
     assert len(said.splitlines()) <= 5
+
+
+def test_info_is_read_in_process_and_an_app_never_pushed_is_one_bench_error(tmp_path):
+    site = bench.Deployment(tmp_path / "home", tmp_path / "src")
+    with pytest.raises(bench.BenchError, match="no application 'bench-faults' under"):
+        site.info()

@@ -37,6 +37,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.timeout(IMAGE_WAIT_TIMEOUT))
 
 
+def shared_folder(tmp_path_factory) -> Path:
+    """A folder this run's pytest-xdist workers share (each one's base temporary folder is in
+    it); without xdist, the session's base temporary folder."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 def podman(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
     """``podman ARGS`` with the project's containers.conf (``check``: a failure names the
     command and shows what podman said)."""

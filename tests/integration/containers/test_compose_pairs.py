@@ -57,8 +57,10 @@ class ComposeOnPair:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def deployed(cls, sim_home, tmp_path_factory):
-        """The project up: its folder and URL; down, with its volumes and images, at the end."""
+    def deployed(cls, sim_home, built, tmp_path_factory):
+        """The project up: its folder and URL; down, with its volumes and images, at the end.
+        Built after the session's images (``built``), whose layers it reuses: the kube-play
+        tests, the run's longest chain, wait for those images and never for a pair's."""
         source = pair_source(tmp_path_factory, cls.KINDS)
         remove_leftovers(cls.APP)
         folder = tmp_path_factory.mktemp("pair_deploy")

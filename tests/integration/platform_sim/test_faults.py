@@ -120,6 +120,11 @@ def site(pushed):
     return deployment
 
 
+def homes(service: dict) -> list[str | None]:
+    """The home of each instance of an ``info --json`` service (None for a data service's)."""
+    return [instance.get("home") for instance in service["instances"]]
+
+
 def rules(netns: str) -> str:
     return subprocess.run(
         ["ip", "netns", "exec", netns, "iptables", "-S"],
@@ -172,6 +177,15 @@ class TestWorkerFaults:
         assert bench_keys.missing_keys(report, bench_keys.keys_of("bench.faults --json")) == []
         assert [row["lost"] for row in report["rows"]] == [0]
         assert (site.root / "app.json").exists()  # left in place
+
+    def test_the_bench_reads_what_info_json_says(self, site):
+        """The bench reads ``info`` in its own process; it finds what the CLI prints."""
+        printed = json.loads(site.cli("info", "--json"))
+        read = site.info()
+        assert read["services"].keys() == printed["services"].keys()
+        for name, service in printed["services"].items():
+            assert homes(read["services"][name]) == homes(service), name
+        assert read["url"] == printed["url"]
 
 
 class TestBrokerFaults:
