@@ -3,6 +3,7 @@ images built once per session, podman and the compose client with the project's 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -28,6 +29,11 @@ APP = "composestory"
 # minutes per test, which a slow machine's queue of builds exceeded (pace 2.9: 1,214 s).
 IMAGE_WAIT_TIMEOUT = 60 * 60
 HERE = Path(__file__).parent
+# The session's images head the run's longest chain: the kube-play tests wait for them, then
+# run one after the other, while the other environments push apps and run the unit tests (a
+# cold build took 400 to 500 s under that load, 2.5 min alone). Their build goes first for the
+# CPU (a niceness of -10: root only).
+BUILD_NICENESS = -10
 
 
 def pytest_collection_modifyitems(items):
@@ -147,9 +153,20 @@ def sim_home(tmp_path_factory):
     return tmp_path_factory.mktemp("containers_sim_home")
 
 
-def build_images(sim_home: Path, app: str, folder: Path = REPO) -> tuple[list[str], str]:
+def ahead_of_the_run() -> None:
+    """In a child process before it starts: a CPU priority above the run's other processes
+    (``BUILD_NICENESS``; unchanged where that is not allowed)."""
+    with contextlib.suppress(PermissionError):
+        os.setpriority(os.PRIO_PROCESS, 0, BUILD_NICENESS)
+
+
+def build_images(
+    sim_home: Path, app: str, folder: Path = REPO, ahead: bool = False
+) -> tuple[list[str], str]:
     """Build ``folder``'s images as ``app`` (its secret key set, a short lazy job): the images'
-    names and the build's messages (one build at a time: ``images.LAYERS_LOCK``)."""
+    names and the build's messages (one build at a time: ``images.LAYERS_LOCK``); ``ahead``:
+    with the CPU before the run's other processes (podman and the build's containers inherit
+    the priority)."""
     run_cli(
         sim_home,
         "-A",
@@ -160,7 +177,10 @@ def build_images(sim_home: Path, app: str, folder: Path = REPO) -> tuple[list[st
         "SOUP_LAZY_JOB_SECONDS=3",
         check=True,
     )
-    result = run_cli(sim_home, "-A", app, "image", "build", str(folder), check=True, timeout=3000)
+    result = run_cli(
+        sim_home, "-A", app, "image", "build", str(folder), check=True, timeout=3000,
+        before_exec=ahead_of_the_run if ahead else None,
+    )  # fmt: skip
     return result.stdout.split(), result.stderr
 
 
@@ -174,7 +194,7 @@ def remove_images(app: str) -> None:
 def built(sim_home):
     """This repository's images, built once on the worker (base image reused); removed when
     every worker is done with them (``pytest_sessionfinish``)."""
-    return build_images(sim_home, APP)
+    return build_images(sim_home, APP, ahead=True)
 
 
 def pytest_sessionfinish(session):

@@ -32,7 +32,7 @@ def cluster(sim_home, tmp_path_factory):
     source = pair_source(tmp_path_factory, KINDS)
     folder = tmp_path_factory.mktemp("kube_pair") / "manifests"
     try:
-        built = build_images(sim_home, APP, source)
+        built = build_images(sim_home, APP, source, ahead=True)  # the longest chain's
         run_cli(
             sim_home, "-A", APP, "env", "set", f"SOUP_LAZY_JOB_SECONDS={JOB_SECONDS}", check=True
         )

@@ -76,8 +76,11 @@ def start_cli(home: Path, *args: str) -> subprocess.Popen:
     )
 
 
-def run_cli(home: Path, *args: str, check: bool = False, timeout: float = 600):
-    """Run ``python -m platform_sim ARGS`` with this PLATFORM_SIM_HOME."""
+def run_cli(
+    home: Path, *args: str, check: bool = False, timeout: float = 600, before_exec=None
+):
+    """Run ``python -m platform_sim ARGS`` with this PLATFORM_SIM_HOME (``before_exec``: called
+    in the child before the CLI starts, as subprocess's ``preexec_fn``)."""
     env = cli_env(home)
     result = subprocess.run(
         [sys.executable, "-m", "platform_sim", *args],
@@ -86,6 +89,7 @@ def run_cli(home: Path, *args: str, check: bool = False, timeout: float = 600):
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=before_exec,  # noqa: PLW1509 - only os.setpriority, no lock taken
     )
     if check and result.returncode != 0:
         raise AssertionError(
