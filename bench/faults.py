@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import os
 import secrets
@@ -38,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from backing_services.errors import ServiceError  # noqa: E402
 from bench import fault_cluster, fault_poison  # noqa: E402
 from bench.dead_letters import DeadLetters  # noqa: E402
 from bench.fault_errors import BenchError  # noqa: E402
@@ -54,11 +54,11 @@ from bench.push import set_instances, set_kinds  # noqa: E402
 from platform_sim.apps import app_paths  # noqa: E402
 from platform_sim.builder import upload  # noqa: E402
 from platform_sim.context import make_context  # noqa: E402
-from platform_sim.errors import PlatformError  # noqa: E402
+from platform_sim.errors import PlatformError, one_line  # noqa: E402
 from platform_sim.faults import sites  # noqa: E402
 from platform_sim.faults.inject import FaultError, Faults, Interrupted  # noqa: E402
 from platform_sim.ops import info as app_info  # noqa: E402
-from platform_sim.output import Printer  # noqa: E402
+from platform_sim.output import QuietPrinter  # noqa: E402
 
 APP = "bench-faults"
 COPY_SKIPS = [".venv", ".tox", ".ruff_cache", ".pytest_cache", "node_modules"]
@@ -110,13 +110,13 @@ class Deployment:
         return result.stdout
 
     def info(self) -> dict:
-        """What ``info --json`` says, read in this process: the health checks ask every second,
-        and each CLI run would cost a third of a CPU-second to start."""
+        """What ``info --json`` says, read through the library (no CLI run: BenchError if not)."""
+        # the health checks ask every second; a CLI run costs a third of a CPU-second to start
         try:
-            context = make_context(app_paths(APP, self.env), Printer(io.StringIO()), self.env)
+            context = make_context(app_paths(APP, self.env), QuietPrinter(), self.env)
             return json.loads(app_info.as_json(app_info.describe(context, None)))
-        except PlatformError as error:
-            raise BenchError(f"platform_sim info failed: {error}") from error
+        except (PlatformError, ServiceError, OSError, ValueError) as error:
+            raise BenchError(f"platform_sim info failed: {one_line(str(error))}") from error
 
     def instance(self, service: str) -> dict:
         """Instance 0 of a code service, or the data service's entry."""
@@ -164,7 +164,7 @@ class Deployment:
                     workers.state(p) == "RUNNING" for p in ("djcelery", "celerycam")
                 ):
                     return
-            except (BenchError, OSError, KeyError, json.JSONDecodeError):
+            except (BenchError, OSError, KeyError, IndexError):
                 pass
             if time.monotonic() > deadline:
                 raise BenchError(f"the app was not healthy again within {timeout:g} s")
@@ -580,7 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if options.pushed:
             run_scenarios(
-                Deployment(Path(options.pushed), ROOT), options.scenario, options.jobs, rows
+                Deployment(Path(options.pushed).resolve(), ROOT), options.scenario, options.jobs,
+                rows,
             )
         else:
             for (kinds, nodes), names in by_setup(options.scenario).items():

@@ -27,9 +27,10 @@ APART = (
 # The integration env's order is its units' times in a whole run (CI=true .ci/run, 2026-12-08,
 # pace 1.7 to 3.2: 4,746 s of tests in 4 workers, 21 min).
 LONG_POLES = (
-    # the longest chain of the run: the session's images, then its tests one after the other,
-    # the benchmark last (it takes the container benchmark's cold push: tests/integration/
-    # containers/test_kube_play_bench.py)
+    # the longest chain of the run: the session's images, then its tests one after the other.
+    # Every module of the kube-play unit but the benchmark is listed here, so that the benchmark
+    # runs last: by then the container benchmark has measured the cold push it takes
+    # (tests/integration/containers/test_kube_play_bench.py); a new kube-play module goes here.
     "tests/integration/containers/test_kube_play.py",
     "tests/integration/containers/test_kube_play_cluster.py",
     "tests/integration/containers/test_kube_play_pairs.py",

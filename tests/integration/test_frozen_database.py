@@ -33,13 +33,35 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-@contextlib.contextmanager
-def frozen(server: LocalPostgres):
-    pids = tree(server.pid)
+def running(pids: list[int]) -> list[int]:
+    """Those of ``pids`` that are not stopped (state ``T`` in /proc) and still exist."""
+    found = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            if stat[stat.rindex(")") + 2] != "T":
+                found.append(pid)
+    return found
+
+
+def stop(pids: list[int]) -> None:
+    """SIGSTOP each of ``pids`` and wait until each one is stopped (the signal is delivered to
+    every thread of a busy process a moment later)."""
     for pid in pids:
         os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 10
+    while running(pids):
+        assert time.monotonic() < deadline, f"{running(pids)} did not stop within 10 s"
+        time.sleep(0.01)
+
+
+@contextlib.contextmanager
+def frozen(server: LocalPostgres):
+    """The server's processes stopped (SIGSTOP) in the block, resumed after it; yields them."""
+    pids = tree(server.pid)
+    stop(pids)
     try:
-        yield
+        yield pids
     finally:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):

@@ -326,7 +326,14 @@ def test_without_an_error_line_the_last_lines_are_told(lines):
     assert len(said.splitlines()) <= 5
 
 
-def test_info_is_read_in_process_and_an_app_never_pushed_is_one_bench_error(tmp_path):
+def test_info_is_read_through_the_library_and_an_app_never_pushed_is_one_bench_error(
+    tmp_path, monkeypatch
+):
+    from platform_sim import context
+
+    # the programs a context looks up, whether or not this machine has them
+    monkeypatch.setattr(context.namespace, "unshare_binary", lambda: "/usr/bin/unshare")
+    monkeypatch.setattr(context, "ip_binary", lambda: "/usr/sbin/ip")
     site = bench.Deployment(tmp_path / "home", tmp_path / "src")
     with pytest.raises(bench.BenchError, match="no application 'bench-faults' under"):
         site.info()

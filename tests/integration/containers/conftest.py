@@ -3,7 +3,6 @@ images built once per session, podman and the compose client with the project's 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import shutil
@@ -48,6 +47,29 @@ def shared_folder(tmp_path_factory) -> Path:
     it); without xdist, the session's base temporary folder."""
     base = tmp_path_factory.getbasetemp()
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+class PushColdFigure:
+    """The container benchmark's cold push, handed to the Kubernetes benchmark through a file of
+    the run's shared folder: ``started`` while it runs, then its seconds, or ``failed``."""
+
+    STARTED, FAILED = "started", "failed"
+
+    def __init__(self, tmp_path_factory) -> None:
+        self.path = shared_folder(tmp_path_factory) / "bench-containers-push-cold"
+
+    def write(self, text: str) -> None:
+        """Say ``text`` at once and whole (a reader never sees a half-written file)."""
+        partial = self.path.with_suffix(".partial")
+        partial.write_text(text)
+        os.replace(partial, self.path)
+
+    def read(self) -> str | None:
+        """What was said last (None before the container benchmark started)."""
+        try:
+            return self.path.read_text()
+        except FileNotFoundError:
+            return None
 
 
 def podman(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -153,13 +175,6 @@ def sim_home(tmp_path_factory):
     return tmp_path_factory.mktemp("containers_sim_home")
 
 
-def ahead_of_the_run() -> None:
-    """In a child process before it starts: a CPU priority above the run's other processes
-    (``BUILD_NICENESS``; unchanged where that is not allowed)."""
-    with contextlib.suppress(PermissionError):
-        os.setpriority(os.PRIO_PROCESS, 0, BUILD_NICENESS)
-
-
 def build_images(
     sim_home: Path, app: str, folder: Path = REPO, ahead: bool = False
 ) -> tuple[list[str], str]:
@@ -179,7 +194,7 @@ def build_images(
     )
     result = run_cli(
         sim_home, "-A", app, "image", "build", str(folder), check=True, timeout=3000,
-        before_exec=ahead_of_the_run if ahead else None,
+        wrapper=("nice", "-n", str(BUILD_NICENESS)) if ahead and os.geteuid() == 0 else (),
     )  # fmt: skip
     return result.stdout.split(), result.stderr
 

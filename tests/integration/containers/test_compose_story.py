@@ -74,8 +74,8 @@ def logs(folder, service: str) -> str:
     project = yaml.safe_load((folder / COMPOSE_FILE).read_text())["name"]
     found = podman(
         "ps", "-a", "-q", "--filter", project_label(project),
-        "--filter", f"label=io.podman.compose.service={service}",
-    ).stdout.split()  # fmt: skip
+        "--filter", f"label=com.docker.compose.service={service}", check=False,
+    ).stdout.split()  # fmt: skip (polled: a podman error meanwhile is an empty answer)
     said = [podman("logs", container, check=False) for container in found]
     return "".join(result.stdout + result.stderr for result in said)  # Celery logs to stderr
 

@@ -8,12 +8,9 @@ import pytest
 
 from tests import bench_keys
 
-from .conftest import shared_folder
+from .conftest import PushColdFigure
 
 pytestmark = pytest.mark.integration
-
-# Where the cold push's seconds go for the Kubernetes benchmark ("failed" if there are none).
-PUSH_COLD_FILE = "bench-containers-push-cold"
 
 # A bench removes the images it built when it ends, and with them every layer no other image
 # holds: without the run's images (``built``) alive meanwhile, its build starts cold (apt, the
@@ -21,7 +18,9 @@ PUSH_COLD_FILE = "bench-containers-push-cold"
 
 
 def test_the_container_bench_with_cached_layers(built, tmp_path_factory):
-    measured = "failed"
+    figure = PushColdFigure(tmp_path_factory)
+    figure.write(figure.STARTED)
+    measured = figure.FAILED
     try:
         report = bench_keys.run(
             ["bench.containers", "--reuse-layers"], ["bench.containers"], timeout=900
@@ -32,4 +31,4 @@ def test_the_container_bench_with_cached_layers(built, tmp_path_factory):
         )
         measured = str(report["push_cold"])
     finally:
-        (shared_folder(tmp_path_factory) / PUSH_COLD_FILE).write_text(measured)
+        figure.write(measured)

@@ -77,19 +77,18 @@ def start_cli(home: Path, *args: str) -> subprocess.Popen:
 
 
 def run_cli(
-    home: Path, *args: str, check: bool = False, timeout: float = 600, before_exec=None
+    home: Path, *args: str, check: bool = False, timeout: float = 600, wrapper: tuple[str, ...] = ()
 ):
-    """Run ``python -m platform_sim ARGS`` with this PLATFORM_SIM_HOME (``before_exec``: called
-    in the child before the CLI starts, as subprocess's ``preexec_fn``)."""
+    """Run ``python -m platform_sim ARGS`` with this PLATFORM_SIM_HOME (``wrapper``: a command
+    that runs it, such as ``nice -n N``)."""
     env = cli_env(home)
     result = subprocess.run(
-        [sys.executable, "-m", "platform_sim", *args],
+        [*wrapper, sys.executable, "-m", "platform_sim", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
-        preexec_fn=before_exec,  # noqa: PLW1509 - only os.setpriority, no lock taken
     )
     if check and result.returncode != 0:
         raise AssertionError(

@@ -120,9 +120,9 @@ def site(pushed):
     return deployment
 
 
-def homes(service: dict) -> list[str | None]:
-    """The home of each instance of an ``info --json`` service (None for a data service's)."""
-    return [instance.get("home") for instance in service["instances"]]
+def homes(service: dict) -> list[str]:
+    """The home of each instance of an ``info --json`` service."""
+    return [instance["home"] for instance in service["instances"]]
 
 
 def rules(netns: str) -> str:
@@ -169,6 +169,16 @@ class TestWorkerFaults:
     def test_no_job_is_lost_and_jobs_run_again_soon(self, site, scenario):
         check_scenario(site, scenario)
 
+    def test_the_bench_reads_what_info_json_says(self, site):
+        """The bench reads ``info`` through the library, in its own process (no CLI run); it
+        finds what the CLI prints."""
+        printed = json.loads(site.cli("info", "--json"))
+        read = site.info()
+        assert read["services"].keys() == printed["services"].keys()
+        for name, service in printed["services"].items():
+            assert homes(read["services"][name]) == homes(service), name
+        assert read["url"] == printed["url"]
+
     def test_the_bench_command_on_the_pushed_app_prints_the_documented_keys(self, site, capsys):
         """``python -m bench.faults`` at a tiny size (two jobs, one fault), on this class's app."""
         argv = ["--pushed", str(site.home), "--jobs", "2", "--scenario", "database-kill", "--json"]
@@ -177,15 +187,6 @@ class TestWorkerFaults:
         assert bench_keys.missing_keys(report, bench_keys.keys_of("bench.faults --json")) == []
         assert [row["lost"] for row in report["rows"]] == [0]
         assert (site.root / "app.json").exists()  # left in place
-
-    def test_the_bench_reads_what_info_json_says(self, site):
-        """The bench reads ``info`` in its own process; it finds what the CLI prints."""
-        printed = json.loads(site.cli("info", "--json"))
-        read = site.info()
-        assert read["services"].keys() == printed["services"].keys()
-        for name, service in printed["services"].items():
-            assert homes(read["services"][name]) == homes(service), name
-        assert read["url"] == printed["url"]
 
 
 class TestBrokerFaults:
