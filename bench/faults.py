@@ -118,13 +118,14 @@ class Deployment:
         except (PlatformError, ServiceError, OSError, ValueError) as error:
             raise BenchError(f"platform_sim info failed: {one_line(str(error))}") from error
 
-    def instance(self, service: str) -> dict:
-        """Instance 0 of a code service, or the data service's entry."""
-        return self.info()["services"][service]["instances"][0]
+    def instance(self, service: str, described: dict | None = None) -> dict:
+        """Instance 0 of a code service, or the data service's entry (in ``described``, an
+        ``info`` already read, else in a new one)."""
+        return (described or self.info())["services"][service]["instances"][0]
 
-    def workers(self) -> sites.Instance:
-        """Instance 0 of ``workers``."""
-        return sites.Instance(Path(self.instance("workers")["home"]))
+    def workers(self, described: dict | None = None) -> sites.Instance:
+        """Instance 0 of ``workers`` (in ``described``, else in a new ``info``)."""
+        return sites.Instance(Path(self.instance("workers", described)["home"]))
 
     def data_folder(self, service: str) -> Path:
         """A data service's folder in the app's state."""
@@ -153,13 +154,13 @@ class Deployment:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                services = self.info()["services"]
+                described = self.info()
                 data_ok = all(
                     node["status"] == "running"
                     for s in ("db", "broker")
-                    for node in services[s]["instances"]
+                    for node in described["services"][s]["instances"]
                 )
-                workers = sites.Instance(Path(services["workers"]["instances"][0]["home"]))
+                workers = self.workers(described)
                 if data_ok and all(
                     workers.state(p) == "RUNNING" for p in ("djcelery", "celerycam")
                 ):

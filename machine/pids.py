@@ -26,6 +26,12 @@ def start_time(pid: int) -> int | None:
     return int(fields[19])
 
 
+def stopped(pid: int) -> bool:
+    """Whether ``pid`` is stopped by a signal (SIGSTOP: state ``T``); False once it is gone."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] == "T"
+
+
 def pid_alive(pid: int) -> bool:
     """Whether process ``pid`` still runs (a zombie counts as gone)."""
     try:

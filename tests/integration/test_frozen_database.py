@@ -8,40 +8,25 @@ import logging
 import os
 import signal
 import time
-from pathlib import Path
 
 import psycopg2
 import pytest
 
 from backing_services.postgres import LocalPostgres
+from machine.pids import descendants, pid_alive, stopped
 from minestrone.deployment import dbwait
 
 MARGIN = 5.0  # seconds of slack on a busy machine
 
 
 def tree(pid: int) -> list[int]:
-    found, todo = [pid], [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            text = Path(f"/proc/{parent}/task/{parent}/children").read_text()
-        except OSError:
-            continue
-        for child in map(int, text.split()):
-            found.append(child)
-            todo.append(child)
-    return found
+    """``pid`` and every process under it."""
+    return [pid, *descendants(pid)]
 
 
 def running(pids: list[int]) -> list[int]:
-    """Those of ``pids`` that are not stopped (state ``T`` in /proc) and still exist."""
-    found = []
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            if stat[stat.rindex(")") + 2] != "T":
-                found.append(pid)
-    return found
+    """Those of ``pids`` that still exist and are not stopped."""
+    return [pid for pid in pids if pid_alive(pid) and not stopped(pid)]
 
 
 def stop(pids: list[int]) -> None:
